@@ -1,0 +1,102 @@
+"""Finding out whether real rootless Podman can run here, and making test images.
+
+Facts of these machines (DESIGN §5): Podman works rootless only; rootful Podman fails.
+In CI (``WRAPIX_CI=1``) a missing prerequisite fails the test loudly; elsewhere the
+test is skipped with the reason, so a developer laptop without Podman still runs the rest.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import shutil
+import subprocess
+import tarfile
+import tempfile
+from pathlib import Path
+
+import pytest
+
+BUSYBOX_IMAGE = "localhost/wrapix-test-busybox:latest"
+DEBIAN_IMAGE = os.environ.get("WRAPIX_TEST_DEBIAN_IMAGE", "localhost/wrapix-test-debian:bookworm")
+BUSYBOX_APPLETS = [
+    "sh", "ls", "cat", "id", "touch", "echo", "sleep", "true", "false", "grep", "mkdir", "rm",
+    "stat", "env", "test", "printf", "head", "tail", "wc", "ps", "kill", "mount", "whoami",
+    "nc", "wget", "sed", "tr", "cut", "find", "chmod", "uname", "date",
+]
+
+
+def in_ci() -> bool:
+    return os.environ.get("WRAPIX_CI") == "1"
+
+
+def unavailable(reason: str) -> None:
+    """Fail in CI, skip elsewhere."""
+    if in_ci():
+        pytest.fail(f"real Podman is mandatory in CI but unavailable: {reason}", pytrace=False)
+    pytest.skip(f"real Podman unavailable: {reason}")
+
+
+@functools.cache
+def _probe() -> tuple[str | None, str]:
+    exe = shutil.which("podman")
+    if exe is None:
+        return None, "podman is not installed (apt install podman runc uidmap slirp4netns)"
+    if os.geteuid() == 0:
+        return None, ("running as root; rootful Podman cannot run on these machines. "
+                      "Run the tests as an unprivileged user (see .ci/run)")
+    try:
+        done = subprocess.run([exe, "info", "--format", "{{.Host.OCIRuntime.Name}}"],
+                              capture_output=True, text=True, timeout=60, check=False)
+    except subprocess.TimeoutExpired:
+        return None, "`podman info` hung for 60 s"
+    if done.returncode != 0:
+        return None, f"`podman info` failed: {done.stderr.strip()[-300:]}"
+    return exe, ""
+
+
+def require_podman() -> str:
+    exe, reason = _probe()
+    if exe is None:
+        unavailable(reason)
+    assert exe is not None
+    return exe
+
+
+def image_exists(podman: str, image: str) -> bool:
+    return subprocess.run([podman, "image", "exists", image], check=False,
+                          timeout=60).returncode == 0
+
+
+def busybox_image(podman: str) -> str:
+    if image_exists(podman, BUSYBOX_IMAGE):
+        return BUSYBOX_IMAGE
+    busybox = shutil.which("busybox") or "/bin/busybox"
+    if not Path(busybox).is_file():
+        unavailable("static busybox is not installed (apt install busybox-static)")
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        (root / "bin").mkdir()
+        (root / "etc").mkdir()
+        (root / "tmp").mkdir(mode=0o1777)
+        shutil.copy2(busybox, root / "bin" / "busybox")
+        for applet in BUSYBOX_APPLETS:
+            (root / "bin" / applet).symlink_to("busybox")
+        (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
+        (root / "etc" / "group").write_text("root:x:0:\n")
+        archive = root.parent / f"{root.name}.tar"
+        with tarfile.open(archive, "w") as tar:
+            tar.add(root, arcname=".")
+        try:
+            subprocess.run([podman, "import", "--quiet", str(archive), BUSYBOX_IMAGE],
+                           check=True, capture_output=True, timeout=120)
+        finally:
+            archive.unlink(missing_ok=True)
+    return BUSYBOX_IMAGE
+
+
+def debian_image(podman: str) -> str:
+    if not image_exists(podman, DEBIAN_IMAGE):
+        unavailable(f"the Debian base image {DEBIAN_IMAGE} is missing: "
+                    "create it with `sudo scripts/make-debian-base` (what .ci/run does)")
+    return DEBIAN_IMAGE

@@ -1,0 +1,97 @@
+"""proc: the one subprocess helper — output, typed failures, timeouts that end the group."""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from wrapix_core import proc
+
+
+async def test_run_captures_output_and_env() -> None:
+    done = await proc.run([sys.executable, "-c", "import os; print(os.environ['WX_T'])"],
+                          timeout=30, env={"WX_T": "hello"})
+    assert done.stdout == "hello\n"
+    assert done.returncode == 0
+
+
+async def test_run_passes_input() -> None:
+    done = await proc.run([sys.executable, "-c", "import sys; print(sys.stdin.read()[::-1])"],
+                          timeout=30, input="abc")
+    assert done.stdout.strip() == "cba"
+
+
+async def test_missing_command_is_typed() -> None:
+    with pytest.raises(proc.CommandNotFound, match="no-such-tool-wx: command not found"):
+        await proc.run(["no-such-tool-wx"], timeout=5)
+
+
+async def test_failure_carries_code_and_stderr() -> None:
+    with pytest.raises(proc.CommandFailed) as info:
+        await proc.run([sys.executable, "-c", "import sys; sys.stderr.write('bad thing\\n');"
+                        " sys.exit(3)"], timeout=30)
+    assert info.value.returncode == 3
+    assert "bad thing" in str(info.value)
+    unchecked = await proc.run([sys.executable, "-c", "raise SystemExit(4)"], timeout=30,
+                               check=False)
+    assert unchecked.returncode == 4
+
+
+async def test_timeout_kills_the_whole_group(tmp_path: Path) -> None:
+    pidfile = tmp_path / "child.pid"
+    # A shell that starts a grandchild and waits: the timeout must end both.
+    script = f"sleep 60 & echo $! > {pidfile}; wait"
+    started = time.monotonic()
+    with pytest.raises(proc.CommandTimeout, match=r"did not finish within 0\.5s"):
+        await proc.run(["sh", "-c", script], timeout=0.5)
+    assert time.monotonic() - started < 5
+    grandchild = int(pidfile.read_text())
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        try:
+            os.kill(grandchild, 0)
+        except ProcessLookupError:
+            break
+        await __import__("asyncio").sleep(0.05)
+    else:
+        pytest.fail("grandchild survived the timeout")
+
+
+def test_run_sync_mirrors_run() -> None:
+    assert proc.run_sync(["sh", "-c", "echo ok"], timeout=10).stdout == "ok\n"
+    with pytest.raises(proc.CommandTimeout):
+        proc.run_sync(["sleep", "30"], timeout=0.3)
+    with pytest.raises(proc.CommandNotFound):
+        proc.run_sync(["no-such-tool-wx"], timeout=5)
+
+
+async def test_stream_lines_yields_as_they_come_and_reports_failure() -> None:
+    lines = []
+    with pytest.raises(proc.CommandFailed):
+        async for line in proc.stream_lines(["sh", "-c", "echo one; echo two; exit 5"]):
+            lines.append(line)
+    assert lines == ["one", "two"]
+
+
+async def test_stream_lines_stops_the_command_when_consumer_leaves(tmp_path: Path) -> None:
+    from contextlib import aclosing
+
+    pidfile = tmp_path / "pid"
+    stream = proc.stream_lines(["sh", "-c", f"echo $$ > {pidfile}; while :; do echo x; "
+                                "sleep 0.05; done"])
+    async with aclosing(stream):
+        async for _line in stream:
+            break
+    pid = int(pidfile.read_text())
+    with pytest.raises(ProcessLookupError):
+        os.kill(pid, 0)
+
+
+async def test_stream_lines_start_timeout() -> None:
+    with pytest.raises(proc.CommandTimeout):
+        async for _ in proc.stream_lines(["sleep", "10"], start_timeout=0.3):
+            pass

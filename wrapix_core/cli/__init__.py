@@ -1,0 +1,1 @@
+"""Command-line front ends. Each module is one console script; all share :mod:`.base`."""

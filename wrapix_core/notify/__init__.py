@@ -1,0 +1,1 @@
+"""Notifications: protocol, daemon, client, focus detection, desktop backends, inbox."""

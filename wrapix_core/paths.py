@@ -1,0 +1,89 @@
+"""Where wrapix keeps its files.
+
+XDG base directories (via platformdirs), each overridable with a ``WRAPIX_*_DIR``
+environment variable. The overrides exist because rootless Podman reads the XDG
+variables itself (storage, containers.conf, runroot): isolating wrapix's files in
+tests or in a second installation must not move Podman's.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import platformdirs
+
+APP = "wrapix"
+
+
+def _override(name: str) -> Path | None:
+    value = os.environ.get(name)
+    return Path(value).expanduser() if value else None
+
+
+def config_dir() -> Path:
+    """User configuration: ``config.toml`` and ``profiles/*.toml``."""
+    return _override("WRAPIX_CONFIG_DIR") or Path(platformdirs.user_config_dir(APP))
+
+
+def state_dir() -> Path:
+    """Persistent state that is not configuration: the notification inbox."""
+    return _override("WRAPIX_STATE_DIR") or Path(platformdirs.user_state_dir(APP))
+
+
+def cache_dir() -> Path:
+    """Disposable data: probe results, staged mounts, build contexts."""
+    return _override("WRAPIX_CACHE_DIR") or Path(platformdirs.user_cache_dir(APP))
+
+
+def data_dir() -> Path:
+    """Data worth keeping: builder keys and the builder's Nix store."""
+    return _override("WRAPIX_DATA_DIR") or Path(platformdirs.user_data_dir(APP))
+
+
+def runtime_dir() -> Path:
+    """Per-login ephemeral files: the notify socket and tmux session registry.
+
+    ``$XDG_RUNTIME_DIR/wrapix`` when the login has one, else ``~/.local/share/wrapix``
+    (as the original did), never a world-writable shared directory.
+    """
+    override = _override("WRAPIX_RUNTIME_DIR")
+    if override:
+        return override
+    xdg = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg and Path(xdg).is_dir():
+        return Path(xdg) / APP
+    return Path.home() / ".local" / "share" / APP
+
+
+def notify_socket() -> Path:
+    """The notification daemon's Unix socket."""
+    return runtime_dir() / "notify.sock"
+
+
+def sessions_dir() -> Path:
+    """tmux session registry used for focus-aware notification suppression."""
+    return runtime_dir() / "sessions"
+
+
+def ensure_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) with mode 0700 for the leaf; return it."""
+    path.mkdir(parents=True, exist_ok=True, mode=0o700)
+    return path
+
+
+def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write ``text`` to ``path`` so readers see the old or the new file, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            handle.write(text)
+            handle.flush()
+            os.fsync(handle.fileno())
+        Path(tmp).chmod(mode)
+        Path(tmp).replace(path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise

@@ -1,0 +1,260 @@
+"""The one way wrapix runs other programs.
+
+Every call takes an argv list (never a shell string) and a timeout. Failures are
+typed so callers can tell "not installed" from "hung" from "said no":
+:class:`CommandNotFound`, :class:`CommandTimeout`, :class:`CommandFailed`. A command
+that times out is ended with its whole process group (SIGTERM, then SIGKILL).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shlex
+import signal
+import subprocess
+from collections.abc import AsyncIterator, Mapping, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from wrapix_core.errors import WrapixError
+
+KILL_GRACE = 2.0
+"""Seconds between SIGTERM and SIGKILL when ending a command."""
+
+
+def describe(argv: Sequence[str]) -> str:
+    """A command as a person would type it (for messages only, never executed)."""
+    return shlex.join(argv)
+
+
+class ProcError(WrapixError):
+    """Base of subprocess failures; ``argv`` is the command that failed."""
+
+    def __init__(self, argv: Sequence[str], message: str, hint: str | None = None):
+        super().__init__(message, hint, exit_code=1)
+        self.argv = list(argv)
+
+
+class CommandNotFound(ProcError):
+    def __init__(self, argv: Sequence[str]):
+        super().__init__(
+            argv,
+            f"{argv[0]}: command not found",
+            f"install {Path(argv[0]).name} or put it on PATH",
+        )
+        self.exit_code = 2
+
+
+class CommandTimeout(ProcError):
+    def __init__(self, argv: Sequence[str], timeout: float):
+        super().__init__(
+            argv,
+            f"`{describe(argv)}` did not finish within {timeout:g}s",
+            "check that it is not hung (and raise the timeout if it is merely slow)",
+        )
+        self.timeout = timeout
+
+
+class CommandFailed(ProcError):
+    def __init__(self, argv: Sequence[str], returncode: int, stderr: str, stdout: str = ""):
+        tail = last_lines(stderr or stdout, 1)
+        super().__init__(
+            argv,
+            f"`{describe(argv)}` failed with exit code {returncode}"
+            + (f": {tail}" if tail else ""),
+        )
+        self.returncode = returncode
+        self.stderr = stderr
+        self.stdout = stdout
+
+
+def last_lines(text: str, count: int) -> str:
+    """The last ``count`` non-empty lines of ``text`` joined with `` | ``."""
+    lines = [line.strip() for line in text.strip().splitlines() if line.strip()]
+    return " | ".join(lines[-count:])
+
+
+@dataclass(frozen=True)
+class Completed:
+    argv: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+
+def _environ(env: Mapping[str, str] | None) -> dict[str, str] | None:
+    if env is None:
+        return None
+    merged = dict(os.environ)
+    merged.update(env)
+    return merged
+
+
+def _terminate_group(pid: int, sig: int) -> None:
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pid, sig)
+
+
+async def _end(process: asyncio.subprocess.Process) -> None:
+    """End a running process and its group: SIGTERM, then SIGKILL after a grace period."""
+    if process.returncode is not None:
+        return
+    _terminate_group(process.pid, signal.SIGTERM)
+    try:
+        await asyncio.wait_for(process.wait(), KILL_GRACE)
+    except TimeoutError:
+        _terminate_group(process.pid, signal.SIGKILL)
+        await process.wait()
+
+
+async def run(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    input: bytes | str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | str | None = None,
+    check: bool = True,
+) -> Completed:
+    """Run ``argv`` to completion, capturing output as text.
+
+    ``env`` is layered over the current environment. Raises :class:`CommandNotFound`,
+    :class:`CommandTimeout`, or (with ``check``) :class:`CommandFailed`.
+    """
+    argv = [str(part) for part in argv]
+    data = input.encode() if isinstance(input, str) else input
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.PIPE if data is not None else asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=_environ(env),
+            cwd=cwd,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        raise CommandNotFound(argv) from None
+    try:
+        out, err = await asyncio.wait_for(process.communicate(data), timeout)
+    except TimeoutError:
+        await _end(process)
+        raise CommandTimeout(argv, timeout) from None
+    except asyncio.CancelledError:
+        await _end(process)
+        raise
+    result = Completed(
+        argv,
+        process.returncode if process.returncode is not None else -1,
+        out.decode(errors="replace"),
+        err.decode(errors="replace"),
+    )
+    if check and result.returncode != 0:
+        raise CommandFailed(argv, result.returncode, result.stderr, result.stdout)
+    return result
+
+
+def run_sync(
+    argv: Sequence[str],
+    *,
+    timeout: float,
+    input: bytes | str | None = None,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | str | None = None,
+    check: bool = True,
+) -> Completed:
+    """Blocking twin of :func:`run` for code that has no event loop (threads, CLIs)."""
+    argv = [str(part) for part in argv]
+    data = input.encode() if isinstance(input, str) else input
+    try:
+        process = subprocess.Popen(
+            argv,
+            stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=_environ(env),
+            cwd=cwd,
+            start_new_session=True,
+        )
+    except FileNotFoundError:
+        raise CommandNotFound(argv) from None
+    try:
+        out, err = process.communicate(data, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        _terminate_group(process.pid, signal.SIGTERM)
+        try:
+            process.communicate(timeout=KILL_GRACE)
+        except subprocess.TimeoutExpired:
+            _terminate_group(process.pid, signal.SIGKILL)
+            process.communicate()
+        raise CommandTimeout(argv, timeout) from None
+    except BaseException:
+        _terminate_group(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    result = Completed(argv, process.returncode, out.decode(errors="replace"),
+                       err.decode(errors="replace"))
+    if check and result.returncode != 0:
+        raise CommandFailed(argv, result.returncode, result.stderr, result.stdout)
+    return result
+
+
+async def stream_lines(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | str | None = None,
+    start_timeout: float | None = None,
+    stderr_to_stdout: bool = False,
+) -> AsyncIterator[str]:
+    """Yield the stdout lines of a long-running command as they arrive.
+
+    The command is ended when the consumer stops iterating (or is cancelled). When the
+    command exits non-zero, :class:`CommandFailed` is raised after the last line.
+    ``start_timeout`` bounds the wait for the first line only (a follow stream may then
+    be quiet for as long as it likes).
+    """
+    argv = [str(part) for part in argv]
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT if stderr_to_stdout else asyncio.subprocess.PIPE,
+            env=_environ(env),
+            cwd=cwd,
+            start_new_session=True,
+            limit=1 << 20,
+        )
+    except FileNotFoundError:
+        raise CommandNotFound(argv) from None
+    assert process.stdout is not None
+    stderr_task = (
+        asyncio.ensure_future(process.stderr.read()) if process.stderr is not None else None
+    )
+    first = True
+    try:
+        while True:
+            if first and start_timeout is not None:
+                try:
+                    raw = await asyncio.wait_for(process.stdout.readline(), start_timeout)
+                except TimeoutError:
+                    raise CommandTimeout(argv, start_timeout) from None
+            else:
+                raw = await process.stdout.readline()
+            first = False
+            if not raw:
+                break
+            yield raw.decode(errors="replace").rstrip("\r\n")
+        returncode = await process.wait()
+        stderr = (await stderr_task).decode(errors="replace") if stderr_task else ""
+        if returncode != 0:
+            raise CommandFailed(argv, returncode, stderr)
+    finally:
+        await _end(process)
+        if stderr_task is not None and not stderr_task.done():
+            stderr_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await stderr_task

@@ -1,0 +1,214 @@
+"""The one settings model.
+
+Sources, later wins: built-in defaults, the user file
+``$XDG_CONFIG_HOME/wrapix/config.toml``, the project file ``<workspace>/wrapix.toml``,
+then ``WRAPIX_*`` environment variables (nested with ``__``, e.g.
+``WRAPIX_SANDBOX__MEMORY=8g``). Each file is validated on its own first, so an error
+names the file and the key. ``[profiles.*]`` tables in the same files are read by
+:mod:`wrapix_core.profiles`, not here.
+
+Importing pydantic-settings costs about a quarter of a second; the TUI therefore
+loads settings in a worker after its first frame.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from wrapix_core import paths
+from wrapix_core.errors import ConfigError
+
+PROJECT_FILE = "wrapix.toml"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+
+class SandboxSettings(_Section):
+    runtime: Literal["auto", "podman", "apple"] = "auto"
+    """Container runtime; ``auto`` picks Apple ``container`` on macOS, Podman elsewhere."""
+    podman: str = "podman"
+    """Podman executable (name on PATH or absolute path)."""
+    container: str = "container"
+    """Apple ``container`` executable (macOS)."""
+    profile: str = "base"
+    """Profile used when none is given on the command line."""
+    cpus: float | None = None
+    """CPU limit; default max(nproc / 2, 2)."""
+    memory: str = "4096m"
+    """Memory limit passed to ``--memory``."""
+    pids_limit: int = Field(default=4096, ge=64)
+    """Process limit passed to ``--pids-limit``."""
+    network: Literal["auto", "pasta", "slirp4netns"] = "auto"
+    """Network mode; ``auto`` uses pasta where this Podman supports it."""
+    readonly_paths: list[str] = []
+    """Workspace paths mounted read-only in addition to ``.git/hooks`` and ``.git/config``
+    (those two are always protected and cannot be removed here)."""
+    git_sign: bool = True
+    """Sign commits with the signing key when one exists (``WRAPIX_GIT_SIGN``)."""
+    known_hosts: Path | None = None
+    """SSH known_hosts mounted read-only; default: the pinned file shipped with wrapix."""
+    deploy_key: str | None = None
+    """Deploy key name under ``~/.ssh/deploy_keys/``; default: the workspace directory name."""
+    env: dict[str, str] = {}
+    """Extra environment variables for every sandbox."""
+    detach_keys: str = "ctrl-p,ctrl-q"
+    """Key sequence that detaches from ``wrapix attach`` without stopping the agent."""
+    command_timeout: float = Field(default=30.0, gt=0)
+    """Seconds any runtime command may take before it is treated as hung."""
+
+
+class ImageSettings(_Section):
+    backend: Literal["auto", "containerfile", "nix"] = "auto"
+    """Image backend; ``auto`` uses Nix when ``nix`` is on PATH, else a Containerfile."""
+    base: str = "docker.io/library/debian:bookworm-slim"
+    """Base image for the Containerfile backend."""
+    agent: bool = True
+    """Install Claude Code into images (profiles can turn it off)."""
+    build_timeout: float = Field(default=3600.0, gt=0)
+    """Seconds an image build may take."""
+
+
+class NotifySettings(_Section):
+    socket: Path | None = None
+    """Daemon socket; default ``$XDG_RUNTIME_DIR/wrapix/notify.sock``."""
+    tcp: str | None = None
+    """``HOST:PORT`` the daemon also listens on (macOS: the container gateway, never 0.0.0.0)."""
+    backend: Literal["auto", "notify-send", "terminal-notifier", "none"] = "auto"
+    """Desktop notification backend."""
+    inbox_limit: int = Field(default=10_000, ge=10)
+    """Entries kept in the inbox; the oldest are dropped by rotation."""
+
+
+class BuilderSettings(_Section):
+    port: int = Field(default=2222, ge=1, le=65535)
+    """Host port for the builder's SSH, bound to 127.0.0.1 only."""
+    name: str = "wrapix-builder"
+    """Builder container name."""
+    image: str | None = None
+    """Builder image; default: built by wrapix from the builder profile."""
+    start_timeout: float = Field(default=120.0, gt=0)
+    """Seconds to wait for the builder's SSH to answer."""
+
+
+class RalphSettings(_Section):
+    agent: str = "claude --dangerously-skip-permissions"
+    """Agent command line (split like a shell splits words, never run by a shell);
+    ``RALPH_AGENT`` overrides it."""
+    host: bool = False
+    """Run agents directly on the host instead of in a sandbox."""
+    review: bool = True
+    """``ralph ready`` proposes issues for review before the loop may take them."""
+    retries: int = Field(default=2, ge=0, le=10)
+    """Extra attempts for a step that fails or ends without a signal."""
+    watchdog: float = Field(default=30.0, gt=0)
+    """Seconds an agent may keep running after its final result before it is ended."""
+    step_timeout: float = Field(default=3600.0, gt=0)
+    """Seconds one agent session may take in all."""
+
+
+class SettingsData(BaseModel):
+    """All settings as plain data; also the schema each TOML file is checked against."""
+
+    model_config = ConfigDict(extra="forbid", use_attribute_docstrings=True, frozen=True)
+
+    sandbox: SandboxSettings = SandboxSettings()
+    """Sandbox launch options."""
+    image: ImageSettings = ImageSettings()
+    """Image builder options."""
+    notify: NotifySettings = NotifySettings()
+    """Notification daemon and inbox options."""
+    builder: BuilderSettings = BuilderSettings()
+    """Linux builder options."""
+    ralph: RalphSettings = RalphSettings()
+    """Ralph workflow options."""
+    keymap: dict[str, str] = {}
+    """TUI key remapping: binding id to keys, e.g. ``attach = "ctrl+a"``."""
+    profiles: dict[str, Any] = {}
+    """User profiles; validated by the profile loader, which names the file and key."""
+
+
+class Settings(BaseSettings, SettingsData):
+    """Effective settings: file data under ``WRAPIX_*`` environment variables."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="WRAPIX_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        use_attribute_docstrings=True,
+        frozen=True,
+    )
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        # File data arrives as init kwargs; the environment must beat it.
+        return (env_settings, init_settings)
+
+
+def user_config_file() -> Path:
+    return paths.config_dir() / "config.toml"
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file; a syntax error becomes a ConfigError naming the file."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})", "fix the file or remove it") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+
+
+def _describe(exc: ValidationError, source: str) -> ConfigError:
+    first = exc.errors()[0]
+    key = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    more = f" (and {exc.error_count() - 1} more)" if exc.error_count() > 1 else ""
+    return ConfigError(f"{source}: key '{key}': {first['msg']}{more}", "fix the value or remove it")
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in top.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def config_files(workspace: Path | None) -> list[Path]:
+    """The TOML files that feed settings, lowest precedence first, existing ones only."""
+    candidates = [user_config_file()]
+    if workspace is not None:
+        candidates.append(workspace / PROJECT_FILE)
+    return [path for path in candidates if path.is_file()]
+
+
+def load_settings(workspace: Path | None = None) -> Settings:
+    """Load effective settings for ``workspace`` (None: user file and env only)."""
+    merged: dict[str, Any] = {}
+    for path in config_files(workspace):
+        data = read_toml(path)
+        try:
+            SettingsData.model_validate(data)
+        except ValidationError as exc:
+            raise _describe(exc, str(path)) from None
+        merged = _deep_merge(merged, data)
+    try:
+        return Settings(**merged)
+    except ValidationError as exc:
+        raise _describe(exc, "environment (WRAPIX_*)") from None

@@ -1,0 +1,1 @@
+"""wrapix-tui: the Textual supervisor. Renders core models; implements nothing twice."""
