@@ -11,13 +11,14 @@ import pytest
 
 from tests.support.cli import script
 
-UNBUILT = ["wrapix-builder", "wrapix-notifyd", "ralph", "wrapix-notify"]
+UNBUILT = [["wrapix-builder"], ["wrapix-notifyd"], ["ralph", "step"], ["wrapix-notify"],
+           ["wrapix", "image", "ls"]]
 
 
-@pytest.mark.parametrize("command", UNBUILT)
-def test_unbuilt_commands_say_not_implemented(command: str) -> None:
-    done = subprocess.run([script(command)], capture_output=True, text=True, timeout=30,
-                          check=False)
+@pytest.mark.parametrize("command", UNBUILT, ids=" ".join)
+def test_unbuilt_commands_say_not_implemented(command: list[str]) -> None:
+    done = subprocess.run([script(command[0]), *command[1:]], capture_output=True, text=True,
+                          timeout=30, check=False)
     assert done.returncode == 2
     assert "not implemented yet" in done.stderr
     assert done.stdout == ""

@@ -1,10 +1,50 @@
-"""`wrapix`: not implemented yet (the sandbox engine is being built); exits 2 and says so."""
+"""`wrapix`: launch and manage sandboxes; `wrapix [DIR]` is `wrapix run [DIR]`.
+
+Subcommands live in their own modules and load on first use (see :mod:`.lazy`).
+"""
 
 from __future__ import annotations
 
-import sys
+import click
+
+from wrapix_core import __version__
+from wrapix_core.cli.lazy import LazyGroup
+
+SUBCOMMANDS = {
+    "run": "wrapix_core.cli.sandbox:run",
+    "ls": "wrapix_core.cli.sandbox:ls",
+    "attach": "wrapix_core.cli.sandbox:attach",
+    "shell": "wrapix_core.cli.sandbox:shell",
+    "stop": "wrapix_core.cli.sandbox:stop",
+    "rm": "wrapix_core.cli.sandbox:rm",
+    "logs": "wrapix_core.cli.sandbox:logs",
+    "profiles": "wrapix_core.cli.profiles:profiles",
+    "image": "wrapix_core.cli.image:image",
+    "inbox": "wrapix_core.cli.inbox:inbox",
+    "tasks": "wrapix_core.cli.tasks:tasks",
+}
+
+
+class WrapixGroup(LazyGroup):
+    """Treats anything that is not a subcommand as arguments of ``run``."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        if not args or (args[0] not in self.list_commands(ctx)
+                        and args[0] not in ("--help", "-h", "--version")):
+            args = ["run", *args]
+        return super().parse_args(ctx, args)
+
+
+@click.group(cls=WrapixGroup, lazy=SUBCOMMANDS,
+             context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="wrapix")
+def wrapix() -> None:
+    """Run AI coding agents in rootless containers.
+
+    `wrapix [DIR]` launches a sandbox for DIR (default: the current directory) in the
+    foreground, like `wrapix run [DIR]`.
+    """
 
 
 def main() -> None:
-    print("wrapix: not implemented yet", file=sys.stderr)
-    sys.exit(2)
+    wrapix(prog_name="wrapix")
