@@ -1,0 +1,120 @@
+"""Where a workspace's issues live: finding ``.beads/``, reading its config, creating it.
+
+``wrapix tasks`` finds its workspace the way git finds a repository: the nearest directory
+at or above the current one that holds ``.beads/``. The prefix of new ids comes from
+``.beads/config.yaml`` (``issue-prefix``, as bd writes it), else the prefix the existing
+issues use, else the directory name.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from wrapix_core.errors import ConfigError
+from wrapix_core.paths import atomic_write_text
+
+BEADS_DIR = ".beads"
+ISSUES_FILE = "issues.jsonl"
+CONFIG_FILE = "config.yaml"
+LOCK_FILE = "issues.jsonl.lock"
+
+_BD_MARKERS = ("metadata.json", "dolt", "beads.db")
+
+
+def beads_dir(workspace: Path) -> Path:
+    return workspace / BEADS_DIR
+
+
+def issues_path(workspace: Path) -> Path:
+    return workspace / BEADS_DIR / ISSUES_FILE
+
+
+def find_workspace(start: Path, markers: Sequence[str] = (BEADS_DIR,)) -> Path | None:
+    """The nearest directory at or above ``start`` that holds one of ``markers``."""
+    here = start.resolve()
+    for candidate in (here, *here.parents):
+        if any((candidate / marker).exists() for marker in markers):
+            return candidate
+    return None
+
+
+def is_bd_workspace(workspace: Path) -> bool:
+    """True when ``.beads/`` holds bd's own database or metadata (not only our JSONL)."""
+    directory = beads_dir(workspace)
+    if not directory.is_dir():
+        return False
+    if any((directory / marker).exists() for marker in _BD_MARKERS):
+        return True
+    return any(directory.glob("*.db"))
+
+
+def read_config(workspace: Path) -> dict[str, Any]:
+    """``.beads/config.yaml`` as a mapping ({} when absent); invalid YAML names the file."""
+    path = beads_dir(workspace) / CONFIG_FILE
+    try:
+        text = path.read_text(encoding="utf-8", errors="replace")
+    except FileNotFoundError:
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = yaml.safe_load(text)
+    except yaml.YAMLError as exc:
+        raise ConfigError(f"{path}: invalid YAML ({exc})".replace("\n", " "),
+                          "fix the file or remove it") from None
+    return data if isinstance(data, dict) else {}
+
+
+def default_prefix(workspace: Path) -> str:
+    """An id prefix from the directory name: lowercase letters, digits and dashes."""
+    name = re.sub(r"[^a-z0-9]+", "-", workspace.resolve().name.lower()).strip("-")
+    return name or "wx"
+
+
+def prefix_of(issue_id: str) -> str:
+    """``wx`` for ``wx-a1b2`` and for ``wx-a1b2.3``; "" when the id has no prefix."""
+    head = issue_id.split(".", 1)[0]
+    return head.rsplit("-", 1)[0] if "-" in head else ""
+
+
+def issue_prefix(workspace: Path, existing_ids: Iterable[str] = ()) -> str:
+    """The prefix of new ids: ``issue-prefix`` from the config, else the one most existing
+    ids use (as ``bd init`` infers it from an imported file), else the directory name."""
+    value = read_config(workspace).get("issue-prefix")
+    if isinstance(value, str) and value.strip().strip("-"):
+        return value.strip().rstrip("-")
+    counts = Counter(prefix for prefix in map(prefix_of, existing_ids) if prefix)
+    if counts:
+        return counts.most_common(1)[0][0]
+    return default_prefix(workspace)
+
+
+def init_workspace(workspace: Path, prefix: str | None = None) -> Path:
+    """Create ``.beads/`` with ``config.yaml`` and an empty ``issues.jsonl`` if missing.
+
+    Never overwrites: an existing config or issues file is left exactly as it is (a new
+    ``.beads/`` also gets a ``.gitignore`` for the lock file). Returns
+    the ``.beads`` directory. Called by ``wrapix tasks`` before its first write and by Ralph.
+    """
+    directory = beads_dir(workspace)
+    created = not directory.exists()
+    directory.mkdir(parents=True, exist_ok=True)
+    config = directory / CONFIG_FILE
+    if not config.exists():
+        chosen = (prefix or default_prefix(workspace)).strip().rstrip("-")
+        atomic_write_text(config, "# Beads configuration (bd reads the same keys).\n"
+                          + yaml.safe_dump({"issue-prefix": chosen}, default_flow_style=False))
+    issues = directory / ISSUES_FILE
+    if not issues.exists():
+        with issues.open("ab"):
+            pass
+    ignore = directory / ".gitignore"
+    if created:
+        atomic_write_text(ignore, "# lock files of wrapix's issue store\n*.lock\n")
+    return directory
