@@ -1,0 +1,244 @@
+"""`wrapix run|ls|attach|shell|stop|rm|logs`: sandboxes from the command line."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shlex
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+
+import click
+from pydantic import ValidationError
+
+from wrapix_core.cli.base import echo_json, run_async, warn
+from wrapix_core.errors import WrapixError
+from wrapix_core.profiles import Mount
+from wrapix_core.sandbox import naming
+from wrapix_core.sandbox.launcher import LaunchRequest, prepare, run_detached, run_foreground
+from wrapix_core.sandbox.runtime import ContainerInfo, Runtime, get_runtime
+from wrapix_core.settings import Settings, load_settings
+
+PROG = "wrapix"
+
+
+def _parse_env(items: tuple[str, ...]) -> dict[str, str]:
+    env: dict[str, str] = {}
+    for item in items:
+        name, sep, value = item.partition("=")
+        if not sep:
+            raise WrapixError(f"--env '{item}' is not NAME=VALUE", "write it as NAME=VALUE")
+        env[name] = value
+    return env
+
+
+def _parse_mount(item: str) -> Mount:
+    parts = item.split(":")
+    mode = "ro"
+    if len(parts) == 3 and parts[2] in ("ro", "rw"):
+        mode = parts[2]
+        parts = parts[:2]
+    if len(parts) != 2 or not all(parts):
+        raise WrapixError(f"--mount '{item}' is not SOURCE:DEST[:ro|rw]",
+                          "write it as SOURCE:DEST, SOURCE:DEST:ro or SOURCE:DEST:rw")
+    try:
+        return Mount(source=parts[0], dest=parts[1], mode="rw" if mode == "rw" else "ro")
+    except ValidationError as exc:
+        message = exc.errors()[0]["msg"].removeprefix("Value error, ")
+        raise WrapixError(f"--mount '{item}': {message}") from None
+
+
+def _settings(workspace: Path | None) -> Settings:
+    return load_settings(workspace if workspace and workspace.is_dir() else None)
+
+
+@click.command()
+@click.argument("directory", required=False, type=click.Path(path_type=Path))
+@click.argument("command", nargs=-1, type=click.UNPROCESSED)
+@click.option("--profile", "-p", help="Profile to use (see `wrapix profiles`).")
+@click.option("--image", help="Run this image instead of the profile's.")
+@click.option("--detach", "-d", is_flag=True, help="Start in the background (attach later).")
+@click.option("--dry-run", is_flag=True, help="Print the plan; start nothing.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+@click.option("--env", "-e", "env", multiple=True, metavar="NAME=VALUE",
+              help="Extra environment variable (repeatable).")
+@click.option("--mount", "-m", "mounts", multiple=True, metavar="SRC:DEST[:ro|rw]",
+              help="Extra mount, read-only unless :rw (repeatable).")
+@click.option("--name", help="Container name (default: wrapix-<dir>-<hash>).")
+@click.option("--allow-host-mount", is_flag=True,
+              help="Allow mounts that expose the host wholesale ($HOME, /, ~/.ssh, …).")
+def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
+        image: str | None, detach: bool, dry_run: bool, as_json: bool, env: tuple[str, ...],
+        mounts: tuple[str, ...], name: str | None, allow_host_mount: bool) -> None:
+    """Launch a sandbox for DIRECTORY (default: here).
+
+    In the foreground the agent runs attached to this terminal, as in the original
+    wrapix; with --detach it runs in the background for `wrapix attach` or wrapix-tui.
+    To run a different command, name the directory first: `wrapix run . -- sh`.
+    """
+    workspace = directory or Path.cwd()
+    settings = _settings(workspace)
+    request = LaunchRequest(
+        workspace=workspace, profile=profile, image=image, detach=detach, command=command,
+        env=_parse_env(env), mounts=tuple(_parse_mount(item) for item in mounts),
+        allow_host_mounts=allow_host_mount, name=name,
+    )
+    prepared = run_async(prepare(request, settings, check_image=not dry_run))
+    if dry_run:
+        if as_json:
+            echo_json(prepared.plan.to_json())
+        else:
+            click.echo(shlex.join(prepared.plan.argv))
+            for action in prepared.plan.staging:
+                click.echo(f"# stage: {action.to_json()}")
+        for notice in prepared.notices:
+            warn(PROG, notice)
+        return
+    for notice in prepared.notices:
+        warn(PROG, notice)
+    if detach:
+        container_id = run_async(run_detached(prepared))
+        if as_json:
+            echo_json({"name": prepared.plan.name, "id": container_id})
+        else:
+            click.echo(f"{prepared.plan.name} started; attach with `wrapix attach "
+                       f"{prepared.plan.name}` (detach keys: {settings.sandbox.detach_keys})")
+        return
+    sys.exit(run_foreground(prepared))
+
+
+def _runtime(workspace: Path | None = None) -> tuple[Settings, Runtime]:
+    settings = _settings(workspace)
+    return settings, get_runtime(settings.sandbox)
+
+
+def _default_name(name: str | None) -> str:
+    return name or naming.container_name(Path.cwd().resolve())
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d{hours}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
+
+
+def _home_short(path: str) -> str:
+    home = str(Path.home())
+    return "~" + path[len(home):] if path == home or path.startswith(home + "/") else path
+
+
+@click.command()
+@click.option("--all", "-a", "show_all", is_flag=True, help="Include stopped sandboxes.")
+@click.option("--others", is_flag=True, help="Include containers wrapix did not start.")
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def ls(show_all: bool, others: bool, as_json: bool) -> None:
+    """List sandboxes."""
+    _, runtime = _runtime()
+    items = run_async(runtime.containers(all=show_all, sandboxes_only=not others))
+    if as_json:
+        echo_json([item.to_json() for item in items])
+        return
+    if not items:
+        click.echo("no sandboxes" + ("" if show_all else " running (see --all)"))
+        return
+    _table(items)
+
+
+def _table(items: list[ContainerInfo]) -> None:
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold")
+    for column in ("NAME", "PROFILE", "STATE", "UPTIME", "WORKSPACE"):
+        table.add_column(column)
+    now = datetime.now(UTC)
+    for item in items:
+        table.add_row(Text(item.name), Text(item.profile or "-"), Text(item.state),
+                      _age(item.uptime(now)), Text(_home_short(item.workspace) or "-"))
+    Console().print(table)
+
+
+def _exec(argv: list[str]) -> None:
+    """Replace this process (terminal handed over intact to podman)."""
+    sys.stdout.flush()
+    sys.stderr.flush()
+    try:
+        os.execvp(argv[0], argv)
+    except FileNotFoundError:
+        raise WrapixError(f"{argv[0]} is not installed", "install Podman") from None
+
+
+@click.command()
+@click.argument("name", required=False)
+def attach(name: str | None) -> None:
+    """Attach this terminal to sandbox NAME (default: the one for this directory)."""
+    settings, runtime = _runtime()
+    target = _default_name(name)
+    info = run_async(runtime.inspect(target))
+    if not info.running:
+        raise WrapixError(f"sandbox {target} is not running ({info.state})",
+                          f"start a new one with `wrapix run --detach {info.workspace or '.'}`")
+    click.echo(f"attaching to {target}; detach with {settings.sandbox.detach_keys}", err=True)
+    _exec(runtime.attach_argv(target, settings.sandbox.detach_keys))
+
+
+@click.command()
+@click.argument("name", required=False)
+def shell(name: str | None) -> None:
+    """Open a shell in sandbox NAME (bash when it has one, else sh)."""
+    _, runtime = _runtime()
+    target = _default_name(name)
+    info = run_async(runtime.inspect(target))
+    if not info.running:
+        raise WrapixError(f"sandbox {target} is not running ({info.state})")
+    _exec(runtime.shell_argv(target))
+
+
+@click.command()
+@click.argument("names", nargs=-1)
+@click.option("--time", "-t", "grace", default=10, show_default=True,
+              help="Seconds to wait before killing.")
+def stop(names: tuple[str, ...], grace: int) -> None:
+    """Stop sandboxes (default: the one for this directory)."""
+    _, runtime = _runtime()
+    for target in names or (_default_name(None),):
+        run_async(runtime.stop(target, grace))
+        click.echo(f"stopped {target}")
+
+
+@click.command()
+@click.argument("names", nargs=-1)
+@click.option("--force", "-f", is_flag=True, help="Remove even when running.")
+def rm(names: tuple[str, ...], force: bool) -> None:
+    """Remove stopped sandboxes (default: the one for this directory)."""
+    _, runtime = _runtime()
+    for target in names or (_default_name(None),):
+        run_async(runtime.remove(target, force=force))
+        click.echo(f"removed {target}")
+
+
+@click.command()
+@click.argument("name", required=False)
+@click.option("--follow", "-f", is_flag=True, help="Keep printing new output.")
+@click.option("--tail", "-n", type=int, help="Only the last N lines.")
+def logs(name: str | None, follow: bool, tail: int | None) -> None:
+    """Print sandbox NAME's output."""
+    _, runtime = _runtime()
+    target = _default_name(name)
+
+    async def show() -> None:
+        async with contextlib.aclosing(runtime.logs(target, follow=follow, tail=tail)) as lines:
+            async for line in lines:
+                click.echo(line)
+
+    with contextlib.suppress(KeyboardInterrupt):
+        run_async(show())

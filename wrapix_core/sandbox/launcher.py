@@ -1,0 +1,166 @@
+"""Launching a sandbox end to end: resolve, plan, check, stage, run, clean up.
+
+The one implementation behind ``wrapix run``, the TUI's "new sandbox" and Ralph's
+per-step sandboxes. :func:`prepare` does everything that can fail before anything is
+started (bad input is reported with nothing left behind); :func:`run_foreground` and
+:func:`run_detached` then start it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wrapix_core.errors import WrapixError
+from wrapix_core.profiles import Mount, Profile, ProfileCatalog, load_catalog
+from wrapix_core.sandbox import naming, staging
+from wrapix_core.sandbox.host import gather
+from wrapix_core.sandbox.model import LaunchPlan, RalphEnv, SandboxSpec
+from wrapix_core.sandbox.plan import plan_podman
+from wrapix_core.sandbox.runtime import Runtime, get_runtime
+from wrapix_core.settings import Settings
+
+
+class ImageMissing(WrapixError):
+    """The sandbox image is not in the runtime's store."""
+
+
+class SandboxRunning(WrapixError):
+    """A sandbox with this name is already running."""
+
+
+@dataclass(frozen=True)
+class LaunchRequest:
+    """What a caller asks for; everything else comes from settings and the profile."""
+
+    workspace: Path
+    profile: str | None = None
+    image: str | None = None
+    detach: bool = False
+    command: tuple[str, ...] = ()
+    env: Mapping[str, str] = field(default_factory=dict)
+    mounts: tuple[Mount, ...] = ()
+    allow_host_mounts: bool = False
+    name: str | None = None
+    ralph: RalphEnv | None = None
+    role: str = "agent"
+    interactive: bool = True
+    tty: bool | None = None
+    """None: a TTY when detached (for attach) or when stdin is a terminal."""
+
+
+@dataclass(frozen=True)
+class Prepared:
+    spec: SandboxSpec
+    plan: LaunchPlan
+    runtime: Runtime
+    notices: list[str]
+    """Things the user should read before the sandbox starts (warnings, decisions)."""
+
+
+def resolve_workspace(path: Path) -> Path:
+    workspace = path.expanduser()
+    if not workspace.exists():
+        raise WrapixError(f"workspace {workspace} does not exist",
+                          "create it or pass an existing directory")
+    if not workspace.is_dir():
+        raise WrapixError(f"workspace {workspace} is not a directory", "pass a directory")
+    return workspace.resolve()
+
+
+def default_image(profile: Profile) -> str:
+    """The image a profile runs in: its own setting, else the one wrapix builds for it."""
+    return profile.image or f"localhost/wrapix-{profile.name}:latest"
+
+
+def _session_id(detach: bool) -> str | None:
+    """The tmux pane this foreground sandbox runs in, for focus-aware notifications."""
+    if detach or not os.environ.get("TMUX"):
+        return None
+    try:
+        from wrapix_core.notify.sessions import current_tmux_session_id
+    except ImportError:
+        return None
+    return current_tmux_session_id()
+
+
+async def prepare(request: LaunchRequest, settings: Settings, *,
+                  catalog: ProfileCatalog | None = None,
+                  runtime: Runtime | None = None, check_image: bool = True) -> Prepared:
+    """Resolve and plan ``request``; raises before anything is started."""
+    workspace = resolve_workspace(request.workspace)
+    catalog = catalog or load_catalog(workspace)
+    profile = catalog.get(request.profile or settings.sandbox.profile)
+    runtime = runtime or get_runtime(settings.sandbox)
+    image = request.image or default_image(profile)
+    tty = request.tty if request.tty is not None else (request.detach or sys.stdin.isatty())
+    spec = SandboxSpec(
+        workspace=workspace, profile=profile, image=image,
+        name=request.name or naming.container_name(workspace), detach=request.detach,
+        interactive=request.interactive, tty=tty, remove=not request.detach,
+        command=request.command, env=dict(request.env), mounts=request.mounts,
+        allow_host_mounts=request.allow_host_mounts, ralph=request.ralph, role=request.role,
+    )
+    caps = await runtime.caps()
+    facts = await gather(spec, settings.sandbox, caps, session_id=_session_id(request.detach))
+    if runtime.name == "apple":
+        from wrapix_core.sandbox.apple import plan_apple
+
+        plan = plan_apple(spec, facts, settings.sandbox, runtime.executable)
+    else:
+        plan = plan_podman(spec, facts, settings.sandbox, runtime.executable)
+    notices = list(plan.warnings)
+    if check_image and not await runtime.image_exists(image):
+        raise ImageMissing(
+            f"image {image} for profile '{profile.name}' is not available",
+            f"build it with `wrapix image build --profile {profile.name}`, or name an "
+            "existing image with --image or the profile's `image` setting")
+    if await runtime.container_exists(spec.name):
+        info = await runtime.inspect(spec.name)
+        if info.running:
+            raise SandboxRunning(
+                f"sandbox {spec.name} is already running for {workspace}",
+                f"attach with `wrapix attach {spec.name}` or stop it with "
+                f"`wrapix stop {spec.name}`")
+        await runtime.remove(spec.name)
+        notices.append(f"removed the stopped sandbox {spec.name} to start a fresh one")
+    return Prepared(spec, plan, runtime, notices)
+
+
+@contextlib.contextmanager
+def _registered(session_id: str | None) -> Iterator[None]:
+    if session_id is None:
+        yield
+        return
+    from wrapix_core.notify import sessions
+
+    sessions.register_session(session_id, sessions.focused_window_id())
+    try:
+        yield
+    finally:
+        sessions.unregister_session(session_id)
+
+
+def run_foreground(prepared: Prepared) -> int:
+    """Run attached to this terminal until the sandbox exits; returns its exit code."""
+    staging.perform(prepared.plan.staging)
+    session_id = prepared.plan.container_env.get("WRAPIX_SESSION_ID")
+    try:
+        with _registered(session_id):
+            return prepared.runtime.launch_foreground(prepared.plan)
+    finally:
+        staging.undo(prepared.plan.staging)
+
+
+async def run_detached(prepared: Prepared) -> str:
+    """Start in the background (with a TTY, for attach); returns the container id."""
+    staging.perform(prepared.plan.staging)
+    try:
+        return await prepared.runtime.launch_detached(prepared.plan)
+    except BaseException:
+        staging.undo(prepared.plan.staging)
+        raise

@@ -1,0 +1,323 @@
+"""The launch plan: a pure function from (SandboxSpec, HostFacts, settings) to argv.
+
+Everything a sandbox gets is decided here, flag by flag, so it can be printed
+(``wrapix run --dry-run --json``) and unit-tested without a container runtime:
+
+- the workspace at ``/workspace`` (rw), ``.claude`` as ``~/.claude``, and
+  ``.git/hooks`` / ``.git/config`` read-only over it (a host ``git`` would otherwise run
+  what an agent planted there);
+- a private tmpfs home, the host user mapped in (``--userns=keep-id``);
+- no capabilities, no new privileges, never privileged or sharing host namespaces, never
+  the Podman socket; limits on CPU, memory and processes;
+- profile and user mounts (``~``/``$HOME``/``$USER`` expanded, nothing else), refused when
+  they would expose the host wholesale unless explicitly allowed;
+- keys, the pinned known_hosts, the system prompt, the notify socket directory;
+- the environment, with secrets passed by name so they never appear in argv.
+"""
+
+from __future__ import annotations
+
+import shlex
+from collections.abc import Iterable, Mapping
+from pathlib import Path, PurePosixPath
+
+from wrapix_core.errors import WrapixError
+from wrapix_core.profiles import ENV_NAME, Mount
+from wrapix_core.sandbox import naming
+from wrapix_core.sandbox.expand import expand
+from wrapix_core.sandbox.model import (
+    Bind,
+    HostFacts,
+    LaunchPlan,
+    PathFact,
+    SandboxSpec,
+    StagingAction,
+)
+from wrapix_core.settings import SandboxSettings
+
+WORKSPACE = "/workspace"
+NOTIFY_DIR = "/run/wrapix"
+KEYS_DIR = "/run/wrapix-keys"
+KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
+SYSTEM_PROMPT = "/etc/wrapix/system-prompt.md"
+PROTECTED_PATHS = (".git/hooks", ".git/config")
+"""Always mounted read-only over the workspace; settings can add to these, not remove."""
+SECRET_NAMES = ("CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_API_KEY")
+"""Passed to the runtime by name, their values in its environment, never in argv."""
+
+
+class PlanError(WrapixError):
+    """The requested sandbox cannot be planned; nothing was started."""
+
+
+def container_home(user: str) -> str:
+    return f"/home/{user}"
+
+
+def readonly_paths(settings: SandboxSettings) -> list[str]:
+    paths: list[str] = []
+    for rel in (*PROTECTED_PATHS, *settings.readonly_paths):
+        pure = PurePosixPath(rel)
+        if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+            raise PlanError(f"readonly path '{rel}' must be relative to the workspace "
+                            "without '..'", "fix sandbox.readonly_paths")
+        if rel not in paths:
+            paths.append(rel)
+    return paths
+
+
+def all_mounts(spec: SandboxSpec) -> tuple[Mount, ...]:
+    return (*spec.profile.mounts, *spec.mounts)
+
+
+def paths_to_probe(spec: SandboxSpec, settings: SandboxSettings, home: Path,
+                   user: str) -> list[str]:
+    """Host paths whose facts the plan needs (the host gatherer stats exactly these)."""
+    wanted = [str(spec.workspace), str(spec.workspace / ".claude")]
+    wanted += [str(spec.workspace / rel) for rel in readonly_paths(settings)]
+    wanted += [expand(mount.source, home=str(home), user=user) for mount in all_mounts(spec)]
+    return list(dict.fromkeys(wanted))
+
+
+def _fact(facts: HostFacts, path: str) -> PathFact:
+    try:
+        return facts.paths[path]
+    except KeyError:
+        raise AssertionError(f"host facts lack {path}; gather them with paths_to_probe") from None
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
+
+
+def exposure(path: Path, facts: HostFacts) -> str | None:
+    """Why mounting ``path`` would hand over the host, or None when it would not."""
+    if path == Path("/"):
+        return "it is the host's root directory"
+    if _is_within(facts.home, path):
+        return "it would expose your whole home directory"
+    for danger in facts.forbidden:
+        if _is_within(path, danger) or _is_within(danger, path):
+            return f"it would expose {danger}"
+    return None
+
+
+def _refuse_exposure(what: str, path: Path, facts: HostFacts, spec: SandboxSpec) -> None:
+    reason = exposure(path, facts)
+    if reason and not spec.allow_host_mounts:
+        raise PlanError(f"{what} {path} is refused: {reason}",
+                        "mount something narrower, or pass --allow-host-mount if you mean it")
+
+
+def _check_path_syntax(path: str, what: str) -> None:
+    if ":" in path or "\n" in path or "\0" in path:
+        raise PlanError(f"{what} '{path}' contains ':' or a control character, which the "
+                        "runtime's mount syntax cannot carry", "rename or move it")
+
+
+def _check_env(env: Mapping[str, str], origin: str) -> None:
+    for name, value in env.items():
+        if not ENV_NAME.match(name):
+            raise PlanError(f"environment name '{name}' ({origin}) is not an identifier",
+                            "use letters, digits and _, not starting with a digit")
+        if "\0" in value:
+            raise PlanError(f"environment value of {name} ({origin}) contains a NUL byte")
+
+
+def _expand_values(env: Mapping[str, str], home: str, user: str) -> dict[str, str]:
+    return {name: expand(value, home=home, user=user) for name, value in env.items()}
+
+
+class PlanBuilder:
+    """Accumulates binds, staging and env while the plan is decided."""
+
+    def __init__(self, spec: SandboxSpec, facts: HostFacts, settings: SandboxSettings):
+        self.spec, self.facts, self.settings = spec, facts, settings
+        self.home = container_home(facts.user)
+        self.binds: list[Bind] = []
+        self.staging: list[StagingAction] = []
+        self.warnings: list[str] = []
+        self.staging_root = facts.cache_dir / "staging" / spec.name
+
+    def bind(self, source: Path, dest: str, mode: str) -> None:
+        _check_path_syntax(str(source), "mount source")
+        _check_path_syntax(dest, "mount destination")
+        if any(bind.dest == dest for bind in self.binds):
+            raise PlanError(f"two mounts target {dest}", "remove one of them")
+        self.binds.append(Bind(source, dest, "ro" if mode == "ro" else "rw"))
+
+    def workspace(self) -> None:
+        ws = self.spec.workspace
+        fact = _fact(self.facts, str(ws))
+        if fact.kind == "missing":
+            raise PlanError(f"workspace {ws} does not exist", "create it or pass another DIR")
+        if fact.kind != "dir":
+            raise PlanError(f"workspace {ws} is not a directory", "pass a directory")
+        _refuse_exposure("workspace", fact.resolved, self.facts, self.spec)
+        self.bind(ws, WORKSPACE, "rw")
+        claude = ws / ".claude"
+        if _fact(self.facts, str(claude)).kind == "missing":
+            self.staging.append(StagingAction("mkdir", claude))
+        self.bind(claude, f"{self.home}/.claude", "rw")
+        for rel in readonly_paths(self.settings):
+            host = ws / rel
+            if _fact(self.facts, str(host)).kind in ("dir", "file"):
+                self.bind(host, f"{WORKSPACE}/{rel}", "ro")
+
+    def mounts(self) -> None:
+        staged = 0
+        for mount in all_mounts(self.spec):
+            source = expand(mount.source, home=str(self.facts.home), user=self.facts.user)
+            if not source.startswith("/"):
+                raise PlanError(f"mount source '{mount.source}' must be an absolute path "
+                                "(or start with ~/)", "fix the profile or --mount")
+            dest = expand(mount.dest, home=self.home, user=self.facts.user)
+            fact = _fact(self.facts, source)
+            if fact.kind == "missing":
+                if mount.optional:
+                    continue
+                raise PlanError(f"mount source {source} does not exist",
+                                "create it, or mark the mount optional in the profile")
+            _refuse_exposure("mount source", fact.resolved, self.facts, self.spec)
+            host = Path(source)
+            if fact.needs_staging:
+                if not staged:
+                    self.staging.append(StagingAction("clear", self.staging_root))
+                staged += 1
+                target = self.staging_root / f"{staged}-{host.name or 'root'}"
+                self.staging.append(StagingAction("copy", target, source=host))
+                host = target
+            self.bind(host, dest, mount.mode)
+
+    def files(self) -> None:
+        facts = self.facts
+        self.bind(facts.known_hosts, KNOWN_HOSTS, "ro")
+        self.bind(facts.system_prompt, SYSTEM_PROMPT, "ro")
+        if facts.notify_dir is not None:
+            self.bind(facts.notify_dir, NOTIFY_DIR, "ro")
+        else:
+            self.warnings.append("no notification daemon is running, so this sandbox cannot "
+                                 "notify you: start one with `wrapix-notifyd` (or wrapix-tui)")
+        if facts.deploy_key is not None:
+            self.bind(facts.deploy_key, f"{KEYS_DIR}/deploy_key", "ro")
+        if facts.signing_key is not None:
+            self.bind(facts.signing_key, f"{KEYS_DIR}/signing_key", "ro")
+
+    def environment(self) -> tuple[dict[str, str], dict[str, str]]:
+        """(container env with values, secrets by name)."""
+        facts, spec = self.facts, self.spec
+        name = facts.git_name or "Wrapix Sandbox"
+        email = facts.git_email or "sandbox@wrapix.dev"
+        env: dict[str, str] = {
+            "HOME": self.home,
+            "USER": facts.user,
+            "WRAPIX_SANDBOX": spec.name,
+            "WRAPIX_WORKSPACE": str(spec.workspace),
+            "GIT_AUTHOR_NAME": name,
+            "GIT_AUTHOR_EMAIL": email,
+            "GIT_COMMITTER_NAME": name,
+            "GIT_COMMITTER_EMAIL": email,
+            "WRAPIX_GIT_SIGN": "1" if self.settings.git_sign else "0",
+            "BD_NO_DAEMON": "1",
+        }
+        if facts.term and spec.tty:
+            env["TERM"] = facts.term
+        if facts.session_id:
+            env["WRAPIX_SESSION_ID"] = facts.session_id
+        if facts.deploy_key is not None:
+            env["WRAPIX_DEPLOY_KEY"] = f"{KEYS_DIR}/deploy_key"
+        if facts.signing_key is not None:
+            env["WRAPIX_SIGNING_KEY"] = f"{KEYS_DIR}/signing_key"
+        if spec.ralph is not None:
+            env.update({"RALPH_MODE": "1", "RALPH_CMD": spec.ralph.cmd,
+                        "RALPH_ARGS": shlex.join(spec.ralph.args), "RALPH_DIR": spec.ralph.dir})
+        for origin, extra in (("profile", spec.profile.env), ("settings", self.settings.env),
+                              ("--env", spec.env)):
+            _check_env(extra, origin)
+            env.update(_expand_values(extra, self.home, facts.user))
+        secrets = {key: value for key, value in facts.secrets.items()
+                   if key in SECRET_NAMES and key not in env}
+        return env, secrets
+
+    def cpus(self) -> str:
+        if self.settings.cpus is not None:
+            return f"{self.settings.cpus:g}"
+        nproc = max(self.facts.nproc, 1)
+        return f"{min(float(nproc), max(nproc / 2, 2.0)):g}"
+
+
+def _network(facts: HostFacts, settings: SandboxSettings) -> str:
+    if settings.network == "auto":
+        return "pasta" if facts.caps.pasta else "slirp4netns"
+    if settings.network == "pasta" and not facts.caps.pasta:
+        raise PlanError(f"this Podman ({facts.caps.version}) cannot use pasta networking",
+                        "set sandbox.network to 'auto' or 'slirp4netns'")
+    return settings.network
+
+
+def plan_podman(spec: SandboxSpec, facts: HostFacts, settings: SandboxSettings,
+                podman: str = "podman") -> LaunchPlan:
+    """The ``podman run`` invocation for ``spec`` on this host."""
+    if not spec.name or spec.name != spec.name.strip():
+        raise PlanError("sandbox name must not be empty")
+    builder = PlanBuilder(spec, facts, settings)
+    builder.workspace()
+    builder.mounts()
+    builder.files()
+    env, secrets = builder.environment()
+    home, caps = builder.home, facts.caps
+    cpus = builder.cpus()
+    limits = f"cpus={cpus},memory={settings.memory},pids={settings.pids_limit}"
+    if caps.limits_ignored:
+        builder.warnings.append(
+            "rootless Podman on cgroup v1 ignores --cpus/--memory/--pids-limit: this sandbox "
+            "runs without those limits (they are still recorded on the container)")
+    labels = {naming.LABEL_SANDBOX: "1", naming.LABEL_PROFILE: spec.profile.name,
+              naming.LABEL_WORKSPACE: str(spec.workspace), naming.LABEL_LIMITS: limits,
+              naming.LABEL_ROLE: spec.role}
+
+    argv = [podman, "run", "--name", spec.name, "--hostname", spec.name[:63]]
+    for key, value in labels.items():
+        argv += ["--label", f"{key}={value}"]
+    argv += _flags(spec, caps.init)
+    argv += ["--userns=keep-id"]
+    if caps.passwd_entry:
+        argv += ["--passwd-entry",
+                 f"{facts.user}:*:{facts.uid}:{facts.gid}:wrapix sandbox:{home}:/bin/sh"]
+    argv += ["--tmpfs", f"{home}:rw,exec,nosuid,nodev,mode=0700,U"]
+    argv += ["--security-opt", "no-new-privileges", "--cap-drop", "all"]
+    argv += ["--network", _network(facts, settings)]
+    argv += ["--cpus", cpus, "--memory", settings.memory,
+             "--pids-limit", str(settings.pids_limit)]
+    if spec.detach or spec.interactive:
+        argv += ["--detach-keys", settings.detach_keys]
+    argv += ["-w", WORKSPACE]
+    for bind in builder.binds:
+        argv += ["-v", f"{bind.source}:{bind.dest}:{bind.mode}"]
+    argv += env_args(env)
+    for name in secrets:
+        argv += ["-e", name]
+    argv += [spec.image, *spec.command]
+    return LaunchPlan(name=spec.name, argv=argv, env=secrets, staging=builder.staging,
+                      warnings=builder.warnings, binds=builder.binds, container_env=env)
+
+
+def _flags(spec: SandboxSpec, init: bool) -> list[str]:
+    flags: list[str] = []
+    if spec.remove:
+        flags.append("--rm")
+    if spec.detach:
+        flags.append("-d")
+    if spec.interactive:
+        flags.append("-i")
+    if spec.tty:
+        flags.append("-t")
+    if init:
+        flags.append("--init")
+    return flags
+
+
+def env_args(env: Mapping[str, str]) -> Iterable[str]:
+    for name, value in env.items():
+        yield "-e"
+        yield f"{name}={value}"

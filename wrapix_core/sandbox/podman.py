@@ -1,0 +1,427 @@
+"""The Podman runtime: every ``podman`` command wrapix runs, with timeouts and JSON.
+
+Podman's own capabilities (version, pasta, ``--passwd-entry``, cgroup version) are
+probed once per Podman binary and cached on disk, keyed by the binary's path, size and
+modification time, because ``podman info`` costs a few hundred milliseconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import asdict
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import psutil
+
+from wrapix_core import paths, proc
+from wrapix_core.sandbox import staging
+from wrapix_core.sandbox.errors import (
+    RuntimeFailed,
+    RuntimeGarbage,
+    RuntimeHung,
+    RuntimeMissing,
+    SandboxNotFound,
+)
+from wrapix_core.sandbox.model import LaunchPlan, RuntimeCaps
+from wrapix_core.sandbox.runtime import (
+    SHELL_COMMAND,
+    ContainerInfo,
+    ContainerStats,
+    EventStreamStatus,
+    RuntimeEvent,
+)
+from wrapix_core.settings import SandboxSettings
+
+INSTALL_HINT = ("install rootless Podman (Debian: apt install podman runc uidmap slirp4netns) "
+                "or set sandbox.podman to its path")
+CGROUP_V1_WARNING = "Resource limits are not supported and ignored on cgroups V1 rootless"
+CATATONIT = ("/usr/libexec/podman/catatonit", "/usr/bin/catatonit",
+             "/usr/libexec/catatonit/catatonit")
+EVENT_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
+STATS_TEMPLATE = ("{{.Name}}\t{{.ContainerStats.CPU}}\t{{.ContainerStats.MemUsage}}\t"
+                  "{{.ContainerStats.MemLimit}}")
+
+
+def _version_tuple(version: str) -> tuple[int, ...]:
+    parts: list[int] = []
+    for piece in version.split("-")[0].split("."):
+        if not piece.isdigit():
+            break
+        parts.append(int(piece))
+    return tuple(parts)
+
+
+def _time(value: Any) -> datetime | None:
+    """Podman timestamps: unix seconds (ps) or RFC 3339 with nanoseconds (inspect)."""
+    if isinstance(value, int | float):
+        return datetime.fromtimestamp(value, UTC) if value > 0 else None
+    if isinstance(value, str) and value and not value.startswith("0001-"):
+        text = value.replace("Z", "+00:00")
+        if "." in text:  # Python parses at most microseconds
+            head, _, rest = text.partition(".")
+            digits = "".join(ch for ch in rest if ch.isdigit())
+            zone = rest[len(digits):]
+            text = f"{head}.{digits[:6]}{zone}"
+        with contextlib.suppress(ValueError):
+            return datetime.fromisoformat(text)
+    return None
+
+
+def _labels(value: Any) -> dict[str, str]:
+    return {str(k): str(v) for k, v in value.items()} if isinstance(value, dict) else {}
+
+
+def _info_from_ps(item: dict[str, Any]) -> ContainerInfo:
+    names = item.get("Names") or [""]
+    exited = item.get("Exited")
+    return ContainerInfo(
+        id=str(item.get("Id", "")), name=str(names[0]), image=str(item.get("Image", "")),
+        state=str(item.get("State", "unknown")), labels=_labels(item.get("Labels")),
+        created=_time(item.get("Created")), started=_time(item.get("StartedAt")),
+        pid=item.get("Pid") or None,
+        exit_code=item.get("ExitCode") if exited else None,
+    )
+
+
+def _info_from_inspect(item: dict[str, Any]) -> ContainerInfo:
+    state = item.get("State") or {}
+    config = item.get("Config") or {}
+    status = str(state.get("Status", "unknown"))
+    return ContainerInfo(
+        id=str(item.get("Id", "")), name=str(item.get("Name", "")).lstrip("/"),
+        image=str(item.get("ImageName") or config.get("Image", "")), state=status,
+        labels=_labels(config.get("Labels")), created=_time(item.get("Created")),
+        started=_time(state.get("StartedAt")), pid=state.get("Pid") or None,
+        exit_code=state.get("ExitCode") if status in ("exited", "stopped") else None,
+    )
+
+
+def _event(item: dict[str, Any]) -> RuntimeEvent | None:
+    if item.get("Type") != "container":
+        return None
+    when = _time(item.get("Time")) or datetime.now(UTC)
+    code = item.get("ContainerExitCode")
+    return RuntimeEvent(id=str(item.get("ID", "")), name=str(item.get("Name", "")),
+                        action=str(item.get("Status", "")), time=when,
+                        labels=_labels(item.get("Attributes")),
+                        exit_code=code if isinstance(code, int) else None)
+
+
+def _loads(text: str, what: str) -> Any:
+    try:
+        return json.loads(text) if text.strip() else []
+    except json.JSONDecodeError:
+        raise RuntimeGarbage(f"podman answered `{what}` with something that is not JSON: "
+                             f"{text.strip()[:120]!r}", "check `podman info` by hand") from None
+
+
+class PodmanRuntime:
+    """:class:`~wrapix_core.sandbox.runtime.Runtime` for rootless Podman."""
+
+    name = "podman"
+
+    def __init__(self, settings: SandboxSettings):
+        self.settings = settings
+        self.executable = settings.podman
+        self.timeout = settings.command_timeout
+        self._caps: RuntimeCaps | None = None
+        self._stats_via_host = False
+        self._processes: dict[int, psutil.Process] = {}
+
+    # -- plumbing -------------------------------------------------------------------
+
+    async def _run(self, *args: str, timeout: float | None = None, check: bool = True,
+                   env: dict[str, str] | None = None) -> proc.Completed:
+        argv = [self.executable, *args]
+        try:
+            return await proc.run(argv, timeout=timeout or self.timeout, check=check, env=env)
+        except proc.CommandNotFound:
+            raise RuntimeMissing(f"podman ({self.executable}) is not installed",
+                                 INSTALL_HINT) from None
+        except proc.CommandTimeout as exc:
+            raise RuntimeHung(f"podman did not answer within {exc.timeout:g}s "
+                              f"(`{proc.describe(argv)}`)",
+                              "check `podman info`; a stuck podman may need "
+                              "`podman system migrate`") from None
+        except proc.CommandFailed as exc:
+            detail = proc.last_lines(_without_noise(exc.stderr or exc.stdout), 2)
+            raise RuntimeFailed(f"`podman {args[0]}` failed: {detail or f'exit {exc.returncode}'}"
+                                ) from None
+
+    # -- capabilities ---------------------------------------------------------------
+
+    def _caps_cache_key(self) -> str | None:
+        found = shutil.which(self.executable)
+        if not found:
+            return None
+        real = Path(found).resolve()
+        stat = real.stat()
+        return f"{real}:{stat.st_size}:{stat.st_mtime_ns}"
+
+    async def caps(self) -> RuntimeCaps:
+        if self._caps is not None:
+            return self._caps
+        key = self._caps_cache_key()
+        if key is None:
+            raise RuntimeMissing(f"podman ({self.executable}) is not installed", INSTALL_HINT)
+        cached = _read_caps_cache(key)
+        if cached is None:
+            cached = await self._probe()
+            _write_caps_cache(key, cached)
+        self._caps = cached
+        return cached
+
+    async def _probe(self) -> RuntimeCaps:
+        info = _loads((await self._run("info", "--format", "json")).stdout, "podman info")
+        if not isinstance(info, dict):
+            raise RuntimeGarbage("podman info did not return a JSON object")
+        host = info.get("host") or {}
+        version = str((info.get("version") or {}).get("Version", "0"))
+        numbers = _version_tuple(version)
+        security = host.get("security") or {}
+        pasta = numbers >= (4, 4) and (bool(host.get("pasta")) or shutil.which("pasta") is not None)
+        return RuntimeCaps(
+            runtime="podman", version=version, pasta=pasta,
+            passwd_entry=numbers >= (4, 2),
+            init=_has_init(),
+            rootless=bool(security.get("rootless", os.geteuid() != 0)),
+            cgroup_v1=str(host.get("cgroupVersion", "v2")) == "v1",
+        )
+
+    # -- images and containers ------------------------------------------------------
+
+    async def image_exists(self, image: str) -> bool:
+        done = await self._run("image", "exists", image, check=False)
+        return done.returncode == 0
+
+    async def container_exists(self, name: str) -> bool:
+        done = await self._run("container", "exists", name, check=False)
+        return done.returncode == 0
+
+    async def launch_detached(self, plan: LaunchPlan) -> str:
+        try:
+            done = await proc.run(plan.argv, timeout=self.timeout * 4, env=plan.env)
+        except proc.CommandNotFound:
+            raise RuntimeMissing(f"podman ({self.executable}) is not installed",
+                                 INSTALL_HINT) from None
+        except proc.CommandTimeout as exc:
+            raise RuntimeHung(f"podman run did not finish within {exc.timeout:g}s",
+                              "check `podman info`") from None
+        except proc.CommandFailed as exc:
+            detail = proc.last_lines(_without_noise(exc.stderr), 2)
+            raise RuntimeFailed(f"podman could not start {plan.name}: {detail}") from None
+        return done.stdout.strip()
+
+    def launch_foreground(self, plan: LaunchPlan) -> int:
+        """Run attached to this terminal; returns the sandbox's exit code."""
+        env = {**os.environ, **plan.env}
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the TTY delivers it to podman
+        try:
+            try:
+                child = subprocess.Popen(plan.argv, env=env)
+            except FileNotFoundError:
+                raise RuntimeMissing(f"podman ({self.executable}) is not installed",
+                                     INSTALL_HINT) from None
+            return child.wait()
+        finally:
+            signal.signal(signal.SIGINT, previous)
+
+    async def containers(self, *, all: bool = False, sandboxes_only: bool = True
+                         ) -> list[ContainerInfo]:
+        args = ["ps", "--format", "json"]
+        if all:
+            args.append("--all")
+        if sandboxes_only:
+            args += ["--filter", "label=wrapix.sandbox=1"]
+        data = _loads((await self._run(*args)).stdout, "podman ps")
+        if not isinstance(data, list):
+            raise RuntimeGarbage("podman ps did not return a JSON list")
+        return [_info_from_ps(item) for item in data if isinstance(item, dict)]
+
+    async def inspect(self, name: str) -> ContainerInfo:
+        done = await self._run("container", "inspect", "--format", "json", name, check=False)
+        if done.returncode != 0:
+            if "no such container" in done.stderr.lower():
+                raise SandboxNotFound(f"no sandbox named '{name}'", "see `wrapix ls --all`")
+            raise RuntimeFailed(f"`podman inspect {name}` failed: "
+                                f"{proc.last_lines(done.stderr, 1)}")
+        data = _loads(done.stdout, "podman container inspect")
+        if not isinstance(data, list) or not data or not isinstance(data[0], dict):
+            raise RuntimeGarbage(f"podman inspect {name} returned no container")
+        return _info_from_inspect(data[0])
+
+    async def _existing(self, name: str) -> None:
+        if not await self.container_exists(name):
+            raise SandboxNotFound(f"no sandbox named '{name}'", "see `wrapix ls --all`")
+
+    async def stop(self, name: str, timeout: int = 10) -> None:
+        await self._existing(name)
+        await self._run("stop", "-t", str(timeout), name, timeout=self.timeout + timeout)
+
+    async def remove(self, name: str, force: bool = False) -> None:
+        await self._existing(name)
+        await self._run("rm", *(["-f"] if force else []), name)
+        staging.clear(paths.cache_dir(), name)
+
+    async def restart(self, name: str) -> None:
+        await self._existing(name)
+        await self._run("restart", name, timeout=self.timeout + 10)
+
+    async def logs(self, name: str, *, follow: bool = False, tail: int | None = None
+                   ) -> AsyncGenerator[str, None]:
+        await self._existing(name)
+        argv = [self.executable, "logs"]
+        if follow:
+            argv.append("--follow")
+        if tail is not None:
+            argv += ["--tail", str(tail)]
+        argv.append(name)
+        async with contextlib.aclosing(proc.stream_lines(argv, stderr_to_stdout=True)) as lines:
+            async for line in lines:
+                yield line
+
+    # -- stats ----------------------------------------------------------------------
+
+    async def stats(self, names: Sequence[str]) -> list[ContainerStats]:
+        """CPU and memory per container; falls back to the host process tree where
+        rootless Podman cannot report stats (cgroup v1)."""
+        if not names:
+            return []
+        if not self._stats_via_host:
+            done = await self._run("stats", "--no-stream", "--format", STATS_TEMPLATE, *names,
+                                   check=False)
+            parsed = _runtime_stats(done.stdout) if done.returncode == 0 else None
+            if parsed is not None:
+                return parsed
+            # Rootless on cgroup v1 ("not supported") or an unexpected answer: from now
+            # on read the container's process tree on the host instead.
+            self._stats_via_host = True
+        return await asyncio.to_thread(self._host_stats, await self._pids(names))
+
+    async def _pids(self, names: Sequence[str]) -> dict[str, int]:
+        done = await self._run("container", "inspect", "--format", "{{.Name}} {{.State.Pid}}",
+                               *names, check=False)
+        pids: dict[str, int] = {}
+        for line in done.stdout.splitlines():
+            name, _, pid = line.strip().rpartition(" ")
+            if pid.isdigit() and int(pid) > 0:
+                pids[name.lstrip("/")] = int(pid)
+        return pids
+
+    def _host_stats(self, pids: dict[str, int]) -> list[ContainerStats]:
+        results: list[ContainerStats] = []
+        for name, pid in pids.items():
+            cpu = 0.0
+            memory = 0
+            try:
+                root = psutil.Process(pid)
+                tree = [root, *root.children(recursive=True)]
+            except psutil.Error:
+                continue
+            for process in tree:
+                tracked = self._processes.setdefault(process.pid, process)
+                with contextlib.suppress(psutil.Error):
+                    cpu += tracked.cpu_percent(None)
+                    memory += tracked.memory_info().rss
+            results.append(ContainerStats(name, cpu, memory, source="host"))
+        alive = {process.pid for process in self._processes.values() if process.is_running()}
+        self._processes = {pid: p for pid, p in self._processes.items() if pid in alive}
+        return results
+
+    # -- terminals ------------------------------------------------------------------
+
+    def attach_argv(self, name: str, detach_keys: str) -> list[str]:
+        return [self.executable, "attach", "--detach-keys", detach_keys, name]
+
+    def shell_argv(self, name: str) -> list[str]:
+        return [self.executable, "exec", "-it", name, *SHELL_COMMAND]
+
+    def exec_argv(self, name: str, command: Sequence[str], *, tty: bool = False) -> list[str]:
+        return [self.executable, "exec", *(["-it"] if tty else ["-i"]), name, *command]
+
+    # -- events ---------------------------------------------------------------------
+
+    async def events(self) -> AsyncGenerator[RuntimeEvent | EventStreamStatus, None]:
+        """Container events as they happen; reconnects with backoff, replaying what was
+        missed (``--since``) so no stop or removal goes unseen."""
+        since: str | None = None
+        failures = 0
+        while True:
+            argv = [self.executable, "events", "--format", "json", "--filter", "type=container"]
+            if since:
+                argv += ["--since", since]
+            yield EventStreamStatus(connected=True)
+            error = "podman events ended"
+            try:
+                async with contextlib.aclosing(proc.stream_lines(argv)) as lines:
+                    async for line in lines:
+                        try:
+                            item = json.loads(line)
+                        except json.JSONDecodeError:
+                            continue
+                        event = _event(item) if isinstance(item, dict) else None
+                        if event is not None:
+                            failures = 0
+                            since = event.time.isoformat()
+                            yield event
+            except proc.CommandNotFound:
+                error = f"podman ({self.executable}) is not installed"
+            except proc.CommandFailed as exc:
+                error = f"podman events failed: {proc.last_lines(exc.stderr, 1)}"
+            delay = EVENT_BACKOFF[min(failures, len(EVENT_BACKOFF) - 1)]
+            failures += 1
+            since = since or datetime.now(UTC).isoformat()
+            yield EventStreamStatus(connected=False, error=error, retry_in=delay)
+            await asyncio.sleep(delay)
+
+
+def _has_init() -> bool:
+    return any(Path(path).exists() for path in CATATONIT)
+
+
+def _caps_cache() -> Path:
+    return paths.cache_dir() / "podman-caps.json"
+
+
+def _read_caps_cache(key: str) -> RuntimeCaps | None:
+    with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
+        cached = json.loads(_caps_cache().read_text())
+        if cached.get("key") == key:
+            return RuntimeCaps(**cached["caps"])
+    return None
+
+
+def _write_caps_cache(key: str, caps: RuntimeCaps) -> None:
+    with contextlib.suppress(OSError):
+        paths.atomic_write_text(_caps_cache(), json.dumps({"key": key, "caps": asdict(caps)}))
+
+
+def _runtime_stats(text: str) -> list[ContainerStats] | None:
+    """Parse :data:`STATS_TEMPLATE` lines; None when the answer is not what was asked."""
+    results: list[ContainerStats] = []
+    for line in text.splitlines():
+        parts = line.split("\t")
+        if len(parts) != 4:
+            return None
+        try:
+            limit = int(parts[3])
+            results.append(ContainerStats(parts[0], float(parts[1]), int(parts[2]),
+                                          limit or None))
+        except ValueError:
+            return None
+    return results
+
+
+def _without_noise(stderr: str) -> str:
+    """Podman stderr minus warnings wrapix reports itself (once, in its own words)."""
+    return "\n".join(line for line in stderr.splitlines()
+                     if CGROUP_V1_WARNING not in line and "is not a shared mount" not in line)

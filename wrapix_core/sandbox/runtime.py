@@ -1,0 +1,137 @@
+"""What every container runtime offers wrapix, and the models it returns.
+
+Podman on Linux and Apple ``container`` on macOS implement :class:`Runtime`; the CLI
+and the TUI only talk to this interface (see :func:`get_runtime`).
+"""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import AsyncGenerator, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import TYPE_CHECKING, Protocol
+
+from wrapix_core.sandbox import naming
+
+if TYPE_CHECKING:
+    from wrapix_core.sandbox.model import LaunchPlan, RuntimeCaps
+    from wrapix_core.settings import SandboxSettings
+
+
+@dataclass(frozen=True)
+class ContainerInfo:
+    id: str
+    name: str
+    image: str
+    state: str
+    """``running``, ``exited``, ``created``, ``paused``, … as the runtime says."""
+    labels: dict[str, str] = field(default_factory=dict)
+    created: datetime | None = None
+    started: datetime | None = None
+    pid: int | None = None
+    exit_code: int | None = None
+
+    @property
+    def is_sandbox(self) -> bool:
+        return self.labels.get(naming.LABEL_SANDBOX) == "1"
+
+    @property
+    def profile(self) -> str:
+        return self.labels.get(naming.LABEL_PROFILE, "")
+
+    @property
+    def workspace(self) -> str:
+        return self.labels.get(naming.LABEL_WORKSPACE, "")
+
+    @property
+    def running(self) -> bool:
+        return self.state == "running"
+
+    def uptime(self, now: datetime | None = None) -> float | None:
+        """Seconds since start while running, else None."""
+        if not self.running or self.started is None:
+            return None
+        return max(0.0, ((now or datetime.now(UTC)) - self.started).total_seconds())
+
+    def to_json(self) -> dict[str, object]:
+        return {
+            "id": self.id, "name": self.name, "image": self.image, "state": self.state,
+            "labels": self.labels, "profile": self.profile, "workspace": self.workspace,
+            "created": self.created.isoformat() if self.created else None,
+            "started": self.started.isoformat() if self.started else None,
+            "pid": self.pid, "exit_code": self.exit_code,
+        }
+
+
+@dataclass(frozen=True)
+class ContainerStats:
+    name: str
+    cpu_percent: float
+    memory_bytes: int
+    memory_limit: int | None = None
+    source: str = "runtime"
+    """``runtime`` (the runtime's own stats) or ``host`` (the host process tree)."""
+
+
+@dataclass(frozen=True)
+class RuntimeEvent:
+    """A container lifecycle event (``start``, ``died``, ``stop``, ``remove``, …)."""
+
+    id: str
+    name: str
+    action: str
+    time: datetime
+    labels: dict[str, str] = field(default_factory=dict)
+    exit_code: int | None = None
+
+
+@dataclass(frozen=True)
+class EventStreamStatus:
+    """Emitted by :meth:`Runtime.events` when the stream drops or recovers."""
+
+    connected: bool
+    error: str | None = None
+    retry_in: float | None = None
+
+
+class Runtime(Protocol):
+    name: str
+    executable: str
+
+    async def caps(self) -> RuntimeCaps: ...
+    async def image_exists(self, image: str) -> bool: ...
+    async def container_exists(self, name: str) -> bool: ...
+    async def launch_detached(self, plan: LaunchPlan) -> str: ...
+    def launch_foreground(self, plan: LaunchPlan) -> int: ...
+    async def containers(self, *, all: bool = False, sandboxes_only: bool = True
+                         ) -> list[ContainerInfo]: ...
+    async def inspect(self, name: str) -> ContainerInfo: ...
+    async def stop(self, name: str, timeout: int = 10) -> None: ...
+    async def remove(self, name: str, force: bool = False) -> None: ...
+    async def restart(self, name: str) -> None: ...
+    def logs(self, name: str, *, follow: bool = False, tail: int | None = None
+             ) -> AsyncGenerator[str, None]: ...
+    async def stats(self, names: Sequence[str]) -> list[ContainerStats]: ...
+    def attach_argv(self, name: str, detach_keys: str) -> list[str]: ...
+    def shell_argv(self, name: str) -> list[str]: ...
+    def exec_argv(self, name: str, command: Sequence[str], *, tty: bool = False
+                  ) -> list[str]: ...
+    def events(self) -> AsyncGenerator[RuntimeEvent | EventStreamStatus, None]: ...
+
+
+SHELL_COMMAND = ["sh", "-c", "command -v bash >/dev/null && exec bash || exec sh"]
+
+
+def get_runtime(settings: SandboxSettings, platform: str | None = None) -> Runtime:
+    """The runtime for this platform (or the one settings name)."""
+    choice = settings.runtime
+    if choice == "auto":
+        choice = "apple" if (platform or sys.platform) == "darwin" else "podman"
+    if choice == "apple":
+        from wrapix_core.sandbox.apple import AppleRuntime
+
+        return AppleRuntime(settings)
+    from wrapix_core.sandbox.podman import PodmanRuntime
+
+    return PodmanRuntime(settings)
