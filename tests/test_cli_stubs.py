@@ -11,8 +11,7 @@ import pytest
 
 from tests.support.cli import script
 
-UNBUILT = [["wrapix-builder"], ["wrapix-notifyd"], ["ralph", "step"], ["wrapix-notify"],
-           ["wrapix", "image", "ls"]]
+UNBUILT = [["wrapix-builder"], ["ralph", "step"], ["wrapix", "image", "ls"]]
 
 
 @pytest.mark.parametrize("command", UNBUILT, ids=" ".join)

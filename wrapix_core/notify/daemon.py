@@ -1,0 +1,409 @@
+"""The notification daemon: receive, decide, record, pop up.
+
+It runs as ``wrapix-notifyd`` or inside ``wrapix-tui`` (when no daemon runs) through the
+same API::
+
+    daemon = NotifyDaemon(DaemonConfig.from_settings(settings))
+    await daemon.start()          # raises DaemonAlreadyRunning
+    async for entry in daemon.subscribe(): ...   # new inbox entries, straight from memory
+    await daemon.stop()           # or: async with NotifyDaemon(...) as daemon: ...
+
+Per connection: lines are framed with a per-line size limit (:mod:`.protocol`), and a
+connection must complete a line every ``idle_timeout`` seconds or it is closed, so a
+slow or hostile client holds at most one buffer and one timer, never the daemon. Bad
+lines are logged (rate-limited) and skipped; the connection and the daemon go on.
+
+Per notification: :class:`.focus.FocusChecker` decides whether to suppress the popup,
+the :class:`.backends.PopupRunner` starts it in the background, and the entry joins a
+bounded queue that one writer task drains into the :class:`.inbox.InboxStore` in batches
+(one lock and one write per batch, in a thread) — the queue bound is the backpressure.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import resource
+import sys
+import time
+from collections.abc import AsyncIterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING
+
+from wrapix_core import paths
+from wrapix_core.notify import listener
+from wrapix_core.notify.backends import PopupRunner, choose_backend
+from wrapix_core.notify.focus import FocusChecker, FocusResult
+from wrapix_core.notify.inbox import Entry, InboxStore, NewEntry, PopupOutcome
+from wrapix_core.notify.listener import DaemonAlreadyRunning, UnixListener
+from wrapix_core.notify.protocol import (
+    MAX_LINE,
+    LineFramer,
+    Notification,
+    Oversized,
+    ProtocolError,
+    parse_line,
+)
+from wrapix_core.notify.sanitize import display_text
+
+if TYPE_CHECKING:
+    from wrapix_core.settings import Settings
+
+__all__ = ["DaemonAlreadyRunning", "DaemonConfig", "DaemonStats", "NotifyDaemon",
+           "daemon_running"]
+
+log = logging.getLogger("wrapix.notify.daemon")
+
+READ_CHUNK = 64 * 1024
+QUEUE_LIMIT = 10_000
+BATCH_LIMIT = 1024
+RECONNECT_RESERVE = 64
+"""File descriptors kept free for everything that is not a connection."""
+
+
+def daemon_running(socket_path: Path | None = None) -> bool:
+    """Whether a daemon answers on ``socket_path`` (default: the standard socket)."""
+    return listener.socket_is_live(socket_path or paths.notify_socket())
+
+
+@dataclass(frozen=True)
+class DaemonConfig:
+    socket_path: Path = field(default_factory=paths.notify_socket)
+    tcp: str | None = None
+    """``HOST[:PORT]`` to listen on as well (see :func:`.listener.parse_tcp`)."""
+    tcp_optional: bool = False
+    """A TCP address that may fail to bind with a warning (the macOS default)."""
+    backend: str = "auto"
+    inbox_limit: int = 10_000
+    idle_timeout: float = 10.0
+    """Seconds a connection may go without completing a line."""
+    max_connections: int | None = None
+    """Concurrent connections; default from the open-file limit (at most 4096)."""
+    verbose: bool = False
+    """Log every decision (also ``WRAPIX_NOTIFY_VERBOSE=1``)."""
+
+    @classmethod
+    def from_settings(cls, settings: Settings, *, socket: Path | None = None,
+                      tcp: str | None = None, verbose: bool = False) -> DaemonConfig:
+        notify = settings.notify
+        tcp_value = tcp or notify.tcp
+        tcp_optional = False
+        if tcp_value is None and sys.platform == "darwin":
+            tcp_value = f"{listener.MACOS_GATEWAY}:{listener.DEFAULT_TCP_PORT}"
+            tcp_optional = True
+        return cls(socket_path=socket or notify.socket or paths.notify_socket(),
+                   tcp=tcp_value, tcp_optional=tcp_optional, backend=notify.backend,
+                   inbox_limit=notify.inbox_limit,
+                   verbose=verbose or os.environ.get("WRAPIX_NOTIFY_VERBOSE") == "1")
+
+
+@dataclass
+class DaemonStats:
+    connections: int = 0
+    open_connections: int = 0
+    refused_connections: int = 0
+    received: int = 0
+    rejected: int = 0
+    stored: int = 0
+
+
+class _RejectLog:
+    """Logs rejected lines, at most ``burst`` per ``window`` seconds, then a count."""
+
+    def __init__(self, burst: int = 20, window: float = 10.0):
+        self.burst, self.window = burst, window
+        self._start = 0.0
+        self._count = 0
+        self._hidden = 0
+
+    def __call__(self, peer: str, why: str) -> None:
+        now = time.monotonic()
+        if now - self._start > self.window:
+            if self._hidden:
+                log.warning("%d more rejected lines were not logged", self._hidden)
+            self._start, self._count, self._hidden = now, 0, 0
+        if self._count < self.burst:
+            self._count += 1
+            log.warning("rejected a line from %s: %s", peer, why)
+        else:
+            self._hidden += 1
+
+
+def _default_max_connections() -> int:
+    soft, _hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY:
+        return 4096
+    return max(16, min(4096, soft - RECONNECT_RESERVE))
+
+
+class NotifyDaemon:
+    """See the module docstring; one instance serves one socket (and maybe TCP)."""
+
+    def __init__(self, config: DaemonConfig | None = None, *,
+                 store: InboxStore | None = None, focus: FocusChecker | None = None,
+                 popups: PopupRunner | None = None):
+        self.config = config or DaemonConfig()
+        self.store = store or InboxStore(limit=self.config.inbox_limit)
+        self._focus = focus
+        self._popups = popups
+        self.stats = DaemonStats()
+        self.max_connections = self.config.max_connections or _default_max_connections()
+        self.tcp_address: tuple[str, int] | None = None
+        self._unix = UnixListener(self.config.socket_path)
+        self._servers: list[asyncio.Server] = []
+        self._connections: set[asyncio.Task[None]] = set()
+        self._queue: asyncio.Queue[NewEntry] | None = None
+        self._writer: asyncio.Task[None] | None = None
+        self._subscribers: set[asyncio.Queue[Entry | None]] = set()
+        self._reject = _RejectLog()
+        self._running = False
+
+    @property
+    def socket_path(self) -> Path:
+        return self.config.socket_path
+
+    @property
+    def running(self) -> bool:
+        return self._running
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Claim the socket (and TCP address) and start serving; returns at once."""
+        if self._running:
+            return
+        tcp = listener.parse_tcp(self.config.tcp) if self.config.tcp else None
+        unix_sock = self._unix.claim()
+        if self._focus is None:
+            self._focus = FocusChecker()
+        if self._popups is None:
+            self._popups = PopupRunner(choose_backend(self.config.backend))
+        self._queue = asyncio.Queue(QUEUE_LIMIT)
+        self._writer = asyncio.create_task(self._write_inbox(), name="wrapix-inbox-writer")
+        self._running = True
+        try:
+            self._servers.append(await asyncio.start_unix_server(
+                self._serve_connection, sock=unix_sock, limit=READ_CHUNK))
+            if tcp is not None:
+                await self._start_tcp(*tcp)
+        except BaseException:
+            await self.stop()
+            raise
+        log.info("listening on %s%s", self.socket_path,
+                 f" and {self.tcp_address[0]}:{self.tcp_address[1]}" if self.tcp_address
+                 else "")
+
+    async def _start_tcp(self, host: str, port: int) -> None:
+        try:
+            sock = listener.bind_tcp(host, port)
+        except OSError as exc:
+            if self.config.tcp_optional:
+                log.warning("not listening on TCP %s:%d (%s): containers on this Mac cannot "
+                            "notify until the container network is up; restart the daemon "
+                            "then, or set notify.tcp", host, port, exc.strerror)
+                return
+            raise listener.ListenError(f"cannot listen on TCP {host}:{port}: {exc.strerror}",
+                                       "check the address is this host's container "
+                                       "gateway and the port is free", exit_code=1) from None
+        self._servers.append(await asyncio.start_server(
+            self._serve_connection, sock=sock, limit=READ_CHUNK))
+        self.tcp_address = (host, port)
+
+    async def stop(self) -> None:
+        """Stop listening, finish open work, store what was received, remove the socket."""
+        if not self._running:
+            return
+        self._running = False
+        for server in self._servers:
+            server.close()
+        if self._connections:  # clients send at once; give them a moment, then hang up
+            await asyncio.wait(set(self._connections), timeout=1.0)
+        for task in list(self._connections):
+            task.cancel()
+        if self._connections:
+            await asyncio.wait(set(self._connections), timeout=1.0)
+        if self._queue is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._queue.join(), timeout=5.0)
+        if self._writer is not None:
+            self._writer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._writer
+        if self._popups is not None:
+            await self._popups.aclose()
+        for server in self._servers:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(server.wait_closed(), timeout=1.0)
+        self._servers.clear()
+        self._unix.release()
+        for queue in self._subscribers:
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(None)  # end of stream
+        log.info("stopped; removed %s", self.socket_path)
+
+    async def __aenter__(self) -> NotifyDaemon:
+        await self.start()
+        return self
+
+    async def __aexit__(self, exc_type: type[BaseException] | None,
+                        exc: BaseException | None, tb: TracebackType | None) -> None:
+        await self.stop()
+
+    async def flush(self) -> None:
+        """Wait until everything received so far is in the inbox."""
+        if self._queue is not None:
+            await self._queue.join()
+
+    async def subscribe(self) -> AsyncIterator[Entry]:
+        """New inbox entries as they are stored, until the daemon stops.
+
+        A subscriber that falls more than ``QUEUE_LIMIT`` entries behind misses some
+        (logged); :func:`.follow.follow_inbox` recovers them from the file.
+        """
+        queue: asyncio.Queue[Entry | None] = asyncio.Queue(QUEUE_LIMIT)
+        self._subscribers.add(queue)
+        try:
+            while self._running or not queue.empty():
+                entry = await queue.get()
+                if entry is None:
+                    return
+                yield entry
+        finally:
+            self._subscribers.discard(queue)
+
+    # -- connections ----------------------------------------------------------------
+
+    async def _serve_connection(self, reader: asyncio.StreamReader,
+                                writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        stats = self.stats
+        stats.connections += 1
+        if task is None or len(self._connections) >= self.max_connections or not self._running:
+            stats.refused_connections += 1
+            self._reject("a new connection", f"{len(self._connections)} connections open "
+                                             "(the limit); connection closed")
+            writer.transport.abort()
+            return
+        self._connections.add(task)
+        stats.open_connections += 1
+        peer = _peer_name(writer)
+        try:
+            await self._read_lines(reader, peer)
+        except (ConnectionError, OSError):
+            pass
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # a bug must cost one connection, never the daemon
+            log.exception("error while serving %s", peer)
+        finally:
+            stats.open_connections -= 1
+            self._connections.discard(task)
+            writer.close()
+
+    async def _read_lines(self, reader: asyncio.StreamReader, peer: str) -> None:
+        loop = asyncio.get_running_loop()
+        framer = LineFramer(MAX_LINE)
+        deadline = loop.time() + self.config.idle_timeout
+        while True:
+            try:
+                async with asyncio.timeout_at(deadline):
+                    chunk = await reader.read(READ_CHUNK)
+            except TimeoutError:
+                if framer.incomplete:
+                    self.stats.rejected += 1
+                    self._reject(peer, f"no complete line within {self.config.idle_timeout:g}s;"
+                                       " connection closed")
+                return
+            items = framer.feed(chunk) if chunk else framer.finish()
+            for item in items:
+                await self._handle_line(item, peer)
+            if not chunk:
+                return
+            if items:
+                deadline = loop.time() + self.config.idle_timeout
+
+    async def _handle_line(self, item: bytes | Oversized, peer: str) -> None:
+        if isinstance(item, Oversized):
+            self.stats.rejected += 1
+            self._reject(peer, f"line of {item.size}+ bytes exceeds the {MAX_LINE}-byte limit")
+            return
+        try:
+            notification = parse_line(item)
+        except ProtocolError as exc:
+            self.stats.rejected += 1
+            self._reject(peer, f"{exc} ({display_text(repr(item[:60]), 80)})")
+            return
+        self.stats.received += 1
+        await self.submit(notification)
+
+    # -- deciding and recording ----------------------------------------------------
+
+    async def submit(self, notification: Notification) -> None:
+        """Handle one notification as if it had arrived on the socket."""
+        popup, reason = await self._decide(notification)
+        if self.config.verbose:
+            log.info("%s %r from %s: %s", popup, display_text(notification.title, 60),
+                     notification.sandbox or notification.session_id or "?", reason)
+        assert self._queue is not None, "the daemon is not started"
+        await self._queue.put(NewEntry(notification, popup, reason))
+
+    async def _decide(self, notification: Notification) -> tuple[PopupOutcome, str]:
+        assert self._popups is not None and self._focus is not None
+        unavailable = self._popups.unavailable()
+        if unavailable is not None:
+            return "skipped", unavailable
+        focus: FocusResult = await self._focus.check(notification.session_id)
+        if focus.focused:
+            return "suppressed", focus.reason
+        not_started = self._popups.show(notification)
+        if not_started is not None:
+            return "skipped", not_started
+        return "shown", focus.reason
+
+    async def _write_inbox(self) -> None:
+        assert self._queue is not None
+        queue = self._queue
+        while True:
+            batch = [await queue.get()]
+            while len(batch) < BATCH_LIMIT and not queue.empty():
+                batch.append(queue.get_nowait())
+            try:
+                entries = await self._store_batch(batch)
+            finally:
+                for _ in batch:
+                    queue.task_done()
+            self.stats.stored += len(entries)
+            for entry in entries:
+                self._publish(entry)
+
+    async def _store_batch(self, batch: list[NewEntry]) -> list[Entry]:
+        for attempt in range(3):
+            try:
+                return await asyncio.to_thread(self.store.append, batch)
+            except Exception as exc:
+                if attempt == 2:
+                    log.error("dropped %d notifications: cannot write the inbox %s: %s",
+                              len(batch), self.store.path, exc)
+                else:
+                    log.warning("cannot write the inbox %s (%s); retrying",
+                                self.store.path, exc)
+                    await asyncio.sleep(0.5)
+        return []
+
+    def _publish(self, entry: Entry) -> None:
+        for queue in self._subscribers:
+            try:
+                queue.put_nowait(entry)
+            except asyncio.QueueFull:
+                log.warning("an inbox subscriber fell behind; it missed entry %d", entry.id)
+
+
+def _peer_name(writer: asyncio.StreamWriter) -> str:
+    peer = writer.get_extra_info("peername")
+    if isinstance(peer, tuple) and len(peer) >= 2:
+        return f"{peer[0]}:{peer[1]}"
+    return "the unix socket"

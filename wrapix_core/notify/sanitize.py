@@ -1,0 +1,65 @@
+"""Showing untrusted notification text safely.
+
+Titles and messages come from inside a sandbox: they may hold ANSI escapes, control
+characters, bidi overrides, lone surrogates, Rich markup or megabytes of text. The
+inbox stores them faithfully; anything that *shows* them (``wrapix inbox``, the TUI,
+desktop popups) passes them through :func:`display_text` first, which makes every
+invisible or terminal-controlling character visible as an escape and bounds the length.
+
+The result is plain text. The TUI must still render it as text, not markup
+(``rich.text.Text(value)``, or ``markup=False``); ``escape_markup=True`` additionally
+escapes Rich markup for widgets that insist on parsing it.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+
+ELLIPSIS = "…"
+
+_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
+"""Controls, format characters (bidi overrides, zero-width), surrogates, private-use,
+unassigned, and line/paragraph separators."""
+
+_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
+
+
+def _escape(char: str) -> str:
+    named = _NAMED.get(char)
+    if named is not None:
+        return named
+    code = ord(char)
+    if code <= 0xFF:
+        return f"\\x{code:02x}"
+    if code <= 0xFFFF:
+        return f"\\u{code:04x}"
+    return f"\\U{code:08x}"
+
+
+def display_text(text: str, limit: int = 200, *, escape_markup: bool = False) -> str:
+    """``text`` with unsafe characters shown as escapes, at most ``limit`` characters.
+
+    Newlines become ``\\n`` (one entry stays on one line), ESC becomes ``\\e``, other
+    controls ``\\xNN``/``\\uNNNN``. Longer results end in ``…``. ``limit`` counts
+    characters after escaping, so the output is bounded whatever the input.
+    ``escape_markup`` then escapes Rich markup (which may add a few backslashes).
+    """
+    if limit < 1:
+        return ""
+    out: list[str] = []
+    size = 0
+    # Never look at more input than could possibly be shown.
+    for char in text[: limit + 1]:
+        piece = _escape(char) if unicodedata.category(char) in _UNSAFE_CATEGORIES else char
+        out.append(piece)
+        size += len(piece)
+        if size > limit:
+            break
+    result = "".join(out)
+    if size > limit:
+        result = result[: limit - 1] + ELLIPSIS
+    if escape_markup:
+        from rich.markup import escape  # only the TUI asks for this; keep the CLI light
+
+        result = escape(result)
+    return result
