@@ -14,7 +14,7 @@ import os
 import shlex
 import signal
 import subprocess
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -201,20 +201,61 @@ def run_sync(
     return result
 
 
-async def stream_lines(
+class LineStream:
+    """The stdout lines of a running command; see :func:`open_lines`."""
+
+    def __init__(self, argv: list[str], process: asyncio.subprocess.Process,
+                 start_timeout: float | None):
+        self.argv = argv
+        self.process = process
+        self._start_timeout = start_timeout
+        self._stderr = (asyncio.ensure_future(process.stderr.read())
+                        if process.stderr is not None else None)
+
+    def __aiter__(self) -> LineStream:
+        return self
+
+    async def __anext__(self) -> str:
+        assert self.process.stdout is not None
+        if self._start_timeout is not None:
+            timeout, self._start_timeout = self._start_timeout, None
+            try:
+                raw = await asyncio.wait_for(self.process.stdout.readline(), timeout)
+            except TimeoutError:
+                raise CommandTimeout(self.argv, timeout) from None
+        else:
+            raw = await self.process.stdout.readline()
+        if raw:
+            return raw.decode(errors="replace").rstrip("\r\n")
+        returncode = await self.process.wait()
+        stderr = (await self._stderr).decode(errors="replace") if self._stderr else ""
+        if returncode != 0:
+            raise CommandFailed(self.argv, returncode, stderr)
+        raise StopAsyncIteration
+
+    async def close(self) -> None:
+        await _end(self.process)
+        if self._stderr is not None and not self._stderr.done():
+            self._stderr.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._stderr
+
+
+@contextlib.asynccontextmanager
+async def open_lines(
     argv: Sequence[str],
     *,
     env: Mapping[str, str] | None = None,
     cwd: Path | str | None = None,
     start_timeout: float | None = None,
     stderr_to_stdout: bool = False,
-) -> AsyncIterator[str]:
-    """Yield the stdout lines of a long-running command as they arrive.
+) -> AsyncGenerator[LineStream, None]:
+    """Start a long-running command and iterate its stdout lines as they arrive.
 
-    The command is ended when the consumer stops iterating (or is cancelled). When the
-    command exits non-zero, :class:`CommandFailed` is raised after the last line.
-    ``start_timeout`` bounds the wait for the first line only (a follow stream may then
-    be quiet for as long as it likes).
+    The command is running when the ``async with`` body begins and is ended (with its
+    process group) when the body leaves. Iteration raises :class:`CommandFailed` after
+    the last line when the command exits non-zero. ``start_timeout`` bounds the wait
+    for the first line only (a follow stream may then be quiet for as long as it likes).
     """
     argv = [str(part) for part in argv]
     try:
@@ -230,31 +271,23 @@ async def stream_lines(
         )
     except FileNotFoundError:
         raise CommandNotFound(argv) from None
-    assert process.stdout is not None
-    stderr_task = (
-        asyncio.ensure_future(process.stderr.read()) if process.stderr is not None else None
-    )
-    first = True
+    stream = LineStream(argv, process, start_timeout)
     try:
-        while True:
-            if first and start_timeout is not None:
-                try:
-                    raw = await asyncio.wait_for(process.stdout.readline(), start_timeout)
-                except TimeoutError:
-                    raise CommandTimeout(argv, start_timeout) from None
-            else:
-                raw = await process.stdout.readline()
-            first = False
-            if not raw:
-                break
-            yield raw.decode(errors="replace").rstrip("\r\n")
-        returncode = await process.wait()
-        stderr = (await stderr_task).decode(errors="replace") if stderr_task else ""
-        if returncode != 0:
-            raise CommandFailed(argv, returncode, stderr)
+        yield stream
     finally:
-        await _end(process)
-        if stderr_task is not None and not stderr_task.done():
-            stderr_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await stderr_task
+        await stream.close()
+
+
+async def stream_lines(
+    argv: Sequence[str],
+    *,
+    env: Mapping[str, str] | None = None,
+    cwd: Path | str | None = None,
+    start_timeout: float | None = None,
+    stderr_to_stdout: bool = False,
+) -> AsyncGenerator[str, None]:
+    """Generator form of :func:`open_lines` (the command starts on first iteration)."""
+    async with open_lines(argv, env=env, cwd=cwd, start_timeout=start_timeout,
+                          stderr_to_stdout=stderr_to_stdout) as lines:
+        async for line in lines:
+            yield line

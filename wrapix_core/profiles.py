@@ -209,7 +209,7 @@ class _ProfileFile(_Frozen):
         """A package is a name (same in Nix and Debian) or a table with name/nix/debian/pip."""
         if not isinstance(value, list):
             return value
-        items = []
+        items: list[Any] = []
         for item in value:
             if isinstance(item, str):
                 items.append({"name": item, "nix": item, "debian": [item]})

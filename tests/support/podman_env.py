@@ -76,9 +76,11 @@ def busybox_image(podman: str) -> str:
         unavailable("static busybox is not installed (apt install busybox-static)")
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
+        root.chmod(0o755)  # the image's "/": mkdtemp made it 0700
         (root / "bin").mkdir()
         (root / "etc").mkdir()
-        (root / "tmp").mkdir(mode=0o1777)
+        (root / "tmp").mkdir()
+        (root / "tmp").chmod(0o1777)
         shutil.copy2(busybox, root / "bin" / "busybox")
         for applet in BUSYBOX_APPLETS:
             (root / "bin" / applet).symlink_to("busybox")

@@ -10,9 +10,7 @@ class RuntimeMissing(WrapixError):
 
 
 class RuntimeHung(WrapixError):
-    """The runtime did not answer within its timeout."""
-
-    exit_code = 1
+    """The runtime did not answer within its timeout (nothing was started)."""
 
 
 class RuntimeGarbage(WrapixError):

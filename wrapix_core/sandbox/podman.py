@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -60,20 +61,23 @@ def _version_tuple(version: str) -> tuple[int, ...]:
     return tuple(parts)
 
 
+_FRACTION = re.compile(r"\.(\d+)")
+
+
 def _time(value: Any) -> datetime | None:
-    """Podman timestamps: unix seconds (ps) or RFC 3339 with nanoseconds (inspect)."""
+    """Podman timestamps: unix seconds (ps) or RFC 3339 with nanoseconds (inspect,
+    events); always returned timezone-aware."""
     if isinstance(value, int | float):
         return datetime.fromtimestamp(value, UTC) if value > 0 else None
-    if isinstance(value, str) and value and not value.startswith("0001-"):
-        text = value.replace("Z", "+00:00")
-        if "." in text:  # Python parses at most microseconds
-            head, _, rest = text.partition(".")
-            digits = "".join(ch for ch in rest if ch.isdigit())
-            zone = rest[len(digits):]
-            text = f"{head}.{digits[:6]}{zone}"
-        with contextlib.suppress(ValueError):
-            return datetime.fromisoformat(text)
-    return None
+    if not isinstance(value, str) or not value or value.startswith("0001-"):
+        return None
+    # Python parses at most microseconds: trim the fraction to six digits.
+    text = _FRACTION.sub(lambda m: "." + m.group(1)[:6], value.replace("Z", "+00:00"), count=1)
+    try:
+        parsed = datetime.fromisoformat(text)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
 
 
 def _labels(value: Any) -> dict[str, str]:
@@ -217,6 +221,8 @@ class PodmanRuntime:
             raise RuntimeHung(f"podman run did not finish within {exc.timeout:g}s",
                               "check `podman info`") from None
         except proc.CommandFailed as exc:
+            # A failed `run -d` can leave a created-but-never-started container behind.
+            await self._run("rm", "-f", "--ignore", plan.name, check=False)
             detail = proc.last_lines(_without_noise(exc.stderr), 2)
             raise RuntimeFailed(f"podman could not start {plan.name}: {detail}") from None
         return done.stdout.strip()
@@ -351,35 +357,46 @@ class PodmanRuntime:
     # -- events ---------------------------------------------------------------------
 
     async def events(self) -> AsyncGenerator[RuntimeEvent | EventStreamStatus, None]:
-        """Container events as they happen; reconnects with backoff, replaying what was
-        missed (``--since``) so no stop or removal goes unseen."""
-        since: str | None = None
+        """Container events as they happen; reconnects with backoff.
+
+        A reconnect replays from the last event seen (or from when the dropped stream
+        connected) with ``--since``, so a stop or removal during the gap is still
+        reported; the event at the boundary is not repeated.
+        """
+        since: datetime | None = None
+        seen_at_since: set[tuple[str, str]] = set()
         failures = 0
         while True:
             argv = [self.executable, "events", "--format", "json", "--filter", "type=container"]
-            if since:
-                argv += ["--since", since]
-            yield EventStreamStatus(connected=True)
+            if since is not None:
+                argv += ["--since", since.isoformat()]
             error = "podman events ended"
             try:
-                async with contextlib.aclosing(proc.stream_lines(argv)) as lines:
+                async with proc.open_lines(argv) as lines:
+                    since = since or datetime.now(UTC)
+                    yield EventStreamStatus(connected=True)
                     async for line in lines:
                         try:
                             item = json.loads(line)
                         except json.JSONDecodeError:
                             continue
                         event = _event(item) if isinstance(item, dict) else None
-                        if event is not None:
-                            failures = 0
-                            since = event.time.isoformat()
-                            yield event
+                        if event is None:
+                            continue
+                        key = (event.id, event.action)
+                        if event.time < since or (event.time == since and key in seen_at_since):
+                            continue  # already reported before the reconnect
+                        if event.time > since:
+                            since, seen_at_since = event.time, set()
+                        seen_at_since.add(key)
+                        failures = 0
+                        yield event
             except proc.CommandNotFound:
                 error = f"podman ({self.executable}) is not installed"
             except proc.CommandFailed as exc:
                 error = f"podman events failed: {proc.last_lines(exc.stderr, 1)}"
             delay = EVENT_BACKOFF[min(failures, len(EVENT_BACKOFF) - 1)]
             failures += 1
-            since = since or datetime.now(UTC).isoformat()
             yield EventStreamStatus(connected=False, error=error, retry_in=delay)
             await asyncio.sleep(delay)
 
@@ -422,6 +439,7 @@ def _runtime_stats(text: str) -> list[ContainerStats] | None:
 
 
 def _without_noise(stderr: str) -> str:
-    """Podman stderr minus warnings wrapix reports itself (once, in its own words)."""
+    """Podman stderr minus its warnings, so an error message shows the error itself
+    (the cgroup v1 one wrapix reports once, in its own words)."""
     return "\n".join(line for line in stderr.splitlines()
-                     if CGROUP_V1_WARNING not in line and "is not a shared mount" not in line)
+                     if CGROUP_V1_WARNING not in line and "level=warning" not in line)

@@ -1,0 +1,53 @@
+"""When Podman is missing, hangs, or answers garbage: one line, exit 2, no traceback.
+
+Real Podman cannot be made to hang or print nonsense on demand, so these inject the
+fault with a stand-in executable named by the ``sandbox.podman`` setting.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.support.cli import script
+
+
+def stand_in(tmp_path: Path, body: str) -> str:
+    path = tmp_path / "podman"
+    path.write_text(f"#!/bin/sh\n{body}\n")
+    path.chmod(0o755)
+    return str(path)
+
+
+def wrapix(*args: str, podman: str, timeout: str = "1") -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "WRAPIX_SANDBOX__PODMAN": podman,
+           "WRAPIX_SANDBOX__COMMAND_TIMEOUT": timeout}
+    return subprocess.run([script("wrapix"), *args], capture_output=True, text=True, env=env,
+                          timeout=60, check=False)
+
+
+@pytest.mark.parametrize("args", [("ls",), ("run", "--detach", "."), ("stop", "x")])
+def test_podman_missing(tmp_path: Path, args: tuple[str, ...]) -> None:
+    done = wrapix(*args, podman=str(tmp_path / "no-podman-here"))
+    assert done.returncode == 2
+    assert "is not installed" in done.stderr and "apt install podman" in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_podman_hanging_is_bounded(tmp_path: Path) -> None:
+    started = time.monotonic()
+    done = wrapix("ls", podman=stand_in(tmp_path, "exec sleep 60"))
+    assert time.monotonic() - started < 10
+    assert done.returncode == 2
+    assert "did not answer within 1s" in done.stderr
+    assert done.stderr.count("\n") == 1 and "Traceback" not in done.stderr
+
+
+def test_podman_garbage(tmp_path: Path) -> None:
+    done = wrapix("ls", podman=stand_in(tmp_path, "echo '<html>oops</html>'"))
+    assert done.returncode == 1
+    assert "not JSON" in done.stderr and "Traceback" not in done.stderr
