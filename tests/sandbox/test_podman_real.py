@@ -18,8 +18,8 @@ from pathlib import Path
 import pytest
 
 from tests.support.cli import script
-from wrapix_core.sandbox.runtime import EventStreamStatus, RuntimeEvent
 from wrapix_core.sandbox.podman import PodmanRuntime
+from wrapix_core.sandbox.runtime import EventStreamStatus, RuntimeEvent
 from wrapix_core.settings import SandboxSettings
 
 pytestmark = [pytest.mark.podman]
