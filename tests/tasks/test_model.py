@@ -1,0 +1,58 @@
+"""The Issue model: cheap coercing accessors over the stored object, nothing lost."""
+
+from __future__ import annotations
+
+from wrapix_core.tasks import timestamps
+from wrapix_core.tasks.model import Dependency, Issue, coerce_priority, issue_from_json
+
+
+def test_fields_read_through_with_bd_defaults() -> None:
+    issue = Issue({"id": "wx-1", "title": "T"})
+    assert (issue.status, issue.priority, issue.issue_type) == ("open", 2, "task")
+    assert issue.labels == () and issue.dependencies == ()
+    assert issue.description == "" and issue.defer_until == ""
+
+
+def test_wrong_types_fall_back_instead_of_failing() -> None:
+    issue = Issue({"id": "wx-1", "title": 5, "priority": "P1", "labels": ["a", 3, None],
+                   "dependencies": [{"depends_on_id": "wx-2"}, "junk", {"type": "blocks"}]})
+    assert issue.title == "5"
+    assert issue.priority == 1
+    assert issue.labels == ("a",)
+    assert issue.dependencies == (Dependency("wx-1", "wx-2", "blocks"),)
+
+
+def test_priority_coercion() -> None:
+    assert [coerce_priority(v) for v in (0, 4, 9, -1, "3", "p2", True, None, 1.0, "x")] == \
+        [0, 4, 4, 0, 3, 2, 2, 2, 1, 2]
+
+
+def test_unknown_fields_kept_and_replace_keeps_order() -> None:
+    data = {"id": "wx-1", "title": "T", "zz_custom": {"a": [1]}, "status": "open"}
+    issue = Issue(data)
+    changed = issue.replace(status="closed", new_field=1, title=None)
+    assert list(changed.data) == ["id", "zz_custom", "status", "new_field"]
+    assert changed.data["zz_custom"] == {"a": [1]}
+    assert issue.data["status"] == "open"  # the original is untouched
+
+
+def test_created_alias_and_pinned_flag() -> None:
+    assert Issue({"id": "a", "created": "2026-01-01T00:00:00Z"}).created_at.startswith("2026")
+    assert Issue({"id": "a", "pinned": True}).pinned
+    assert Issue({"id": "a", "status": "pinned"}).pinned
+
+
+def test_issue_from_json_needs_an_id() -> None:
+    assert issue_from_json({"title": "no id"}) is None
+    assert issue_from_json([1, 2]) is None
+    assert issue_from_json({"id": ""}) is None
+    assert issue_from_json({"id": "wx-1"}) is not None
+
+
+def test_timestamps_in_bds_form_and_parsed() -> None:
+    assert timestamps.format_ns(1_775_000_000_123_456_789) == "2026-03-31T23:33:20.123456789Z"
+    assert timestamps.parse("2026-04-09T20:24:48.507423683Z") == 1775766288.507423
+    assert timestamps.parse("2026-04-25T00:05:00Z") == 1777075500.0
+    assert timestamps.parse("yesterday") is None
+    stamp = timestamps.now()
+    assert len(stamp) == 30 and stamp.endswith("Z")
