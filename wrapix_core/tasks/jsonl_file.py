@@ -138,3 +138,8 @@ class IssuesDocument:
     def render(self) -> bytes:
         body = b"\n".join(self._lines)
         return body + b"\n" if self.trailing_newline and self._lines else body
+
+
+def problem_messages(document: IssuesDocument, name: str = ".beads/issues.jsonl") -> list[str]:
+    """One readable line per problem in ``document``."""
+    return [f"{name} line {problem.line}: {problem.reason}" for problem in document.problems]
