@@ -15,11 +15,13 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
 ISSUES = Path("beads") / "frankenredis-issues.jsonl"
+# Read at import: the autouse fixture in tests/conftest.py clears WRAPIX_* before each test.
+_FROM_ENV = os.environ.get("WRAPIX_SHARED_DATA")
 SPECS = Path("specs-sample")
 
 
 def shared_data() -> Path:
-    candidates = [os.environ.get("WRAPIX_SHARED_DATA"), str(ROOT.parent / "shared" / "data")]
+    candidates = [_FROM_ENV, str(ROOT.parent / "shared" / "data")]
     for candidate in candidates:
         if candidate and (Path(candidate) / ISSUES).is_file():
             return Path(candidate)
