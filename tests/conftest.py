@@ -36,7 +36,7 @@ _DIR_VARS = {
     "WRAPIX_DATA_DIR": "data",
     "WRAPIX_RUNTIME_DIR": "run",
 }
-_KEEP = {"WRAPIX_CI", "WRAPIX_TEST_DEBIAN_IMAGE"}
+_KEEP = {"WRAPIX_CI", "WRAPIX_TEST_DEBIAN_IMAGE", "WRAPIX_SHARED_DATA"}
 
 
 @pytest.fixture(autouse=True)
