@@ -9,6 +9,7 @@ can reach the terminal raw.
 from __future__ import annotations
 
 import shutil
+import sys
 
 import click
 
@@ -17,6 +18,7 @@ from wrapix_core.notify.inbox import Entry, InboxStore
 from wrapix_core.notify.sanitize import display_text
 
 SANDBOX_WIDTH = 24
+PIPE_WIDTH = 240
 
 
 def _store() -> InboxStore:
@@ -71,7 +73,8 @@ def inbox(as_json: bool, unread: bool, mark_ids: tuple[int, ...], mark_all: bool
     if not shown:
         click.echo("no unread notifications" if unread else "no notifications")
         return
-    width = shutil.get_terminal_size((120, 24)).columns
+    # Fit a terminal; into a pipe, longer (but still bounded) lines.
+    width = shutil.get_terminal_size().columns if sys.stdout.isatty() else PIPE_WIDTH
     for entry in shown:
         click.echo(_row(entry, width))
     unread_count = sum(1 for entry in entries if not entry.read)

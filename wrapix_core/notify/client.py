@@ -33,6 +33,7 @@ CONTAINER_SOCKET = "/run/wrapix/notify.sock"
 ROUTE_FILE = "/proc/net/route"
 TCP_PORT = 5959
 TIMEOUT = 1.0
+RETRY_DELAY = 0.02
 MAX_LINE = 64 * 1024
 """Same as :data:`wrapix_core.notify.protocol.MAX_LINE` (not imported: start-up cost)."""
 
@@ -144,14 +145,25 @@ def send(line: bytes, target: Target, timeout: float = TIMEOUT) -> None:
     """Connect, send, close — all within ``timeout`` seconds; raises ``OSError``."""
     deadline = time.monotonic() + timeout
     family, address = target
-    conn = socket.socket(family, socket.SOCK_STREAM)
-    try:
-        conn.settimeout(timeout)
-        conn.connect(address)
-        conn.settimeout(max(0.001, deadline - time.monotonic()))
-        conn.sendall(line)
-    finally:
-        conn.close()
+    while True:
+        conn = socket.socket(family, socket.SOCK_STREAM)
+        try:
+            conn.settimeout(timeout)
+            try:
+                conn.connect(address)
+            except BlockingIOError:
+                # A Unix socket with a full backlog says EAGAIN at once: the daemon is
+                # busy (or hung). Try again until the budget is spent.
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise
+                time.sleep(min(RETRY_DELAY, left))
+                continue
+            conn.settimeout(max(0.001, deadline - time.monotonic()))
+            conn.sendall(line)
+            return
+        finally:
+            conn.close()
 
 
 def _say(env: Mapping[str, str], text: str) -> None:

@@ -26,9 +26,9 @@ import contextlib
 import logging
 import os
 import resource
+import socket
 import sys
 import time
-from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -155,10 +155,11 @@ class NotifyDaemon:
         self.tcp_address: tuple[str, int] | None = None
         self._unix = UnixListener(self.config.socket_path)
         self._servers: list[asyncio.Server] = []
-        self._connections: set[asyncio.Task[None]] = set()
+        self._listening: list[socket.socket] = []
+        self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
         self._queue: asyncio.Queue[NewEntry] | None = None
         self._writer: asyncio.Task[None] | None = None
-        self._subscribers: set[asyncio.Queue[Entry | None]] = set()
+        self._subscribers: set[Subscription] = set()
         self._reject = _RejectLog()
         self._running = False
 
@@ -186,8 +187,10 @@ class NotifyDaemon:
         self._writer = asyncio.create_task(self._write_inbox(), name="wrapix-inbox-writer")
         self._running = True
         try:
+            self._listening.append(unix_sock)
             self._servers.append(await asyncio.start_unix_server(
-                self._serve_connection, sock=unix_sock, limit=READ_CHUNK))
+                self._serve_connection, sock=unix_sock, limit=READ_CHUNK,
+                backlog=listener.BACKLOG))
             if tcp is not None:
                 await self._start_tcp(*tcp)
         except BaseException:
@@ -209,8 +212,9 @@ class NotifyDaemon:
             raise listener.ListenError(f"cannot listen on TCP {host}:{port}: {exc.strerror}",
                                        "check the address is this host's container "
                                        "gateway and the port is free", exit_code=1) from None
+        self._listening.append(sock)
         self._servers.append(await asyncio.start_server(
-            self._serve_connection, sock=sock, limit=READ_CHUNK))
+            self._serve_connection, sock=sock, limit=READ_CHUNK, backlog=listener.BACKLOG))
         self.tcp_address = (host, port)
 
     async def stop(self) -> None:
@@ -218,14 +222,28 @@ class NotifyDaemon:
         if not self._running:
             return
         self._running = False
+        waiting = self._take_backlog()
         for server in self._servers:
             server.close()
-        if self._connections:  # clients send at once; give them a moment, then hang up
-            await asyncio.wait(set(self._connections), timeout=1.0)
-        for task in list(self._connections):
-            task.cancel()
+        late = []
+        for conn in waiting:  # connected before we closed: serve them like the others
+            with contextlib.suppress(OSError):
+                if conn.family == socket.AF_UNIX:
+                    reader, writer = await asyncio.open_unix_connection(sock=conn)
+                else:
+                    reader, writer = await asyncio.open_connection(sock=conn)
+                late.append(asyncio.create_task(self._serve_connection(reader, writer)))
+        await asyncio.sleep(0)  # let those tasks register themselves
+        # Clients send at once: give them a moment, then hang up on the rest (closing
+        # the transport ends their reads normally), and cancel only what still hangs.
         if self._connections:
             await asyncio.wait(set(self._connections), timeout=1.0)
+        for writer in list(self._connections.values()):
+            writer.transport.abort()
+        if self._connections:
+            await asyncio.wait(set(self._connections), timeout=1.0)
+        for task in [*self._connections, *late]:
+            task.cancel()
         if self._queue is not None:
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._queue.join(), timeout=5.0)
@@ -239,11 +257,24 @@ class NotifyDaemon:
             with contextlib.suppress(Exception):
                 await asyncio.wait_for(server.wait_closed(), timeout=1.0)
         self._servers.clear()
+        self._listening.clear()
         self._unix.release()
-        for queue in self._subscribers:
-            with contextlib.suppress(asyncio.QueueFull):
-                queue.put_nowait(None)  # end of stream
+        for subscription in list(self._subscribers):
+            subscription.offer(None)  # end of stream
         log.info("stopped; removed %s", self.socket_path)
+
+    def _take_backlog(self) -> list[socket.socket]:
+        """Connections the kernel accepted that the event loop has not picked up yet."""
+        taken = []
+        for sock in self._listening:
+            while True:
+                try:
+                    conn, _address = sock.accept()
+                except OSError:  # BlockingIOError: none left
+                    break
+                conn.setblocking(False)
+                taken.append(conn)
+        return taken
 
     async def __aenter__(self) -> NotifyDaemon:
         await self.start()
@@ -258,22 +289,17 @@ class NotifyDaemon:
         if self._queue is not None:
             await self._queue.join()
 
-    async def subscribe(self) -> AsyncIterator[Entry]:
-        """New inbox entries as they are stored, until the daemon stops.
+    def subscribe(self) -> Subscription:
+        """New inbox entries from now on, as they are stored, until the daemon stops.
 
-        A subscriber that falls more than ``QUEUE_LIMIT`` entries behind misses some
-        (logged); :func:`.follow.follow_inbox` recovers them from the file.
+        Registered at the call, so nothing stored after it is missed. A subscriber that
+        falls more than ``QUEUE_LIMIT`` entries behind misses some (logged);
+        :func:`.follow.follow_inbox` recovers them from the file. ``aclose()`` ends it.
         """
-        queue: asyncio.Queue[Entry | None] = asyncio.Queue(QUEUE_LIMIT)
-        self._subscribers.add(queue)
-        try:
-            while self._running or not queue.empty():
-                entry = await queue.get()
-                if entry is None:
-                    return
-                yield entry
-        finally:
-            self._subscribers.discard(queue)
+        subscription = Subscription(self._subscribers)
+        if not self._running:
+            subscription.offer(None)
+        return subscription
 
     # -- connections ----------------------------------------------------------------
 
@@ -282,13 +308,13 @@ class NotifyDaemon:
         task = asyncio.current_task()
         stats = self.stats
         stats.connections += 1
-        if task is None or len(self._connections) >= self.max_connections or not self._running:
+        if task is None or len(self._connections) >= self.max_connections:
             stats.refused_connections += 1
             self._reject("a new connection", f"{len(self._connections)} connections open "
                                              "(the limit); connection closed")
             writer.transport.abort()
             return
-        self._connections.add(task)
+        self._connections[task] = writer
         stats.open_connections += 1
         peer = _peer_name(writer)
         try:
@@ -301,7 +327,7 @@ class NotifyDaemon:
             log.exception("error while serving %s", peer)
         finally:
             stats.open_connections -= 1
-            self._connections.discard(task)
+            self._connections.pop(task, None)
             writer.close()
 
     async def _read_lines(self, reader: asyncio.StreamReader, peer: str) -> None:
@@ -395,11 +421,46 @@ class NotifyDaemon:
         return []
 
     def _publish(self, entry: Entry) -> None:
-        for queue in self._subscribers:
-            try:
-                queue.put_nowait(entry)
-            except asyncio.QueueFull:
-                log.warning("an inbox subscriber fell behind; it missed entry %d", entry.id)
+        for subscription in list(self._subscribers):
+            subscription.offer(entry)
+
+
+class Subscription:
+    """An async iterator of new :class:`Entry` objects (see :meth:`NotifyDaemon.subscribe`)."""
+
+    def __init__(self, registry: set[Subscription]):
+        self._queue: asyncio.Queue[Entry | None] = asyncio.Queue(QUEUE_LIMIT)
+        self._registry = registry
+        self._behind = False
+        registry.add(self)
+
+    def offer(self, entry: Entry | None) -> None:
+        """Queue ``entry`` (None: the end); a full queue drops it, logged once."""
+        try:
+            self._queue.put_nowait(entry)
+        except asyncio.QueueFull:
+            if not self._behind:
+                log.warning("an inbox subscriber fell behind; it misses new entries until "
+                            "it catches up")
+            self._behind = True
+        else:
+            self._behind = False
+
+    def __aiter__(self) -> Subscription:
+        return self
+
+    async def __anext__(self) -> Entry:
+        if self not in self._registry and self._queue.empty():
+            raise StopAsyncIteration
+        entry = await self._queue.get()
+        if entry is None:
+            await self.aclose()
+            raise StopAsyncIteration
+        return entry
+
+    async def aclose(self) -> None:
+        """Stop receiving entries."""
+        self._registry.discard(self)
 
 
 def _peer_name(writer: asyncio.StreamWriter) -> str:

@@ -249,4 +249,7 @@ async def follow_inbox(store: InboxStore | None = None, *,
         for task in tasks:
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
+        close_live = getattr(live, "aclose", None)
+        if close_live is not None:
+            await close_live()  # unsubscribe from the daemon
         tail.close()
