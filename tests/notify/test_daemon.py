@@ -258,3 +258,23 @@ def test_a_socket_path_that_is_too_long_is_explained() -> None:
 def test_daemon_running_is_false_without_a_daemon() -> None:
     assert not daemon_running()
     assert not os.path.exists(paths.notify_socket())
+
+
+def test_config_from_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    from wrapix_core.notify.daemon import DaemonConfig
+    from wrapix_core.settings import load_settings
+
+    monkeypatch.setenv("WRAPIX_NOTIFY__BACKEND", "none")
+    monkeypatch.setenv("WRAPIX_NOTIFY__INBOX_LIMIT", "50")
+    monkeypatch.setenv("WRAPIX_NOTIFY_VERBOSE", "1")
+    config = DaemonConfig.from_settings(load_settings())
+    assert (config.socket_path, config.backend, config.inbox_limit, config.verbose) == \
+        (paths.notify_socket(), "none", 50, True)
+    assert config.tcp is None
+    assert DaemonConfig().verbose  # the environment counts for in-process daemons too
+    monkeypatch.setattr("sys.platform", "darwin")
+    mac = DaemonConfig.from_settings(load_settings())
+    assert (mac.tcp, mac.tcp_optional) == ("192.168.64.1:5959", True)
+    monkeypatch.setenv("WRAPIX_NOTIFY__TCP", "10.0.0.1:6000")
+    explicit = DaemonConfig.from_settings(load_settings())
+    assert (explicit.tcp, explicit.tcp_optional) == ("10.0.0.1:6000", False)

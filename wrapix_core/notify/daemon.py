@@ -83,8 +83,8 @@ class DaemonConfig:
     """Seconds a connection may go without completing a line."""
     max_connections: int | None = None
     """Concurrent connections; default from the open-file limit (at most 4096)."""
-    verbose: bool = False
-    """Log every decision (also ``WRAPIX_NOTIFY_VERBOSE=1``)."""
+    verbose: bool = field(default_factory=lambda: os.environ.get("WRAPIX_NOTIFY_VERBOSE") == "1")
+    """Log every decision; default from ``WRAPIX_NOTIFY_VERBOSE=1``."""
 
     @classmethod
     def from_settings(cls, settings: Settings, *, socket: Path | None = None,
