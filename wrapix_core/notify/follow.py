@@ -212,8 +212,11 @@ async def follow_inbox(store: InboxStore | None = None, *,
                        step_ms: int = 10) -> AsyncIterator[InboxEvent]:
     """The inbox now, then its changes, until the caller stops iterating.
 
-    ``step_ms`` is watchfiles' grouping step: a change is reported about that long after
-    the write. Close the generator (``aclose()``, or leave ``async for``/cancel) to stop.
+    ``step_ms`` is watchfiles' step: its watcher thread wakes that often, and a write is
+    reported one to two steps later. Measured here: 10 ms gives ~21 ms latency for
+    ~0.4% of a core while idle; 5 ms ~11 ms for ~0.7%; 50 ms (watchfiles' default)
+    ~0.1%. Entries from ``live`` skip that delay. Close the generator (``aclose()``, or
+    leave ``async for``/cancel) to stop.
     """
     store = store or InboxStore()
     directory = paths.ensure_private_dir(store.path.parent)

@@ -334,14 +334,20 @@ class InboxStore:
         if self._state is not None and self._state.inode == stat.st_ino:
             self._state.size = stat.st_size  # a read record: entry count unchanged
 
-    def mark_read(self, ids: Iterable[int]) -> list[int]:
-        """Mark entries read; returns those that were unread. Unknown ids: nothing changes."""
+    def mark_read(self, ids: Iterable[int], *, missing_ok: bool = False) -> list[int]:
+        """Mark entries read; returns those that were unread.
+
+        An id not in the inbox raises :class:`UnknownEntry` and nothing changes — unless
+        ``missing_ok`` (for a UI, where an entry can rotate out between showing it and
+        clicking it): then unknown ids are skipped.
+        """
         wanted = list(dict.fromkeys(ids))
         with self.locked():
             entries = self._load_unlocked()
             unknown = [i for i in wanted if i not in entries]
-            if unknown:
+            if unknown and not missing_ok:
                 raise UnknownEntry(unknown)
+            wanted = [i for i in wanted if i in entries]
             changed = [i for i in wanted if not entries[i].read]
             if changed:
                 self._append_record({"op": "read", "ids": changed})
