@@ -2,15 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
+
+EXIT_AFTER_FIRST_FRAME = "WRAPIX_TUI_EXIT_AFTER_FIRST_FRAME"
+"""Set to 1 to exit right after the first full frame (the start-up benchmark)."""
 
 
 def main(argv: list[str] | None = None) -> None:
     args = sys.argv[1:] if argv is None else argv
     if args and args[0] in ("-h", "--help"):
         print("usage: wrapix-tui [WORKSPACE]\n\n"
-              "Supervise wrapix sandboxes, notifications and Ralph.")
+              "Supervise wrapix sandboxes, notifications and Ralph. Press ? for the keys.")
         return
     workspace = Path(args[0] if args else ".").expanduser().resolve()
     if not workspace.is_dir():
@@ -19,7 +23,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     from wrapix_tui.app import WrapixApp
 
-    WrapixApp(workspace).run()
+    WrapixApp(workspace, exit_after_first_frame=os.environ.get(EXIT_AFTER_FIRST_FRAME) == "1"
+              ).run()
 
 
 if __name__ == "__main__":

@@ -1,27 +1,242 @@
-"""The wrapix supervisor application."""
+"""The wrapix supervisor application.
+
+Start-up order, for a fast first frame: the dashboard is composed with empty panes and
+drawn; only then a thread worker loads settings and the runtime (pydantic-settings, the
+Podman module), applies the user's keymap, and the live workers start: the shared event
+stream, the notification daemon (hosted here when none runs) with the inbox follower,
+the builder status watcher and the stats sampler.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual.app import App, ComposeResult
-from textual.widgets import Footer, Header, Static
+from textual import work
+from textual.app import App, SystemCommand
+from textual.binding import Binding, BindingType
+from textual.screen import Screen
 
+from wrapix_core.errors import WrapixError
+from wrapix_tui import keys
+from wrapix_tui.messages import CoreReady, NotifyState, Problem, ProblemSolved, RuntimeState
+from wrapix_tui.screens.dashboard import DashboardScreen
 from wrapix_tui.styles import stylesheet
+
+if TYPE_CHECKING:
+    from wrapix_core.notify.daemon import NotifyDaemon
+    from wrapix_tui.core import Core, RuntimeFactory
+    from wrapix_tui.events_hub import EventHub
+
+log = logging.getLogger("wrapix.tui")
 
 
 class WrapixApp(App[None]):
     """Supervises sandboxes, the builder, notifications and Ralph for one workspace."""
 
-    CSS_PATH = stylesheet("app.tcss")
+    CSS_PATH: ClassVar[list[str | Path]] = [stylesheet("app.tcss")]
     TITLE = "wrapix"
 
-    def __init__(self, workspace: Path) -> None:
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "Quit", id="app.quit"),
+        Binding("question_mark", "help", "Keys", id="app.help"),
+    ]
+
+    def __init__(self, workspace: Path, *, runtime_factory: RuntimeFactory | None = None,
+                 clock: Callable[[], datetime] | None = None,
+                 exit_after_first_frame: bool = False) -> None:
         super().__init__()
         self.workspace = workspace
-        self.sub_title = str(workspace)
+        self.runtime_factory = runtime_factory
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.exit_after_first_frame = exit_after_first_frame
+        self.core: Core | None = None
+        self.hub: EventHub | None = None
+        self.daemon: NotifyDaemon | None = None
+        self.keymap: dict[str, str] = {}
+        self.suspended = False
+        """True while another program (attach, shell) has the terminal."""
 
-    def compose(self) -> ComposeResult:
-        yield Header()
-        yield Static("wrapix-tui: the supervisor panes are not implemented yet.", id="placeholder")
-        yield Footer()
+    def get_default_screen(self) -> Screen[Any]:
+        return DashboardScreen(self.workspace)
+
+    @property
+    def dashboard(self) -> DashboardScreen:
+        return next(s for s in self.screen_stack if isinstance(s, DashboardScreen))
+
+    def now(self) -> datetime:
+        return self.clock()
+
+    # -- start-up -------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        self.call_after_refresh(self._first_frame_drawn)
+
+    def _first_frame_drawn(self) -> None:
+        if self.exit_after_first_frame:
+            self.exit()  # the start-up benchmark ends here
+            return
+        self._load_core()
+
+    @work(thread=True, exclusive=True, group="core")
+    def _load_core(self) -> None:
+        from wrapix_tui.core import load_core
+
+        try:
+            core = load_core(self.workspace, self.runtime_factory)
+        except Exception as exc:  # a bug: say so and keep the (empty) dashboard
+            log.exception("loading the core failed")
+            self.post_message(Problem(f"wrapix could not load its settings: {exc!r}",
+                                      source="config"))
+            return
+        self.post_message(CoreReady(core))
+
+    def on_core_ready(self, message: CoreReady) -> None:
+        from wrapix_tui.events_hub import EventHub
+
+        core = self.core = message.core
+        for problem in core.problems:
+            self.post_message(Problem(problem, source="config"))
+        self.keymap = dict(core.settings.keymap)
+        if self.keymap:
+            self.set_keymap(self.keymap)
+        self.hub = EventHub(core.runtime)
+        self._run_events(self.hub)
+        self.dashboard.start(core, self.hub)
+        self._host_notifications(core)
+
+    @work(exclusive=True, group="events")
+    async def _run_events(self, hub: EventHub) -> None:
+        """The one ``podman events`` stream; it reconnects by itself."""
+        try:
+            await hub.run()
+        except Exception as exc:
+            log.exception("the event stream failed")
+            self.post_message(Problem(f"container events stopped: {exc!r}", source="events"))
+
+    @work(exclusive=True, group="notify")
+    async def _host_notifications(self, core: Core) -> None:
+        """Host the daemon when none runs; either way, follow the inbox."""
+        from wrapix_core.notify.daemon import (
+            DaemonAlreadyRunning,
+            DaemonConfig,
+            NotifyDaemon,
+            daemon_running,
+        )
+
+        config = DaemonConfig.from_settings(core.settings)
+        live = None
+        try:
+            running = await asyncio.to_thread(daemon_running, config.socket_path)
+            if running:
+                self.post_message(NotifyState("notify: following wrapix-notifyd", False))
+            else:
+                daemon = NotifyDaemon(config)
+                try:
+                    await daemon.start()
+                except DaemonAlreadyRunning:
+                    self.post_message(NotifyState("notify: following wrapix-notifyd", False))
+                else:
+                    self.daemon = daemon
+                    live = daemon.subscribe()
+                    self.post_message(NotifyState("notify: daemon hosted here", True))
+        except WrapixError as exc:
+            self.post_message(NotifyState("notify: not receiving", False))
+            self.post_message(Problem(exc, source="notify"))
+        except Exception as exc:
+            log.exception("starting the notification daemon failed")
+            self.post_message(NotifyState("notify: not receiving", False))
+            self.post_message(Problem(f"the notification daemon failed: {exc!r}",
+                                      source="notify"))
+        self.dashboard.inbox.follow(core.settings, live)
+
+    async def on_unmount(self) -> None:
+        daemon, self.daemon = self.daemon, None
+        if daemon is not None:
+            try:
+                await asyncio.wait_for(daemon.stop(), timeout=10)
+            except Exception:
+                log.exception("stopping the notification daemon failed")
+
+    # -- messages from workers ------------------------------------------------------
+
+    def on_problem(self, message: Problem) -> None:
+        if message.source is not None:
+            self.dashboard.banner.show(message.source, message.error)
+        else:
+            self.notify(str(message.error), severity=message.severity,  # type: ignore[arg-type]
+                        timeout=10, markup=False)
+
+    def on_problem_solved(self, message: ProblemSolved) -> None:
+        self.dashboard.banner.clear(message.source)
+
+    def on_runtime_state(self, message: RuntimeState) -> None:
+        self.dashboard.header.set_runtime(message.text, message.ok)
+
+    def on_notify_state(self, message: NotifyState) -> None:
+        self.dashboard.header.set_notify(message.text, message.hosted)
+
+    # -- the terminal ---------------------------------------------------------------
+
+    def hand_over(self, argv: list[str], intro: str, *, done: str) -> int | None:
+        """Run ``argv`` (attach, shell) on this terminal and come back; None on failure."""
+        from wrapix_tui.terminal import run_in_terminal
+
+        self.suspended = True
+        try:
+            code = run_in_terminal(self, argv, intro)
+        except WrapixError as exc:
+            self.notify(str(exc), severity="error", timeout=10, markup=False)
+            return None
+        finally:
+            self.suspended = False
+        self.notify(done if code == 0 else f"{done} (exit code {code})", markup=False)
+        return code
+
+    # -- keys: help and the command palette ----------------------------------------
+
+    def binding_groups(self, *, dashboard_only: bool = False) -> list[tuple[str, type]]:
+        from wrapix_tui.widgets.builder import BuilderPane
+        from wrapix_tui.widgets.inbox import InboxPane
+        from wrapix_tui.widgets.sandboxes import SandboxesPane
+
+        groups: list[tuple[str, type]] = [
+            ("app", WrapixApp), ("panes", DashboardScreen), ("sandboxes", SandboxesPane),
+            ("inbox", InboxPane), ("builder", BuilderPane)]
+        if not dashboard_only:
+            from wrapix_tui.screens.confirm import ConfirmScreen
+            from wrapix_tui.screens.logs import LogsScreen
+            from wrapix_tui.screens.new_sandbox import NewSandboxScreen
+
+            groups += [("logs", LogsScreen), ("new sandbox", NewSandboxScreen),
+                       ("confirm", ConfirmScreen)]
+        return groups
+
+    def key_for(self, binding_id: str) -> str:
+        return keys.key_for(self.binding_groups(dashboard_only=True), self.keymap, binding_id)
+
+    def action_help(self) -> None:
+        from wrapix_tui.screens.help import HelpScreen
+
+        self.push_screen(HelpScreen(self.binding_groups(), self.keymap))
+
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        yield from super().get_system_commands(screen)
+        if not isinstance(screen, DashboardScreen):
+            return
+        for action in keys.actions(self.binding_groups(dashboard_only=True), self.keymap):
+            if action.id in ("app.quit", "app.help"):
+                continue
+            owner = next(cls for group, cls in self.binding_groups(dashboard_only=True)
+                         if group == action.group)
+            target: Any = (self if owner is WrapixApp else screen if owner is DashboardScreen
+                           else screen.query_one(owner))
+            title = f"{action.group.capitalize()}: {action.binding.description}"
+            yield SystemCommand(title, f"key {keys.display_keys(action.keys)} · id {action.id}",
+                                partial(self.run_action, action.binding.action, target))
+        yield SystemCommand("Keys", "show every key (id app.help)", self.action_help)

@@ -1,0 +1,135 @@
+"""Core events as Textual Messages: small, typed, posted by workers to the widgets.
+
+Workers never touch widgets directly; they post one of these and the handler (on the
+event loop) updates only what changed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from textual.message import Message
+
+if TYPE_CHECKING:
+    from wrapix_core.builder.status import BuilderStatus
+    from wrapix_core.errors import WrapixError
+    from wrapix_core.notify.follow import InboxEvent
+    from wrapix_core.sandbox.runtime import (
+        ContainerInfo,
+        ContainerStats,
+        EventStreamStatus,
+        RuntimeEvent,
+    )
+    from wrapix_tui.core import Core
+    from wrapix_tui.sandbox_rows import Counts
+
+
+class CoreReady(Message):
+    """Settings and the runtime are loaded; live work may start."""
+
+    def __init__(self, core: Core) -> None:
+        super().__init__()
+        self.core = core
+
+
+class Problem(Message):
+    """A core error for people: a banner (lasting, with a source to clear it by) or a toast."""
+
+    def __init__(self, error: WrapixError | str, *, source: str | None = None,
+                 severity: str = "error") -> None:
+        super().__init__()
+        self.error = error
+        self.source = source
+        """Banner slot (``podman``, ``events``, ``notify``, ``config``); None: a toast."""
+        self.severity = severity
+
+
+class ProblemSolved(Message):
+    """The lasting problem of ``source`` is gone: take its banner down."""
+
+    def __init__(self, source: str) -> None:
+        super().__init__()
+        self.source = source
+
+
+@dataclass
+class RuntimeState(Message):
+    """What the header says about the container runtime."""
+
+    text: str
+    ok: bool
+
+
+class ContainersListed(Message):
+    def __init__(self, containers: list[ContainerInfo]) -> None:
+        super().__init__()
+        self.containers = containers
+
+
+class ContainerChanged(Message):
+    def __init__(self, event: RuntimeEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class EventStream(Message):
+    """The runtime's event stream connected or dropped."""
+
+    def __init__(self, status: EventStreamStatus) -> None:
+        super().__init__()
+        self.status = status
+
+
+class StatsSampled(Message):
+    def __init__(self, stats: list[ContainerStats]) -> None:
+        super().__init__()
+        self.stats = stats
+
+
+class InboxChanged(Message):
+    def __init__(self, events: list[InboxEvent]) -> None:
+        super().__init__()
+        self.events = events
+
+
+class InboxCounts(Message):
+    """Unread notifications per sandbox (for the sandbox rows)."""
+
+    def __init__(self, counts: dict[str, Counts]) -> None:
+        super().__init__()
+        self.counts = counts
+
+
+@dataclass
+class NotifyState(Message):
+    """Whether this app hosts the notification daemon or follows another one."""
+
+    text: str
+    hosted: bool
+
+
+class BuilderChanged(Message):
+    def __init__(self, status: BuilderStatus) -> None:
+        super().__init__()
+        self.status = status
+
+
+@dataclass
+class BuilderProgress(Message):
+    text: str
+    error: bool = False
+    done: bool = False
+
+
+@dataclass
+class JumpToSandbox(Message):
+    """Select ``name`` in the sandbox pane (from a notification)."""
+
+    name: str
+
+
+@dataclass
+class SandboxLaunched(Message):
+    name: str
+    notices: list[Any]

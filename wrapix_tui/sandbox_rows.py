@@ -1,0 +1,158 @@
+"""The sandbox table as data: which containers show, what each cell says, sort order.
+
+Pure functions over core models (``ContainerInfo``, ``ContainerStats``) so the pane only
+diffs cells and the rules are tested without a terminal.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from rich.text import Text
+
+from wrapix_core.sandbox.runtime import ContainerInfo, ContainerStats, RuntimeEvent
+from wrapix_tui import format as fmt
+
+COLUMNS: tuple[tuple[str, str], ...] = (
+    ("mark", " "), ("name", "name"), ("profile", "profile"), ("workspace", "workspace"),
+    ("state", "state"), ("uptime", "up"), ("cpu", "cpu"), ("mem", "mem"),
+    ("unread", "unread"), ("wait", "wait"),
+)
+"""(column key, header) in display order."""
+
+SORTABLE = tuple(key for key, _ in COLUMNS if key != "mark")
+
+STATE_STYLE = {"running": "bold green", "exited": "red", "stopped": "red", "created": "yellow",
+               "paused": "yellow", "stopping": "yellow", "restarting": "yellow",
+               "removing": "yellow", "starting": "yellow"}
+
+EVENT_STATE = {"start": "running", "restart": "running", "unpause": "running",
+               "died": "exited", "stop": "exited", "pause": "paused"}
+"""What a container's state becomes on an event, applied before the next listing."""
+
+
+@dataclass(frozen=True)
+class Counts:
+    """Notifications of one sandbox: unread ones, and whether its latest is unread."""
+
+    unread: int = 0
+    waiting: bool = False
+
+
+@dataclass(frozen=True)
+class SandboxRow:
+    name: str
+    info: ContainerInfo
+    stats: ContainerStats | None
+    counts: Counts
+    marked: bool
+    pending: str | None
+    """An action in flight (``stopping``…), shown instead of the state."""
+    uptime: float | None
+
+    @property
+    def state(self) -> str:
+        return self.pending or self.info.state
+
+    def cells(self) -> tuple[Any, ...]:
+        """One value per :data:`COLUMNS` entry; untrusted text as inert ``Text``."""
+        info, stats = self.info, self.stats
+        running = info.running and self.pending is None
+        workspace = info.workspace
+        return (
+            fmt.Keyed("✓" if self.marked else "", self.name, style="bold"),
+            fmt.safe(self.name, 63),
+            fmt.safe(info.profile or "-", 24),
+            fmt.safe(fmt.short_path(workspace, 28) if workspace else "-", 40),
+            Text(self.state, style=STATE_STYLE.get(self.state, "")),
+            fmt.age(self.uptime) if running else "-",
+            fmt.percent(stats.cpu_percent) if running and stats else "-",
+            fmt.size(stats.memory_bytes) if running and stats else "-",
+            str(self.counts.unread) if self.counts.unread else "",
+            Text("●", style="bold yellow") if self.counts.waiting else Text(""),
+        )
+
+    def sort_value(self, column: str) -> Any:
+        info = self.info
+        values: dict[str, Any] = {
+            "name": self.name, "profile": info.profile, "workspace": info.workspace,
+            "state": self.state,
+            "uptime": self.uptime if self.uptime is not None else -1.0,
+            "cpu": self.stats.cpu_percent if self.stats else -1.0,
+            "mem": self.stats.memory_bytes if self.stats else -1,
+            "unread": self.counts.unread, "wait": self.counts.waiting,
+        }
+        return values.get(column, self.name)
+
+
+def shown(info: ContainerInfo, *, show_all: bool, seen_running: set[str]) -> bool:
+    """Default view: wrapix sandboxes that run, or ran while we watched (so a stop is
+    seen as a state change, not a vanishing row). ``show_all``: every container."""
+    if show_all:
+        return True
+    return info.is_sandbox and (info.running or info.name in seen_running)
+
+
+def matches(row: SandboxRow, text: str) -> bool:
+    """The ``/`` filter: case-insensitive substring of name, profile, workspace, state, image."""
+    if not text:
+        return True
+    needle = text.lower()
+    info = row.info
+    return any(needle in value.lower() for value in
+               (row.name, info.profile, info.workspace, row.state, info.image))
+
+
+def build_rows(containers: Iterable[ContainerInfo], *, stats: Mapping[str, ContainerStats],
+               counts: Mapping[str, Counts], marked: set[str], pending: Mapping[str, str],
+               now: datetime, show_all: bool, seen_running: set[str], filter_text: str
+               ) -> list[SandboxRow]:
+    rows = []
+    for info in containers:
+        if not shown(info, show_all=show_all, seen_running=seen_running):
+            continue
+        row = SandboxRow(name=info.name, info=info, stats=stats.get(info.name),
+                         counts=counts.get(info.name, Counts()), marked=info.name in marked,
+                         pending=pending.get(info.name), uptime=info.uptime(now))
+        if matches(row, filter_text):
+            rows.append(row)
+    return rows
+
+
+def apply_event(containers: dict[str, ContainerInfo], event: RuntimeEvent) -> bool:
+    """Update ``containers`` in place from ``event``; True when something changed.
+
+    Events are applied at once (a stop shows within the event's latency); the listing
+    that follows a burst of events then brings every other field up to date.
+    """
+    info = containers.get(event.name)
+    if event.action == "remove":
+        return containers.pop(event.name, None) is not None
+    if info is None:
+        return False
+    state = EVENT_STATE.get(event.action)
+    if state is None or state == info.state:
+        return False
+    started = event.time if state == "running" and event.action != "unpause" else info.started
+    exit_code = event.exit_code if state == "exited" else None
+    containers[event.name] = replace(info, state=state, started=started, exit_code=exit_code)
+    return True
+
+
+def counts_by_sandbox(entries: Iterable[Any]) -> dict[str, Counts]:
+    """Per sandbox: unread notifications, and whether its newest one is unread (the agent
+    is waiting for input). ``entries`` are inbox entries, oldest first."""
+    unread: dict[str, int] = {}
+    latest: dict[str, bool] = {}
+    for entry in entries:
+        if not entry.sandbox:
+            continue
+        if not entry.read:
+            unread[entry.sandbox] = unread.get(entry.sandbox, 0) + 1
+        latest[entry.sandbox] = not entry.read
+    return {name: Counts(unread.get(name, 0), latest.get(name, False))
+            for name in set(unread) | set(latest)
+            if unread.get(name, 0) or latest.get(name, False)}

@@ -1,0 +1,1 @@
+"""Screens: the dashboard, the modals, logs and help (each created on first use)."""

@@ -1,0 +1,112 @@
+"""The one dashboard: header, banner, the four panes, footer; routes messages between panes."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, ClassVar
+
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Grid
+from textual.screen import Screen
+from textual.widgets import Footer
+
+from wrapix_tui.messages import InboxCounts, JumpToSandbox
+from wrapix_tui.widgets.banner import Banner
+from wrapix_tui.widgets.builder import BuilderPane
+from wrapix_tui.widgets.header import StatusHeader
+from wrapix_tui.widgets.inbox import InboxPane
+from wrapix_tui.widgets.ralph import RalphPane
+from wrapix_tui.widgets.sandboxes import SandboxesPane
+
+if TYPE_CHECKING:
+    from wrapix_tui.core import Core
+    from wrapix_tui.events_hub import EventHub
+
+PANES = ("sandboxes", "inbox", "builder", "ralph")
+
+
+class DashboardScreen(Screen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("1", "focus_pane('sandboxes')", "Sandboxes", show=False, id="pane.sandboxes"),
+        Binding("2", "focus_pane('inbox')", "Inbox", show=False, id="pane.inbox"),
+        Binding("3", "focus_pane('builder')", "Builder", show=False, id="pane.builder"),
+        Binding("4", "focus_pane('ralph')", "Ralph", show=False, id="pane.ralph"),
+        Binding("z", "toggle_maximize", "Zoom", id="pane.maximize"),
+    ]
+
+    def __init__(self, workspace: Path) -> None:
+        super().__init__(id="dashboard")
+        self.workspace = workspace
+
+    def compose(self) -> ComposeResult:
+        yield StatusHeader(self.workspace)
+        yield Banner()
+        with Grid(id="panes"):
+            yield SandboxesPane()
+            yield InboxPane()
+            yield BuilderPane()
+            yield RalphPane(self.workspace)
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sandboxes.focus_main()
+
+    @property
+    def sandboxes(self) -> SandboxesPane:
+        return self.query_one(SandboxesPane)
+
+    @property
+    def inbox(self) -> InboxPane:
+        return self.query_one(InboxPane)
+
+    @property
+    def builder(self) -> BuilderPane:
+        return self.query_one(BuilderPane)
+
+    @property
+    def banner(self) -> Banner:
+        return self.query_one(Banner)
+
+    @property
+    def header(self) -> StatusHeader:
+        return self.query_one(StatusHeader)
+
+    def start(self, core: Core, hub: EventHub) -> None:
+        self.sandboxes.start(core, hub)
+        self.builder.start(core, hub)
+        self.query_one(RalphPane).load()
+
+    # -- panes ----------------------------------------------------------------------
+
+    def action_focus_pane(self, pane: str) -> None:
+        widget = self.query_one(f"#{pane}")
+        if self.maximized is not None and self.maximized is not widget:
+            self.maximize(widget, container=False)
+        focus_main = getattr(widget, "focus_main", None)
+        if focus_main is not None:
+            focus_main()
+        else:
+            widget.focus()
+
+    def action_toggle_maximize(self) -> None:
+        if self.maximized is not None:
+            self.minimize()
+            return
+        focused = self.focused
+        pane = next((node for node in (focused, *(focused.ancestors if focused else ()))
+                     if getattr(node, "id", None) in PANES), None)
+        if pane is not None:
+            self.maximize(pane, container=False)  # type: ignore[arg-type]
+
+    # -- messages between panes -----------------------------------------------------
+
+    def on_inbox_counts(self, message: InboxCounts) -> None:
+        self.sandboxes.set_counts(message.counts)
+
+    def on_jump_to_sandbox(self, message: JumpToSandbox) -> None:
+        if self.maximized is not None:
+            self.minimize()
+        if not self.sandboxes.select(message.name):
+            self.app.notify(f"Sandbox {message.name} is not there any more.",
+                            severity="warning", markup=False)

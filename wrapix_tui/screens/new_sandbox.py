@@ -1,0 +1,201 @@
+"""New sandbox: a workspace (with directory completion) and a profile, launched detached.
+
+The launch is the core's own (``prepare`` + ``run_detached``, what ``wrapix run --detach``
+does); this modal stays open while it runs so that errors (image missing, a bad
+profile, Podman refusing) are shown in place, where they can be fixed.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import inspect
+import logging
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
+
+from wrapix_core.errors import WrapixError
+from wrapix_tui import format as fmt
+from wrapix_tui.styles import stylesheet
+from wrapix_tui.widgets.path_input import DirectorySuggester, IsDirectory, expand
+
+if TYPE_CHECKING:
+    from wrapix_tui.core import Core
+
+log = logging.getLogger("wrapix.tui.new")
+
+
+class NewSandboxScreen(ModalScreen[str | None]):
+    CSS_PATH = stylesheet("modals.tcss")
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape", "cancel", "Cancel", id="new.cancel"),
+        Binding("ctrl+s", "launch", "Start", id="new.start"),
+    ]
+
+    def __init__(self, core: Core) -> None:
+        super().__init__(classes="modal")
+        self.core = core
+        self.busy = False
+        self._profiles_for: Path | None = None
+        self._reload_timer: Any = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="dialog", classes="new-sandbox"):
+            yield Label(Text("New sandbox", style="bold"), classes="title")
+            yield Label("Workspace  (→ completes a directory)")
+            yield Input(value=fmt.home_short(self.core.workspace), id="workspace",
+                        suggester=DirectorySuggester(), validators=[IsDirectory()],
+                        validate_on=["changed", "submitted"])
+            yield Static("", id="workspace-error", classes="error")
+            yield Label("Profile")
+            yield Select[str]([], prompt="loading profiles…", id="profile")
+            yield ProgressBar(id="build-progress", show_eta=False)
+            yield Static("", id="status")
+            with Horizontal(id="buttons"):
+                yield Button("Start (^s)", id="start", variant="primary")
+                yield Button("Cancel (esc)", id="cancel")
+
+    def on_mount(self) -> None:
+        self.query_one("#build-progress").display = False
+        self.query_one("#workspace", Input).focus()
+        self._load_profiles(expand(self.query_one("#workspace", Input).value))
+
+    # -- workspace and profiles -----------------------------------------------------
+
+    @on(Input.Changed, "#workspace")
+    def _workspace_changed(self, event: Input.Changed) -> None:
+        result = event.validation_result
+        error = self.query_one("#workspace-error", Static)
+        if result is not None and not result.is_valid:
+            error.update(Text("; ".join(result.failure_descriptions)))
+            return
+        error.update("")
+        path = expand(event.value)
+        if path != self._profiles_for:
+            if self._reload_timer is not None:
+                self._reload_timer.stop()
+            # A project's wrapix.toml may define profiles: reload once typing settles.
+            self._reload_timer = self.set_timer(0.3, lambda: self._load_profiles(path))
+
+    @work(thread=True, exclusive=True, group="new.profiles")
+    def _load_profiles(self, workspace: Path) -> None:
+        from wrapix_core.profiles import load_catalog
+
+        try:
+            catalog = load_catalog(workspace if workspace.is_dir() else None)
+            names = catalog.names()
+        except WrapixError as exc:
+            self.app.call_from_thread(self._show_status, str(exc), True)
+            return
+        self.app.call_from_thread(self._set_profiles, workspace, names)
+
+    def _set_profiles(self, workspace: Path, names: list[str]) -> None:
+        self._profiles_for = workspace
+        select = self.query_one("#profile", Select)
+        current = select.value
+        select.set_options([(name, name) for name in names])
+        default = self.core.settings.sandbox.profile
+        for wanted in (current, default):
+            if isinstance(wanted, str) and wanted in names:
+                select.value = wanted
+                break
+        else:
+            if names:
+                select.value = names[0]
+
+    # -- launching ------------------------------------------------------------------
+
+    @on(Input.Submitted, "#workspace")
+    @on(Button.Pressed, "#start")
+    def _start_pressed(self) -> None:
+        self.action_launch()
+
+    @on(Button.Pressed, "#cancel")
+    def _cancel_pressed(self) -> None:
+        self.action_cancel()
+
+    def action_cancel(self) -> None:
+        if self.busy:
+            self.app.notify("The sandbox is starting; wait for it to finish.",
+                            severity="warning", markup=False)
+            return
+        self.dismiss(None)
+
+    def action_launch(self) -> None:
+        if self.busy:
+            return
+        field = self.query_one("#workspace", Input)
+        result = field.validate(field.value)
+        if result is not None and not result.is_valid:
+            self.query_one("#workspace-error", Static).update(
+                Text("; ".join(result.failure_descriptions)))
+            field.focus()
+            return
+        profile = self.query_one("#profile", Select).value
+        if not isinstance(profile, str):
+            self._show_status("Choose a profile (they are still loading, or none exist).",
+                              True)
+            return
+        self._set_busy(True)
+        self._show_status(f"Starting a sandbox for {fmt.home_short(expand(field.value))} "
+                          f"with profile {profile}…", False)
+        self._launch(expand(field.value), profile)
+
+    def _set_busy(self, busy: bool) -> None:
+        self.busy = busy
+        for selector in ("#workspace", "#profile", "#start"):
+            self.query_one(selector).disabled = busy
+
+    def _show_status(self, text: str, error: bool) -> None:
+        status = self.query_one("#status", Static)
+        status.update(Text(text))
+        status.set_class(error, "error")
+
+    @work(exclusive=True, group="new.launch")
+    async def _launch(self, workspace: Path, profile: str) -> None:
+        from wrapix_core.sandbox.launcher import LaunchRequest, prepare, run_detached
+        from wrapix_tui.core import load_settings_for
+
+        try:
+            settings, problems = await asyncio.to_thread(load_settings_for, workspace)
+            if problems:
+                raise problems[0]
+            request = LaunchRequest(workspace=workspace, profile=profile, detach=True)
+            options: dict[str, Any] = {"runtime": self.core.runtime}
+            if "on_build" in inspect.signature(prepare).parameters:
+                options["on_build"] = self._on_build
+            prepared = await prepare(request, settings, **options)
+            await run_detached(prepared)
+        except WrapixError as exc:
+            self._failed(str(exc))
+            return
+        except Exception as exc:  # a bug: say it here, keep the app alive
+            log.exception("launch failed")
+            self._failed(f"starting the sandbox failed unexpectedly: {exc!r}")
+            return
+        for notice in prepared.notices:
+            self.app.notify(str(notice), severity="warning", markup=False)
+        self.dismiss(prepared.plan.name)
+
+    def _failed(self, text: str) -> None:
+        self._set_busy(False)
+        self.query_one("#build-progress").display = False
+        self._show_status(text, True)
+
+    def _on_build(self, event: Any) -> None:
+        """Image build progress (first use of a profile builds its image)."""
+        bar = self.query_one("#build-progress", ProgressBar)
+        if getattr(event, "total", None):
+            bar.display = True
+            bar.update(total=event.total, progress=max(0, (event.step or 1) - 1))
+        line = str(getattr(event, "line", event)).strip()
+        if line:
+            self._show_status(fmt.safe(line, 200).plain, False)

@@ -1,0 +1,41 @@
+"""Handing the terminal to another program (``podman attach``/``exec``) and taking it back.
+
+The app is suspended (``App.suspend``: Textual leaves application mode and restores the
+terminal as it found it), the program runs in the foreground with the real TTY, and the
+app resumes when it exits. The event loop is blocked meanwhile on purpose: nothing can
+draw over the other program, and everything periodic pauses by itself.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from textual.app import App, SuspendNotSupported
+
+from wrapix_core.errors import WrapixError
+
+
+class TerminalUnavailable(WrapixError):
+    """This app cannot hand its terminal over (headless, or Textual web)."""
+
+
+def run_in_terminal(app: App[object], argv: Sequence[str], intro: str) -> int:
+    """Run ``argv`` on the app's terminal; returns its exit code.
+
+    ``intro`` is printed first (e.g. the detach keys), where the person will see it.
+    """
+    try:
+        with app.suspend():
+            sys.stdout.write(f"\r\n{intro}\r\n")
+            sys.stdout.flush()
+            try:
+                return subprocess.call(list(argv))
+            except FileNotFoundError:
+                raise WrapixError(f"{argv[0]} is not installed", "install it or fix the "
+                                  "sandbox.podman setting") from None
+    except SuspendNotSupported:
+        raise TerminalUnavailable(
+            "this terminal cannot be handed over to another program",
+            f"run `{' '.join(argv)}` in a terminal yourself") from None

@@ -1,0 +1,1 @@
+"""Dashboard widgets: one pane or bar per module."""

@@ -1,0 +1,149 @@
+"""The Builder pane: the Linux builder's status model, start and stop in place.
+
+Status comes from :func:`wrapix_core.builder.status.watch_status` (driven by the shared
+event stream, so no polling); start and stop call the core's builder lifecycle and show
+their progress and errors here, in the pane.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Vertical
+from textual.widgets import Static
+
+from wrapix_core.errors import WrapixError
+from wrapix_tui import format as fmt
+from wrapix_tui.messages import BuilderChanged, BuilderProgress
+
+if TYPE_CHECKING:
+    from wrapix_core.builder.status import BuilderStatus
+    from wrapix_tui.core import Core
+    from wrapix_tui.events_hub import EventHub
+
+log = logging.getLogger("wrapix.tui.builder")
+
+STATE_STYLE = {"running": "bold green", "stopped": "red", "not-created": "dim"}
+
+
+class BuilderPane(Vertical, can_focus=True):
+    ALLOW_MAXIMIZE = True
+    BORDER_TITLE = "Builder"
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("s", "start", "Start builder", id="builder.start"),
+        Binding("x", "stop", "Stop builder", id="builder.stop"),
+    ]
+
+    def __init__(self) -> None:
+        super().__init__(id="builder", classes="pane")
+        self.core: Core | None = None
+        self.status: BuilderStatus | None = None
+        self.busy: str | None = None
+        self.progress: Text | None = None
+
+    def compose(self) -> ComposeResult:
+        yield Static("Reading the builder's status…", id="builder-status")
+        yield Static("", id="builder-progress")
+
+    def start(self, core: Core, hub: EventHub) -> None:
+        self.core = core
+        self._watch(hub)
+
+    @work(exclusive=True, group="builder.watch")
+    async def _watch(self, hub: EventHub) -> None:
+        from wrapix_core.builder.status import watch_status
+        from wrapix_tui.events_hub import SharedEvents
+
+        assert self.core is not None
+        runtime: Any = SharedEvents(self.core.runtime, hub)
+        try:
+            async with contextlib.aclosing(
+                    watch_status(runtime, self.core.settings.builder)) as statuses:
+                async for status in statuses:
+                    self.post_message(BuilderChanged(status))
+        except Exception as exc:  # shown in place; the rest of the app goes on
+            log.exception("watching the builder failed")
+            self.post_message(BuilderProgress(f"builder status stopped updating: {exc}",
+                                              error=True, done=True))
+
+    def on_builder_changed(self, message: BuilderChanged) -> None:
+        self.status = message.status
+        self._show()
+
+    def on_builder_progress(self, message: BuilderProgress) -> None:
+        style = "red" if message.error else "yellow" if not message.done else "green"
+        self.progress = Text(message.text, style=style)
+        if message.done:
+            self.busy = None
+        self._show()
+
+    def _show(self) -> None:
+        status = self.status
+        text = Text()
+        if status is None:
+            text.append("Reading the builder's status…", style="dim")
+        else:
+            text.append("state  ")
+            text.append(status.state, style=STATE_STYLE.get(status.state, ""))
+            text.append(f"   {status.name} on 127.0.0.1:{status.port}\n", style="dim")
+            text.append("ssh    ")
+            text.append(fmt.home_in(status.ssh) + "\n")
+            text.append("store  ")
+            text.append(f"{fmt.size(status.store_bytes)}  {fmt.home_short(status.store)}\n")
+            if status.image:
+                text.append("image  ")
+                text.append(fmt.safe(status.image, 100))
+                text.append("\n")
+            if status.error:
+                text.append(status.error, style="red")
+                text.append("\n")
+        self.query_one("#builder-status", Static).update(text)
+        progress = self.query_one("#builder-progress", Static)
+        progress.update(self.progress or "")
+        progress.display = self.progress is not None
+
+    # -- start and stop -------------------------------------------------------------
+
+    def action_start(self) -> None:
+        self._lifecycle("start")
+
+    def action_stop(self) -> None:
+        self._lifecycle("stop")
+
+    def _lifecycle(self, verb: str) -> None:
+        if self.core is None:
+            self.app.notify("Still loading settings…", severity="warning", markup=False)
+            return
+        if self.busy:
+            self.app.notify(f"The builder is already {self.busy}.", severity="warning",
+                            markup=False)
+            return
+        self.busy = "starting" if verb == "start" else "stopping"
+        self.post_message(BuilderProgress(f"{self.busy.capitalize()} the builder…"))
+        self._run_lifecycle(verb)
+
+    @work(exclusive=True, group="builder.lifecycle")
+    async def _run_lifecycle(self, verb: str) -> None:
+        assert self.core is not None
+        try:
+            from wrapix_tui.builder_control import run as control
+
+            text = await control(verb, self.core, self._progress)
+        except WrapixError as exc:
+            self.post_message(BuilderProgress(str(exc), error=True, done=True))
+        except Exception as exc:
+            log.exception("builder %s failed", verb)
+            self.post_message(BuilderProgress(f"builder {verb} failed: {exc!r}", error=True,
+                                              done=True))
+        else:
+            self.post_message(BuilderProgress(text, done=True))
+
+    def _progress(self, text: str) -> None:
+        self.post_message(BuilderProgress(text))
