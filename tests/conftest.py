@@ -71,3 +71,11 @@ def busybox_image(podman: str) -> str:
 def debian_image(podman: str) -> str:
     """A real Debian base image (made by .ci/run with debootstrap), mandatory in CI."""
     return podman_env.debian_image(podman)
+
+
+@pytest.fixture(scope="session")
+def wrapix_image(debian_image: str) -> str:
+    """An image wrapix built for a small test profile: wrapix, git, jq; no agent."""
+    from tests.support import images
+
+    return images.build(debian_image)

@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.cli import script
 
-UNBUILT = [["wrapix-builder"], ["ralph", "step"], ["wrapix", "image", "ls"]]
+UNBUILT = [["wrapix-builder"], ["ralph", "step"]]
 
 
 @pytest.mark.parametrize("command", UNBUILT, ids=" ".join)

@@ -66,11 +66,19 @@ class SandboxSettings(_Section):
 
 class ImageSettings(_Section):
     backend: Literal["auto", "containerfile", "nix"] = "auto"
-    """Image backend; ``auto`` uses Nix when ``nix`` is on PATH, else a Containerfile."""
+    """Image backend; ``auto`` uses Nix when it is installed with a nixpkgs to build from,
+    else a Containerfile."""
     base: str = "docker.io/library/debian:bookworm-slim"
     """Base image for the Containerfile backend."""
     agent: bool = True
     """Install Claude Code into images (profiles can turn it off)."""
+    agent_version: str = "latest"
+    """Claude Code version for new images (``latest`` is resolved when the layer is built)."""
+    npm_registry: str = "https://registry.npmjs.org"
+    """Where Claude Code's native package is fetched from."""
+    ca_bundle: str = "host"
+    """CA certificates images trust besides Debian's: ``host`` (the host's system bundle,
+    so a TLS-inspecting proxy the host trusts works inside), ``none``, or a PEM file path."""
     build_timeout: float = Field(default=3600.0, gt=0)
     """Seconds an image build may take."""
 

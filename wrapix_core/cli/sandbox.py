@@ -13,6 +13,7 @@ import click
 from pydantic import ValidationError
 
 from wrapix_core.cli.base import echo_json, run_async, warn
+from wrapix_core.cli.progress import build_progress
 from wrapix_core.errors import WrapixError
 from wrapix_core.profiles import Mount
 from wrapix_core.sandbox import naming
@@ -84,7 +85,11 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         env=_parse_env(env), mounts=tuple(_parse_mount(item) for item in mounts),
         allow_host_mounts=allow_host_mount, name=name,
     )
-    prepared = run_async(prepare(request, settings, check_image=not dry_run))
+    if dry_run:
+        prepared = run_async(prepare(request, settings, check_image=False))
+    else:
+        with build_progress("image") as on_build:
+            prepared = run_async(prepare(request, settings, on_build=on_build))
     if dry_run:
         if as_json:
             echo_json(prepared.plan.to_json())
@@ -92,11 +97,13 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
             click.echo(shlex.join(prepared.plan.argv))
             for action in prepared.plan.staging:
                 click.echo(f"# stage: {action.to_json()}")
-        for notice in prepared.notices:
-            warn(PROG, notice)
+        for warning in prepared.warnings:
+            warn(PROG, warning)
         return
-    for notice in prepared.notices:
-        warn(PROG, notice)
+    for note in prepared.notes:
+        click.echo(f"{PROG}: {note}", err=True)
+    for warning in prepared.warnings:
+        warn(PROG, warning)
     if detach:
         container_id = run_async(run_detached(prepared))
         if as_json:

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wrapix_core.errors import WrapixError
+from wrapix_core.image.progress import BuildEvent, ProgressCallback
 from wrapix_core.profiles import Mount, Profile, ProfileCatalog, load_catalog
 from wrapix_core.sandbox import naming, staging
 from wrapix_core.sandbox.host import gather
@@ -58,8 +59,10 @@ class Prepared:
     spec: SandboxSpec
     plan: LaunchPlan
     runtime: Runtime
-    notices: list[str]
-    """Things the user should read before the sandbox starts (warnings, decisions)."""
+    notes: list[str]
+    """What wrapix did on the way (built an image, replaced a stopped sandbox)."""
+    warnings: list[str]
+    """What the user should know about this sandbox (limits ignored, no notifications)."""
 
 
 def resolve_workspace(path: Path) -> Path:
@@ -70,11 +73,6 @@ def resolve_workspace(path: Path) -> Path:
     if not workspace.is_dir():
         raise WrapixError(f"workspace {workspace} is not a directory", "pass a directory")
     return workspace.resolve()
-
-
-def default_image(profile: Profile) -> str:
-    """The image a profile runs in: its own setting, else the one wrapix builds for it."""
-    return profile.image or f"localhost/wrapix-{profile.name}:latest"
 
 
 def _session_id(detach: bool) -> str | None:
@@ -88,15 +86,53 @@ def _session_id(detach: bool) -> str | None:
     return current_tmux_session_id()
 
 
+async def resolve_image(request: LaunchRequest, profile: Profile, settings: Settings,
+                        runtime: Runtime, on_build: ProgressCallback | None,
+                        notes: list[str]) -> str:
+    """The image to run: named explicitly, or the profile's content-addressed image,
+    built first (with progress, and saying so) when it does not exist yet."""
+    named = request.image or profile.image
+    if named:
+        if not await runtime.image_exists(named):
+            raise ImageMissing(
+                f"image {named} is not available",
+                "pull or build it, or drop --image / the profile's `image` setting to let "
+                "wrapix build one")
+        return named
+    from wrapix_core.image.builder import ImageBuilder, choose_backend
+
+    builder = ImageBuilder(settings.sandbox, settings.image)
+    inputs = await builder.inputs(profile, choose_backend(settings.image))
+    if await runtime.image_exists(inputs.tag):
+        return inputs.tag
+    if on_build is None:
+        raise ImageMissing(f"image {inputs.tag} for profile '{profile.name}' is not built",
+                           f"build it with `wrapix image build --profile {profile.name}`")
+    on_build(BuildEvent(f"building {inputs.tag} for profile '{profile.name}' (first use)"))
+    built = await builder.build(inputs, on_event=on_build)
+    notes.append(f"built {built.tag} for profile '{profile.name}'")
+    return built.tag
+
+
 async def prepare(request: LaunchRequest, settings: Settings, *,
                   catalog: ProfileCatalog | None = None,
-                  runtime: Runtime | None = None, check_image: bool = True) -> Prepared:
-    """Resolve and plan ``request``; raises before anything is started."""
+                  runtime: Runtime | None = None, check_image: bool = True,
+                  on_build: ProgressCallback | None = None) -> Prepared:
+    """Resolve and plan ``request``; raises before anything is started.
+
+    ``on_build`` receives image-build progress when the profile's image must be built
+    first; without it a missing image is an error that says how to build it.
+    ``check_image=False`` (dry runs) neither checks nor builds.
+    """
     workspace = resolve_workspace(request.workspace)
     catalog = catalog or load_catalog(workspace)
     profile = catalog.get(request.profile or settings.sandbox.profile)
     runtime = runtime or get_runtime(settings.sandbox)
-    image = request.image or default_image(profile)
+    notes: list[str] = []
+    if check_image:
+        image = await resolve_image(request, profile, settings, runtime, on_build, notes)
+    else:
+        image = request.image or profile.image or f"localhost/wrapix-{profile.name}:<inputs>"
     tty = request.tty if request.tty is not None else (request.detach or sys.stdin.isatty())
     spec = SandboxSpec(
         workspace=workspace, profile=profile, image=image,
@@ -113,12 +149,6 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
         plan = plan_apple(spec, facts, settings.sandbox, runtime.executable)
     else:
         plan = plan_podman(spec, facts, settings.sandbox, runtime.executable)
-    notices = list(plan.warnings)
-    if check_image and not await runtime.image_exists(image):
-        raise ImageMissing(
-            f"image {image} for profile '{profile.name}' is not available",
-            f"build it with `wrapix image build --profile {profile.name}`, or name an "
-            "existing image with --image or the profile's `image` setting")
     if await runtime.container_exists(spec.name):
         info = await runtime.inspect(spec.name)
         if info.running:
@@ -127,8 +157,8 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
                 f"attach with `wrapix attach {spec.name}` or stop it with "
                 f"`wrapix stop {spec.name}`")
         await runtime.remove(spec.name)
-        notices.append(f"removed the stopped sandbox {spec.name} to start a fresh one")
-    return Prepared(spec, plan, runtime, notices)
+        notes.append(f"removed the stopped sandbox {spec.name} to start a fresh one")
+    return Prepared(spec, plan, runtime, notes, list(plan.warnings))
 
 
 @contextlib.contextmanager

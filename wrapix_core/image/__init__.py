@@ -1,0 +1,1 @@
+"""The image builder: a profile's tools, Claude Code and wrapix itself, content-addressed."""
