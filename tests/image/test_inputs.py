@@ -114,3 +114,11 @@ def test_backend_choice(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(builder.shutil, "which", lambda name: None)
     with pytest.raises(WrapixError, match="nix-build is not on PATH"):
         builder.choose_backend(ImageSettings(), "nix")
+
+
+def test_a_custom_entrypoint_replaces_the_sandbox_one_and_changes_the_hash() -> None:
+    custom = inputs.gather(BUILTIN["base"], ImageSettings(), "containerfile", base_id="sha-a",
+                           entrypoint=b"#!/bin/sh\nexec sshd -D\n")
+    default = inputs.gather(BUILTIN["base"], ImageSettings(), "containerfile", base_id="sha-a")
+    assert custom.files["entrypoint.sh"] == b"#!/bin/sh\nexec sshd -D\n"
+    assert custom.digest != default.digest

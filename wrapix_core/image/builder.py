@@ -124,12 +124,12 @@ class ImageBuilder:
             raise BaseImageMissing(f"base image {base} vanished after pulling it")
         return found
 
-    async def inputs(self, profile: Profile, backend: Backend,
-                     base: str | None = None) -> BuildInputs:
+    async def inputs(self, profile: Profile, backend: Backend, base: str | None = None, *,
+                     entrypoint: bytes | None = None) -> BuildInputs:
         base_name = base or self.settings.base
         base_id = await self.base_id(base_name) if backend == "containerfile" else None
         return await asyncio.to_thread(gather_inputs, profile, self.settings, backend,
-                                       base=base_name, base_id=base_id)
+                                       base=base_name, base_id=base_id, entrypoint=entrypoint)
 
     async def build(self, inputs: BuildInputs, *, no_cache: bool = False,
                     on_event: ProgressCallback = progress_events.ignore) -> BuiltImage:
@@ -221,9 +221,10 @@ class ImageBuilder:
         return found
 
     async def ensure(self, profile: Profile, *, backend: str | None = None,
-                     base: str | None = None,
+                     base: str | None = None, entrypoint: bytes | None = None,
                      on_event: ProgressCallback = progress_events.ignore) -> BuiltImage:
         """The image for ``profile``, built first when missing."""
         chosen = choose_backend(self.settings, backend)
-        return await self.build(await self.inputs(profile, chosen, base), on_event=on_event)
+        inputs = await self.inputs(profile, chosen, base, entrypoint=entrypoint)
+        return await self.build(inputs, on_event=on_event)
 

@@ -14,6 +14,7 @@ from wrapix_core.image.recipe import COMMANDS, TOOLS_VENV, WRAPIX_VENV, Recipe
 STAGE = "/usr/local/lib/wrapix"
 """Where build-time files are copied inside the image."""
 
+
 def _run(*commands: str) -> str:
     return "RUN " + " \\\n && ".join(commands)
 

@@ -88,15 +88,15 @@ def extra_ca(setting: str) -> bytes | None:
     return data
 
 
-def context_files(source: WheelSource | None = None,
-                  ca_bundle: str = "none") -> dict[str, bytes]:
+def context_files(source: WheelSource | None = None, ca_bundle: str = "none", *,
+                  entrypoint: bytes | None = None) -> dict[str, bytes]:
     """The files every image gets, plus the wheel of the running wrapix."""
     wheel_name, wheel = wheel_bytes(source)
     extra = extra_ca(ca_bundle)
     return {
         **({"extra-ca.crt": extra} if extra else {}),
         wheel_name: wheel,
-        "entrypoint.sh": files.ENTRYPOINT.read_bytes(),
+        "entrypoint.sh": entrypoint if entrypoint is not None else files.ENTRYPOINT.read_bytes(),
         "install-agent.py": files.INSTALL_AGENT.read_bytes(),
         "claude-config.json": files.claude_config().encode(),
         "claude-settings.json": files.claude_settings().encode(),
@@ -107,10 +107,15 @@ def context_files(source: WheelSource | None = None,
 
 def gather(profile: Profile, settings: ImageSettings, backend: Backend, *,
            base: str | None = None, base_id: str | None = None,
-           context: dict[str, bytes] | None = None) -> BuildInputs:
-    """The inputs for ``profile`` and their hash (pure given ``base_id`` and ``context``)."""
+           context: dict[str, bytes] | None = None,
+           entrypoint: bytes | None = None) -> BuildInputs:
+    """The inputs for ``profile`` and their hash (pure given ``base_id`` and ``context``).
+
+    ``entrypoint`` replaces the sandbox entrypoint (the Linux builder's image runs sshd).
+    """
     source = collect()
-    context = context if context is not None else context_files(source, settings.ca_bundle)
+    if context is None:
+        context = context_files(source, settings.ca_bundle, entrypoint=entrypoint)
     wheel = next(name for name in context if name.endswith(".whl"))
     requirements = tuple(req for req in source.requirements if "extra ==" not in req)
     recipe = Recipe(profile=profile, base=base or settings.base, wheel=wheel,

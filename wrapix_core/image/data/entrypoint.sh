@@ -58,12 +58,13 @@ if [ -f /workspace/specs/README.md ]; then
 $(cat /workspace/specs/README.md)"
 fi
 
+# An explicit command wins (Ralph's host-run steps pass the agent's argv this way).
+if [ "$#" -gt 0 ]; then
+    exec "$@"
+fi
 if [ "${RALPH_MODE:-0}" = 1 ]; then
     # RALPH_ARGS was quoted by wrapix with shlex.join (POSIX quoting).
     eval "set -- ${RALPH_ARGS:-}"
     exec ralph "${RALPH_CMD:?RALPH_MODE=1 needs RALPH_CMD}" "$@"
-fi
-if [ "$#" -gt 0 ]; then
-    exec "$@"
 fi
 exec claude --dangerously-skip-permissions --append-system-prompt "$prompt"
