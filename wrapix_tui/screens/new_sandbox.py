@@ -181,8 +181,12 @@ class NewSandboxScreen(ModalScreen[str | None]):
             log.exception("launch failed")
             self._failed(f"starting the sandbox failed unexpectedly: {exc!r}")
             return
-        for notice in prepared.notices:
-            self.app.notify(str(notice), severity="warning", markup=False)
+        # What wrapix did on the way (notes) and what to know about the sandbox (warnings);
+        # older cores called both ``notices``.
+        for note in getattr(prepared, "notes", ()):
+            self.app.notify(str(note), markup=False)
+        for warning in [*getattr(prepared, "warnings", ()), *getattr(prepared, "notices", ())]:
+            self.app.notify(str(warning), severity="warning", timeout=10, markup=False)
         self.dismiss(prepared.plan.name)
 
     def _failed(self, text: str) -> None:

@@ -171,9 +171,14 @@ class InboxPane(Vertical):
         self._shown[ident] = cells
 
     def _sort(self) -> None:
-        cursor = self.current()
+        """Newest first. A cursor on the top row stays on top (on the newest); elsewhere
+        it stays on its notification."""
+        at_top = self.table.cursor_row == 0
+        cursor = None if at_top else self.current()
         self.table.sort("unread", key=lambda cell: cell.key, reverse=True)
-        if cursor is not None and cursor in self._shown:
+        if at_top:
+            self.table.move_cursor(row=0, animate=False)
+        elif cursor is not None and cursor in self._shown:
             self.table.move_cursor(row=self.table.get_row_index(str(cursor)), animate=False)
 
     def _update_ages(self) -> None:
@@ -184,7 +189,7 @@ class InboxPane(Vertical):
         table = self.table
         now = app.now()
         first = int(table.scroll_offset.y)
-        for row in table.ordered_rows[first:first + table.size.height]:
+        for row in table.ordered_rows[first:first + table.scrollable_content_region.height]:
             self._update(int(row.key.value or 0), now)
 
     def _after_change(self) -> None:
@@ -268,7 +273,7 @@ class InboxPane(Vertical):
             if ids is None:
                 store.mark_all_read()
             else:
-                store.mark_read(ids)
+                store.mark_read(ids, missing_ok=True)
         except WrapixError as exc:
             self.post_message(Problem(exc))
 

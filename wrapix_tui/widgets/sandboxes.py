@@ -248,7 +248,7 @@ class SandboxesPane(Vertical):
             return []
         header = 1 if table.show_header else 0
         first = int(table.scroll_offset.y)
-        count = max(0, table.size.height - header)
+        count = max(0, table.scrollable_content_region.height - header)
         names = []
         for row in table.ordered_rows[first:first + count]:
             name = str(row.key.value)

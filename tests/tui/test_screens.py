@@ -1,0 +1,262 @@
+"""Pilot tests of the modals and screens, the keymap, help, palette, builder and Ralph panes."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from rich.console import Console
+from textual.widgets import Input, Select
+
+from tests.tui.conftest import wait_until
+from tests.tui.fake_runtime import FakeRuntime, sandbox
+from wrapix_core import paths
+from wrapix_core.sandbox import naming
+from wrapix_tui.app import WrapixApp
+from wrapix_tui.screens.confirm import ConfirmScreen
+from wrapix_tui.screens.help import HelpScreen
+from wrapix_tui.screens.logs import MAX_LINES, LogsScreen
+from wrapix_tui.screens.new_sandbox import NewSandboxScreen
+
+MakeApp = Callable[..., WrapixApp]
+
+TINY = """
+[sandbox]
+profile = "tiny"
+
+[profiles.tiny]
+base = "none"
+image = "{image}"
+"""
+
+
+def toasts(app: WrapixApp) -> list[str]:
+    return [str(n.message) for n in app._notifications]
+
+
+async def ready(pilot: object, app: WrapixApp) -> None:
+    await wait_until(pilot, lambda: app.core is not None  # type: ignore[arg-type]
+                     and app.dashboard.sandboxes.listed)
+
+
+async def open_new(pilot: object, app: WrapixApp) -> NewSandboxScreen:
+    await pilot.press("n")  # type: ignore[attr-defined]
+    await wait_until(pilot, lambda: isinstance(app.screen, NewSandboxScreen))  # type: ignore[arg-type]
+    screen = app.screen
+    assert isinstance(screen, NewSandboxScreen)
+    select = screen.query_one("#profile", Select)
+    await wait_until(pilot, lambda: select.value == "tiny", what="profiles")  # type: ignore[arg-type]
+    return screen
+
+
+async def test_new_sandbox_validates_then_launches_and_the_row_appears(
+        make_app: MakeApp, fake: FakeRuntime, workspace: Path) -> None:
+    (workspace / "wrapix.toml").write_text(TINY.format(image="localhost/wrapix-base:latest"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        screen = await open_new(pilot, app)
+        select = screen.query_one("#profile", Select)
+        assert [str(option[0]) for option in select._options if isinstance(option[1], str)
+                ] == ["base", "python", "rust", "tiny"]
+        field = screen.query_one("#workspace", Input)
+        assert field.value == "~/proj"
+        field.value = "~/nope"
+        await wait_until(pilot, lambda: "does not exist" in str(
+            screen.query_one("#workspace-error").render()))
+        await pilot.press("ctrl+s")
+        assert app.screen is screen and not any(c[0] == "launch" for c in fake.calls)
+        field.value = "~/pro"
+        await pilot.press("end", "right")  # → takes the suggested completion
+        await wait_until(pilot, lambda: field.value.endswith("/proj"), what="completion")
+        await pilot.press("ctrl+s")
+        name = naming.container_name(workspace)
+        await wait_until(pilot, lambda: not isinstance(app.screen, NewSandboxScreen))
+        await wait_until(pilot, lambda: name in app.dashboard.sandboxes._cells)
+        assert app.dashboard.sandboxes.current() == name
+        argv = next(c[1] for c in fake.calls if c[0] == "launch_argv")
+        assert "-d" in argv and "-t" in argv and "localhost/wrapix-base:latest" in argv
+        assert f"wrapix.workspace={workspace}" in argv
+        assert f"Started {name}." in toasts(app)
+
+
+async def test_new_sandbox_shows_core_errors_in_place(make_app: MakeApp, fake: FakeRuntime,
+                                                      workspace: Path) -> None:
+    (workspace / "wrapix.toml").write_text(TINY.format(image="localhost/nope:1"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        screen = await open_new(pilot, app)
+        await pilot.press("ctrl+s")
+        status = screen.query_one("#status")
+        await wait_until(pilot, lambda: "not available" in str(status.render()))
+        assert status.has_class("error") and app.screen is screen and not screen.busy
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, NewSandboxScreen))
+        assert not any(c[0] == "launch" for c in fake.calls)
+
+
+async def test_logs_follow_pause_count_filter_and_bound(make_app: MakeApp,
+                                                        fake: FakeRuntime) -> None:
+    fake.items["wrapix-a"] = sandbox("wrapix-a")
+    fake.log_lines["wrapix-a"] = [f"old line {i}" for i in range(60)] + [
+        "\x1b[31mred alert\x1b[0m"]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await wait_until(pilot, lambda: "wrapix-a" in app.dashboard.sandboxes._cells)
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LogsScreen))
+        screen = app.screen
+        assert isinstance(screen, LogsScreen)
+        view = screen.view
+        await wait_until(pilot, lambda: view.line_count == 61)
+        assert ("logs_args", ("wrapix-a", True, MAX_LINES)) in fake.calls
+        assert view.lines[-1] == "red alert"
+        assert screen.following and view.is_vertical_scroll_end
+        # Scrolling up pauses following; new lines are counted, not jumped to.
+        await pilot.press("home")
+        await wait_until(pilot, lambda: not screen.following)
+        for i in range(5):
+            fake.write_log("wrapix-a", f"new line {i}")
+        await wait_until(pilot, lambda: screen.missed == 5)
+        assert view.scroll_offset.y == 0
+        assert "5 new lines" in str(screen.query_one("#logs-status").render())
+        await pilot.press("end")
+        await wait_until(pilot, lambda: screen.following and screen.missed == 0)
+        assert view.is_vertical_scroll_end
+        # Filter.
+        await pilot.press("slash", *"alert")
+        await wait_until(pilot, lambda: view.line_count == 1)
+        fake.write_log("wrapix-a", "second alert")
+        fake.write_log("wrapix-a", "quiet")
+        await wait_until(pilot, lambda: view.line_count == 2)
+        await pilot.press("escape")  # clears the filter
+        await wait_until(pilot, lambda: view.line_count == 68)
+        # Bounded: the oldest fall off.
+        for i in range(MAX_LINES):
+            fake.write_log("wrapix-a", f"flood {i}")
+        await wait_until(pilot, lambda: screen.lines[-1] == f"flood {MAX_LINES - 1}")
+        assert len(screen.lines) == MAX_LINES and view.line_count <= MAX_LINES
+        assert screen.lines[0] == "flood 0"
+        fake.write_log("wrapix-a", None)
+        await wait_until(pilot, lambda: screen.ended is not None)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, LogsScreen))
+
+
+async def test_keymap_from_config_remaps_and_help_shows_it(make_app: MakeApp,
+                                                            fake: FakeRuntime) -> None:
+    (paths.config_dir() / "config.toml").write_text(
+        '[keymap]\n"sandbox.stop" = "k"\n"app.help" = "f1"\n')
+    fake.items["wrapix-a"] = sandbox("wrapix-a")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await wait_until(pilot, lambda: "wrapix-a" in app.dashboard.sandboxes._cells)
+        await pilot.press("x")  # no longer stop
+        await pilot.pause()
+        assert not isinstance(app.screen, ConfirmScreen)
+        await pilot.press("k")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.press("f1")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+        help_screen = app.screen
+        assert isinstance(help_screen, HelpScreen)
+        console = Console(width=200, record=True, file=io.StringIO())
+        console.print(help_screen._table())
+        lines = console.export_text().splitlines()
+        stop = next(line for line in lines if "sandbox.stop" in line)
+        assert stop.split()[:2] == ["k", "Stop"]
+        attach = next(line for line in lines if "sandbox.attach" in line)
+        assert attach.split()[:2] == ["a", "Attach"]
+        assert any("inbox.read_all" in line for line in lines)
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, HelpScreen))
+
+
+async def test_every_binding_has_an_id_and_is_in_the_palette(make_app: MakeApp) -> None:
+    from wrapix_tui import keys
+
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        groups = app.binding_groups()
+        ids = [binding.id for _group, owner in groups for binding in keys.bindings_of(owner)]
+        assert all(ids) and len(ids) == len(set(ids))
+        titles = [command.title for command in app.get_system_commands(app.screen)]
+        for action in keys.actions(app.binding_groups(dashboard_only=True), {}):
+            if action.id not in ("app.quit", "app.help"):
+                assert f"{action.group.capitalize()}: {action.binding.description}" in titles
+        # Running one from the palette does the action.
+        command = next(c for c in app.get_system_commands(app.screen)
+                       if c.title == "Sandboxes: All")
+        await command.callback()  # type: ignore[misc]
+        assert app.dashboard.sandboxes.show_all
+
+
+async def test_panes_focus_by_key_and_maximise(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        dashboard = app.dashboard
+        await pilot.press("2")
+        assert app.focused is dashboard.inbox.table
+        await pilot.press("3")
+        assert app.focused is dashboard.builder
+        await pilot.press("z")
+        assert app.screen.maximized is dashboard.builder
+        await pilot.press("1")  # another pane while maximised: that one fills the screen
+        assert app.screen.maximized is dashboard.sandboxes
+        await pilot.press("z")
+        assert app.screen.maximized is None
+        await pilot.click("#inbox-table")
+        assert app.focused is dashboard.inbox.table
+
+
+async def test_builder_pane_shows_status_and_reports_start_in_place(
+        make_app: MakeApp, fake: FakeRuntime) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.dashboard.builder
+        await wait_until(pilot, lambda: pane.status is not None)
+        assert pane.status.state == "not-created"  # type: ignore[union-attr]
+        text = str(pane.query_one("#builder-status").render())
+        assert "not-created" in text and "-p 2222" in text
+        fake.items["wrapix-builder"] = sandbox("wrapix-builder", wrapix=False,
+                                               image="localhost/wrapix-builder:1")
+        fake.emit("start", "wrapix-builder")
+        await wait_until(pilot, lambda: pane.status.state == "running")  # type: ignore[union-attr]
+        await pilot.press("3", "s")
+        progress = pane.query_one("#builder-progress")
+        await wait_until(pilot, lambda: pane.busy is None and pane.progress is not None)
+        assert progress.display
+        try:
+            import wrapix_core.builder.lifecycle  # noqa: F401
+        except ModuleNotFoundError:
+            assert "not available" in str(progress.render())
+
+
+async def test_ralph_pane_lists_the_specs_and_invents_nothing(make_app: MakeApp) -> None:
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        from wrapix_tui.widgets.ralph import RalphPane
+
+        pane = app.query_one(RalphPane)
+        await wait_until(pilot, lambda: pane.specs is not None)
+        assert pane.specs == ["alpha.md", "beta.md"]
+        assert "arrives with the Ralph workflow" in str(
+            pane.query_one("#ralph-coming").render())
+
+
+async def test_config_errors_are_banners_and_defaults_are_used(make_app: MakeApp,
+                                                               workspace: Path) -> None:
+    (workspace / "wrapix.toml").write_text("[sandbox]\nmemory = [1, 2]\n")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: "config" in app.dashboard.banner.problems)
+        assert "wrapix.toml" in app.dashboard.banner.problems["config"]
+        await ready(pilot, app)
