@@ -75,6 +75,9 @@ class WrapixApp(App[None]):
     # -- start-up -------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        from wrapix_tui import log_bridge
+
+        self._log_handler = log_bridge.install(self)
         self.call_after_refresh(self._first_frame_drawn)
 
     def _first_frame_drawn(self) -> None:
@@ -156,6 +159,9 @@ class WrapixApp(App[None]):
         self.dashboard.inbox.follow(core.settings, live)
 
     async def on_unmount(self) -> None:
+        from wrapix_tui import log_bridge
+
+        log_bridge.uninstall(self._log_handler)
         daemon, self.daemon = self.daemon, None
         if daemon is not None:
             try:

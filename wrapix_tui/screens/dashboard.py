@@ -27,6 +27,7 @@ PANES = ("sandboxes", "inbox", "builder", "ralph")
 
 
 class DashboardScreen(Screen[None]):
+    AUTO_FOCUS = "#sandbox-table"
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "focus_pane('sandboxes')", "Sandboxes", show=False, id="pane.sandboxes"),
         Binding("2", "focus_pane('inbox')", "Inbox", show=False, id="pane.inbox"),
@@ -48,9 +49,6 @@ class DashboardScreen(Screen[None]):
             yield BuilderPane()
             yield RalphPane(self.workspace)
         yield Footer()
-
-    def on_mount(self) -> None:
-        self.sandboxes.focus_main()
 
     @property
     def sandboxes(self) -> SandboxesPane:

@@ -93,17 +93,17 @@ class BuilderPane(Vertical, can_focus=True):
             text.append("state  ")
             text.append(status.state, style=STATE_STYLE.get(status.state, ""))
             text.append(f"   {status.name} on 127.0.0.1:{status.port}\n", style="dim")
-            text.append("ssh    ")
-            text.append(fmt.home_in(status.ssh) + "\n")
+            if status.error:
+                text.append(status.error, style="red")
+                text.append("\n")
             text.append("store  ")
             text.append(f"{fmt.size(status.store_bytes)}  {fmt.home_short(status.store)}\n")
             if status.image:
                 text.append("image  ")
                 text.append(fmt.safe(status.image, 100))
                 text.append("\n")
-            if status.error:
-                text.append(status.error, style="red")
-                text.append("\n")
+            text.append("ssh    ")
+            text.append(fmt.home_in(status.ssh))
         self.query_one("#builder-status", Static).update(text)
         progress = self.query_one("#builder-progress", Static)
         progress.update(self.progress or "")

@@ -167,7 +167,7 @@ class InboxPane(Vertical):
         cells = self._cells(entry, now)
         for index, (key, _label) in enumerate(COLUMNS):
             if cells[index] != old[index]:
-                self.table.update_cell(str(ident), key, cells[index])
+                self.table.update_cell(str(ident), key, cells[index], update_width=True)
         self._shown[ident] = cells
 
     def _sort(self) -> None:

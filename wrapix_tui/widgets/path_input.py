@@ -9,6 +9,8 @@ from pathlib import Path
 from textual.suggester import Suggester
 from textual.validation import ValidationResult, Validator
 
+from wrapix_tui.format import home_short
+
 
 def expand(value: str) -> Path:
     return Path(value.strip()).expanduser()
@@ -54,8 +56,9 @@ class IsDirectory(Validator):
         if not value.strip():
             return self.failure("Enter the workspace directory.")
         path = expand(value)
+        shown = home_short(path)
         if not path.exists():
-            return self.failure(f"{path} does not exist.")
+            return self.failure(f"{shown} does not exist.")
         if not path.is_dir():
-            return self.failure(f"{path} is not a directory.")
+            return self.failure(f"{shown} is not a directory.")
         return self.success()

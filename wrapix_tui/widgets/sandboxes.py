@@ -268,7 +268,7 @@ class SandboxesPane(Vertical):
             try:
                 stats = await self.core.runtime.stats(names)
             except WrapixError as exc:
-                log.warning("stats failed: %s", exc)
+                log.debug("stats failed: %s", exc)  # cells keep "-"; not worth a toast every 2 s
                 return
             self.post_message(StatsSampled(stats))
         except Exception:
@@ -310,7 +310,7 @@ class SandboxesPane(Vertical):
             else:
                 for index, (key, _label) in enumerate(COLUMNS):
                     if cells[index] != old[index]:
-                        table.update_cell(row.name, key, cells[index])
+                        table.update_cell(row.name, key, cells[index], update_width=True)
                         resort = resort or index == sort_index
             self._cells[row.name] = cells
         if resort:

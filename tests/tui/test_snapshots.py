@@ -1,0 +1,188 @@
+"""Snapshots of the dashboard (empty, populated, narrow), the modals, logs and help.
+
+Stored in ``snapshots/`` (see tests/conftest.py). Everything shown is fixed: the clock,
+the containers and stats (fake runtime), the inbox (written before the app starts) and
+the paths (a home of its own, with wrapix's data directory inside it).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.tui.conftest import wait_until
+from tests.tui.fake_runtime import T0, FakeRuntime, sandbox
+from wrapix_core.notify.inbox import InboxStore, NewEntry
+from wrapix_core.notify.protocol import Notification
+from wrapix_tui.app import WrapixApp
+from wrapix_tui.screens.confirm import ConfirmScreen
+from wrapix_tui.screens.help import HelpScreen
+from wrapix_tui.screens.logs import LogsScreen
+from wrapix_tui.screens.new_sandbox import NewSandboxScreen
+
+MakeApp = Callable[..., WrapixApp]
+WIDE = (120, 40)
+NARROW = (80, 24)
+
+
+@pytest.fixture(autouse=True)
+def stable(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wrapix_tui.widgets.sandboxes as sandboxes
+
+    monkeypatch.setenv("WRAPIX_DATA_DIR", str(home / ".local" / "share" / "wrapix"))
+    monkeypatch.setattr(sandboxes, "STATS_INTERVAL", 0.05)
+
+
+def populate(fake: FakeRuntime, home: Path) -> None:
+    fake.items.update({info.name: info for info in (
+        sandbox("wrapix-api-3f2a1c", profile="rust", workspace=str(home / "src" / "api"),
+                started_ago=2 * 3600 + 7 * 60),
+        sandbox("wrapix-web-9b8c7d", profile="python", workspace=str(home / "src" / "web"),
+                started_ago=5 * 60 + 3),
+        sandbox("wrapix-docs-1a2b3c", workspace=str(home / "notes" / "docs"),
+                started_ago=3 * 86400 + 4 * 3600),
+    )})
+    fake.stats_values.update({"wrapix-api-3f2a1c": (23.4, 512 * 1024 * 1024),
+                              "wrapix-web-9b8c7d": (3.1, 180 * 1024 * 1024),
+                              "wrapix-docs-1a2b3c": (0.2, 40 * 1024 * 1024)})
+    fake.log_lines["wrapix-web-9b8c7d"] = [
+        "Welcome to Claude Code", "\x1b[32m✓\x1b[0m Read src/app.py",
+        "\x1b[33m●\x1b[0m Edit src/app.py (+12 -3)", "Running: pytest -q",
+        "12 passed in 0.84s", "Waiting for your input…"]
+    store = InboxStore()
+    notes = [
+        (50, "Build finished", "cargo build ok", "wrapix-api-3f2a1c", True),
+        (20, "[b]Not bold[/b]", "markup \x1b[31mand escapes\x1b[0m stay literal",
+         "wrapix-docs-1a2b3c", True),
+        (9, "Tests pass", "12 passed; next: the API docs", "wrapix-web-9b8c7d", False),
+        (2, "Claude is waiting", "Approve the migration plan?", "wrapix-web-9b8c7d", False),
+    ]
+    entries = store.append([NewEntry(Notification(title, message, sandbox=name), "shown",
+                                     "focus: not looking", T0 - timedelta(minutes=minutes))
+                            for minutes, title, message, name, _read in notes])
+    store.mark_read([entry.id for entry, note in zip(entries, notes, strict=True) if note[4]])
+
+
+async def composed(pilot: Pilot[Any], app: WrapixApp) -> None:
+    """The screenshot's auto-pilot starts before the screen has mounted its panes."""
+    await wait_until(pilot, lambda: app.screen_stack and app.dashboard.query("#ralph"))
+
+
+def loaded(app: WrapixApp, *, rows: int, inbox: int) -> Callable[[Pilot[Any]], Any]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await composed(pilot, app)
+        dashboard = app.dashboard
+        sandboxes = dashboard.sandboxes
+
+        def ready() -> bool:
+            cells = sandboxes._cells
+            return (app.core is not None and sandboxes.listed and len(cells) == rows
+                    and all(c[6] != "-" for c in cells.values())
+                    and len(dashboard.inbox._shown) == inbox
+                    and dashboard.builder.status is not None
+                    and app.query_one("#ralph").specs is not None  # type: ignore[attr-defined]
+                    and "-pending" not in dashboard.header.query_one("#notify-status").classes
+                    and "-pending" not in dashboard.header.query_one("#runtime-status")
+                    .classes)
+
+        await wait_until(pilot, ready, what="the dashboard to load")
+    return run_before
+
+
+def test_dashboard_empty(snap_compare: Any, make_app: MakeApp) -> None:
+    app = make_app(fixed_clock=True)
+    assert snap_compare(app, terminal_size=WIDE, run_before=loaded(app, rows=0, inbox=0))
+
+
+def test_dashboard_populated(snap_compare: Any, make_app: MakeApp, fake: FakeRuntime,
+                             home: Path) -> None:
+    populate(fake, home)
+    app = make_app(fixed_clock=True)
+    assert snap_compare(app, terminal_size=WIDE, run_before=loaded(app, rows=3, inbox=4))
+
+
+def test_dashboard_narrow(snap_compare: Any, make_app: MakeApp, fake: FakeRuntime,
+                          home: Path) -> None:
+    populate(fake, home)
+    app = make_app(fixed_clock=True)
+    assert snap_compare(app, terminal_size=NARROW, run_before=loaded(app, rows=3, inbox=4))
+
+
+def test_dashboard_without_podman(snap_compare: Any, make_app: MakeApp,
+                                  fake: FakeRuntime) -> None:
+    from wrapix_core.sandbox.errors import RuntimeMissing
+
+    missing = RuntimeMissing("podman (podman) is not installed",
+                             "install rootless Podman (Debian: apt install podman runc "
+                             "uidmap slirp4netns) or set sandbox.podman to its path")
+    fake.fail.update(caps=missing, containers=missing, events=missing)
+    app = make_app(fixed_clock=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await composed(pilot, app)
+        note = app.dashboard.sandboxes.query_one("#sandbox-note")
+        await wait_until(pilot, lambda: "apt install" in str(note.render())
+                         and app.dashboard.inbox.following
+                         and app.dashboard.builder.status is not None)
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+
+
+def test_new_sandbox_modal(snap_compare: Any, make_app: MakeApp, workspace: Path) -> None:
+    app = make_app(fixed_clock=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await loaded(app, rows=0, inbox=0)(pilot)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewSandboxScreen)
+                         and app.screen.query_one("#profile").value == "base")
+        # An invalid path shows its error under the field.
+        app.screen.query_one("#workspace").value = "~/does-not-exist"
+        await wait_until(pilot, lambda: "does not exist" in str(
+            app.screen.query_one("#workspace-error").render()))
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+
+
+def test_stop_confirmation(snap_compare: Any, make_app: MakeApp, fake: FakeRuntime,
+                           home: Path) -> None:
+    populate(fake, home)
+    app = make_app(fixed_clock=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await loaded(app, rows=3, inbox=4)(pilot)
+        await pilot.press("space", "space", "x")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+
+
+def test_logs_screen(snap_compare: Any, make_app: MakeApp, fake: FakeRuntime,
+                     home: Path) -> None:
+    populate(fake, home)
+    app = make_app(fixed_clock=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await loaded(app, rows=3, inbox=4)(pilot)
+        app.dashboard.sandboxes.select("wrapix-web-9b8c7d")
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LogsScreen)
+                         and app.screen.view.line_count == 6)
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+
+
+def test_help_screen(snap_compare: Any, make_app: MakeApp) -> None:
+    app = make_app(fixed_clock=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await loaded(app, rows=0, inbox=0)(pilot)
+        await pilot.press("question_mark")
+        await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
