@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.cli import script
 
-UNBUILT = [["wrapix-builder"], ["ralph", "step"]]
+UNBUILT = [["ralph", "step"]]
 
 
 @pytest.mark.parametrize("command", UNBUILT, ids=" ".join)

@@ -156,6 +156,43 @@ async def run(
     return result
 
 
+async def run_in_terminal(argv: Sequence[str], *, timeout: float,
+                          input: bytes | str | None = None) -> Completed:
+    """Like :func:`run` (output captured, same errors), but the command stays in this
+    terminal's session, so a ``sudo`` inside can ask for a password on it.
+
+    Ending it on timeout signals the process only (it is not a group leader).
+    """
+    argv = [str(part) for part in argv]
+    data = input.encode() if isinstance(input, str) else input
+    try:
+        process = await asyncio.create_subprocess_exec(
+            *argv, stdin=asyncio.subprocess.PIPE if data is not None else None,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
+    except FileNotFoundError:
+        raise CommandNotFound(argv) from None
+    try:
+        out, err = await asyncio.wait_for(process.communicate(data), timeout)
+    except (TimeoutError, asyncio.CancelledError) as exc:
+        if process.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                process.terminate()
+            try:
+                await asyncio.wait_for(process.wait(), KILL_GRACE)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        if isinstance(exc, TimeoutError):
+            raise CommandTimeout(argv, timeout) from None
+        raise
+    result = Completed(argv, process.returncode if process.returncode is not None else -1,
+                       out.decode(errors="replace"), err.decode(errors="replace"))
+    if result.returncode != 0:
+        raise CommandFailed(argv, result.returncode, result.stderr, result.stdout)
+    return result
+
+
 def run_sync(
     argv: Sequence[str],
     *,

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import shlex
 from collections.abc import AsyncGenerator
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -23,6 +24,9 @@ from wrapix_core.sandbox.runtime import EventStreamStatus, Runtime, RuntimeEvent
 from wrapix_core.settings import BuilderSettings
 
 BuilderState = Literal["not-created", "stopped", "running"]
+HOST_ALIAS = "wrapix-builder"
+"""The name ssh configs and known_hosts use for the builder (``HostKeyAlias``)."""
+SSH_USER = "builder"
 
 
 def keys_dir() -> Path:
@@ -35,6 +39,11 @@ def store_dir() -> Path:
 
 def client_key() -> Path:
     return keys_dir() / "client_ed25519"
+
+
+def known_hosts() -> Path:
+    """Pins the builder's host key (written with the keys), so ssh never asks."""
+    return keys_dir() / "known_hosts"
 
 
 @dataclass(frozen=True)
@@ -56,10 +65,46 @@ class BuilderStatus:
         data["keys"], data["store"] = str(self.keys), str(self.store)
         return data
 
+    def __str__(self) -> str:
+        """One line for people (the TUI shows it after start and stop)."""
+        where = f" on 127.0.0.1:{self.port}" if self.state == "running" else ""
+        state = self.state.replace("-", " ")
+        return (f"Builder {state}{where}; store {human_size(self.store_bytes)} "
+                f"at {self.store}.")
+
+
+def human_size(count: int) -> str:
+    """``512 B``, ``16.4 KB``, ``1.2 GB`` (decimal units, as ``du -h --si``)."""
+    value = float(count)
+    for unit in ("B", "KB", "MB", "GB"):
+        if value < 1000 or unit == "GB":
+            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
+        value /= 1000
+    return f"{value:.1f} GB"
+
+
+def ssh_options(settings: BuilderSettings) -> list[str]:
+    """ssh options that reach the builder with its key and pinned host key only."""
+    return ["-i", str(client_key()), "-p", str(settings.port),
+            "-o", "IdentitiesOnly=yes", "-o", f"HostKeyAlias={HOST_ALIAS}",
+            "-o", f"UserKnownHostsFile={known_hosts()}", "-o", "StrictHostKeyChecking=yes"]
+
+
+def ssh_argv(settings: BuilderSettings, command: list[str] | None = None, *,
+             tty: bool = False, batch: bool = False) -> list[str]:
+    """The ``ssh`` argv for the builder, optionally running ``command`` there."""
+    argv = ["ssh", *ssh_options(settings)]
+    if batch:
+        argv += ["-o", "BatchMode=yes", "-o", "ConnectTimeout=5"]
+    if tty:
+        argv.append("-t")
+    # "--" before the destination: nothing after it is read as an ssh option.
+    return [*argv, "--", f"{SSH_USER}@127.0.0.1", *(command or [])]
+
 
 def ssh_command(settings: BuilderSettings) -> str:
-    return (f"ssh -i {client_key()} -p {settings.port} -o IdentitiesOnly=yes "
-            f"builder@127.0.0.1")
+    """The command that reaches the builder, as a person would type it."""
+    return shlex.join(["ssh", *ssh_options(settings), f"{SSH_USER}@127.0.0.1"])
 
 
 def directory_size(path: Path) -> int:
