@@ -123,10 +123,13 @@ def test_inbox_model_folds_follower_events() -> None:
 
 
 def test_log_lines_are_cleaned() -> None:
-    assert clean("\x1b[32mgreen\x1b[0m text\r\n") == "green text"
-    assert clean("progress 10%\rprogress 100%") == "progress 100%"
-    assert clean("tab\there") == "tab     here"
-    assert clean("bell\x07 and \x1b]0;title\x07osc") == "bell\\x07 and osc"
+    assert clean("\x1b[32mgreen\x1b[0m text\r\n") == ["green text"]
+    # What `podman logs` gives for a TTY: output and the next prompt on one line.
+    assert clean("inside-42\r/ # \x1b[6n") == ["inside-42", "/ # "]
+    assert clean("\r\r/ # \x1b[J") == ["/ # "]
+    assert clean("") == [""]
+    assert clean("tab\there") == ["tab     here"]
+    assert clean("bell\x07 and \x1b]0;title\x07osc") == ["bell\\x07 and osc"]
 
 
 def test_directory_completion_and_validation(tmp_path: Path) -> None:

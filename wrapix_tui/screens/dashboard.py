@@ -85,7 +85,7 @@ class DashboardScreen(Screen[None]):
         if focus_main is not None:
             focus_main()
         else:
-            widget.focus()
+            self.set_focus(widget)  # at once: the next key may already be queued
 
     def action_toggle_maximize(self) -> None:
         if self.maximized is not None:

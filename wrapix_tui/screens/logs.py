@@ -41,13 +41,14 @@ FLUSH = 0.05
 _ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
 
 
-def clean(line: str) -> str:
-    """A terminal line as inert text: colours dropped, a carriage return's overwrite kept,
-    remaining controls shown as escapes."""
-    line = line.rstrip("\r\n")
-    if "\r" in line:
-        line = next((part for part in reversed(line.split("\r")) if part), "")
-    return display_text(_ANSI.sub("", line).expandtabs(), 4000)
+def clean(line: str) -> list[str]:
+    """One output line as inert display lines: colours dropped, other controls shown as
+    escapes. A carriage return starts a new display line (a terminal would overwrite,
+    but in a log what came before it, e.g. a command's output before the next prompt,
+    matters more)."""
+    parts = [_ANSI.sub("", part) for part in line.rstrip("\r\n").split("\r")]
+    kept = [part for part in parts if part.strip()] or [""]
+    return [display_text(part.expandtabs(), 4000) for part in kept]
 
 
 class FollowLog(Log):
@@ -107,7 +108,7 @@ class LogsScreen(Screen[None]):
             logs = self.runtime.logs(self.sandbox, follow=True, tail=MAX_LINES)
             async with contextlib.aclosing(logs) as lines:
                 async for line in lines:
-                    self._incoming.append(clean(line))
+                    self._incoming.extend(clean(line))
                     if self._flush_timer is None:
                         self._flush_timer = self.set_timer(FLUSH, self._flush)
             self.ended = "the output ended (the sandbox stopped)"

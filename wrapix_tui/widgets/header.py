@@ -21,7 +21,7 @@ class StatusHeader(Horizontal):
 
     def compose(self) -> ComposeResult:
         yield Label(Text("wrapix", style="bold"), id="app-title")
-        yield Label(fmt.safe(fmt.home_short(self.workspace), 80), id="workspace")
+        yield Label(fmt.safe(fmt.short_path(self.workspace, 56), 80), id="workspace")
         yield Label("podman: checking…", id="runtime-status", classes="-pending")
         yield Label("notify: starting…", id="notify-status", classes="-pending")
 

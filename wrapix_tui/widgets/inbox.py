@@ -278,4 +278,5 @@ class InboxPane(Vertical):
             self.post_message(Problem(exc))
 
     def focus_main(self) -> None:
-        self.table.focus()
+        """Focus now, not after the next refresh: the next key may already be queued."""
+        self.screen.set_focus(self.table)

@@ -391,7 +391,7 @@ class SandboxesPane(Vertical):
         if name not in self._cells:
             return False
         self.table.move_cursor(row=self.table.get_row_index(name), animate=False)
-        self.table.focus()
+        self.focus_main()
         return True
 
     def select_when_shown(self, name: str) -> None:
@@ -625,4 +625,5 @@ class SandboxesPane(Vertical):
         self.table.focus()
 
     def focus_main(self) -> None:
-        self.table.focus()
+        """Focus now, not after the next refresh: the next key may already be queued."""
+        self.screen.set_focus(self.table)
