@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.cli import script
 
-UNBUILT = [["ralph", "step"]]
+UNBUILT = [["ralph", "review"]]
 
 
 @pytest.mark.parametrize("command", UNBUILT, ids=" ".join)

@@ -111,6 +111,8 @@ class RalphSettings(_Section):
     ``RALPH_AGENT`` overrides it."""
     host: bool = False
     """Run agents directly on the host instead of in a sandbox."""
+    profile: str | None = None
+    """Sandbox profile for agent sessions; default: ``sandbox.profile``."""
     review: bool = True
     """``ralph ready`` proposes issues for review before the loop may take them."""
     retries: int = Field(default=2, ge=0, le=10)

@@ -1,0 +1,114 @@
+"""Ralph end to end in real sandboxes (rootless Podman; mandatory in CI): the fake agent
+runs inside the wrapix image, mounted in and first on PATH as `claude`."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from tests.ralph.support import SPEC, Workspace, complete, install_agent, respond
+
+pytestmark = [pytest.mark.podman]
+
+PROFILE = """
+[sandbox]
+profile = "ralphtest"
+
+[profiles.ralphtest]
+base = "none"
+image = "{image}"
+env = {{ PATH = "/opt/fake:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin" }}
+
+[[profiles.ralphtest.mounts]]
+source = "{bin}"
+dest = "/opt/fake"
+mode = "ro"
+"""
+
+
+def ready_breakdown(review: bool) -> dict[str, object]:
+    """The fake agent's ready session: an epic and two tasks, the second after the first."""
+    labels = "rl-demo,ralph:proposed" if review else "rl-demo"
+    create = ["wrapix", "tasks", "create", "--labels", labels, "--json"]
+    return respond(
+        {"say": "Reading specs/demo.md."},
+        {"run": [*create, "--type", "epic", "--title", "Demo feature"], "save": "epic"},
+        {"run": [*create, "--parent", "{epic}", "--priority", "1", "--title", "Do the thing",
+                 "--description", "Implement requirement 1."], "save": "first"},
+        {"run": [*create, "--parent", "{epic}", "--priority", "1", "--title", "Test the thing",
+                 "--deps", "{first}"], "save": "second"},
+        {"result": "Created the epic and two issues.\n\nREADY_COMPLETE"},
+        phase="ready")
+
+
+def sandbox_workspace(root: Path, image: str) -> Workspace:
+    root.mkdir(parents=True)
+    (root / ".git" / "hooks").mkdir(parents=True)
+    (root / ".git" / "config").write_text("[core]\n\tbare = false\n")
+    ws = Workspace(root, root.parent / "fakebin",
+                   env_extra={"WRAPIX_RALPH__HOST": "false", "WRAPIX_RALPH__WATCHDOG": "5"})
+    install_agent(ws.bin)
+    (root / "wrapix.toml").write_text(PROFILE.format(image=image, bin=ws.bin))
+    (root / "specs").mkdir()
+    (root / "specs" / "demo.md").write_text(SPEC)
+    return ws
+
+
+def leftover_sandboxes(ws: Workspace) -> list[str]:
+    listed = subprocess.run(["podman", "ps", "-a", "--format", "{{.Names}}", "--filter",
+                             f"label=wrapix.workspace={ws.root.resolve()}"],
+                            capture_output=True, text=True, timeout=60, check=True)
+    return listed.stdout.split()
+
+
+def test_start_ready_loop_confirm_in_real_sandboxes(wrapix_image: str, tmp_path: Path) -> None:
+    ws = sandbox_workspace(tmp_path / "proj", wrapix_image)
+    ws.scenario(ready_breakdown(review=False),
+                complete(None, 0, {"write": {"path": "built-{ISSUE_ID}.txt",
+                                             "content": "made in the sandbox\n"}}))
+    started = ws.ralph("start", "demo")
+    assert started.returncode == 0, started.stderr
+    ready = ws.ralph("ready", "--no-review", timeout=600)
+    assert ready.returncode == 0, ready.stdout + ready.stderr
+    assert "ready: 3 new issues under epic" in ready.stdout
+    looped = ws.ralph("loop", "--confirm", input="y\na\n", timeout=600)
+    assert looped.returncode == 100, looped.stdout + looped.stderr
+    print(started.stdout, ready.stdout, looped.stdout, looped.stderr, sep="\n")
+
+    calls = ws.calls()
+    assert [call["phase"] for call in calls] == ["ready", "step", "step"]
+    for call in calls:
+        assert call["cwd"] == "/workspace"  # inside the sandbox
+        assert call["env"]["RALPH_MODE"] == "1"
+        assert call["env"]["RALPH_CMD"] == call["phase"]
+        assert call["env"]["RALPH_DIR"] == ".wrapix/ralph"
+        assert call["env"]["WRAPIX_SANDBOX"].endswith(
+            f"-ralph-{call['issue']}" if call["issue"] else "-ralph-ready-demo")
+    first, second = ws.worked()
+    assert ws.issue(first)["title"] == "Do the thing"
+    assert ws.issue(second)["title"] == "Test the thing"
+    for issue in (first, second):
+        assert ws.issue(issue)["status"] == "closed"
+        made = ws.root / f"built-{issue}.txt"
+        assert made.read_text() == "made in the sandbox\n"
+        assert made.stat().st_uid == os.getuid()
+    epic = json.loads((ws.ralph_dir / "state" / "demo.json").read_text())["epic"]
+    assert ws.issue(epic)["status"] == "closed"
+    assert looped.stdout.count("Work on it?") == 2  # y for the first, a(ll) for the rest
+    assert leftover_sandboxes(ws) == []
+
+
+def test_an_agent_hanging_in_a_sandbox_is_ended_and_its_container_removed(
+        wrapix_image: str, tmp_path: Path) -> None:
+    ws = sandbox_workspace(tmp_path / "proj", wrapix_image)
+    ws.scenario(respond({"result": "WORK_COMPLETE"}, {"hang": 300, "ignore_term": True}))
+    assert ws.ralph("start", "demo").returncode == 0
+    issue = ws.create("Hang in the sandbox")
+    done = ws.ralph("step", timeout=300, WRAPIX_RALPH__WATCHDOG="2")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ws.issue(issue)["status"] == "closed"
+    assert leftover_sandboxes(ws) == []

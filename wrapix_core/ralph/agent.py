@@ -1,0 +1,334 @@
+"""Running one agent session: in a fresh sandbox for the workspace, or on the host.
+
+The agent command is a setting (``ralph.agent``, default ``claude
+--dangerously-skip-permissions``), overridden by ``RALPH_AGENT``; both are split as a
+shell splits words (:func:`shlex.split`) and never run by a shell. Non-interactive phases
+add ``-p PROMPT --output-format stream-json --verbose``; the interactive plan interview
+passes the prompt as the last argument.
+
+Every output line (stderr merged) goes to the session's log as it arrives, then to the
+caller's callback. The session ends when the agent exits, when ``step_timeout`` passes,
+or — the watchdog — ``watchdog`` seconds after the final result record when the agent
+keeps running (its process group gets SIGTERM, then SIGKILL). In a sandbox the
+container is removed afterwards whatever happened.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shlex
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, TYPE_CHECKING, Protocol
+
+from wrapix_core import proc
+from wrapix_core.errors import WrapixError
+from wrapix_core.ralph.errors import RalphError
+from wrapix_core.ralph.signals import FinalResult, OutputReader, Signal
+from wrapix_core.settings import RalphSettings, Settings
+
+if TYPE_CHECKING:
+    from wrapix_core.image.progress import BuildEvent
+    from wrapix_core.sandbox.launcher import Prepared
+    from wrapix_core.sandbox.model import StagingAction
+
+AGENT_ENV = "RALPH_AGENT"
+PRINT_FLAGS = ("--output-format", "stream-json", "--verbose")
+
+LineCallback = Callable[[str], None]
+NoteCallback = Callable[[str], None]
+
+
+def agent_command(ralph: RalphSettings, env: Mapping[str, str] | None = None) -> list[str]:
+    """The agent's argv prefix: ``RALPH_AGENT`` when set, else the ``ralph.agent`` setting."""
+    environ = os.environ if env is None else env
+    override = environ.get(AGENT_ENV, "").strip()
+    line, origin = (override, AGENT_ENV) if override else (ralph.agent, "the ralph.agent setting")
+    try:
+        argv = shlex.split(line)
+    except ValueError as exc:
+        raise RalphError(f"{origin} is not a valid command line ({exc}): {line!r}",
+                         "quote it the way a shell would") from None
+    if not argv:
+        raise RalphError(f"{origin} is empty", "set it to the agent command, e.g. "
+                         "`claude --dangerously-skip-permissions`")
+    return argv
+
+
+def print_argv(agent: list[str], prompt: str) -> list[str]:
+    """A non-interactive session: the prompt, stream-json output."""
+    return [*agent, "-p", prompt, *PRINT_FLAGS]
+
+
+def interactive_argv(agent: list[str], prompt: str) -> list[str]:
+    """An interactive session on the terminal, starting from ``prompt``."""
+    return [*agent, prompt]
+
+
+@dataclass(frozen=True)
+class Session:
+    """One agent session to run."""
+
+    phase: str
+    """``plan``, ``ready`` or ``step``."""
+    prompt: str
+    log: Path
+    name: str
+    """Container name suffix (``ralph-<issue>``), unique per concurrent session."""
+    ralph_args: tuple[str, ...] = ()
+    """``RALPH_ARGS`` in the sandbox (the label, the issue)."""
+    timeout: float = 3600.0
+    watchdog: float = 30.0
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    log: Path
+    returncode: int | None
+    """None when the agent could not be started."""
+    final: FinalResult
+    signal: Signal | None
+    timed_out: bool = False
+    watchdog_fired: bool = False
+    start_error: str = ""
+    result_at: float | None = None
+    """``time.monotonic()`` when the result record arrived."""
+    ended_at: float = 0.0
+    tail: tuple[str, ...] = field(default=())
+    """The last raw lines (for messages)."""
+
+    def failure(self) -> str | None:
+        """Why this session is not a usable answer, or None when it is."""
+        if self.start_error:
+            return self.start_error
+        if self.timed_out:
+            return "the agent did not finish within the step timeout"
+        if self.returncode not in (0, None) and not self.watchdog_fired:
+            return f"the agent exited with code {self.returncode}" + (
+                f" ({self.tail[-1][:200]})" if self.tail else "")
+        if self.final.source == "result" and self.final.is_error and self.signal is None:
+            return f"the agent reported an error ({self.final.subtype or 'is_error'})"
+        if self.signal is None:
+            if self.final.source == "none":
+                return "the agent's output ended without a result record"
+            return "the agent's final message has no signal"
+        return None
+
+
+class Runner(Protocol):
+    """Where sessions run. ``where`` names it for people."""
+
+    where: str
+
+    def describe(self, session: Session) -> str: ...
+
+    async def run(self, session: Session, on_line: LineCallback) -> SessionResult: ...
+
+    async def interactive(self, session: Session) -> tuple[list[str], dict[str, str]]: ...
+
+    async def interactive_done(self, session: Session) -> None: ...
+
+
+async def stream_session(argv: list[str], session: Session, on_line: LineCallback, *,
+                         env: Mapping[str, str] | None = None,
+                         cwd: Path | None = None) -> SessionResult:
+    """Run ``argv``, log and forward its output, judge its final result."""
+    reader = OutputReader()
+    tail: list[str] = []
+    session.log.parent.mkdir(parents=True, exist_ok=True)
+    deadline = time.monotonic() + session.timeout
+    result_at: float | None = None
+    returncode: int | None = None
+    timed_out = watchdog = False
+    start_error = ""
+    with session.log.open("a", encoding="utf-8", errors="replace") as log:
+        try:
+            async with proc.open_lines(argv, env=env, cwd=cwd, stderr_to_stdout=True) as lines:
+                returncode, result_at, timed_out, watchdog = await _pump(
+                    lines, reader, log, tail, on_line, deadline, session.watchdog)
+            if returncode is None:
+                returncode = lines.process.returncode
+        except proc.CommandNotFound as exc:
+            start_error = f"cannot run the agent: {exc}"
+            log.write(f"[ralph] {start_error}\n")
+    return SessionResult(session.log, returncode, reader.final(), reader.signal(),
+                         timed_out=timed_out, watchdog_fired=watchdog,
+                         start_error=start_error, result_at=result_at,
+                         ended_at=time.monotonic(), tail=tuple(tail))
+
+
+async def _pump(lines: proc.LineStream, reader: OutputReader, log: IO[str], tail: list[str],
+                on_line: LineCallback, deadline: float, watchdog_after: float
+                ) -> tuple[int | None, float | None, bool, bool]:
+    """Read lines until the end, the deadline, or the watchdog.
+
+    Returns (exit code when it exited by itself, result time, timed out, watchdog fired).
+    """
+    iterator = lines.__aiter__()
+    result_at: float | None = None
+    while True:
+        now = time.monotonic()
+        limit = deadline - now
+        if result_at is not None:
+            limit = min(limit, result_at + watchdog_after - now)
+        try:
+            line = await asyncio.wait_for(iterator.__anext__(), max(limit, 0.0))
+        except StopAsyncIteration:
+            return 0, result_at, False, False
+        except proc.CommandFailed as exc:
+            return exc.returncode, result_at, False, False
+        except TimeoutError:
+            if time.monotonic() >= deadline:
+                log.write("[ralph] step timeout: ending the agent\n")
+                return None, result_at, True, False
+            log.write(f"[ralph] the agent kept running {watchdog_after:g}s after its final "
+                      "result: ending it\n")
+            return None, result_at, False, True
+        except ValueError:  # one line longer than the stream's limit: dropped
+            log.write("[ralph] a line over 1 MiB was dropped\n")
+            continue
+        log.write(line + "\n")
+        log.flush()
+        tail.append(line)
+        del tail[:-20]
+        record = reader.feed(line)
+        if record is not None and record.get("type") == "result":
+            result_at = time.monotonic()
+        on_line(line)
+
+
+async def remove_sandbox(settings: Settings, name: str) -> None:
+    """Remove a Ralph sandbox by name if it still exists; never fails."""
+    from wrapix_core.sandbox.runtime import get_runtime
+
+    with contextlib.suppress(WrapixError, OSError):
+        runtime = get_runtime(settings.sandbox)
+        if await runtime.container_exists(name):
+            await runtime.remove(name, force=True)
+
+
+class HostRunner:
+    """Sessions run directly here, in the workspace (``--host``)."""
+
+    where = "host"
+
+    def __init__(self, workspace: Path, agent: list[str],
+                 env: Mapping[str, str] | None = None) -> None:
+        self.workspace = workspace
+        self.agent = agent
+        self.env = dict(env or {})
+
+    def describe(self, session: Session) -> str:
+        return "host"
+
+    async def run(self, session: Session, on_line: LineCallback) -> SessionResult:
+        argv = print_argv(self.agent, session.prompt)
+        return await stream_session(argv, session, on_line, env=self.env,
+                                    cwd=self.workspace)
+
+    async def interactive(self, session: Session) -> tuple[list[str], dict[str, str]]:
+        return interactive_argv(self.agent, session.prompt), {**os.environ, **self.env}
+
+    async def interactive_done(self, session: Session) -> None:
+        return None
+
+
+class SandboxRunner:
+    """Each session in a fresh sandbox for the workspace (the sandbox engine's launch
+    plan, with ``RALPH_*`` in its environment and the agent's argv as its command)."""
+
+    where = "sandbox"
+
+    def __init__(self, workspace: Path, settings: Settings, ralph: RalphSettings,
+                 agent: list[str], ralph_dir: str, on_note: NoteCallback | None = None) -> None:
+        self.workspace = workspace
+        self.settings = settings
+        self.ralph = ralph
+        self.agent = agent
+        self.ralph_dir = ralph_dir
+        self.on_note = on_note or (lambda _message: None)
+        self._warned = False
+        self._staged: list[StagingAction] = []
+
+    def container(self, session: Session) -> str:
+        from wrapix_core.sandbox.naming import container_name
+
+        return container_name(self.workspace, suffix=session.name)
+
+    def describe(self, session: Session) -> str:
+        return f"sandbox {self.container(session)}"
+
+    async def prepare(self, session: Session, command: list[str], *,
+                      interactive: bool) -> Prepared:
+        from wrapix_core.sandbox.launcher import LaunchRequest, prepare
+        from wrapix_core.sandbox.model import RalphEnv
+
+        def built(event: BuildEvent) -> None:
+            if event.starts_step:
+                self.on_note(f"image build step {event.step}/{event.total}: "
+                             f"{event.line.strip()[:160]}")
+            elif event.line.startswith("building "):
+                self.on_note(event.line.strip())
+
+        request = LaunchRequest(
+            workspace=self.workspace, profile=self.ralph.profile, command=tuple(command),
+            name=self.container(session),
+            ralph=RalphEnv(session.phase, session.ralph_args, self.ralph_dir),
+            role="ralph", interactive=interactive, tty=interactive)
+        prepared = await prepare(request, self.settings, on_build=built)
+        if not self._warned:
+            self._warned = True
+            for warning in prepared.warnings:
+                self.on_note(warning)
+        for note in prepared.notes:
+            self.on_note(note)
+        return prepared
+
+    async def run(self, session: Session, on_line: LineCallback) -> SessionResult:
+        from wrapix_core.sandbox import staging
+
+        try:
+            prepared = await self.prepare(session, print_argv(self.agent, session.prompt),
+                                          interactive=False)
+        except WrapixError as exc:
+            session.log.parent.mkdir(parents=True, exist_ok=True)
+            with session.log.open("a", encoding="utf-8") as log:
+                log.write(f"[ralph] the sandbox could not start: {exc}\n")
+            return SessionResult(session.log, None, FinalResult("", "none"), None,
+                                 start_error=f"the sandbox could not start: {exc}",
+                                 ended_at=time.monotonic())
+        staging.perform(prepared.plan.staging)
+        try:
+            return await stream_session(prepared.plan.argv, session, on_line,
+                                        env=prepared.plan.env, cwd=self.workspace)
+        finally:
+            staging.undo(prepared.plan.staging)
+            await self.cleanup(session)
+
+    async def cleanup(self, session: Session) -> None:
+        """Remove the session's container if it is still there (an agent ended by the
+        watchdog, a crash); never fails."""
+        await remove_sandbox(self.settings, self.container(session))
+
+    async def interactive(self, session: Session) -> tuple[list[str], dict[str, str]]:
+        """argv and environment for an interactive session (staging done: call
+        :meth:`interactive_done` after it)."""
+        from wrapix_core.sandbox import staging
+
+        prepared = await self.prepare(session, interactive_argv(self.agent, session.prompt),
+                                      interactive=True)
+        staging.perform(prepared.plan.staging)
+        self._staged = prepared.plan.staging
+        return prepared.plan.argv, {**os.environ, **prepared.plan.env}
+
+    async def interactive_done(self, session: Session) -> None:
+        from wrapix_core.sandbox import staging
+
+        if self._staged:
+            staging.undo(self._staged)
+            self._staged = []
+        await self.cleanup(session)

@@ -1,0 +1,607 @@
+"""The Ralph engine: ``plan``, ``ready``, ``step`` and ``loop`` for one workspace.
+
+The CLI and the TUI drive the same :class:`Engine`. It reports through one event
+callback (:mod:`wrapix_core.ralph.events`) and asks before each step through an
+awaitable ``approve(step) -> approve | skip | stop | approve-all`` callback when given.
+
+A step, in order:
+
+1. recover steps that died (their issue lock is free but their issue is still
+   ``in_progress``: reopened with a note);
+2. pick the label's first ready issue (epics are never worked; skipped ones are passed);
+3. ask ``approve`` when given;
+4. claim it under the label's lock — re-check it is still ready, record the running step,
+   mark it ``in_progress``, hold its issue lock — so two loops, in one process or two,
+   never take the same issue;
+5. run the agent (fresh sandbox or host) with the step prompt; up to ``retries`` more
+   attempts when it is blocked, gives no signal or fails, each with the previous failure
+   in the prompt;
+6. complete → close (and close the epic whose last child this was); clarify → reopen with
+   ``ralph:clarify`` and the question in the notes, notify; out of attempts → reopen with
+   ``ralph:clarify`` and the reason. Ctrl-C reopens the issue with a note; a crash leaves
+   the running step recorded, and the next step (or ``ralph status``) sees it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Collection
+from dataclasses import dataclass
+from pathlib import Path
+
+from wrapix_core.errors import WrapixError
+from wrapix_core.ralph import clarify, templates
+from wrapix_core.ralph.agent import (
+    HostRunner,
+    LineCallback,
+    Runner,
+    SandboxRunner,
+    Session,
+    agent_command,
+    remove_sandbox,
+)
+from wrapix_core.ralph.errors import NotStarted
+from wrapix_core.ralph.events import (
+    AgentLine,
+    ApproveCallback,
+    AttemptFailed,
+    Decision,
+    EngineEvent,
+    EventCallback,
+    IssueRef,
+    LoopEnded,
+    LoopResult,
+    Note,
+    PhaseEnded,
+    PhaseResult,
+    PhaseStarted,
+    StepEnded,
+    StepOutcome,
+    StepProposal,
+    StepResult,
+    StepStarted,
+)
+from wrapix_core.ralph.lock import RalphLock, holding, is_held
+from wrapix_core.ralph.scope import LabelScope, issue_label
+from wrapix_core.ralph.signals import find_line_signal, readable, strip_terminal
+from wrapix_core.ralph.state import (
+    LabelState,
+    RalphPaths,
+    RunningStep,
+    mutate,
+    ralph_paths,
+    ralph_settings,
+    read_label_state,
+    resolve_label,
+    write_label_state,
+)
+from wrapix_core.settings import RalphSettings, Settings, load_settings
+from wrapix_core.specs.index import INDEX_FILE
+from wrapix_core.specs.parser import read_spec
+from wrapix_core.tasks import timestamps
+from wrapix_core.tasks.model import CLARIFY_LABEL, PROPOSED_LABEL, Issue
+from wrapix_core.tasks.readiness import compute_readiness
+from wrapix_core.tasks.store import IssueNotFound, IssueUpdate, TaskStore, open_store
+
+LOCK_TIMEOUT = 60.0
+
+
+def log_name(stem: str) -> str:
+    """``<stem>-<UTC time>.log``; the time sorts, and has milliseconds for uniqueness."""
+    now = time.time()
+    return f"{stem}-{time.strftime('%Y%m%d-%H%M%S', time.gmtime(now))}" \
+           f"{int(now * 1000) % 1000:03d}.log"
+
+
+@dataclass
+class _Claim:
+    issue: Issue
+    lock: RalphLock
+    log: Path
+
+
+class Engine:
+    """Ralph for one workspace. Create one per CLI command or TUI worker."""
+
+    def __init__(self, workspace: Path, *, settings: Settings | None = None,
+                 store: TaskStore | None = None, on_event: EventCallback | None = None,
+                 host: bool | None = None, paths: RalphPaths | None = None,
+                 runner: Runner | None = None) -> None:
+        self.workspace = workspace.resolve()
+        self.paths = paths or ralph_paths(self.workspace)
+        self.settings = settings or load_settings(self.workspace)
+        ralph = ralph_settings(self.settings, self.paths)
+        self.ralph: RalphSettings = ralph if host is None else \
+            ralph.model_copy(update={"host": host})
+        self.store = store or open_store(self.workspace)
+        self.on_event: EventCallback = on_event or (lambda _event: None)
+        self._runner = runner
+
+    # -- basics -------------------------------------------------------------------------
+    def emit(self, event: EngineEvent) -> None:
+        self.on_event(event)
+
+    def runner(self) -> Runner:
+        if self._runner is None:
+            agent = agent_command(self.ralph)
+            if self.ralph.host:
+                self._runner = HostRunner(self.workspace, agent)
+            else:
+                self._runner = SandboxRunner(
+                    self.workspace, self.settings, self.ralph, agent,
+                    self.paths.in_workspace(self.paths.root),
+                    on_note=lambda message: self.emit(Note(message)))
+        return self._runner
+
+    @property
+    def task_command(self) -> str:
+        """How prompts tell the agent to reach the issues."""
+        return "bd" if self.store.kind == "bd" else "wrapix tasks"
+
+    def label(self, label: str | None = None) -> str:
+        return resolve_label(self.paths, label)
+
+    def state(self, label: str) -> LabelState:
+        if not self.paths.exists:
+            raise NotStarted(f"Ralph has not been started in {self.workspace}",
+                             "run `ralph start LABEL` first")
+        return read_label_state(self.paths, label)
+
+    async def scope(self, label: str, state: LabelState | None = None) -> LabelScope:
+        epic = (state or self.state(label)).epic
+        return LabelScope.build(await self.store.list_issues(), label, epic)
+
+    def _values(self, state: LabelState) -> dict[str, str]:
+        spec_path = self.workspace / state.spec
+        title = state.spec_name
+        if spec_path.is_file():
+            title = read_spec(spec_path).title or title
+        readme = spec_path.parent / INDEX_FILE
+        pinned = (f"Read `{self.paths.in_workspace(readme)}` first: the project's spec index "
+                  "and terminology.") if readme.is_file() else ""
+        return {"LABEL": state.label, "SPEC_NAME": state.spec_name, "SPEC_PATH": state.spec,
+                "SPEC_TITLE": " ".join(title.split()), "PINNED_CONTEXT": pinned,
+                "TASKS": self.task_command}
+
+    def _session(self, phase: str, prompt: str, log: Path, name: str,
+                 args: tuple[str, ...]) -> Session:
+        return Session(phase, prompt, log, name, args, timeout=self.ralph.step_timeout,
+                       watchdog=self.ralph.watchdog)
+
+    def _line_sink(self, issue_id: str | None) -> LineCallback:
+        def sink(line: str) -> None:
+            self.emit(AgentLine(issue_id, line, tuple(readable(line))))
+        return sink
+
+    # -- plan -----------------------------------------------------------------------------
+    async def plan(self, label: str | None = None) -> PhaseResult:
+        """The interactive spec interview on this terminal (logged)."""
+        from wrapix_core.ralph import terminal
+
+        name = self.label(label)
+        state = self.state(name)
+        prompt = templates.render(templates.load(self.paths, "plan"), self._values(state))
+        log = self.paths.logs / log_name("plan")
+        session = self._session("plan", prompt, log, f"ralph-plan-{name}", (name,))
+        runner = self.runner()
+        argv, env = await runner.interactive(session)
+        self.emit(PhaseStarted("plan", name, log, time.time(), runner.describe(session)))
+        try:
+            code = terminal.run_logged(argv, log=log, timeout=self.ralph.step_timeout,
+                                       env=env, cwd=self.workspace)
+        finally:
+            await runner.interactive_done(session)
+        await mutate(self.paths, name, lambda changed: changed.count("plan"))
+        transcript = strip_terminal(log.read_text(encoding="utf-8", errors="replace"))
+        said = find_line_signal(transcript, "INTERVIEW_COMPLETE")
+        spec = self.workspace / state.spec
+        if said and spec.is_file():
+            result = PhaseResult("plan", name, True, f"interview complete: the spec is "
+                                 f"{state.spec}", log)
+        elif said:
+            result = PhaseResult("plan", name, False, "the interview said it was complete "
+                                 f"but {state.spec} does not exist", log,
+                                 reason="no spec written")
+        else:
+            result = PhaseResult("plan", name, False, "the interview did not complete "
+                                 f"(agent exit code {code}); continue it with `ralph plan`",
+                                 log, reason="no INTERVIEW_COMPLETE")
+        self.emit(PhaseEnded(result))
+        return result
+
+    # -- ready ----------------------------------------------------------------------------
+    async def ready(self, label: str | None = None, *, review: bool | None = None
+                    ) -> PhaseResult:
+        """The agent turns the spec into an epic and issues labelled ``rl-LABEL``; with
+        review (the default setting) they are created as proposed."""
+        name = self.label(label)
+        state = self.state(name)
+        spec = self.workspace / state.spec
+        if not spec.is_file():
+            raise NotStarted(f"the spec {state.spec} does not exist",
+                             "write it with `ralph plan` (or by hand) first")
+        proposing = self.ralph.review if review is None else review
+        before = await self.store.list_issues()
+        known = {issue.id for issue in before}
+        scope = LabelScope.build(before, name, state.epic)
+        values = self._values(state)
+        labels = [issue_label(name), *([PROPOSED_LABEL] if proposing else [])]
+        values["ISSUE_LABELS"] = ",".join(labels)
+        values["EXISTING_WORK"] = self._existing_work(scope)
+        prompt = templates.render(templates.load(self.paths, "ready"), values)
+        log = self.paths.logs / log_name("ready")
+        session = self._session("ready", prompt, log, f"ralph-ready-{name}", (name,))
+        runner = self.runner()
+        self.emit(PhaseStarted("ready", name, log, time.time(), runner.describe(session)))
+        outcome = await runner.run(session, self._line_sink(None))
+        created, epic, outside = await self._adopt(name, state, known, proposing)
+        await mutate(self.paths, name, lambda changed: _after_ready(changed, epic))
+        failure = outcome.failure()
+        signal = outcome.signal
+        if failure is None and signal is not None and signal.kind != "READY_COMPLETE":
+            failure = (f"blocked: {signal.detail}" if signal.kind == "RALPH_BLOCKED"
+                       else f"the agent answered {signal.kind}, not READY_COMPLETE")
+        waiting = len(created) if proposing else 0
+        summary = f"{len(created)} new issue{'s' if len(created) != 1 else ''}" + (
+            f" under epic {epic}" if epic else "")
+        if proposing and created:
+            summary += f", proposed for review: `ralph review {name}`"
+        if outside:
+            summary += (f"; {len(outside)} new issue(s) are not part of {issue_label(name)} "
+                        f"(no label, not under the epic): {', '.join(outside[:5])}")
+        result = PhaseResult("ready", name, failure is None,
+                             f"ready: {summary}" if failure is None
+                             else f"ready did not complete: {failure}; {summary}",
+                             log, reason=failure or "", created=tuple(created), epic=epic,
+                             proposed=waiting)
+        self.emit(PhaseEnded(result))
+        return result
+
+    def _existing_work(self, scope: LabelScope) -> str:
+        work = scope.work()
+        if not work and scope.epic is None:
+            return ""
+        open_count = len([issue for issue in work if not issue.is_closed])
+        epic = f" under the epic {scope.epic}" if scope.epic else ""
+        parent = f" `--parent {scope.epic}`" if scope.epic else ""
+        return (f"This spec already has issues{epic}: {len(work)} in all, {open_count} open. "
+                f"List them with `{self.task_command} list --label {issue_label(scope.label)} "
+                f"--all` and create only what is missing (with{parent or ' the same labels'}); "
+                "do not create a second epic.")
+
+    async def _adopt(self, name: str, state: LabelState, known: set[str], proposing: bool
+                     ) -> tuple[list[str], str | None, list[str]]:
+        """Label the issues the ready session created: ``rl-LABEL`` always, ``ralph:proposed``
+        when they go to review. Returns (created member ids, epic, new non-members)."""
+        issues = await self.store.list_issues()
+        new = [issue for issue in issues if issue.id not in known]
+        epic = state.epic
+        if epic is None:
+            labelled = [issue for issue in new if issue.issue_type == "epic"
+                        and issue_label(name) in issue.labels]
+            candidates = labelled or [issue for issue in new if issue.issue_type == "epic"]
+            epic = candidates[0].id if candidates else None
+        scope = LabelScope.build(issues, name, epic)
+        members = set(scope.member_ids)
+        created = [issue for issue in new if issue.id in members]
+        when = timestamps.now()
+        for issue in created:
+            add = tuple(label for label in (issue_label(name),
+                                            *((PROPOSED_LABEL,) if proposing else ()))
+                        if label not in issue.labels)
+            note = (f"Proposed by ralph ready ({when}); awaiting review: ralph review {name}"
+                    if proposing else f"Created by ralph ready ({when}).")
+            await self.store.update(issue.id, IssueUpdate(add_labels=add, append_notes=note))
+        outside = [issue.id for issue in new if issue.id not in members]
+        return [issue.id for issue in created], epic, outside
+
+    # -- recovery -------------------------------------------------------------------------
+    async def recover(self, label: str) -> list[str]:
+        """Reopen issues whose step died; returns what was done (also emitted as notes)."""
+        done: list[str] = []
+        async with holding(self.paths.label_lock(label), f"Ralph label '{label}'",
+                           LOCK_TIMEOUT):
+            state = read_label_state(self.paths, label)
+            dead = [run for run in state.running.values()
+                    if not is_held(self.paths.issue_lock(run.issue))]
+            if not dead:
+                return done
+            for run in dead:
+                del state.running[run.issue]
+                try:
+                    issue = await self.store.show(run.issue)
+                except IssueNotFound:
+                    done.append(f"{run.issue}: its interrupted step was forgotten (the issue "
+                                "no longer exists)")
+                    continue
+                if issue.status == "in_progress":
+                    await self.store.update(run.issue, IssueUpdate(
+                        status="open",
+                        append_notes=f"Ralph ({timestamps.now()}): the step that started "
+                                     f"{run.started_at} (pid {run.pid} on {run.host}) ended "
+                                     f"without finishing; reopened. Log: {run.log}"))
+                    done.append(f"{run.issue}: its step (pid {run.pid}) ended without "
+                                "finishing; reopened")
+                else:
+                    done.append(f"{run.issue}: cleared the record of an interrupted step "
+                                f"(the issue is {issue.status})")
+                if run.sandbox:
+                    await remove_sandbox(self.settings, run.sandbox)
+            write_label_state(self.paths, state)
+        for message in done:
+            self.emit(Note(message, "warning"))
+        return done
+
+    # -- step -----------------------------------------------------------------------------
+    async def step(self, label: str | None = None, *, approve: ApproveCallback | None = None,
+                   skip: set[str] | None = None, number: int = 1) -> StepResult:
+        """Work the label's next ready issue (see the module docs)."""
+        name = self.label(label)
+        state = self.state(name)
+        await self.recover(name)
+        skipped = skip if skip is not None else set()
+        while True:
+            scope = await self.scope(name, state)
+            await self._close_finished_epics(scope)
+            candidates = scope.ready(skipped)
+            if not candidates:
+                result = self._idle(scope, skipped)
+                self.emit(StepEnded(result))
+                return result
+            candidate = candidates[0]
+            if approve is not None:
+                decision = await approve(StepProposal(
+                    name, IssueRef.of(candidate, scope.by_id), state.spec,
+                    self._values(state)["SPEC_TITLE"], number, len(candidates)))
+                if decision == Decision.SKIP:
+                    skipped.add(candidate.id)
+                    continue
+                if decision == Decision.STOP:
+                    result = StepResult(StepOutcome.STOPPED, name, "stopped before "
+                                        f"{candidate.id}", IssueRef.of(candidate))
+                    self.emit(StepEnded(result))
+                    return result
+            claim = await self._claim(name, candidate.id)
+            if claim is None:  # taken by another loop in the meantime
+                continue
+            result = await self._work(name, claim)
+            self.emit(StepEnded(result))
+            return result
+
+    def _idle(self, scope: LabelScope, skipped: Collection[str]) -> StepResult:
+        name = scope.label
+        open_work = scope.open_work()
+        if not open_work:
+            total = len(scope.work())
+            return StepResult(StepOutcome.NOTHING_LEFT, name,
+                              f"nothing left: all {total} issue{'s' if total != 1 else ''} of "
+                              f"{issue_label(name)} are closed" if total else
+                              f"nothing to do: no issues labelled {issue_label(name)}",
+                              hint="" if total else f"create them with `ralph ready {name}`")
+        passed = [issue for issue in scope.ready() if issue.id in skipped]
+        if passed:
+            return StepResult(StepOutcome.SKIPPED, name,
+                              f"every ready issue was skipped in this loop "
+                              f"({', '.join(issue.id for issue in passed[:5])})",
+                              reason="skipped")
+        reason, hint = scope.why_stuck()
+        return StepResult(StepOutcome.STUCK, name,
+                          f"stuck: {len(open_work)} open, none ready: {reason}",
+                          reason=reason, hint=hint)
+
+    async def _claim(self, name: str, issue_id: str) -> _Claim | None:
+        async with holding(self.paths.label_lock(name), f"Ralph label '{name}'",
+                           LOCK_TIMEOUT):
+            issues = await self.store.list_issues()
+            if not compute_readiness(issues).is_ready(issue_id):
+                return None
+            lock = RalphLock(self.paths.issue_lock(issue_id), f"issue {issue_id}")
+            if not lock.try_acquire():
+                return None
+            try:
+                log = self.paths.logs / log_name(issue_id)
+                sandbox = None
+                runner = self.runner()
+                if isinstance(runner, SandboxRunner):
+                    sandbox = runner.container(Session("step", "", log, f"ralph-{issue_id}"))
+                state = read_label_state(self.paths, name)
+                state.running[issue_id] = RunningStep.now(
+                    issue_id, self.paths.in_workspace(log), sandbox)
+                state.count("step")
+                write_label_state(self.paths, state)
+                issue = await self.store.update(issue_id, IssueUpdate(status="in_progress"))
+            except BaseException:
+                lock.release()
+                raise
+            return _Claim(issue, lock, log)
+
+    async def _work(self, name: str, claim: _Claim) -> StepResult:
+        issue, log = claim.issue, claim.log
+        state = read_label_state(self.paths, name)
+        values = self._values(state)
+        attempts = 1 + self.ralph.retries
+        template = templates.load(self.paths, "step")
+        previous = ""
+        started = time.time()
+        runner = self.runner()
+        finished = False
+        try:
+            for attempt in range(1, attempts + 1):
+                prompt = templates.render(template, {
+                    **values, "ISSUE_ID": issue.id, "TITLE": " ".join(issue.title.split()),
+                    "DESCRIPTION": templates.cut_description(
+                        issue.description, f"{self.task_command} show {issue.id}"),
+                    "PRIORITY": f"P{issue.priority}",
+                    "PREVIOUS_ATTEMPT": self._previous(previous, attempt, attempts, log)})
+                session = self._session("step", prompt, log, f"ralph-{issue.id}",
+                                        (name, issue.id))
+                with log.open("a", encoding="utf-8") as handle:
+                    handle.write(f"[ralph] {issue.id} attempt {attempt} of {attempts} "
+                                 f"({timestamps.now()}, {runner.describe(session)})\n")
+                self.emit(StepStarted(name, IssueRef.of(issue), attempt, attempts, log,
+                                      started, runner.describe(session)))
+                outcome = await runner.run(session, self._line_sink(issue.id))
+                if outcome.start_error:
+                    result = await self._not_run(name, issue, outcome.start_error, log,
+                                                 started)
+                    finished = True
+                    return result
+                failure = outcome.failure()
+                signal = outcome.signal
+                if failure is None and signal is not None:
+                    if signal.kind == "WORK_COMPLETE":
+                        result = await self._complete(name, state, issue, attempt, log,
+                                                      started)
+                        finished = True
+                        return result
+                    if signal.kind == "RALPH_CLARIFY":
+                        result = await self._ask(name, issue, signal.detail, attempt, log,
+                                                 started, runner.describe(session))
+                        finished = True
+                        return result
+                    failure = (f"blocked: {signal.detail}" if signal.kind == "RALPH_BLOCKED"
+                               else f"the agent answered {signal.kind}, not a step signal")
+                reason = failure or "the agent gave no usable answer"
+                with log.open("a", encoding="utf-8") as handle:
+                    handle.write(f"[ralph] attempt {attempt} failed: {reason}\n")
+                self.emit(AttemptFailed(issue.id, attempt, reason, log, attempt < attempts))
+                previous = reason
+            result = await self._give_up(name, issue, previous, attempts, log, started)
+            finished = True
+            return result
+        finally:
+            if not finished:
+                await asyncio.shield(self._interrupted(issue.id, log))
+            await self._release(name, claim)
+
+    def _previous(self, reason: str, attempt: int, attempts: int, log: Path) -> str:
+        if not reason:
+            return ""
+        return (f"## Previous attempt\n\nThis is attempt {attempt} of {attempts}. The previous "
+                f"attempt failed: {reason}\nIts output is in `{self.paths.in_workspace(log)}`. "
+                "Avoid what went wrong; if the cause is outside this issue, say so with "
+                "RALPH_BLOCKED.")
+
+    async def _complete(self, name: str, state: LabelState, issue: Issue, attempt: int,
+                        log: Path, started: float) -> StepResult:
+        current = await self.store.show(issue.id)
+        if not current.is_closed:
+            current = await self.store.close(issue.id, "WORK_COMPLETE (ralph step)")
+        closed_epics = await self._close_finished_epics(await self.scope(name, state))
+        extra = f"; closed epic {', '.join(closed_epics)}" if closed_epics else ""
+        return StepResult(StepOutcome.COMPLETED, name, f"{issue.id} done{extra}",
+                          IssueRef.of(current), attempt, logs=(log,),
+                          elapsed=time.time() - started)
+
+    async def _ask(self, name: str, issue: Issue, question: str, attempt: int, log: Path,
+                   started: float, where: str) -> StepResult:
+        updated = await self.store.update(issue.id, IssueUpdate(
+            status="open", add_labels=(CLARIFY_LABEL,),
+            append_notes=clarify.question_note(question, self.paths.in_workspace(log))))
+        sandbox = where.removeprefix("sandbox ") if where.startswith("sandbox ") else "ralph"
+        await clarify.notify(f"Ralph: {issue.id} has a question",
+                             f"{issue.title}: {question}", sandbox=sandbox)
+        return StepResult(StepOutcome.CLARIFY, name, f"{issue.id} asks: {question}",
+                          IssueRef.of(updated), attempt, reason=question, logs=(log,),
+                          elapsed=time.time() - started,
+                          hint=f"answer with `ralph msg -i {issue.id} -a ANSWER`")
+
+    async def _give_up(self, name: str, issue: Issue, reason: str, attempts: int, log: Path,
+                       started: float) -> StepResult:
+        note = (f"Ralph gave up ({timestamps.now()}) after {attempts} attempt"
+                f"{'s' if attempts != 1 else ''}: {reason}. Log: "
+                f"{self.paths.in_workspace(log)}")
+        updated = await self.store.update(issue.id, IssueUpdate(
+            status="open", add_labels=(CLARIFY_LABEL,), append_notes=note))
+        await clarify.notify(f"Ralph: {issue.id} failed", f"{issue.title}: {reason}")
+        return StepResult(StepOutcome.FAILED, name,
+                          f"{issue.id} failed after {attempts} attempt"
+                          f"{'s' if attempts != 1 else ''}: {reason}",
+                          IssueRef.of(updated), attempts, reason=reason, logs=(log,),
+                          elapsed=time.time() - started,
+                          hint=f"read `ralph logs {issue.id}`, then answer with `ralph msg -i "
+                               f"{issue.id} -a HINT` (or fix it yourself and close it)")
+
+    async def _not_run(self, name: str, issue: Issue, error: str, log: Path,
+                       started: float) -> StepResult:
+        """The agent could not be started at all: not the issue's fault, so it goes back
+        to open as it was (no question, no attempt counted against it)."""
+        updated = await self.store.update(issue.id, IssueUpdate(
+            status="open", append_notes=f"Ralph ({timestamps.now()}): {error}; the issue was "
+                                        "put back."))
+        return StepResult(StepOutcome.FAILED, name, f"{issue.id} was not worked: {error}",
+                          IssueRef.of(updated), 0, reason=error, logs=(log,),
+                          elapsed=time.time() - started,
+                          hint="fix what stops the agent from starting, then run the step "
+                               "again")
+
+    async def _interrupted(self, issue_id: str, log: Path) -> None:
+        """Ctrl-C or cancellation mid-step: put the issue back (best effort)."""
+        with contextlib.suppress(WrapixError, OSError):
+            current = await self.store.show(issue_id)
+            if current.status == "in_progress":
+                await self.store.update(issue_id, IssueUpdate(
+                    status="open", append_notes=f"Ralph ({timestamps.now()}): the step was "
+                    f"interrupted; reopened. Log: {self.paths.in_workspace(log)}"))
+
+    async def _release(self, name: str, claim: _Claim) -> None:
+        try:
+            with contextlib.suppress(WrapixError, OSError):
+                await asyncio.shield(mutate(self.paths, name,
+                                            lambda state: state.running.pop(claim.issue.id,
+                                                                            None)))
+        finally:
+            claim.lock.release()
+
+    async def _close_finished_epics(self, scope: LabelScope) -> list[str]:
+        closed: list[str] = []
+        for epic in scope.finished_epics():
+            await self.store.close(epic.id, "all its issues are closed (ralph)")
+            closed.append(epic.id)
+            self.emit(Note(f"closed epic {epic.id}: all its issues are closed"))
+        return closed
+
+    # -- loop -----------------------------------------------------------------------------
+    async def loop(self, label: str | None = None, *, approve: ApproveCallback | None = None,
+                   max_steps: int | None = None) -> LoopResult:
+        """Steps until nothing is left (100), stuck (101), a failure (1), a stop, or
+        ``max_steps`` worked issues. Skipped issues are not offered again in this loop."""
+        name = self.label(label)
+        skipped: set[str] = set()
+        steps: list[StepResult] = []
+        approve_all = False
+
+        async def gate(proposal: StepProposal) -> Decision:
+            nonlocal approve_all
+            if approve_all:
+                return Decision.APPROVE
+            assert approve is not None
+            decision = await approve(proposal)
+            if decision == Decision.APPROVE_ALL:
+                approve_all = True
+            return decision
+
+        worked = 0
+        final: StepResult | None = None
+        while max_steps is None or worked < max_steps:
+            result = await self.step(name, approve=gate if approve is not None else None,
+                                     skip=skipped, number=worked + 1)
+            steps.append(result)
+            if result.attempts:
+                worked += 1
+            if result.outcome in (StepOutcome.COMPLETED, StepOutcome.CLARIFY):
+                continue
+            final = result
+            break
+        loop_result = LoopResult(name, tuple(steps), final)
+        self.emit(LoopEnded(loop_result))
+        return loop_result
+
+
+
+def _after_ready(state: LabelState, epic: str | None) -> None:
+    state.count("ready")
+    if epic and not state.epic:
+        state.epic = epic

@@ -1,0 +1,256 @@
+"""What the engine reports: typed results, events, and the approval callback.
+
+The CLI prints these; the TUI turns them into Textual messages. Events arrive through one
+synchronous callback (:data:`EventCallback`) on the engine's event loop, in order; the
+approval callback (:data:`ApproveCallback`) is awaited before each step when given.
+
+Exit codes (``ralph step`` / ``ralph loop``): 0 a step was done (completed, or parked with
+a question for a person), or the loop was stopped; 1 a step failed (retries used up, the
+issue parked with ``ralph:clarify``) or an agent could not run; 100 nothing left to do;
+101 stuck (open issues of the label, none ready: blocked, awaiting review or answers).
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wrapix_core.tasks.model import Issue
+
+EXIT_DONE = 0
+EXIT_FAILED = 1
+EXIT_NOTHING_LEFT = 100
+EXIT_STUCK = 101
+
+
+class StepOutcome(enum.StrEnum):
+    COMPLETED = "completed"
+    """The agent said WORK_COMPLETE; the issue is closed."""
+    CLARIFY = "clarify"
+    """The agent asked a question; the issue is open with ``ralph:clarify``."""
+    FAILED = "failed"
+    """Every attempt failed; the issue is open with ``ralph:clarify`` and the reason."""
+    NOTHING_LEFT = "nothing-left"
+    """No open issue of the label remains."""
+    STUCK = "stuck"
+    """Open issues remain, none ready."""
+    STOPPED = "stopped"
+    """The approval callback said stop."""
+    SKIPPED = "skipped"
+    """Every ready issue was skipped in this loop."""
+
+    @property
+    def exit_code(self) -> int:
+        return {StepOutcome.FAILED: EXIT_FAILED, StepOutcome.NOTHING_LEFT: EXIT_NOTHING_LEFT,
+                StepOutcome.STUCK: EXIT_STUCK}.get(self, EXIT_DONE)
+
+
+class Decision(enum.StrEnum):
+    """What the approval callback answers before a step."""
+
+    APPROVE = "approve"
+    SKIP = "skip"
+    """Not this issue (not offered again in this loop)."""
+    STOP = "stop"
+    """End the loop now."""
+    APPROVE_ALL = "approve-all"
+    """This and every following step of the loop, without asking."""
+
+
+@dataclass(frozen=True)
+class DependencyView:
+    id: str
+    type: str
+    status: str
+    title: str
+
+
+@dataclass(frozen=True)
+class IssueRef:
+    """An issue as the engine shows it (a snapshot; text is untrusted)."""
+
+    id: str
+    title: str
+    priority: int
+    status: str
+    description: str = ""
+    labels: tuple[str, ...] = ()
+    dependencies: tuple[DependencyView, ...] = ()
+
+    @classmethod
+    def of(cls, issue: Issue, by_id: dict[str, Issue] | None = None) -> IssueRef:
+        known = by_id or {}
+        deps = tuple(DependencyView(dep.depends_on_id, dep.type,
+                                    known[dep.depends_on_id].status
+                                    if dep.depends_on_id in known else "missing",
+                                    known[dep.depends_on_id].title
+                                    if dep.depends_on_id in known else "")
+                     for dep in issue.dependencies)
+        return cls(issue.id, issue.title, issue.priority, issue.status, issue.description,
+                   issue.labels, deps)
+
+
+@dataclass(frozen=True)
+class StepProposal:
+    """The step the approval callback is asked about."""
+
+    label: str
+    issue: IssueRef
+    spec_path: str
+    spec_title: str
+    number: int
+    """1 for the first step of this loop."""
+    ready: int
+    """Ready issues of the label (this one included) not skipped in this loop."""
+
+
+ApproveCallback = Callable[[StepProposal], Awaitable[Decision]]
+
+
+@dataclass(frozen=True)
+class StepResult:
+    outcome: StepOutcome
+    label: str
+    message: str
+    """One line for people (untrusted parts escaped by the printer, not here)."""
+    issue: IssueRef | None = None
+    attempts: int = 0
+    reason: str = ""
+    """Why it failed, the question asked, or why nothing is ready."""
+    logs: tuple[Path, ...] = ()
+    elapsed: float = 0.0
+    hint: str = ""
+    """What to do next, when there is something to do."""
+
+    @property
+    def exit_code(self) -> int:
+        return self.outcome.exit_code
+
+    @property
+    def log(self) -> Path | None:
+        return self.logs[-1] if self.logs else None
+
+
+@dataclass(frozen=True)
+class LoopResult:
+    label: str
+    steps: tuple[StepResult, ...]
+    final: StepResult | None
+    """The result that ended the loop (None: ``max_steps`` reached)."""
+
+    @property
+    def exit_code(self) -> int:
+        return self.final.exit_code if self.final is not None else EXIT_DONE
+
+    @property
+    def worked(self) -> tuple[str, ...]:
+        """Ids of the issues steps worked on, in order."""
+        return tuple(step.issue.id for step in self.steps if step.issue is not None
+                     and step.attempts)
+
+
+@dataclass(frozen=True)
+class PhaseResult:
+    """``plan`` or ``ready``."""
+
+    phase: str
+    label: str
+    ok: bool
+    message: str
+    log: Path | None = None
+    reason: str = ""
+    created: tuple[str, ...] = ()
+    """Ids of the issues the ready session created."""
+    epic: str | None = None
+    proposed: int = 0
+    """How many of them await review."""
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT_DONE if self.ok else EXIT_FAILED
+
+
+# -- events -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Note:
+    """Something worth a line: an interrupted step recovered, an image being built."""
+
+    message: str
+    level: str = "info"
+    """``info`` or ``warning``."""
+
+
+@dataclass(frozen=True)
+class StepStarted:
+    label: str
+    issue: IssueRef
+    attempt: int
+    attempts: int
+    """Attempts allowed in all (1 + retries)."""
+    log: Path
+    started: float
+    """``time.time()`` at the start, for an elapsed clock."""
+    where: str
+    """``sandbox NAME`` or ``host``."""
+
+
+@dataclass(frozen=True)
+class PhaseStarted:
+    phase: str
+    label: str
+    log: Path
+    started: float
+    where: str
+
+
+@dataclass(frozen=True)
+class AgentLine:
+    """One line of agent output, raw and as a person reads it (may be empty)."""
+
+    issue_id: str | None
+    """The step's issue, or None in the plan/ready phases."""
+    raw: str
+    text: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class AttemptFailed:
+    issue_id: str
+    attempt: int
+    reason: str
+    log: Path
+    retrying: bool
+
+
+@dataclass(frozen=True)
+class StepEnded:
+    result: StepResult
+
+
+@dataclass(frozen=True)
+class PhaseEnded:
+    result: PhaseResult
+
+
+@dataclass(frozen=True)
+class LoopEnded:
+    result: LoopResult
+
+
+EngineEvent = (Note | StepStarted | PhaseStarted | AgentLine | AttemptFailed | StepEnded
+               | PhaseEnded | LoopEnded)
+EventCallback = Callable[[EngineEvent], None]
+
+
+@dataclass
+class OutputTail:
+    """The last lines of readable agent output (what the TUI shows under the issue)."""
+
+    limit: int = 200
+    lines: list[str] = field(default_factory=list)
+
+    def add(self, event: AgentLine) -> None:
+        self.lines.extend(event.text)
+        del self.lines[: max(0, len(self.lines) - self.limit)]

@@ -1,0 +1,88 @@
+"""Agent session logs: ``logs/<issue>-<time>.log`` per step (attempts appended, each
+after a ``[ralph] … attempt N of M`` line), ``plan-<time>.log``, ``ready-<time>.log``.
+
+A log holds the agent's raw output. :func:`render` shows it as a person reads it
+(assistant text, tool calls, the result; Ralph's own ``[ralph]`` lines) unless raw
+output is asked for.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from wrapix_core.ralph.errors import RalphError
+from wrapix_core.ralph.signals import readable
+from wrapix_core.ralph.state import RalphPaths
+
+PHASE_LOGS = ("plan", "ready")
+_TIME = r"\d{8}-\d{9}"
+FOLLOW_POLL = 0.2
+
+
+def _stem_of(path: Path) -> str | None:
+    match = re.fullmatch(rf"(.+)-({_TIME})\.log", path.name)
+    return match.group(1) if match else None
+
+
+def list_logs(paths: RalphPaths, selector: str | None = None) -> list[Path]:
+    """Logs oldest first: all, a phase's (``plan``, ``ready``, ``step``), or an issue's."""
+    try:
+        found = [path for path in paths.logs.iterdir() if _stem_of(path) is not None]
+    except OSError:
+        return []
+    found.sort(key=lambda path: (path.name.rsplit("-", 2)[-2:], path.name))
+    if selector is None:
+        return found
+    if selector == "step":
+        return [path for path in found if _stem_of(path) not in PHASE_LOGS]
+    return [path for path in found if _stem_of(path) == selector]
+
+
+def latest(paths: RalphPaths, selector: str | None = None) -> Path:
+    found = list_logs(paths, selector)
+    if not found:
+        what = f" for {selector}" if selector else ""
+        raise RalphError(f"no Ralph logs{what} in {paths.logs}",
+                         "logs appear after `ralph plan`, `ralph ready` or `ralph step`")
+    return found[-1]
+
+
+def render(lines: list[str], raw: bool = False) -> list[str]:
+    """Lines as shown: raw, or each agent record as a person reads it."""
+    if raw:
+        return lines
+    shown: list[str] = []
+    for line in lines:
+        shown.extend([line] if line.startswith("[ralph]") else readable(line))
+    return shown
+
+
+def read_lines(path: Path) -> list[str]:
+    try:
+        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+    except OSError as exc:
+        raise RalphError(f"cannot read {path}: {exc.strerror or exc}") from None
+
+
+async def follow(path: Path, emit: Callable[[str], None], *, start: int) -> None:
+    """Call ``emit`` for each complete line appended to ``path`` after byte ``start``;
+    runs until cancelled (Ctrl-C)."""
+    position = start
+    pending = b""
+    while True:
+        try:
+            with path.open("rb") as handle:
+                handle.seek(position)
+                data = handle.read()
+        except FileNotFoundError:
+            data = b""
+        if data:
+            position += len(data)
+            pending += data
+            *complete, pending = pending.split(b"\n")
+            for raw in complete:
+                emit(raw.decode("utf-8", errors="replace"))
+        await asyncio.sleep(FOLLOW_POLL)

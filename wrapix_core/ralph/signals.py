@@ -1,0 +1,183 @@
+"""Reading an agent's output: its final result, the signal in it, and readable lines.
+
+Agents run with ``--output-format stream-json``: one JSON object per line, the last of
+them the result record (``{"type": "result", "subtype": "success", "is_error": false,
+"result": "…final message…", …}``). The signal is read **from that final result only**:
+a transcript that quotes or discusses a signal earlier (the prompt itself lists them)
+does not count. An agent that prints plain text instead is judged by its last
+:data:`PLAIN_TAIL` non-empty lines.
+
+A signal starts a line (after optional markdown decoration) and, when several do, the
+last one wins:
+
+- ``INTERVIEW_COMPLETE``, ``READY_COMPLETE``, ``WORK_COMPLETE``
+- ``RALPH_BLOCKED: reason`` and ``RALPH_CLARIFY: question`` (the text after the colon,
+  to the end of the message)
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import deque
+from dataclasses import dataclass
+from typing import Any, Literal
+
+SignalKind = Literal["INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE", "RALPH_BLOCKED",
+                     "RALPH_CLARIFY"]
+COMPLETE_SIGNALS = ("INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE")
+PLAIN_TAIL = 5
+MAX_DETAIL = 4000
+
+_SIGNAL = re.compile(
+    r"^[ \t>*_`#-]*(?:(INTERVIEW_COMPLETE|READY_COMPLETE|WORK_COMPLETE)\b"
+    r"|(RALPH_BLOCKED|RALPH_CLARIFY)[ \t]*:)",
+    re.MULTILINE)
+_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
+
+
+@dataclass(frozen=True)
+class Signal:
+    kind: SignalKind
+    detail: str = ""
+    """The reason (blocked) or question (clarify); empty for the completion signals."""
+
+
+@dataclass(frozen=True)
+class FinalResult:
+    """What the agent said last."""
+
+    text: str
+    source: Literal["result", "plain", "none"]
+    """``result``: a stream-json result record; ``plain``: the last lines of plain output;
+    ``none``: stream-json output that ended without a result record."""
+    is_error: bool = False
+    subtype: str = ""
+
+
+def _clean_detail(text: str) -> str:
+    detail = text.strip().strip("*_`").strip()
+    if len(detail) > MAX_DETAIL:
+        detail = detail[:MAX_DETAIL].rstrip() + " …"
+    return detail
+
+
+def find_signal(text: str) -> Signal | None:
+    """The last signal that starts a line of ``text``, or None."""
+    last: re.Match[str] | None = None
+    for match in _SIGNAL.finditer(text):
+        last = match
+    if last is None:
+        return None
+    if last.group(1):
+        return Signal(last.group(1))  # type: ignore[arg-type]
+    kind = last.group(2)
+    return Signal(kind, _clean_detail(text[last.end():]) or "(no reason given)")  # type: ignore[arg-type]
+
+
+def find_line_signal(text: str, kind: str) -> bool:
+    """True when a line of ``text`` is the signal ``kind`` alone (decoration aside).
+
+    For transcripts of interactive sessions, which have no result record: the prompt
+    mentions the signal inside sentences, the agent prints it on a line of its own.
+    """
+    pattern = re.compile(r"^[\s>*_`#⏺●•-]*" + re.escape(kind) + r"[\s*_`.]*$", re.MULTILINE)
+    return pattern.search(text) is not None
+
+
+def strip_terminal(text: str) -> str:
+    """Terminal output without escape sequences and carriage-return overdraws."""
+    text = _ANSI.sub("", text).replace("\r\n", "\n")
+    return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
+
+
+def _record(line: str) -> dict[str, Any] | None:
+    stripped = line.strip()
+    if not stripped.startswith("{"):
+        return None
+    try:
+        data = json.loads(stripped)
+    except ValueError:
+        return None
+    return data if isinstance(data, dict) and isinstance(data.get("type"), str) else None
+
+
+class OutputReader:
+    """Feed it the agent's output lines; it keeps what judging the session needs."""
+
+    def __init__(self) -> None:
+        self.result: dict[str, Any] | None = None
+        self.json_lines = 0
+        self._tail: deque[str] = deque(maxlen=PLAIN_TAIL)
+
+    def feed(self, line: str) -> dict[str, Any] | None:
+        """Take one line; returns it as a record when it is a stream-json record."""
+        record = _record(line)
+        if record is None:
+            if line.strip():
+                self._tail.append(line)
+            return None
+        self.json_lines += 1
+        if record.get("type") == "result":
+            self.result = record
+        return record
+
+    @property
+    def saw_result(self) -> bool:
+        return self.result is not None
+
+    def final(self) -> FinalResult:
+        if self.result is not None:
+            text = self.result.get("result")
+            return FinalResult(text if isinstance(text, str) else "", "result",
+                               self.result.get("is_error") is True,
+                               str(self.result.get("subtype") or ""))
+        if self.json_lines:
+            return FinalResult("", "none")
+        return FinalResult(strip_terminal("\n".join(self._tail)), "plain")
+
+    def signal(self) -> Signal | None:
+        return find_signal(self.final().text)
+
+
+def _short(value: Any, limit: int = 120) -> str:
+    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
+    text = " ".join(text.split())
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+def readable(line: str) -> list[str]:
+    """A person's view of one output line: assistant text, tool calls, the result.
+
+    Plain lines come back as they are; records with nothing to show give ``[]``. The
+    text is untrusted: escape it before printing (``wrapix_core.tasks.display``).
+    """
+    record = _record(line)
+    if record is None:
+        return [strip_terminal(line)]
+    kind = record.get("type")
+    if kind == "assistant":
+        message = record.get("message")
+        content = message.get("content") if isinstance(message, dict) else None
+        shown: list[str] = []
+        for block in content if isinstance(content, list) else []:
+            if not isinstance(block, dict):
+                continue
+            if block.get("type") == "text" and isinstance(block.get("text"), str):
+                shown.extend(block["text"].splitlines() or [""])
+            elif block.get("type") == "tool_use":
+                shown.append(f"→ {block.get('name', 'tool')} {_short(block.get('input', ''))}")
+        return shown
+    if kind == "system" and record.get("subtype") == "init":
+        model = record.get("model")
+        return [f"· session started{f' ({model})' if isinstance(model, str) else ''}"]
+    if kind == "result":
+        parts = [str(record.get("subtype") or "result")]
+        if isinstance(record.get("num_turns"), int):
+            parts.append(f"{record['num_turns']} turns")
+        if isinstance(record.get("duration_ms"), int | float):
+            parts.append(f"{record['duration_ms'] / 1000:.1f}s")
+        text = record.get("result")
+        return [f"· result: {', '.join(parts)}",
+                *(text.splitlines() if isinstance(text, str) else [])]
+    return []

@@ -1,0 +1,156 @@
+"""``ralph start`` and ``ralph use``: a label's state, the Ralph directory, the spec index.
+
+``start`` never overwrites: each file it would create is left as it is when it exists
+(state, config, templates, ``specs/README.md``). It makes the label current, creates
+``.beads/`` for the built-in issue store when the workspace has no store yet, and lists
+the spec in ``specs/README.md`` (creating the file when missing, else adding a row to its
+index table when the spec is not there yet).
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from wrapix_core.paths import atomic_write_text
+from wrapix_core.ralph import templates
+from wrapix_core.ralph.errors import NotStarted
+from wrapix_core.ralph.state import (
+    CONFIG_TEMPLATE,
+    LabelState,
+    RalphPaths,
+    check_label,
+    known_labels,
+    set_current,
+    write_label_state,
+)
+from wrapix_core.specs import catalog
+from wrapix_core.specs.index import INDEX_FILE, read_index
+from wrapix_core.tasks import timestamps
+from wrapix_core.tasks.workspace import beads_dir, init_workspace, is_bd_workspace
+
+GITIGNORE = "# Ralph: logs and lock files are local\nlogs/\nstate/locks/\n"
+_WORDS = ("amber", "brisk", "cedar", "delta", "ember", "fable", "grove", "harbor", "iris",
+          "juniper", "kestrel", "lumen", "maple", "nova", "onyx", "pine", "quill", "river",
+          "sage", "tide", "umber", "vale", "willow", "yarrow", "zephyr")
+
+
+@dataclass
+class StartResult:
+    label: str
+    spec_path: str
+    created: list[str] = field(default_factory=list)
+    """Files and directories this start created (relative to the workspace)."""
+    notes: list[str] = field(default_factory=list)
+
+
+def random_label() -> str:
+    return f"{secrets.choice(_WORDS)}-{secrets.token_hex(2)}"
+
+
+def _readme_text(label: str) -> str:
+    return (
+        "# Project Specifications\n\n"
+        "| Spec | Code | Purpose |\n"
+        "|------|------|---------|\n"
+        f"| [{label}.md](./{label}.md) | — | WIP: planned with `ralph plan` |\n\n"
+        "## Terminology Index\n\n"
+        "| Term | Definition |\n"
+        "|------|------------|\n"
+    )
+
+
+def _add_index_row(readme: Path, label: str) -> str | None:
+    """Add the spec's row to the index table; returns a note when it could not."""
+    text = readme.read_text(encoding="utf-8", errors="replace")
+    lines = text.splitlines(keepends=True)
+    header = None
+    for number, line in enumerate(lines):
+        cells = [cell.strip().lower() for cell in line.strip().strip("|").split("|")]
+        if line.lstrip().startswith("|") and "spec" in cells:
+            header = number
+            break
+    if header is None or header + 1 >= len(lines) \
+            or not re.match(r"^\s*\|?\s*:?-", lines[header + 1]):
+        return (f"{readme} has no spec index table: add a row for {label}.md yourself "
+                "(the plan interview does too)")
+    columns = [cell.strip().lower() for cell in lines[header].strip().strip("|").split("|")]
+    end = header + 2
+    while end < len(lines) and lines[end].lstrip().startswith("|"):
+        end += 1
+    values = {"spec": f"[{label}.md](./{label}.md)", "code": "—",
+              "purpose": "WIP: planned with `ralph plan`", "status": "WIP", "beads": "—"}
+    row = "| " + " | ".join(values.get(column, "") for column in columns) + " |\n"
+    if end > 0 and not lines[end - 1].endswith("\n"):
+        lines[end - 1] += "\n"
+    lines.insert(end, row)
+    atomic_write_text(readme, "".join(lines))
+    return None
+
+
+def _index_lists(specs_dir: Path, label: str) -> bool:
+    index = read_index(specs_dir)
+    return index is not None and index.entry(label) is not None
+
+
+def start(paths: RalphPaths, label: str | None = None) -> StartResult:
+    """Create what ``label`` needs (random label when None) and make it current."""
+    chosen = check_label(label) if label else random_label()
+    workspace = paths.workspace
+    spec_rel = f"{catalog.SPECS_DIR}/{chosen}.md"
+    result = StartResult(chosen, spec_rel)
+
+    def made(path: Path) -> None:
+        result.created.append(paths.in_workspace(path))
+
+    for directory in (paths.root, paths.state_dir, paths.logs, paths.templates):
+        if not directory.is_dir():
+            directory.mkdir(parents=True, exist_ok=True)
+            made(directory)
+    if not paths.config.exists():
+        atomic_write_text(paths.config, CONFIG_TEMPLATE)
+        made(paths.config)
+    ignore = paths.root / ".gitignore"
+    if not ignore.exists():
+        atomic_write_text(ignore, GITIGNORE)
+    for path in templates.install(paths):
+        made(path)
+    state_file = paths.label_file(chosen)
+    if not state_file.exists():
+        write_label_state(paths, LabelState(chosen, spec_rel, created_at=timestamps.now()))
+        made(state_file)
+    else:
+        result.notes.append(f"{paths.in_workspace(state_file)} exists: kept as it is")
+    set_current(paths, chosen)
+
+    specs_dir = catalog.specs_dir(workspace)
+    if not specs_dir.is_dir():
+        specs_dir.mkdir(parents=True)
+        made(specs_dir)
+    readme = specs_dir / INDEX_FILE
+    if not readme.exists():
+        atomic_write_text(readme, _readme_text(chosen))
+        made(readme)
+    elif not _index_lists(specs_dir, chosen):
+        note = _add_index_row(readme, chosen)
+        if note:
+            result.notes.append(note)
+        else:
+            result.notes.append(f"added {chosen}.md to {paths.in_workspace(readme)}")
+    if not beads_dir(workspace).exists() and not is_bd_workspace(workspace):
+        made(init_workspace(workspace))
+    return result
+
+
+def use(paths: RalphPaths, label: str) -> str:
+    """Make ``label`` current; it must have been started."""
+    check_label(label)
+    if not paths.label_file(label).exists():
+        others = known_labels(paths)
+        raise NotStarted(f"label '{label}' has no Ralph state ({paths.label_file(label)})",
+                         f"start it with `ralph start {label}`"
+                         + (f"; started labels: {', '.join(others)}" if others else ""))
+    set_current(paths, label)
+    return label
