@@ -72,7 +72,8 @@ def test_nix_darwin_snippet_is_valid_nix_even_with_odd_paths(tmp_path: Path) -> 
     odd = builder_keys.Keys(tmp_path / "it's ${HOME} \"q\"")
     asyncio.run(builder_keys.ensure(odd))
     source = config.nix_darwin(SETTINGS, odd, "x86_64-linux", 2)
-    done = subprocess.run(["nix-instantiate", "--eval", "--strict", "--json", "-E",
+    done = subprocess.run(["nix-instantiate", "--store", "dummy://", "--eval", "--strict",
+                           "--json", "-E",
                            f"let m = ({source}); in [ (builtins.head m.nix.buildMachines)"
                            f".sshKey m.environment.etc.\"{config.SSH_CONFIG_ETC}\".text ]"],
                           capture_output=True, text=True, timeout=60, check=False)
