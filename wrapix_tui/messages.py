@@ -117,9 +117,13 @@ class BuilderChanged(Message):
 
 @dataclass
 class BuilderProgress(Message):
+    """A line of a builder start/stop in progress (``done``: it finished)."""
+
     text: str
     error: bool = False
     done: bool = False
+    done_count: int | None = None
+    total: int | None = None
 
 
 @dataclass

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import socket
 from collections.abc import Callable
 from pathlib import Path
 
@@ -217,27 +218,45 @@ async def test_panes_focus_by_key_and_maximise(make_app: MakeApp) -> None:
         assert app.focused is dashboard.inbox.table
 
 
-async def test_builder_pane_shows_status_and_reports_start_in_place(
-        make_app: MakeApp, fake: FakeRuntime) -> None:
+async def test_builder_pane_status_start_and_stop_in_place(
+        make_app: MakeApp, fake: FakeRuntime, workspace: Path) -> None:
+    # A port that is taken: start must stop at its first check, before creating anything.
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))
+    taken.listen()
+    port = taken.getsockname()[1]
+    (workspace / "wrapix.toml").write_text(f"[builder]\nport = {port}\n")
     app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        pane = app.dashboard.builder
-        await wait_until(pilot, lambda: pane.status is not None)
-        assert pane.status.state == "not-created"  # type: ignore[union-attr]
-        text = str(pane.query_one("#builder-status").render())
-        assert "not-created" in text and "-p 2222" in text
-        fake.items["wrapix-builder"] = sandbox("wrapix-builder", wrapix=False,
-                                               image="localhost/wrapix-builder:1")
-        fake.emit("start", "wrapix-builder")
-        await wait_until(pilot, lambda: pane.status.state == "running")  # type: ignore[union-attr]
-        await pilot.press("3", "s")
-        progress = pane.query_one("#builder-progress")
-        await wait_until(pilot, lambda: pane.busy is None and pane.progress is not None)
-        assert progress.display
-        try:
-            import wrapix_core.builder.lifecycle  # noqa: F401
-        except ModuleNotFoundError:
-            assert "not available" in str(progress.render())
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            pane = app.dashboard.builder
+            await wait_until(pilot, lambda: pane.status is not None)
+            assert pane.status.state == "not-created"  # type: ignore[union-attr]
+            text = str(pane.query_one("#builder-status").render())
+            assert "not-created" in text and f"-p {port}" in text
+
+            def progress() -> str:
+                return str(pane.query_one("#builder-progress").render())
+
+            await pilot.press("3", "x")  # stop: nothing to stop
+            await wait_until(pilot, lambda: pane.busy is None and "nothing to stop" in progress())
+            await pilot.press("s")  # start: the port is taken
+            await wait_until(pilot, lambda: pane.busy is None and "already in use" in progress())
+            assert not any(call[0] == "launch" for call in fake.calls)
+            # It starts elsewhere (here: it appears); the status follows the event stream.
+            fake.items["wrapix-builder"] = sandbox("wrapix-builder", wrapix=False,
+                                                   image="localhost/wrapix-builder:1")
+            fake.emit("start", "wrapix-builder")
+            await wait_until(pilot, lambda: pane.status.state == "running")  # type: ignore[union-attr]
+            await pilot.press("s")  # idempotent
+            await wait_until(pilot, lambda: pane.busy is None and "already running" in progress())
+            await pilot.press("x")
+            await wait_until(pilot, lambda: pane.busy is None and "removed" in progress())
+            assert ("stop_name", "wrapix-builder") in fake.calls
+            assert ("remove_name", ("wrapix-builder", True)) in fake.calls
+            await wait_until(pilot, lambda: pane.status.state == "not-created")  # type: ignore[union-attr]
+    finally:
+        taken.close()
 
 
 async def test_ralph_pane_lists_the_specs_and_invents_nothing(make_app: MakeApp) -> None:

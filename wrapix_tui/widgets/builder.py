@@ -16,7 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import Static
+from textual.widgets import ProgressBar, Static
 
 from wrapix_core.errors import WrapixError
 from wrapix_tui import format as fmt
@@ -47,10 +47,15 @@ class BuilderPane(Vertical, can_focus=True):
         self.status: BuilderStatus | None = None
         self.busy: str | None = None
         self.progress: Text | None = None
+        self._last_line: str | None = None
 
     def compose(self) -> ComposeResult:
         yield Static("Reading the builder's status…", id="builder-status")
         yield Static("", id="builder-progress")
+        yield ProgressBar(id="builder-bar", show_eta=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#builder-bar").display = False
 
     def start(self, core: Core, hub: EventHub) -> None:
         self.core = core
@@ -80,6 +85,12 @@ class BuilderPane(Vertical, can_focus=True):
     def on_builder_progress(self, message: BuilderProgress) -> None:
         style = "red" if message.error else "yellow" if not message.done else "green"
         self.progress = Text(message.text, style=style)
+        bar = self.query_one("#builder-bar", ProgressBar)
+        if message.total and not message.done:
+            bar.update(total=message.total, progress=message.done_count or 0)
+            bar.display = True
+        else:
+            bar.display = False
         if message.done:
             self.busy = None
         self._show()
@@ -126,16 +137,17 @@ class BuilderPane(Vertical, can_focus=True):
                             markup=False)
             return
         self.busy = "starting" if verb == "start" else "stopping"
+        self._last_line = None
         self.post_message(BuilderProgress(f"{self.busy.capitalize()} the builder…"))
         self._run_lifecycle(verb)
 
     @work(exclusive=True, group="builder.lifecycle")
     async def _run_lifecycle(self, verb: str) -> None:
+        from wrapix_tui.builder_control import run as control
+
         assert self.core is not None
         try:
-            from wrapix_tui.builder_control import run as control
-
-            text = await control(verb, self.core, self._progress)
+            status = await control(verb, self.core, self._on_event)
         except WrapixError as exc:
             self.post_message(BuilderProgress(str(exc), error=True, done=True))
         except Exception as exc:
@@ -143,7 +155,12 @@ class BuilderPane(Vertical, can_focus=True):
             self.post_message(BuilderProgress(f"builder {verb} failed: {exc!r}", error=True,
                                               done=True))
         else:
-            self.post_message(BuilderProgress(text, done=True))
+            self.post_message(BuilderChanged(status))
+            self.post_message(BuilderProgress(self._last_line or f"builder {verb}: done",
+                                              done=True))
 
-    def _progress(self, text: str) -> None:
-        self.post_message(BuilderProgress(text))
+    def _on_event(self, event: Any) -> None:
+        """A lifecycle event: its line in place, a bar while the store is copied."""
+        self._last_line = str(event.line)
+        self.post_message(BuilderProgress(self._last_line, done_count=event.done,
+                                          total=event.total))
