@@ -106,8 +106,10 @@ def run(ctx: Context) -> list[Row]:
     # Warm the file cache and bytecode for both, then alternate.
     _, bare_out = _in_pty(bare, env, root)
     _, tui_out = _in_pty(tui, tui_env, here)
-    if b"Sandboxes" not in tui_out:
+    if b"Sandboxes" not in tui_out or b"Inbox" not in tui_out:
         raise RuntimeError("wrapix-tui exited without drawing its dashboard")
+    if b"state" not in bare_out:
+        raise RuntimeError("the bare app exited without drawing its table")
     floor: list[float] = []
     value: list[float] = []
     for _ in range(ctx.reps(11, 3)):
