@@ -17,11 +17,12 @@ from wrapix_core.sandbox.runtime import ContainerInfo, ContainerStats, RuntimeEv
 from wrapix_tui import format as fmt
 
 COLUMNS: tuple[tuple[str, str], ...] = (
-    ("mark", " "), ("name", "name"), ("profile", "profile"), ("workspace", "workspace"),
-    ("state", "state"), ("uptime", "up"), ("cpu", "cpu"), ("mem", "mem"),
-    ("unread", "unread"), ("wait", "wait"),
+    ("mark", " "), ("name", "name"), ("state", "state"), ("wait", "wait"),
+    ("unread", "unread"), ("uptime", "up"), ("cpu", "cpu"), ("mem", "mem"),
+    ("profile", "profile"), ("workspace", "workspace"),
 )
-"""(column key, header) in display order."""
+"""(column key, header) in display order: what needs attention first, so a narrow
+terminal still shows it."""
 
 SORTABLE = tuple(key for key, _ in COLUMNS if key != "mark")
 
@@ -65,14 +66,14 @@ class SandboxRow:
         return (
             fmt.Keyed("✓" if self.marked else "", self.name, style="bold"),
             fmt.safe(self.name, 63),
-            fmt.safe(info.profile or "-", 24),
-            fmt.safe(fmt.short_path(workspace, 28) if workspace else "-", 40),
             Text(self.state, style=STATE_STYLE.get(self.state, "")),
+            Text("●", style="bold yellow") if self.counts.waiting else Text(""),
+            str(self.counts.unread) if self.counts.unread else "",
             fmt.age(self.uptime) if running else "-",
             fmt.percent(stats.cpu_percent) if running and stats else "-",
             fmt.size(stats.memory_bytes) if running and stats else "-",
-            str(self.counts.unread) if self.counts.unread else "",
-            Text("●", style="bold yellow") if self.counts.waiting else Text(""),
+            fmt.safe(info.profile or "-", 24),
+            fmt.safe(fmt.short_path(workspace, 28) if workspace else "-", 40),
         )
 
     def sort_value(self, column: str) -> Any:

@@ -51,8 +51,8 @@ async def test_hosts_the_daemon_and_shows_notifications_live_newest_first(
         assert str(inbox.border_title) == "Inbox (2 unread)"
         # The sandbox row counts them and marks the agent as waiting.
         cells = app.dashboard.sandboxes._cells
-        await wait_until(pilot, lambda: cells["wrapix-a"][8] == "2")
-        assert cells["wrapix-a"][9].plain == "●"
+        await wait_until(pilot, lambda: cells["wrapix-a"][4] == "2")
+        assert cells["wrapix-a"][3].plain == "●"
     assert not paths.notify_socket().exists()  # the hosted daemon stopped with the app
 
 
@@ -76,8 +76,8 @@ async def test_mark_read_mark_all_and_jump(make_app: MakeApp, fake: FakeRuntime)
                          what="the read record in the inbox file")
         sandboxes = app.dashboard.sandboxes
         # wrapix-a: one unread left, but its latest is read, so it is not waiting.
-        await wait_until(pilot, lambda: sandboxes._cells["wrapix-a"][8] == "1")
-        assert sandboxes._cells["wrapix-a"][9].plain == ""
+        await wait_until(pilot, lambda: sandboxes._cells["wrapix-a"][4] == "1")
+        assert sandboxes._cells["wrapix-a"][3].plain == ""
         # Enter on n1 (wrapix-b) selects wrapix-b in the sandbox pane.
         assert inbox_rows(app)[inbox.table.cursor_row][1] == "n1"
         await pilot.press("enter")

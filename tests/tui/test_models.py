@@ -81,12 +81,12 @@ def test_rows_cells_and_filter() -> None:
     cells = rows[0].cells()
     assert cells[1].plain == "wrapix-a"
     assert cells[5] == "2m05s"
-    assert cells[8] == "2" and cells[9].plain == "●"
+    assert cells[4] == "2" and cells[3].plain == "●"
     both = build_rows([sandbox("wrapix-a"), sandbox("wrapix-b")], stats={}, counts={},
                       marked={"wrapix-b"}, pending={"wrapix-b": "stopping"}, now=T0,
                       show_all=False, seen_running=set(), filter_text="")
     marked = both[1].cells()
-    assert marked[0].plain == "✓" and marked[4].plain == "stopping" and marked[5] == "-"
+    assert marked[0].plain == "✓" and marked[2].plain == "stopping" and marked[5] == "-"
 
 
 def test_events_update_rows_before_the_next_listing() -> None:

@@ -30,7 +30,7 @@ def rows(app: WrapixApp) -> dict[str, tuple[str, ...]]:
 
 
 def state(app: WrapixApp, name: str) -> str:
-    return rows(app)[name][4]
+    return rows(app)[name][2]
 
 
 def toasts(app: WrapixApp) -> list[str]:
@@ -52,8 +52,9 @@ async def test_rows_show_running_sandboxes_and_the_toggle_shows_the_rest(
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await started(pilot, app, 1)
-        assert rows(app)["wrapix-a"][1:5] == ("wrapix-a", "rust", "/home/alice/src/proj",
-                                              "running")
+        row = rows(app)["wrapix-a"]
+        assert (row[1], row[2], row[8], row[9]) == ("wrapix-a", "running", "rust",
+                                                    "/home/alice/src/proj")
         assert "podman 4.3.1" in str(app.dashboard.header.query_one("#runtime-status")
                                      .render())
         await pilot.press("A")
@@ -291,7 +292,10 @@ async def test_filter_and_sort(make_app: MakeApp, fake: FakeRuntime) -> None:
             return [str(r.key.value) for r in pane.table.ordered_rows]
 
         assert order() == ["wrapix-alpha", "wrapix-beta", "wrapix-gamma"]
-        await pilot.press("o")  # next column: profile
+        await pilot.press("o")  # the next column
+        assert pane.sort_column == "state" and "by state" in str(pane.border_title)
+        pane.action_sort("profile")
+        await pilot.pause()
         assert order() == ["wrapix-gamma", "wrapix-beta", "wrapix-alpha"]
         await pilot.press("O")
         assert order() == ["wrapix-alpha", "wrapix-beta", "wrapix-gamma"]
@@ -313,7 +317,8 @@ async def test_header_click_sorts(make_app: MakeApp, fake: FakeRuntime) -> None:
         pane = await started(pilot, app, 2)
         table = pane.table
         columns = list(table.columns.values())
-        x = sum(c.get_render_width(table) for c in columns[:2]) + 1  # mark, name, then profile
+        index = [str(c.key.value) for c in columns].index("profile")
+        x = sum(c.get_render_width(table) for c in columns[:index]) + 1
         await pilot.click("#sandbox-table", offset=(x, 0))
         await wait_until(pilot, lambda: pane.sort_column == "profile")
         assert [str(r.key.value) for r in pane.table.ordered_rows] == ["wrapix-b", "wrapix-a"]
@@ -351,5 +356,5 @@ async def test_untrusted_labels_are_shown_literally(make_app: MakeApp, fake: Fak
     async with app.run_test(size=(120, 40)) as pilot:
         await started(pilot, app, 1)
         cells = app.dashboard.sandboxes._cells["wrapix-a"]
-        assert cells[2].plain == "[bold]x[/bold]\\e[31m" and not cells[2].spans
-        assert cells[3].plain == "/w/[link=http://e]y[/link]"
+        assert cells[8].plain == "[bold]x[/bold]\\e[31m" and not cells[8].spans
+        assert cells[9].plain == "/w/[link=http://e]y[/link]"

@@ -244,12 +244,14 @@ async def test_builder_pane_status_start_and_stop_in_place(
             await wait_until(pilot, lambda: pane.busy is None and "already in use" in progress())
             assert not any(call[0] == "launch" for call in fake.calls)
             # It starts elsewhere (here: it appears); the status follows the event stream.
-            fake.items["wrapix-builder"] = sandbox("wrapix-builder", wrapix=False,
-                                                   image="localhost/wrapix-builder:1")
+            builder = sandbox("wrapix-builder", wrapix=False, image="localhost/wrapix-builder:1")
+            builder.labels[naming.LABEL_ROLE] = "builder"  # wrapix's own builder
+            fake.items["wrapix-builder"] = builder
             fake.emit("start", "wrapix-builder")
             await wait_until(pilot, lambda: pane.status.state == "running")  # type: ignore[union-attr]
             await pilot.press("s")  # idempotent
-            await wait_until(pilot, lambda: pane.busy is None and "already running" in progress())
+            await wait_until(pilot, lambda: pane.busy is None and "already running" in progress(),
+                         what="already running")
             await pilot.press("x")
             await wait_until(pilot, lambda: pane.busy is None and "removed" in progress())
             assert ("stop_name", "wrapix-builder") in fake.calls

@@ -186,3 +186,17 @@ def test_help_screen(snap_compare: Any, make_app: MakeApp) -> None:
         await wait_until(pilot, lambda: isinstance(app.screen, HelpScreen))
 
     assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+
+
+def test_dashboard_light_theme(snap_compare: Any, make_app: MakeApp, fake: FakeRuntime,
+                               home: Path) -> None:
+    """Colours come from the theme: the light one reads as well as the dark one."""
+    populate(fake, home)
+    app = make_app(fixed_clock=True)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await loaded(app, rows=3, inbox=4)(pilot)
+        app.theme = "textual-light"
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)

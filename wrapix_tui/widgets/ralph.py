@@ -55,4 +55,5 @@ class RalphPane(VerticalScroll):
                 text.append(fmt.safe(name, 80))
                 text.append("\n")
         self.query_one("#ralph-specs", Static).update(text)
-        self.border_title = Text(f"Ralph · {len(names)} specs" if names else "Ralph")
+        plural = "" if len(names) == 1 else "s"
+        self.border_title = Text(f"Ralph · {len(names)} spec{plural}" if names else "Ralph")
