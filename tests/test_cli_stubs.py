@@ -11,7 +11,7 @@ import pytest
 
 from tests.support.cli import script
 
-UNBUILT = [["ralph", "review"]]
+UNBUILT: list[list[str]] = []
 
 
 @pytest.mark.parametrize("command", UNBUILT, ids=" ".join)

@@ -112,3 +112,23 @@ def test_an_agent_hanging_in_a_sandbox_is_ended_and_its_container_removed(
     assert done.returncode == 0, done.stdout + done.stderr
     assert ws.issue(issue)["status"] == "closed"
     assert leftover_sandboxes(ws) == []
+
+
+def test_review_gate_with_real_sandboxes(wrapix_image: str, tmp_path: Path) -> None:
+    ws = sandbox_workspace(tmp_path / "proj", wrapix_image)
+    ws.scenario(ready_breakdown(review=True), complete(times=0))
+    assert ws.ralph("start", "demo").returncode == 0
+    ready = ws.ralph("ready", timeout=600)
+    assert ready.returncode == 0, ready.stdout + ready.stderr
+    assert "proposed for review: `ralph review demo`" in ready.stdout
+    blocked = ws.ralph("loop", "--confirm", input="a\n", timeout=600)
+    assert blocked.returncode == 101
+    assert "2 issues await review: ralph review demo" in blocked.stdout
+    assert "Work on it?" not in blocked.stdout
+    reviewed = ws.ralph("review", input="y\ny\n")
+    assert reviewed.returncode == 0, reviewed.stdout + reviewed.stderr
+    looped = ws.ralph("loop", "--confirm", input="a\n", timeout=600)
+    assert looped.returncode == 100, looped.stdout + looped.stderr
+    assert [ws.issue(issue)["title"] for issue in ws.worked()] == ["Do the thing",
+                                                                   "Test the thing"]
+    assert leftover_sandboxes(ws) == []

@@ -51,14 +51,17 @@ def render(board: Board) -> list[str]:
             lines.append("    ready: " + ", ".join(card.issues.ready))
         for item in card.issues.clarify:
             lines.append(f"    clarify {item.id}: {display.line(item.question or item.title)}")
-        if card.issues.proposed:
-            lines.append(f"    proposed: {card.issues.proposed}")
+        if card.issues.awaiting_review:
+            lines.append(f"    awaiting review: {card.issues.awaiting_review} (ralph review "
+                         f"{display.line(card.name)})")
         for problem in card.problems:
             lines.append(f"    ! {display.line(problem)}")
     issues = board.issues
     lines.append("")
     lines.append(f"All: {_counts(issues)}")
     lines.append("Ready: " + (", ".join(issues.ready) if issues.ready else "none"))
+    if issues.awaiting_review:
+        lines.append(f"Awaiting review: {issues.awaiting_review}")
     for item in issues.clarify:
         lines.append(f"Clarify {item.id}: {display.line(item.question or item.title)}")
     for stuck in issues.blocked[:20]:

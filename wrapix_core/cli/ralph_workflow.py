@@ -25,7 +25,6 @@ from typing import Any, TypeVar
 import click
 
 from wrapix_core.cli.base import echo_json, run_async
-from wrapix_core.errors import NotImplementedYet
 from wrapix_core.ralph import clarify, templates
 from wrapix_core.ralph import logs as ralph_logs
 from wrapix_core.ralph.errors import RalphError
@@ -541,9 +540,143 @@ def msg(number: int | None, issue_id: str | None, answer_text: str | None, dismi
 
 
 # -- review -----------------------------------------------------------------------------------
+_REVIEW_ANSWERS = {"y": "approve", "yes": "approve", "e": "edit", "edit": "edit",
+                   "r": "reject", "reject": "reject", "a": "all", "all": "all",
+                   "q": "quit", "quit": "quit"}
+
+
+def _review_lines(item: Any, number: int, total: int) -> list[str]:
+    issue = item.issue
+    lines = [f"[{number}/{total}] {issue.id} [P{issue.priority}] {display.line(issue.title)}"]
+    for dep in item.depends_on:
+        lines.append(f"  depends on {dep.id} ({display.line(dep.status)}) "
+                     f"{display.line(dep.title)}")
+    if item.needed_by:
+        lines.append(f"  needed by {', '.join(item.needed_by)}")
+    if item.flagged:
+        lines.append(f"  ! flagged: {display.line(clarify.latest_paragraph(issue.notes))}")
+    for line in (issue.description.strip() or "(no description)").splitlines()[:20]:
+        lines.append(f"  {display.line(line)}")
+    return lines
+
+
+async def _ask(question: str, answers: dict[str, str]) -> str:
+    while True:
+        answer = await asyncio.to_thread(_ask_line, question)
+        if answer is None:
+            return "quit"
+        if answer in answers:
+            return answers[answer]
+        _say("answer " + ", ".join(sorted({key for key in answers if len(key) == 1})))
+
+
+async def _review_session(paths: RalphPaths, label: str) -> int:
+    from wrapix_core.ralph import review as core
+    from wrapix_core.ralph.state import read_label_state
+    from wrapix_core.tasks.store import open_store
+
+    store = open_store(paths.workspace)
+    epic = read_label_state(paths, label).epic
+    queue = await core.pending(store, label, epic)
+    if not queue.items:
+        _say(f"nothing awaits review for {label}")
+        return 100
+    counts = {"approved": 0, "edited": 0, "rejected": 0}
+    total = len(queue.items)
+    for number, item in enumerate(queue.items, start=1):
+        current = (await core.pending(store, label, epic)).items
+        fresh = next((entry for entry in current if entry.issue.id == item.issue.id), None)
+        if fresh is None:  # decided meanwhile (another reviewer, the TUI)
+            continue
+        while True:
+            for line in _review_lines(fresh, number, total):
+                _say(line)
+            choice = await _ask("[y] approve, [e]dit, [r]eject, [a]pprove all remaining, "
+                                "[q]uit: ", _REVIEW_ANSWERS)
+            if choice == "approve":
+                await core.approve(store, fresh.issue.id)
+                counts["approved"] += 1
+                _say(f"  approved {fresh.issue.id}")
+                break
+            if choice == "edit":
+                try:
+                    edited = edit_text(core.edit_document(fresh.issue), ".md",
+                                       _edit_problems(core.parse_edit_document))
+                except RalphError as exc:
+                    _say(f"  ✗ {display.line(str(exc))}")
+                    edited = None
+                if edited is not None:
+                    await core.edit(store, fresh.issue.id, core.parse_edit_document(edited))
+                    counts["edited"] += 1
+                    _say(f"  edited {fresh.issue.id}")
+                fresh = next(entry for entry in (await core.pending(store, label, epic)).items
+                             if entry.issue.id == fresh.issue.id)
+                continue
+            if choice == "reject":
+                if fresh.needed_by:
+                    _say(f"  {', '.join(fresh.needed_by)} depend on {fresh.issue.id}: they "
+                         "will be flagged to wait for your decision")
+                    sure = await _ask("  Reject anyway? [y/n]: ",
+                                      {"y": "yes", "yes": "yes", "n": "no", "no": "no"})
+                    if sure != "yes":
+                        continue
+                rejected = await core.reject(store, fresh.issue.id)
+                counts["rejected"] += 1
+                _say(f"  rejected {fresh.issue.id}"
+                     + (f"; flagged {', '.join(rejected.flagged)}" if rejected.flagged else "")
+                     + (f"; closed epic {rejected.epic_closed}" if rejected.epic_closed
+                        else ""))
+                break
+            if choice == "all":
+                done = await core.approve_all(store, label, epic=epic)
+                counts["approved"] += len(done)
+                _say(f"  approved {len(done)}: {', '.join(done)}")
+                return _review_summary(counts, label, await core.pending(
+                    store, label, epic))
+            return _review_summary(counts, label,
+                                   await core.pending(store, label, epic))
+    return _review_summary(counts, label, await core.pending(store, label, epic))
+
+
+def _edit_problems(parse: Callable[[str], Any]) -> Callable[[str], list[str]]:
+    def check(text: str) -> list[str]:
+        try:
+            parse(text)
+        except RalphError as exc:
+            return [str(exc)]
+        return []
+    return check
+
+
+def _review_summary(counts: dict[str, int], label: str, left: Any) -> int:
+    _say(f"review: {counts['approved']} approved, {counts['edited']} edited, "
+         f"{counts['rejected']} rejected, {len(left.items)} still proposed")
+    if left.items:
+        _say(f"next: `ralph review {label}` for the rest, or `ralph loop {label}`")
+    else:
+        _say(f"next: `ralph loop {label}`")
+    return 0
+
+
 @click.command()
 @click.argument("label", required=False)
+@click.option("--json", "as_json", is_flag=True, help="List what awaits review as JSON.")
 @_dir_option
-def review(label: str | None, directory: Path | None) -> None:
-    """Review the issues `ralph ready` proposed (not implemented yet)."""
-    raise NotImplementedYet("ralph review")
+def review(label: str | None, as_json: bool, directory: Path | None) -> None:
+    """Review the issues `ralph ready` proposed, in dependency order: approve, edit
+    (in $EDITOR), reject, approve all remaining, or quit (the rest stay proposed).
+
+    Exit codes: 0 reviewed (or listed), 100 nothing awaits review.
+    """
+    from wrapix_core.ralph import review as core
+    from wrapix_core.ralph.state import read_label_state
+    from wrapix_core.tasks.store import open_store
+
+    paths = _paths(directory)
+    name = resolve_label(paths, label)
+    if as_json:
+        queue = _run(core.pending(open_store(paths.workspace), name,
+                                  read_label_state(paths, name).epic))
+        echo_json(queue.to_json())
+        return
+    sys.exit(_run(_review_session(paths, name)))

@@ -60,6 +60,8 @@ class IssueSummary:
     clarify: tuple[ClarifyItem, ...] = ()
     proposed: int = 0
     blocked: tuple[BlockedItem, ...] = ()
+    awaiting_review: int = 0
+    """Proposed issues other than epics: what ``ralph review`` walks through."""
 
     @property
     def closed(self) -> int:
@@ -100,7 +102,7 @@ def summarize(ids: Iterable[str], readiness: Readiness) -> IssueSummary:
     statuses = Counter(issue.status for issue in members)
     clarify: list[ClarifyItem] = []
     blocked: list[BlockedItem] = []
-    proposed = 0
+    proposed = awaiting = 0
     for issue in members:
         if issue.is_closed:
             continue
@@ -108,11 +110,13 @@ def summarize(ids: Iterable[str], readiness: Readiness) -> IssueSummary:
             clarify.append(ClarifyItem(issue.id, issue.title, _question(issue.notes)))
         if PROPOSED_LABEL in issue.labels:
             proposed += 1
+            if issue.issue_type != "epic":
+                awaiting += 1
         if readiness.is_blocked(issue.id):
             blocked.append(BlockedItem(issue.id, issue.title, readiness.blockers(issue.id)))
     ready = tuple(issue_id for issue_id in readiness.ready_ids if issue_id in wanted)
     return IssueSummary(len(members), dict(sorted(statuses.items())), ready, tuple(clarify),
-                        proposed, tuple(blocked))
+                        proposed, tuple(blocked), awaiting)
 
 
 @dataclass(frozen=True)
@@ -282,6 +286,7 @@ def _summary_json(summary: IssueSummary) -> dict[str, Any]:
         "clarify": [{"id": item.id, "title": item.title, "question": item.question}
                     for item in summary.clarify],
         "proposed": summary.proposed,
+        "awaiting_review": summary.awaiting_review,
         "blocked": [{"id": item.id, "title": item.title,
                      "blockers": [{"kind": blocker.kind, "id": blocker.id,
                                    "status": blocker.status} for blocker in item.blockers]}
