@@ -65,6 +65,10 @@ def test_bad_env_name_and_mount_dest_rejected() -> None:
         Mount(source="/a", dest="relative/path")
     with pytest.raises(ValueError, match=r"'\.\.'"):
         Mount(source="/a", dest="/x/../etc")
+    for kernel in ("/proc/x", "/sys/fs", "/dev/shm/y"):
+        with pytest.raises(ValueError, match="belongs to the kernel"):
+            Mount(source="/a", dest=kernel)
+    assert Mount(source="/a", dest="/devices").dest == "/devices"
 
 
 def write(path: Path, text: str) -> Path:

@@ -1,20 +1,27 @@
 """Where wrapix keeps its files.
 
-XDG base directories (via platformdirs), each overridable with a ``WRAPIX_*_DIR``
-environment variable. The overrides exist because rootless Podman reads the XDG
-variables itself (storage, containers.conf, runroot): isolating wrapix's files in
-tests or in a second installation must not move Podman's.
+XDG base directories, each overridable with a ``WRAPIX_*_DIR`` environment variable.
+The overrides exist because rootless Podman reads the XDG variables itself (storage,
+containers.conf, runroot): isolating wrapix's files in tests or in a second installation
+must not move Podman's. On Linux the XDG rules are applied directly (they are four
+lines, and the launch fast path cannot afford importing platformdirs); elsewhere
+platformdirs knows the platform's conventions.
 """
 
 from __future__ import annotations
 
 import os
-import tempfile
+import sys
 from pathlib import Path
 
-import platformdirs
-
 APP = "wrapix"
+_LINUX = sys.platform.startswith("linux")
+_XDG = {
+    "config": ("XDG_CONFIG_HOME", ".config"),
+    "state": ("XDG_STATE_HOME", ".local/state"),
+    "cache": ("XDG_CACHE_HOME", ".cache"),
+    "data": ("XDG_DATA_HOME", ".local/share"),
+}
 
 
 def _override(name: str) -> Path | None:
@@ -22,24 +29,37 @@ def _override(name: str) -> Path | None:
     return Path(value).expanduser() if value else None
 
 
+def _base(kind: str) -> Path:
+    if _LINUX:
+        variable, default = _XDG[kind]
+        value = os.environ.get(variable, "")
+        root = Path(value) if os.path.isabs(value) else Path.home() / default
+        return root / APP
+    import platformdirs
+
+    finder = {"config": platformdirs.user_config_dir, "state": platformdirs.user_state_dir,
+              "cache": platformdirs.user_cache_dir, "data": platformdirs.user_data_dir}[kind]
+    return Path(finder(APP))
+
+
 def config_dir() -> Path:
     """User configuration: ``config.toml`` and ``profiles/*.toml``."""
-    return _override("WRAPIX_CONFIG_DIR") or Path(platformdirs.user_config_dir(APP))
+    return _override("WRAPIX_CONFIG_DIR") or _base("config")
 
 
 def state_dir() -> Path:
     """Persistent state that is not configuration: the notification inbox."""
-    return _override("WRAPIX_STATE_DIR") or Path(platformdirs.user_state_dir(APP))
+    return _override("WRAPIX_STATE_DIR") or _base("state")
 
 
 def cache_dir() -> Path:
-    """Disposable data: probe results, staged mounts, build contexts."""
-    return _override("WRAPIX_CACHE_DIR") or Path(platformdirs.user_cache_dir(APP))
+    """Disposable data: probe results, staged mounts, build contexts, launch plans."""
+    return _override("WRAPIX_CACHE_DIR") or _base("cache")
 
 
 def data_dir() -> Path:
     """Data worth keeping: builder keys and the builder's Nix store."""
-    return _override("WRAPIX_DATA_DIR") or Path(platformdirs.user_data_dir(APP))
+    return _override("WRAPIX_DATA_DIR") or _base("data")
 
 
 def runtime_dir() -> Path:
@@ -75,6 +95,8 @@ def ensure_private_dir(path: Path) -> Path:
 
 def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
     """Write ``text`` to ``path`` so readers see the old or the new file, never half."""
+    import tempfile  # only writers pay for it; readers of paths stay cheap
+
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:

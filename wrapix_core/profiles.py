@@ -25,6 +25,7 @@ from wrapix_core.settings import PROJECT_FILE, read_toml, user_config_file
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DEST_PREFIXES = ("/", "~/", "$HOME/", "${HOME}/")
+_KERNEL_DIRS = ("proc", "sys", "dev")
 
 
 class _Frozen(BaseModel):
@@ -61,8 +62,12 @@ class Mount(_Frozen):
     def _dest_is_absolute(cls, value: str) -> str:
         if value not in ("~", "$HOME") and not value.startswith(_DEST_PREFIXES):
             raise ValueError(f"destination {value!r} must be absolute or start with ~/")
-        if ".." in PurePosixPath(value).parts:
+        parts = PurePosixPath(value).parts
+        if ".." in parts:
             raise ValueError(f"destination {value!r} must not contain '..'")
+        if len(parts) > 1 and parts[1] in _KERNEL_DIRS:
+            raise ValueError(f"destination {value!r} is inside /{parts[1]}, which belongs "
+                             "to the kernel")
         return value
 
     @field_validator("source")

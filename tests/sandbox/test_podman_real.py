@@ -303,34 +303,31 @@ def test_bad_input_is_one_line_exit_2_nothing_started(podman: str, busybox_image
         ("run", "--image", busybox_image, "--mount", f"{Path.home()}:/h", str(env.workspace)):
             "whole home",
         ("run", "--image", "localhost/wrapix-no-such-image:1", str(env.workspace)):
-            "wrapix image build",
+            "is not available",
+        ("run", "--image", busybox_image, "--mount", "/etc:/proc/x", str(env.workspace)):
+            "belongs to the kernel",
     }
-    before = subprocess.run([podman, "ps", "-aq"], capture_output=True, text=True,
-                            timeout=60, check=True).stdout
     for args, message in cases.items():
         done = env.wrapix(*args, check=False)
         assert done.returncode == 2, (args, done.stderr)
         assert message in done.stderr, (args, done.stderr)
         assert done.stderr.count("\n") == 1, done.stderr  # one line
         assert "Traceback" not in done.stderr
-    after = subprocess.run([podman, "ps", "-aq"], capture_output=True, text=True,
-                           timeout=60, check=True).stdout
-    assert before == after
+    # Nothing was started for this workspace (other tests may run containers meanwhile).
+    listed = subprocess.run([podman, "ps", "-a", "--format", "json"], capture_output=True,
+                            text=True, timeout=60, check=True).stdout
+    assert str(env.workspace) not in listed
 
 
-def test_failed_detached_launch_leaves_nothing_behind(podman: str, tmp_path: Path) -> None:
-    # An image whose "/" is 0700: runc creates the container, then cannot start it as the
-    # mapped user (the failure this guards against was met for real on this host).
+def test_failed_detached_launch_leaves_nothing_behind(podman: str, busybox_image: str,
+                                                      tmp_path: Path) -> None:
+    # A file mounted over a directory: Podman creates the container, then runc cannot
+    # start it. The half-created container must not be left behind.
     env = make_env(tmp_path)
-    broken = "localhost/wrapix-test-broken-root:latest"
-    tree = tmp_path / "tree"
-    (tree / "bin").mkdir(parents=True)
-    tree.chmod(0o700)
-    subprocess.run(["tar", "-C", str(tree), "-cf", str(tmp_path / "t.tar"), "."], check=True)
-    subprocess.run([podman, "import", "--quiet", str(tmp_path / "t.tar"), broken],
-                   capture_output=True, check=True, timeout=60)
-    done = env.wrapix("run", "--detach", "--image", broken, str(env.workspace), "--",
-                      "/bin/true", check=False)
+    (tmp_path / "a-file").write_text("not a directory\n")
+    done = env.wrapix("run", "--detach", "--image", busybox_image, "--mount",
+                      f"{tmp_path / 'a-file'}:/bin", str(env.workspace), "--", "/bin/true",
+                      check=False)
     assert done.returncode == 1
     assert "could not start" in done.stderr and "Traceback" not in done.stderr
     assert str(env.workspace) not in env.wrapix("ls", "--all", "--json").stdout
@@ -408,3 +405,56 @@ def test_events_stream_reconnects_and_misses_nothing(podman: str, busybox_image:
     assert any(not status.connected and status.retry_in for status in statuses)
     assert [s.connected for s in statuses][-1] is True  # reconnected
     assert isinstance(seen[-1], RuntimeEvent) and seen[-1].name == name
+
+
+def test_repeat_launch_uses_the_recorded_plan_until_something_changes(
+        podman: str, busybox_image: str, tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    records = Path(env.vars()["WRAPIX_CACHE_DIR"]) / "launch"
+    args = ("run", "--detach", "--json", "--image", busybox_image, str(env.workspace), "--",
+            "sleep", "600")
+
+    def launch() -> str:
+        name: str = json.loads(env.wrapix(*args).stdout)["name"]
+        subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True,
+                       timeout=60, check=True)
+        return name
+
+    first = launch()
+    [record] = list(records.glob("*.plan"))
+    recorded_at = record.stat().st_mtime_ns
+    assert launch() == first
+    assert record.stat().st_mtime_ns == recorded_at  # the fast path did not re-plan
+    # A setting changes: the record is stale, the full path re-plans and records again.
+    (env.workspace / "wrapix.toml").write_text(
+        PROFILE_TOML.replace("{data}", str(env.data)) + '\n[sandbox]\nmemory = "2g"\n')
+    name = json.loads(env.wrapix(*args).stdout)["name"]
+    try:
+        create = json.loads(subprocess.run(
+            [podman, "inspect", "--format", "json", name], capture_output=True, text=True,
+            timeout=60, check=True).stdout)[0]["Config"]["CreateCommand"]
+        assert create[create.index("--memory") + 1] == "2g"
+    finally:
+        subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True,
+                       timeout=60, check=False)
+    assert record.stat().st_mtime_ns != recorded_at
+
+
+def test_fast_path_falls_back_when_the_name_is_taken(podman: str, busybox_image: str,
+                                                     tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    args = ("run", "--detach", "--image", busybox_image, str(env.workspace), "--", "sleep",
+            "600")
+    name = env.wrapix(*args).stdout.split()[0]
+    subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True, timeout=60,
+                   check=True)
+    env.wrapix(*args)  # recorded plan, sandbox running again
+    try:
+        again = env.wrapix(*args, check=False)  # fast path refused by podman -> full path
+        assert again.returncode == 2
+        assert f"sandbox {name} is already running" in again.stderr
+        listed = json.loads(env.wrapix("ls", "--json").stdout)
+        assert [i["state"] for i in listed if i["name"] == name] == ["running"]
+    finally:
+        subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True,
+                       timeout=60, check=False)

@@ -100,6 +100,9 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         for warning in prepared.warnings:
             warn(PROG, warning)
         return
+    from wrapix_core.sandbox.launchrecord import record
+
+    record(sys.argv[1:], prepared, settings, as_json=as_json)
     for note in prepared.notes:
         click.echo(f"{PROG}: {note}", err=True)
     for warning in prepared.warnings:

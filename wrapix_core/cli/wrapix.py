@@ -8,21 +8,8 @@ from __future__ import annotations
 import click
 
 from wrapix_core import __version__
+from wrapix_core.cli.commands import SUBCOMMANDS
 from wrapix_core.cli.lazy import LazyGroup
-
-SUBCOMMANDS = {
-    "run": "wrapix_core.cli.sandbox:run",
-    "ls": "wrapix_core.cli.sandbox:ls",
-    "attach": "wrapix_core.cli.sandbox:attach",
-    "shell": "wrapix_core.cli.sandbox:shell",
-    "stop": "wrapix_core.cli.sandbox:stop",
-    "rm": "wrapix_core.cli.sandbox:rm",
-    "logs": "wrapix_core.cli.sandbox:logs",
-    "profiles": "wrapix_core.cli.profiles:profiles",
-    "image": "wrapix_core.cli.image:image",
-    "inbox": "wrapix_core.cli.inbox:inbox",
-    "tasks": "wrapix_core.cli.tasks:tasks",
-}
 
 
 class WrapixGroup(LazyGroup):

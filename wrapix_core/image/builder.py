@@ -23,6 +23,8 @@ from wrapix_core.image.inputs import LABEL_IMAGE, LABEL_INPUTS, LABEL_PROFILE, B
 from wrapix_core.image.inputs import gather as gather_inputs
 from wrapix_core.image.progress import BuildEvent, ProgressCallback
 from wrapix_core.profiles import Profile
+from wrapix_core.sandbox.errors import RuntimeHung, RuntimeMissing
+from wrapix_core.sandbox.podman import INSTALL_HINT
 from wrapix_core.settings import ImageSettings, SandboxSettings
 
 TAIL_LINES = 12
@@ -98,8 +100,11 @@ class ImageBuilder:
             return await proc.run([self.podman, *args], timeout=timeout or self.timeout,
                                   check=check)
         except proc.CommandNotFound:
-            raise WrapixError(f"podman ({self.podman}) is not installed",
-                              "install rootless Podman to build images") from None
+            raise RuntimeMissing(f"podman ({self.podman}) is not installed",
+                                 INSTALL_HINT) from None
+        except proc.CommandTimeout as exc:
+            raise RuntimeHung(f"podman did not answer within {exc.timeout:g}s",
+                              "check `podman info`") from None
 
     async def image_id(self, reference: str) -> str | None:
         done = await self._podman("image", "inspect", "--format", "{{.Id}}", reference,

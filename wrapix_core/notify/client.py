@@ -21,7 +21,6 @@ Exit codes: 0 sent or no daemon; 2 bad usage.
 # Start-up is the cost here, so: os.path rather than pathlib, and the C halves of socket
 # and json (the Python wrappers import selectors, enum and the JSON decoder: about 4 ms,
 # measured with `python -X importtime`). No `from __future__` import either (0.3 ms).
-# ruff: noqa: PTH110, PTH111, PTH112, PTH118, PTH123
 import os
 import sys
 import time

@@ -67,9 +67,14 @@ async def git_identity(workspace: Path) -> tuple[str | None, str | None]:
     return values.get("user.name") or None, values.get("user.email") or None
 
 
-def deploy_keys(name: str, home: Path) -> tuple[Path | None, Path | None]:
+def deploy_key_paths(name: str, home: Path) -> tuple[Path, Path]:
+    """Where the deploy key and the signing key for ``name`` would be."""
     directory = home / ".ssh" / "deploy_keys"
-    key, signing = directory / name, directory / f"{name}-signing"
+    return directory / name, directory / f"{name}-signing"
+
+
+def deploy_keys(name: str, home: Path) -> tuple[Path | None, Path | None]:
+    key, signing = deploy_key_paths(name, home)
     return (key if key.is_file() else None, signing if signing.is_file() else None)
 
 

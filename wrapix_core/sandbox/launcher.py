@@ -20,7 +20,7 @@ from wrapix_core.image.progress import BuildEvent, ProgressCallback
 from wrapix_core.profiles import Mount, Profile, ProfileCatalog, load_catalog
 from wrapix_core.sandbox import naming, staging
 from wrapix_core.sandbox.host import gather
-from wrapix_core.sandbox.model import LaunchPlan, RalphEnv, SandboxSpec
+from wrapix_core.sandbox.model import HostFacts, LaunchPlan, RalphEnv, SandboxSpec
 from wrapix_core.sandbox.plan import plan_podman
 from wrapix_core.sandbox.runtime import Runtime, get_runtime
 from wrapix_core.settings import Settings
@@ -59,6 +59,7 @@ class Prepared:
     spec: SandboxSpec
     plan: LaunchPlan
     runtime: Runtime
+    facts: HostFacts
     notes: list[str]
     """What wrapix did on the way (built an image, replaced a stopped sandbox)."""
     warnings: list[str]
@@ -158,7 +159,7 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
                 f"`wrapix stop {spec.name}`")
         await runtime.remove(spec.name)
         notes.append(f"removed the stopped sandbox {spec.name} to start a fresh one")
-    return Prepared(spec, plan, runtime, notes, list(plan.warnings))
+    return Prepared(spec, plan, runtime, facts, notes, list(plan.warnings))
 
 
 @contextlib.contextmanager

@@ -28,6 +28,9 @@ class RuntimeCaps:
     init: bool = True
     rootless: bool = True
     cgroup_v1: bool = False
+    graph_root: str = ""
+    """Where the runtime stores images (the launch fast path watches its index)."""
+    graph_driver: str = ""
 
     @property
     def limits_ignored(self) -> bool:

@@ -15,6 +15,7 @@ import re
 import shutil
 import signal
 import subprocess
+import tempfile
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -192,6 +193,7 @@ class PodmanRuntime:
         version = str((info.get("version") or {}).get("Version", "0"))
         numbers = _version_tuple(version)
         security = host.get("security") or {}
+        store = info.get("store") or {}
         pasta = numbers >= (4, 4) and (bool(host.get("pasta")) or shutil.which("pasta") is not None)
         return RuntimeCaps(
             runtime="podman", version=version, pasta=pasta,
@@ -199,6 +201,8 @@ class PodmanRuntime:
             init=_has_init(),
             rootless=bool(security.get("rootless", os.geteuid() != 0)),
             cgroup_v1=str(host.get("cgroupVersion", "v2")) == "v1",
+            graph_root=str(store.get("graphRoot", "")),
+            graph_driver=str(store.get("graphDriverName", "")),
         )
 
     # -- images and containers ------------------------------------------------------
@@ -212,19 +216,25 @@ class PodmanRuntime:
         return done.returncode == 0
 
     async def launch_detached(self, plan: LaunchPlan) -> str:
-        try:
-            done = await proc.run(plan.argv, timeout=self.timeout * 4, env=plan.env)
-        except proc.CommandNotFound:
-            raise RuntimeMissing(f"podman ({self.executable}) is not installed",
-                                 INSTALL_HINT) from None
-        except proc.CommandTimeout as exc:
-            raise RuntimeHung(f"podman run did not finish within {exc.timeout:g}s",
-                              "check `podman info`") from None
-        except proc.CommandFailed as exc:
-            # A failed `run -d` can leave a created-but-never-started container behind.
-            await self._run("rm", "-f", "--ignore", plan.name, check=False)
-            detail = proc.last_lines(_without_noise(exc.stderr), 2)
-            raise RuntimeFailed(f"podman could not start {plan.name}: {detail}") from None
+        with tempfile.TemporaryDirectory(prefix="wrapix-cid-") as tmp:
+            cidfile = Path(tmp) / "cid"
+            argv = [*plan.argv[:2], "--cidfile", str(cidfile), *plan.argv[2:]]
+            try:
+                done = await proc.run(argv, timeout=self.timeout * 4, env=plan.env)
+            except proc.CommandNotFound:
+                raise RuntimeMissing(f"podman ({self.executable}) is not installed",
+                                     INSTALL_HINT) from None
+            except proc.CommandTimeout as exc:
+                raise RuntimeHung(f"podman run did not finish within {exc.timeout:g}s",
+                                  "check `podman info`") from None
+            except proc.CommandFailed as exc:
+                # A failed `run -d` can leave the container it created behind; remove that
+                # one (by id, from --cidfile), never whatever else holds the name.
+                created = cidfile.read_text().strip() if cidfile.exists() else ""
+                if created:
+                    await self._run("rm", "-f", created, check=False)
+                detail = proc.last_lines(_without_noise(exc.stderr), 2)
+                raise RuntimeFailed(f"podman could not start {plan.name}: {detail}") from None
         return done.stdout.strip()
 
     def launch_foreground(self, plan: LaunchPlan) -> int:

@@ -1,0 +1,26 @@
+"""The `wrapix` subcommands and where they live (no click here: the launch fast path
+reads this to tell a launch from any other command)."""
+
+from __future__ import annotations
+
+SUBCOMMANDS = {
+    "run": "wrapix_core.cli.sandbox:run",
+    "ls": "wrapix_core.cli.sandbox:ls",
+    "attach": "wrapix_core.cli.sandbox:attach",
+    "shell": "wrapix_core.cli.sandbox:shell",
+    "stop": "wrapix_core.cli.sandbox:stop",
+    "rm": "wrapix_core.cli.sandbox:rm",
+    "logs": "wrapix_core.cli.sandbox:logs",
+    "profiles": "wrapix_core.cli.profiles:profiles",
+    "image": "wrapix_core.cli.image:image",
+    "inbox": "wrapix_core.cli.inbox:inbox",
+    "tasks": "wrapix_core.cli.tasks:tasks",
+}
+_NOT_LAUNCHES = {"--help", "-h", "--version", "--dry-run"}
+
+
+def is_launch(args: list[str]) -> bool:
+    """Whether ``wrapix ARGS`` starts a sandbox (``run``, or the default ``wrapix [DIR]``)."""
+    if _NOT_LAUNCHES.intersection(args):
+        return False
+    return not args or args[0] == "run" or args[0] not in SUBCOMMANDS

@@ -1,0 +1,105 @@
+"""Running a recorded launch plan (see :mod:`wrapix_core.sandbox.launchcache`).
+
+Returns None whenever it cannot vouch for the result, and the full CLI takes over. Uses
+``os.posix_spawn`` rather than :mod:`subprocess` (whose import alone costs 3 ms).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+
+from wrapix_core.sandbox import launchcache
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from wrapix_core.sandbox.launchcache import Record
+
+PODMAN_ERROR = 125
+"""`podman run`'s own failure (name in use, image gone, …), as opposed to the container's."""
+
+
+def _say(record: Record) -> None:
+    for warning in record.get("warnings", []):
+        print(f"wrapix: warning: {warning}", file=sys.stderr)
+
+
+def _spawn(argv: list[str], quiet: bool) -> int:
+    """Run ``argv`` (found on PATH) and return its exit status."""
+    actions = []
+    if quiet:
+        actions = [(os.POSIX_SPAWN_OPEN, 1, os.devnull, os.O_WRONLY, 0),
+                   (os.POSIX_SPAWN_OPEN, 2, os.devnull, os.O_WRONLY, 0)]
+    pid = os.posix_spawnp(argv[0], argv, os.environ, file_actions=actions)
+    return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
+
+
+def _read(path: str) -> str:
+    try:
+        with open(path) as handle:
+            return handle.read().strip()
+    except OSError:
+        return ""
+
+
+def _detached(record: Record) -> int | None:
+    argv = record["argv"]
+    cidfile = os.path.join(launchcache.cache_root(), f".cid-{os.getpid()}")
+    launchcache.remove(cidfile)
+    try:
+        code = _spawn([*argv[:2], "--cidfile", cidfile, *argv[2:]], quiet=True)
+        container = _read(cidfile)
+        if code != 0:
+            # Remove only the container this run created (never one that holds the
+            # name), then let the full path explain.
+            if container:
+                _spawn([argv[0], "rm", "-f", container], quiet=True)
+            return None
+    except OSError:
+        return None
+    finally:
+        launchcache.remove(cidfile)
+    _say(record)
+    if record.get("json"):
+        print(f'{{\n  "name": "{record["name"]}",\n  "id": "{container}"\n}}')
+    else:
+        print(f"{record['name']} started; attach with `wrapix attach {record['name']}` "
+              f"(detach keys: {record['detach_keys']})")
+    return 0
+
+
+def _foreground(record: Record) -> int | None:
+    _say(record)
+    session = record.get("session_id")
+    if session:
+        from wrapix_core.notify import sessions
+
+        sessions.register_session(session, sessions.focused_window_id())
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the TTY delivers it to podman
+    try:
+        code = _spawn(record["argv"], quiet=False)
+    except OSError:
+        return None
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if session:
+            sessions.unregister_session(session)
+    return None if code == PODMAN_ERROR else code
+
+
+def run_fast(args: list[str]) -> int | None:
+    """Launch from a valid record for exactly this invocation, else return None."""
+    try:
+        key = launchcache.launch_key(args, os.getcwd(), os.environ, sys.stdin.isatty())
+        record = launchcache.lookup(key)
+    except OSError:
+        return None
+    if record is None:
+        return None
+    for target in record.get("mkdir", []):
+        os.makedirs(target, exist_ok=True)
+    code = _detached(record) if record.get("detach") else _foreground(record)
+    if code is None:
+        launchcache.forget(key)
+    return code

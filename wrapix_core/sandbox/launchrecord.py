@@ -1,0 +1,64 @@
+"""Recording a planned launch for the fast path (:mod:`.launchcache`).
+
+The validators list everything the plan was derived from. Paths that change with normal
+use — the workspace, ``.claude``, mount sources — are checked for their kind and real
+path only; a new symlink leading out of an already-mounted directory is therefore not
+noticed until the next full launch (which re-checks staging).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+from pathlib import Path
+
+from wrapix_core import paths
+from wrapix_core.image.wheel import collect
+from wrapix_core.sandbox import launchcache
+from wrapix_core.sandbox.host import deploy_key_paths
+from wrapix_core.sandbox.launcher import Prepared
+from wrapix_core.settings import PROJECT_FILE, Settings, user_config_file
+
+
+def _git_configs() -> list[str]:
+    home = Path.home()
+    xdg = os.environ.get("XDG_CONFIG_HOME") or str(home / ".config")
+    return [str(home / ".gitconfig"), f"{xdg}/git/config", "/etc/gitconfig"]
+
+
+def record(args: list[str], prepared: Prepared, settings: Settings, *, as_json: bool) -> bool:
+    """Record ``prepared`` for ``wrapix ARGS``; False when it is not cacheable."""
+    plan = prepared.plan
+    if any(action.kind != "mkdir" for action in plan.staging):
+        return False  # staged copies must be refreshed each launch
+    spec = prepared.spec
+    profiles = paths.config_dir() / "profiles"
+    full = [str(user_config_file()), str(spec.workspace / PROJECT_FILE), str(profiles),
+            *(str(path) for path in profiles.glob("*.toml")),
+            *(str(path) for _, path in collect().files), *_git_configs()]
+    podman = shutil.which(prepared.runtime.executable)
+    if podman:
+        full.append(podman)
+    caps = prepared.facts.caps
+    if caps.graph_root and caps.graph_driver:
+        full.append(f"{caps.graph_root}/{caps.graph_driver}-images/images.json")
+    full += [str(path) for path in deploy_key_paths(
+        settings.sandbox.deploy_key or spec.workspace.name, Path.home())]
+    created = {str(action.target) for action in plan.staging}  # the fast path makes these
+    kinds = [path for path in (*prepared.facts.paths, *(str(b.source) for b in plan.binds),
+                               str(paths.notify_socket())) if path not in created]
+    key = launchcache.launch_key(args, os.getcwd(), os.environ, sys.stdin.isatty())
+    launchcache.store(key, {
+        "argv": plan.argv,
+        "name": plan.name,
+        "detach": spec.detach,
+        "json": as_json,
+        "detach_keys": settings.sandbox.detach_keys,
+        "warnings": prepared.warnings,
+        "mkdir": [str(action.target) for action in plan.staging],
+        "session_id": plan.container_env.get("WRAPIX_SESSION_ID"),
+        "timeout": settings.sandbox.command_timeout * 4,
+        "validators": launchcache.validators(full, kinds),
+    })
+    return True
