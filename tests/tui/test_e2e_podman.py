@@ -10,6 +10,7 @@ import os
 import re
 import subprocess
 import tempfile
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -40,9 +41,9 @@ def shell_image(podman: str, busybox_image: str) -> str:
 
 
 def row_of(screen: str, name: str) -> str:
-    """The sandbox table's line for ``name`` (not a toast that mentions it)."""
+    """The sandbox table's line for ``name`` (not a toast that mentions it), or ""."""
     pattern = re.compile(rf"^│\s+(✓\s+)?{re.escape(name)}\s")
-    return next(line for line in screen.splitlines() if pattern.match(line))
+    return next((line for line in screen.splitlines() if pattern.match(line)), "")
 
 
 def capture(name: str, screen: str) -> None:
@@ -64,6 +65,21 @@ class Tui:
         if shot:
             capture(shot, screen)
         return screen
+
+    def wait_row(self, name: str, text: str, timeout: float = 30.0, *,
+                 shot: str | None = None) -> str:
+        """Poll the screen (a terminal has no change notification) until the row of
+        ``name`` shows ``text``; returns the screen."""
+        deadline = time.monotonic() + timeout
+        while True:
+            screen = self.tmux.screen()
+            if text in row_of(screen, name):
+                if shot:
+                    capture(shot, screen)
+                return screen
+            if time.monotonic() > deadline:
+                raise AssertionError(f"the row of {name} never showed {text!r}:\n{screen}")
+            time.sleep(0.05)
 
     def wrapix(self, *args: str) -> subprocess.CompletedProcess[str]:
         return subprocess.run([script("wrapix"), *args], capture_output=True, text=True,
@@ -121,10 +137,9 @@ def test_supervise_a_real_sandbox(tui_factory: object, shell_image: str) -> None
     tui.wait("New sandbox")
     tui.wait("shell", shot="02-new-sandbox-modal")
     tmux.send("C-s")
-    screen = tui.wait(f"Started {name}", timeout=90)
-    row = row_of(screen, name)
-    assert "running" in row and "shell" in row
-    capture("03-dashboard-running", screen)
+    tui.wait(f"Started {name}", timeout=90)
+    screen = tui.wait_row(name, "running", shot="03-dashboard-running")
+    assert "shell" in row_of(screen, name)  # its profile
 
     # Attach: the detach keys are shown, the sandbox gets the terminal, detach comes back.
     tmux.send("a")
@@ -169,9 +184,7 @@ def test_supervise_a_real_sandbox(tui_factory: object, shell_image: str) -> None
     tmux.send("x")
     tui.wait(f"Stop {name}?", shot="09-stop-confirm")
     tmux.send("y")
-    tui.wait(f"Stopped {name}", timeout=60)
-    screen = tui.wait("exited", timeout=30, shot="10-stopped")
-    assert "exited" in row_of(screen, name)
+    tui.wait_row(name, "exited", timeout=60, shot="10-stopped")
     listed = tui.wrapix("ls", "--all", "--json").stdout
     assert '"exited"' in listed or '"stopped"' in listed
 
@@ -197,9 +210,9 @@ def test_notify_from_inside_the_sandbox_updates_inbox_and_row(tui_factory: objec
     podman = podman_env.require_podman()
     subprocess.run([podman, "exec", name, "wrapix-notify", "Claude is waiting",
                     "[b]approve?[/b]"], check=True, capture_output=True, timeout=60)
-    screen = tui.wait("Inbox (1 unread)", shot="12-notified")
+    screen = tui.wait("Inbox (1 unread)")
     assert "Claude is waiting" in screen and "[b]approve?[/b]" in screen
-    row = row_of(screen, name)
-    assert " 1 " in row and "●" in row  # one unread, and the agent is waiting
+    screen = tui.wait_row(name, "●", shot="12-notified")  # the agent is waiting
+    assert " 1 " in row_of(screen, name)  # one unread
     tmux.send("2", "r")
     tui.wait("Inbox (1 unread)", absent=True)
