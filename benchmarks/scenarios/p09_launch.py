@@ -83,7 +83,7 @@ def run(ctx: Context) -> list[Row]:
          "sleep", "300"], env=env, check=True, capture_output=True, text=True).stdout)
     name = plan["argv"][plan["argv"].index("--name") + 1]
 
-    reps = ctx.reps(10)
+    reps = ctx.reps(20)  # launches vary by tens of ms on a busy 2-core machine
     launch_cache = Path(env["WRAPIX_CACHE_DIR"]) / "launch"
     wrapix_times, cold_times, raw_times = [], [], []
     for _ in range(reps):
