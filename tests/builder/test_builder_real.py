@@ -376,3 +376,14 @@ def test_host_nix_builds_through_ssh_ng(env: Env) -> None:
     assert built.returncode == 0, built.stderr
     out = json.loads(built.stdout)[0]["outputs"]["out"]
     assert env.cli("ssh", "cat", out).stdout == "built-in-the-builder\n"
+
+
+def test_a_foreign_container_with_the_name_is_never_touched(env: Env) -> None:
+    subprocess.run([env.podman, "create", "--name", env.name, BUSYBOX, "sleep", "1"],
+                   check=True, capture_output=True, timeout=120)
+    for verb in ("start", "stop"):
+        done = env.cli(verb, check=False)
+        assert done.returncode == 2
+        assert f"a container named {env.name} exists and is not wrapix's builder" in done.stderr
+    assert env.container_exists()
+

@@ -24,8 +24,10 @@ from wrapix_core.builder.commands import Commands
 from wrapix_core.builder.errors import BuilderNotUp, PortInUse
 from wrapix_core.builder.events import BuilderCallback, BuilderEvent
 from wrapix_core.builder.events import ignore as ignore_events
+from wrapix_core.builder.podman import ROLE
 from wrapix_core.builder.status import BuilderStatus, read_status, ssh_argv, store_dir
 from wrapix_core.errors import WrapixError
+from wrapix_core.sandbox import naming
 from wrapix_core.sandbox.errors import RuntimeFailed, SandboxNotFound
 from wrapix_core.sandbox.runtime import ContainerInfo, Runtime
 from wrapix_core.settings import BuilderSettings, Settings
@@ -43,6 +45,14 @@ async def _inspect(runtime: Runtime, name: str) -> ContainerInfo | None:
         return None
 
 
+def _ensure_ours(info: ContainerInfo) -> None:
+    """Never stop or remove someone else's container that happens to have the name."""
+    if info.labels.get(naming.LABEL_ROLE) != ROLE:
+        raise WrapixError(f"a container named {info.name} exists and is not wrapix's builder "
+                          f"(no {naming.LABEL_ROLE}={ROLE} label)",
+                          "rename or remove it, or set builder.name to another name")
+
+
 async def status(runtime: Runtime, settings: Settings) -> BuilderStatus:
     """The builder's status now (see :mod:`wrapix_core.builder.status`)."""
     return await read_status(runtime, settings.builder)
@@ -54,6 +64,8 @@ async def start(runtime: Runtime, settings: Settings, *, base: str | None = None
     config = settings.builder
     on_event(BuilderEvent("check", f"checking {config.name}"))
     info = await _inspect(runtime, config.name)
+    if info is not None:
+        _ensure_ours(info)
     if info is not None and info.running:
         on_event(BuilderEvent("done", f"{config.name} is already running"))
         return await read_status(runtime, config)
@@ -175,6 +187,7 @@ async def stop(runtime: Runtime, settings: Settings, *, keep: bool = False,
     if info is None:
         on_event(BuilderEvent("done", f"{config.name} is not created; nothing to stop"))
         return await read_status(runtime, config)
+    _ensure_ours(info)
     if info.running:
         on_event(BuilderEvent("stop", f"stopping {config.name}"))
         await runtime.stop(config.name, timeout=STOP_GRACE)
