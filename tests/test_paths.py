@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import platformdirs
 import pytest
@@ -30,3 +31,32 @@ def test_same_directories_as_platformdirs(kind: str, value: str | None,
 def test_overrides_win(monkeypatch: pytest.MonkeyPatch, tmp_path: object) -> None:
     monkeypatch.setenv("WRAPIX_CACHE_DIR", "/tmp/elsewhere")
     assert str(paths.cache_dir()) == "/tmp/elsewhere"
+
+
+def test_atomic_write_bytes_keeps_bytes_and_sets_or_keeps_the_mode(tmp_path: Path) -> None:
+    target = tmp_path / "deep" / "file.bin"
+    paths.atomic_write_bytes(target, b"\xff\xfe not UTF-8\r\n")
+    assert target.read_bytes() == b"\xff\xfe not UTF-8\r\n"
+    assert target.stat().st_mode & 0o777 == 0o644
+    target.chmod(0o600)
+    paths.atomic_write_bytes(target, b"second", mode=None)  # None: keep the file's mode
+    assert (target.read_bytes(), target.stat().st_mode & 0o777) == (b"second", 0o600)
+    paths.atomic_write_bytes(tmp_path / "new", b"", mode=None)
+    assert (tmp_path / "new").stat().st_mode & 0o777 == 0o644
+    paths.atomic_write_text(target, "tëxt\n", mode=0o640)
+    assert (target.read_bytes(), target.stat().st_mode & 0o777) == ("tëxt\n".encode(), 0o640)
+
+
+def test_a_failed_atomic_write_leaves_the_old_file_and_no_temporary(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "file"
+    target.write_bytes(b"old")
+
+    def broken_fsync(fd: int) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(paths.os, "fsync", broken_fsync)
+    with pytest.raises(OSError, match="No space"):
+        paths.atomic_write_bytes(target, b"new")
+    assert target.read_bytes() == b"old"
+    assert [child.name for child in tmp_path.iterdir()] == ["file"]

@@ -93,19 +93,34 @@ def ensure_private_dir(path: Path) -> Path:
     return path
 
 
-def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
-    """Write ``text`` to ``path`` so readers see the old or the new file, never half."""
+def atomic_write_bytes(path: Path, data: bytes, mode: int | None = 0o644) -> None:
+    """Write ``data`` to ``path`` so readers see the old or the new file, never half.
+
+    The bytes go to a temporary file beside ``path``, are synced, and replace it in one
+    rename. ``mode`` is the new file's permissions; None keeps those of the file being
+    replaced (0o644 when there is none).
+    """
     import tempfile  # only writers pay for it; readers of paths stay cheap
 
+    if mode is None:
+        try:
+            mode = path.stat().st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
     path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
             handle.flush()
             os.fsync(handle.fileno())
-        Path(tmp).chmod(mode)
-        Path(tmp).replace(path)
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
+    """Write ``text`` (UTF-8) to ``path`` atomically; see :func:`atomic_write_bytes`."""
+    atomic_write_bytes(path, text.encode("utf-8"), mode)

@@ -151,3 +151,12 @@ async def test_async_store_and_ready(tmp_path: Path) -> None:
     results = await asyncio.gather(*(store.create(NewIssue(f"n{n}")) for n in range(10)))
     assert len({issue.id for issue in results}) == 10
     assert len(await store.list_issues()) == 12
+
+
+def test_a_write_keeps_the_files_permissions(tmp_path: Path) -> None:
+    init_workspace(tmp_path, "wx")
+    path = tmp_path / ".beads" / "issues.jsonl"
+    path.chmod(0o600)
+    JsonlIssues(tmp_path).create(NewIssue("private"))
+    assert path.stat().st_mode & 0o777 == 0o600
+    assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]

@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import asyncio
 import os
-import tempfile
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +22,7 @@ from typing import Literal
 from filelock import FileLock, Timeout
 
 from wrapix_core.errors import WrapixError
+from wrapix_core.paths import atomic_write_bytes
 from wrapix_core.tasks import edits, ids
 from wrapix_core.tasks.jsonl_file import IssuesDocument
 from wrapix_core.tasks.model import DEFAULT_DEPENDENCY_TYPE, Issue
@@ -48,28 +48,6 @@ _EMPTY = IssuesDocument.parse(b"")
 
 def _stat_key(stat: os.stat_result) -> _StatKey:
     return (stat.st_dev, stat.st_ino, stat.st_size, stat.st_mtime_ns, stat.st_ctime_ns)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` so readers see the old or the new file, never half.
-
-    Bytes, not text: lines kept verbatim may hold invalid UTF-8.
-    """
-    try:
-        mode = path.stat().st_mode & 0o777
-    except FileNotFoundError:
-        mode = 0o644
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        Path(tmp).chmod(mode)
-        Path(tmp).replace(path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 class JsonlIssues:
@@ -140,7 +118,8 @@ class JsonlIssues:
                 if before.get(result.id) is result:
                     return result
                 after = before.put(result)
-                _write_atomically(self.path, after.render())
+                # Bytes, not text: lines kept verbatim may hold invalid UTF-8.
+                atomic_write_bytes(self.path, after.render(), mode=None)
                 self._cached = (_stat_key(self.path.stat()), after)
                 return result
             finally:
