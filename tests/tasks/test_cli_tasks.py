@@ -12,6 +12,7 @@ from click.testing import CliRunner
 
 from tests.support.cli import script
 from wrapix_core.cli.wrapix import wrapix
+from wrapix_core.tasks import display
 
 Invoke = Callable[..., str]
 
@@ -74,6 +75,24 @@ def test_titles_are_printed_with_control_characters_escaped(run: Invoke) -> None
     output = run("list")
     assert "\x1b" not in output and "\x07" not in output
     assert "\\x1b]0;pwned\\x07" in output
+
+
+def test_text_that_cannot_be_encoded_is_escaped_not_a_traceback(run: Invoke,
+                                                                tmp_path: Path) -> None:
+    # JSON allows a lone surrogate ("\\ud800"); printed raw it cannot be encoded as UTF-8.
+    run("init", "--prefix", "wx")
+    (tmp_path / ".beads" / "issues.jsonl").write_text(
+        '{"id": "wx-1", "title": "half \\ud800 pair\\u2028next", "notes": "a\\ud800\\nb"}\n')
+    assert "half \\ud800 pair\\u2028next" in run("list")
+    shown = run("show", "wx-1")
+    assert "a\\ud800\nb" in shown  # block text keeps its newline
+
+
+def test_display_escapes_what_sanitize_calls_unsafe() -> None:
+    assert display.line("ok \x1b[2J\u202e\ud800\U000f0000 ok\n") == \
+        "ok \\x1b[2J\\u202e\\ud800\\U000f0000 ok\\x0a"
+    assert display.block("a\tb\nc\x07\u2029") == "a\tb\nc\\x07\\u2029"
+    assert display.line("Grüße 日本 🚀\u00a0") == "Grüße 日本 🚀\u00a0"
 
 
 def test_installed_console_script_finds_workspace_above_cwd(tmp_path: Path) -> None:

@@ -24,10 +24,19 @@ unassigned, and line/paragraph separators."""
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
 
 
-def _escape(char: str) -> str:
-    named = _NAMED.get(char)
-    if named is not None:
-        return named
+def is_unsafe(char: str) -> bool:
+    """Whether ``char`` must not reach a terminal raw: it could control the terminal,
+    hide or reorder text, or not even encode (a lone surrogate)."""
+    return unicodedata.category(char) in _UNSAFE_CATEGORIES
+
+
+def escape_char(char: str, *, named: bool = True) -> str:
+    """``char`` as a visible escape: ``\\n``, ``\\e`` ... when ``named``, else ``\\xNN``,
+    ``\\uNNNN`` or ``\\UNNNNNNNN``."""
+    if named:
+        short = _NAMED.get(char)
+        if short is not None:
+            return short
     code = ord(char)
     if code <= 0xFF:
         return f"\\x{code:02x}"
@@ -50,7 +59,7 @@ def display_text(text: str, limit: int = 200, *, escape_markup: bool = False) ->
     size = 0
     # Never look at more input than could possibly be shown.
     for char in text[: limit + 1]:
-        piece = _escape(char) if unicodedata.category(char) in _UNSAFE_CATEGORIES else char
+        piece = escape_char(char) if is_unsafe(char) else char
         out.append(piece)
         size += len(piece)
         if size > limit:
