@@ -38,6 +38,20 @@ def test_board_escapes_untrusted_titles(tmp_path: Path) -> None:
     assert "\x1b" not in output and "[bold]red[/bold]" in output
 
 
+def test_board_escapes_untrusted_issue_ids(tmp_path: Path) -> None:
+    # Ids come from .beads/issues.jsonl like titles do: a cloned repository can hold anything.
+    (tmp_path / ".beads").mkdir()
+    (tmp_path / ".beads" / "issues.jsonl").write_text(
+        '{"id": "wx-\\u001b]0;pwn\\u0007", "title": "t", "labels": ["rl-evil"]}\n'
+        '{"id": "wx-b", "title": "b", "labels": ["ralph:clarify"], "notes": "why?",'
+        ' "dependencies": [{"depends_on_id": "wx-\\u001b[2J", "type": "blocks"}]}\n'
+        '{"id": "wx-\\u001b[2J", "title": "blocker"}\n')
+    output = invoke("board", str(tmp_path))
+    assert "\x1b" not in output and "\x07" not in output
+    assert "Ready: wx-\\x1b[2J, wx-\\x1b]0;pwn\\x07" in output
+    assert "Blocked wx-b: by wx-\\x1b[2J (dependency, open)" in output
+
+
 def test_spec_counts_verbose_and_json(tmp_path: Path) -> None:
     workspace = make_workspace(tmp_path / "ws", issues=False)
     (workspace / "specs" / "live.md").write_text(

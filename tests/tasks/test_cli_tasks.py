@@ -77,6 +77,22 @@ def test_titles_are_printed_with_control_characters_escaped(run: Invoke) -> None
     assert "\\x1b]0;pwned\\x07" in output
 
 
+def test_ids_from_the_file_are_escaped_too(run: Invoke, tmp_path: Path) -> None:
+    run("init", "--prefix", "wx")
+    (tmp_path / ".beads" / "issues.jsonl").write_text(
+        '{"id": "wx-\\u001b]0;pwn\\u0007", "title": "evil id"}\n'
+        '{"id": "wx-2", "title": "blocked",'
+        ' "dependencies": [{"depends_on_id": "wx-\\u001b]0;pwn\\u0007", "type": "blocks"}]}\n')
+    evil = "wx-\x1b]0;pwn\x07"
+    outputs = [run("list"), run("ready"), run("show", "wx-2"), run("show", evil),
+               run("update", evil, "--notes", "n"), run("label", "add", evil, "x"),
+               run("dep", "add", "wx-2", evil, "--type", "related"), run("close", evil)]
+    for output in outputs:
+        assert "\x1b" not in output and "\x07" not in output, output
+    assert "(blocked by: wx-\\x1b]0;pwn\\x07)" in outputs[0]
+    assert "Added label 'x' to wx-\\x1b]0;pwn\\x07" in outputs[5]
+
+
 def test_text_that_cannot_be_encoded_is_escaped_not_a_traceback(run: Invoke,
                                                                 tmp_path: Path) -> None:
     # JSON allows a lone surrogate ("\\ud800"); printed raw it cannot be encoded as UTF-8.

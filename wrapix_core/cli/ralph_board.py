@@ -7,6 +7,7 @@ questions, blockers), then the workspace's issues as a whole.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 
 import click
@@ -31,6 +32,10 @@ def _counts(summary: IssueSummary) -> str:
     return f"{summary.total} issues" + (f" ({', '.join(parts)})" if parts else "")
 
 
+def _ids(ids: Iterable[str]) -> str:
+    return ", ".join(display.line(issue_id) for issue_id in ids)
+
+
 def render(board: Board) -> list[str]:
     """The board as plain lines (untrusted text escaped)."""
     lines: list[str] = []
@@ -48,9 +53,10 @@ def render(board: Board) -> list[str]:
         if card.title:
             lines.append(f"    {display.line(card.title)}")
         if card.issues.ready:
-            lines.append("    ready: " + ", ".join(card.issues.ready))
+            lines.append("    ready: " + _ids(card.issues.ready))
         for item in card.issues.clarify:
-            lines.append(f"    clarify {item.id}: {display.line(item.question or item.title)}")
+            lines.append(f"    clarify {display.line(item.id)}: "
+                         f"{display.line(item.question or item.title)}")
         if card.issues.awaiting_review:
             lines.append(f"    awaiting review: {card.issues.awaiting_review} (ralph review "
                          f"{display.line(card.name)})")
@@ -59,14 +65,15 @@ def render(board: Board) -> list[str]:
     issues = board.issues
     lines.append("")
     lines.append(f"All: {_counts(issues)}")
-    lines.append("Ready: " + (", ".join(issues.ready) if issues.ready else "none"))
+    lines.append("Ready: " + (_ids(issues.ready) if issues.ready else "none"))
     if issues.awaiting_review:
         lines.append(f"Awaiting review: {issues.awaiting_review}")
     for item in issues.clarify:
-        lines.append(f"Clarify {item.id}: {display.line(item.question or item.title)}")
+        lines.append(f"Clarify {display.line(item.id)}: "
+                     f"{display.line(item.question or item.title)}")
     for stuck in issues.blocked[:20]:
-        lines.append(f"Blocked {stuck.id}: by " + ", ".join(
-            f"{blocker.id} ({blocker.kind}, {display.line(blocker.status)})"
+        lines.append(f"Blocked {display.line(stuck.id)}: by " + ", ".join(
+            f"{display.line(blocker.id)} ({blocker.kind}, {display.line(blocker.status)})"
             for blocker in stuck.blockers))
     if len(issues.blocked) > 20:
         lines.append(f"... and {len(issues.blocked) - 20} more blocked")

@@ -79,14 +79,15 @@ def _deps(values: Iterable[str]) -> tuple[tuple[str, str], ...]:
 
 
 def _line(issue: Issue, readiness: Readiness | None = None) -> str:
-    text = (f"{issue.id}  [P{issue.priority}] [{display.line(issue.issue_type)}] "
+    text = (f"{display.line(issue.id)}  [P{issue.priority}] [{display.line(issue.issue_type)}] "
             f"{display.line(issue.status)}  {display.line(issue.title)}")
     if issue.labels:
         text += "  [" + ", ".join(display.line(label) for label in issue.labels) + "]"
     if readiness is not None:
         blockers = readiness.blockers(issue.id)
         if blockers:
-            text += "  (blocked by: " + ", ".join(blocker.id for blocker in blockers) + ")"
+            text += "  (blocked by: " + ", ".join(display.line(blocker.id)
+                                                   for blocker in blockers) + ")"
     return text
 
 
@@ -145,7 +146,7 @@ def create(ctx: click.Context, title_arg: str | None, title: str | None, issue_t
     if as_json:
         echo_json(issue.data)
     else:
-        click.echo(f"Created issue: {issue.id}")
+        click.echo(f"Created issue: {display.line(issue.id)}")
 
 
 @tasks.command(name="list")
@@ -192,7 +193,7 @@ def ready(ctx: click.Context, as_json: bool) -> None:
 
 
 def _show_text(issue: Issue, readiness: Readiness) -> list[str]:
-    lines = [f"{issue.id}: {display.line(issue.title)}",
+    lines = [f"{display.line(issue.id)}: {display.line(issue.title)}",
              f"Status: {display.line(issue.status)}"
              + ("  (ready)" if readiness.is_ready(issue.id) else ""),
              f"Priority: P{issue.priority}", f"Type: {display.line(issue.issue_type)}"]
@@ -209,7 +210,8 @@ def _show_text(issue: Issue, readiness: Readiness) -> list[str]:
         lines.append(f"Depends on ({display.line(dep.type)}): {display.line(dep.depends_on_id)}"
                      f" [{display.line(state)}]")
     for blocker in readiness.blockers(issue.id):
-        lines.append(f"Blocked by {blocker.kind} {blocker.id} [{display.line(blocker.status)}]")
+        lines.append(f"Blocked by {blocker.kind} {display.line(blocker.id)} "
+                     f"[{display.line(blocker.status)}]")
     for heading, text in (("Description", issue.description), ("Design", issue.design),
                           ("Acceptance criteria", issue.acceptance_criteria),
                           ("Notes", issue.notes)):
@@ -272,7 +274,7 @@ def update(ctx: click.Context, issue_id: str, status: str | None, priority: int 
     if as_json:
         echo_json([issue.data])
     else:
-        click.echo(f"Updated issue: {issue.id}")
+        click.echo(f"Updated issue: {display.line(issue.id)}")
 
 
 @tasks.command()
@@ -289,7 +291,7 @@ def close(ctx: click.Context, issue_ids: tuple[str, ...], reason: str | None,
         echo_json([issue.data for issue in closed])
         return
     for issue in closed:
-        click.echo(f"Closed {issue.id}: {display.line(issue.close_reason)}")
+        click.echo(f"Closed {display.line(issue.id)}: {display.line(issue.close_reason)}")
 
 
 @tasks.group(cls=CliGroup)
@@ -311,7 +313,8 @@ def dep_add(ctx: click.Context, issue_id: str, depends_on: str, dep_type: str,
     if as_json:
         echo_json(bd_json.dep_added(issue_id, depends_on, dep_type))
     else:
-        click.echo(f"Added dependency: {issue_id} depends on {depends_on} ({dep_type})")
+        click.echo(f"Added dependency: {display.line(issue_id)} depends on "
+                   f"{display.line(depends_on)} ({display.line(dep_type)})")
 
 
 @tasks.group(cls=CliGroup)
@@ -326,8 +329,8 @@ def _label(ctx: click.Context, action: str, issue_id: str, name: str, as_json: b
     if as_json:
         echo_json([bd_json.label_changed(action, issue_id, name)])
     else:
-        click.echo(f"{action.capitalize()} label {display.line(name)!r} "
-                   f"{'to' if action == 'added' else 'from'} {issue_id}")
+        click.echo(f"{action.capitalize()} label '{display.line(name)}' "
+                   f"{'to' if action == 'added' else 'from'} {display.line(issue_id)}")
 
 
 @label.command(name="add")
