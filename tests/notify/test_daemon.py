@@ -105,6 +105,19 @@ async def test_bad_lines_are_rejected_and_the_daemon_keeps_serving(
     await eventually(lambda: daemon.stats.stored == 2)
 
 
+async def test_verbose_decisions_log_untrusted_fields_escaped(
+        caplog: pytest.LogCaptureFixture) -> None:
+    caplog.set_level("INFO", logger="wrapix")
+    async with make_daemon(verbose=True) as daemon:
+        await send(daemon.socket_path, line("t\x1b[2J", sandbox="box\x1b]0;pwn\x07")
+                   + line("u", session_id="s\x1b[31m:1.0"))
+        await eventually(lambda: daemon.stats.stored == 2)
+    decisions = [r.getMessage() for r in caplog.records if " from " in r.getMessage()]
+    assert len(decisions) == 2
+    assert not any("\x1b" in text or "\x07" in text for text in decisions)
+    assert "from box\\e]0;pwn\\x07:" in decisions[0]
+
+
 async def test_connection_limit_refuses_extra_connections() -> None:
     async with make_daemon(max_connections=2) as daemon:
         held = [await asyncio.open_unix_connection(str(daemon.socket_path)) for _ in range(2)]

@@ -372,8 +372,9 @@ class NotifyDaemon:
         """Handle one notification as if it had arrived on the socket."""
         popup, reason = await self._decide(notification)
         if self.config.verbose:
+            source = notification.sandbox or notification.session_id or "?"
             log.info("%s %r from %s: %s", popup, display_text(notification.title, 60),
-                     notification.sandbox or notification.session_id or "?", reason)
+                     display_text(source, 60), display_text(reason, 300))
         assert self._queue is not None, "the daemon is not started"
         await self._queue.put(NewEntry(notification, popup, reason))
 
