@@ -107,6 +107,48 @@ def test_a_daemon_that_accepts_but_never_reads_does_not_hold_the_client() -> Non
         assert elapsed < 1.5
 
 
+def test_retries_after_a_full_backlog_stay_within_the_budget(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """EAGAIN for most of the second, then a connect that hangs (a TCP peer, say): the
+    last attempt may only use what is left of the one second, not a fresh second."""
+    clock = [50.0]
+    attempts: list[tuple[float, float]] = []
+
+    class Clock:
+        @staticmethod
+        def monotonic() -> float:
+            return clock[0]
+
+        @staticmethod
+        def sleep(seconds: float) -> None:
+            clock[0] += seconds
+
+    class Busy:
+        def __init__(self, family: int, kind: int) -> None:
+            self.timeout = 0.0
+
+        def settimeout(self, value: float) -> None:
+            self.timeout = value
+
+        def connect(self, address: object) -> None:
+            attempts.append((clock[0], self.timeout))
+            if clock[0] < 50.9:
+                raise BlockingIOError(11, "Resource temporarily unavailable")
+            clock[0] += self.timeout  # hangs for as long as it is allowed to
+            raise TimeoutError("timed out")
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(client, "time", Clock)
+    monkeypatch.setattr(client, "_Socket", Busy)
+    with pytest.raises(TimeoutError):
+        client.send(b"{}\n", (socket.AF_UNIX, "/nowhere"))
+    assert len(attempts) > 10
+    assert all(started + budget <= 51.0 + 1e-6 for started, budget in attempts)
+    assert clock[0] <= 51.0 + 1e-6
+
+
 def test_usage_and_help() -> None:
     done, _ = run_client("--help")
     assert done.returncode == 0 and done.stdout.startswith("usage: wrapix-notify TITLE")

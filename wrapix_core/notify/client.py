@@ -156,7 +156,7 @@ def send(line: bytes, target: Target, timeout: float = TIMEOUT) -> None:
     while True:
         conn = _Socket(family, SOCK_STREAM)
         try:
-            conn.settimeout(timeout)
+            conn.settimeout(max(0.001, deadline - time.monotonic()))
             try:
                 conn.connect(address)
             except BlockingIOError:
