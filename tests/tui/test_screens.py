@@ -8,13 +8,14 @@ from collections.abc import Callable
 from pathlib import Path
 
 from rich.console import Console
-from textual.widgets import Input, Select
+from textual.widgets import Input, ProgressBar, Select
 
 from tests.tui.conftest import wait_until
 from tests.tui.fake_runtime import FakeRuntime, sandbox
 from wrapix_core import paths
 from wrapix_core.sandbox import naming
 from wrapix_tui.app import WrapixApp
+from wrapix_tui.messages import BuilderProgress
 from wrapix_tui.screens.confirm import ConfirmScreen
 from wrapix_tui.screens.help import HelpScreen
 from wrapix_tui.screens.logs import MAX_LINES, LogsScreen
@@ -257,6 +258,13 @@ async def test_builder_pane_status_start_and_stop_in_place(
             assert ("stop_name", "wrapix-builder") in fake.calls
             assert ("remove_name", ("wrapix-builder", True)) in fake.calls
             await wait_until(pilot, lambda: pane.status.state == "not-created")  # type: ignore[union-attr]
+            # A step with a count (copying the store) shows a bar while it runs.
+            pane.post_message(BuilderProgress("copying the Nix store", done_count=3, total=10))
+            await wait_until(pilot, lambda: bool(pane.query("#builder-bar"))
+                             and pane.query_one("#builder-bar").display)
+            assert pane.query_one("#builder-bar", ProgressBar).percentage == 0.3
+            pane.post_message(BuilderProgress("builder started", done=True))
+            await wait_until(pilot, lambda: not pane.query_one("#builder-bar").display)
     finally:
         taken.close()
 

@@ -16,7 +16,7 @@ from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import ProgressBar, Static
+from textual.widgets import Static
 
 from wrapix_core.errors import WrapixError
 from wrapix_tui import format as fmt
@@ -52,10 +52,6 @@ class BuilderPane(Vertical, can_focus=True):
     def compose(self) -> ComposeResult:
         yield Static("Reading the builder's status…", id="builder-status")
         yield Static("", id="builder-progress")
-        yield ProgressBar(id="builder-bar", show_eta=False)
-
-    def on_mount(self) -> None:
-        self.query_one("#builder-bar").display = False
 
     def start(self, core: Core, hub: EventHub) -> None:
         self.core = core
@@ -85,15 +81,27 @@ class BuilderPane(Vertical, can_focus=True):
     def on_builder_progress(self, message: BuilderProgress) -> None:
         style = "red" if message.error else "yellow" if not message.done else "green"
         self.progress = Text(message.text, style=style)
-        bar = self.query_one("#builder-bar", ProgressBar)
         if message.total and not message.done:
+            bar = self._bar()
             bar.update(total=message.total, progress=message.done_count or 0)
             bar.display = True
         else:
-            bar.display = False
+            for bar in self.query("#builder-bar"):
+                bar.display = False
         if message.done:
             self.busy = None
         self._show()
+
+    def _bar(self) -> Any:
+        """The progress bar, mounted the first time a step reports a count."""
+        from textual.widgets import ProgressBar
+
+        bars = self.query("#builder-bar")
+        if bars:
+            return bars.first()
+        bar = ProgressBar(id="builder-bar", show_eta=False)
+        self.mount(bar)
+        return bar
 
     def _show(self) -> None:
         status = self.status
