@@ -121,6 +121,17 @@ def test_a_torn_last_line_is_ended_and_skipped() -> None:
     assert store.path.read_bytes().endswith(b"\n")
 
 
+def test_a_torn_line_left_in_the_previous_generation_costs_no_newer_entry() -> None:
+    store = InboxStore(limit=2)
+    store.append([new("one"), new("two")])
+    with store.path.open("ab") as handle:
+        handle.write(b'{"id": 3, "time": "2024-01-01T00:00:00+00:00", "tit')  # a crash
+    store.append([new("three")])  # full: rotates first, the torn line moves to .1
+    assert store.previous_path.read_bytes().endswith(b'"tit')
+    assert [e.title for e in store.load()] == ["two", "three"]
+    assert store.mark_read([3]) == [3]
+
+
 def test_unknown_fields_and_damaged_lines_do_not_break_loading() -> None:
     store = InboxStore()
     store.append([new("ok")])

@@ -36,6 +36,7 @@ import os
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
+from itertools import chain
 from pathlib import Path
 from typing import Any, Literal
 
@@ -233,8 +234,10 @@ class InboxStore:
                              "check its permissions", exit_code=1) from None
 
     def _load_unlocked(self) -> dict[int, Entry]:
-        data = self._read(self.previous_path) + self._read(self.path)
-        return fold(parse_records(data), self.limit)
+        # Each generation parsed on its own: a torn last line in the previous one must
+        # not swallow the first line of the current one.
+        return fold(chain(parse_records(self._read(self.previous_path)),
+                          parse_records(self._read(self.path))), self.limit)
 
     def load(self) -> list[Entry]:
         """The newest ``limit`` entries, oldest first, with their read state."""
