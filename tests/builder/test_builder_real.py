@@ -51,12 +51,15 @@ def builder_image_tag(debian_image: str) -> str:
     return built.tag
 
 
-def build_fake(podman: str, tag: str, serve: str, tmp: Path) -> str:
+INIT_OK = 'mkdir -p "$2/store"; echo "wrapix-builder: total 0 0"; exit 0'
+
+
+def build_fake(podman: str, tag: str, serve: str, tmp: Path, init: str = INIT_OK) -> str:
     """A busybox image whose entrypoint fakes the store helper and then does ``serve``."""
     (tmp / "entrypoint.sh").write_text(
         "#!/bin/sh\n"
         'case "$1" in\n'
-        '  init-store) mkdir -p "$2/store"; echo "wrapix-builder: total 0 0"; exit 0 ;;\n'
+        f"  init-store) {init} ;;\n"
         '  wipe-store) rm -rf "$2"/* "$2"/.image-version; exit 0 ;;\n'
         "esac\n" + serve + "\n")
     (tmp / "entrypoint.sh").chmod(0o755)
@@ -279,6 +282,19 @@ def test_sshd_that_never_answers_is_named_after_the_timeout(env: Env, tmp_path: 
     assert not env.container_exists()
 
 
+def test_failed_store_copy_is_reported_and_removed(env: Env, tmp_path: Path) -> None:
+    image = build_fake(env.podman, "localhost/wrapix-test-builder-badcopy:latest",
+                       "exec sleep 600", tmp_path,
+                       init='echo "wrapix-builder: total 10 100"; touch "$2/partial"; '
+                            'echo "tar: /nix/store/x: Cannot open: disk full" >&2; exit 2')
+    done = env.cli("start", check=False, env={"WRAPIX_BUILDER__IMAGE": image})
+    assert done.returncode == 1
+    assert f"initialising the builder store {env.store} failed" in done.stderr
+    assert "tar: /nix/store/x: Cannot open: disk full" in done.stderr
+    assert not env.container_exists() and not env.container_exists(f"{env.name}-store")
+    assert not env.store.exists()
+
+
 def test_refused_key_is_named(env: Env, tmp_path: Path) -> None:
     keys, _ = asyncio.run(builder_keys.ensure())
     stranger = tmp_path / "stranger"
@@ -387,3 +403,30 @@ def test_a_foreign_container_with_the_name_is_never_touched(env: Env) -> None:
         assert f"a container named {env.name} exists and is not wrapix's builder" in done.stderr
     assert env.container_exists()
 
+
+
+def test_image_nix_is_copied_into_the_store_with_progress(env: Env, tmp_path: Path) -> None:
+    """A Nix-built image carries its closure in /nix: the store starts as a copy of it."""
+    (tmp_path / "Containerfile").write_text(
+        f"FROM {env.image}\n"
+        "RUN mkdir -p /nix/store/00000000000000000000000000000000-fixture "
+        "&& for i in $(seq 1 600); do echo \"file $i\" "
+        "> /nix/store/00000000000000000000000000000000-fixture/f$i; done "
+        "&& chmod -R a-w /nix/store/00000000000000000000000000000000-fixture\n")
+    populated = "localhost/wrapix-test-builder-populated:latest"
+    subprocess.run([env.podman, "build", "-q", "-t", populated, str(tmp_path)], check=True,
+                   capture_output=True, timeout=300)
+    done = env.cli("start", env={"WRAPIX_BUILDER__IMAGE": populated})
+    assert "copying 603 entries" in done.stderr  # /nix, /nix/store, the path, 600 files
+    assert "copied 250 of 603" in done.stderr
+    assert "store ready: " in done.stderr
+    fixture = env.store / "store" / "00000000000000000000000000000000-fixture"
+    assert (fixture / "f600").read_text() == "file 600\n"
+    assert env.cli("ssh", "cat", "/nix/store/00000000000000000000000000000000-fixture/f1"
+                   ).stdout == "file 1\n"
+    env.cli("stop")
+    # Back to the plain image: the read-only copy is emptied away, the store re-made.
+    again = env.cli("start")
+    assert "the builder image changed" in again.stderr
+    assert not fixture.exists()
+    assert (env.store / "store").is_dir()

@@ -157,8 +157,9 @@ async def wait_ready(runtime: Runtime, settings: BuilderSettings, *, timeout: fl
                 f"exited (code {info.exit_code})" if info.exit_code is not None else info.state)
             logs = await _logs(runtime, settings.name) if info is not None else ""
             raise BuilderNotUp(f"the builder container {settings.name} {state} before SSH "
-                               "answered" + (f"; its last log lines:\n  {logs}" if logs else ""),
-                               "fix the cause above and start again")
+                               "answered", "fix the cause and start again"
+                               + (f"; the container's last log lines:\n  {logs}" if logs
+                                  else ""))
         if await ports.ssh_banner(settings.port) is None:
             problem = f"sshd is not answering on 127.0.0.1:{settings.port}"
         else:
@@ -169,10 +170,10 @@ async def wait_ready(runtime: Runtime, settings: BuilderSettings, *, timeout: fl
             problem = _ssh_failure(done.stderr)
         if time.monotonic() >= deadline:
             logs = await _logs(runtime, settings.name)
-            raise BuilderNotUp(f"the builder did not come up within {timeout:g}s: {problem}; "
-                               f"its last log lines:\n  {logs}",
-                               "fix the cause above and start again (raise "
-                               "builder.start_timeout if it is merely slow)")
+            raise BuilderNotUp(f"the builder did not come up within {timeout:g}s: {problem}",
+                               "fix the cause and start again (raise builder.start_timeout "
+                               "if it is merely slow); the container's last log lines:\n  "
+                               + logs)
         await asyncio.sleep(POLL_SECONDS)
 
 

@@ -140,10 +140,9 @@ async def initialise(commands: Commands, image: str, image_id: str, store: Path,
                else "failed")
         await wipe(commands, image, store)
         last = "\n  ".join(tail) or "(no output)"
-        raise StoreInitFailed(f"initialising the builder store {store} {why}; "
-                              f"its last lines:\n  {last}",
-                              "fix the cause above and start again (the partial copy "
-                              "was removed)") from None
+        raise StoreInitFailed(f"initialising the builder store {store} {why}",
+                              "fix the cause and start again (the partial copy was "
+                              f"removed); the copy's last lines:\n  {last}") from None
     except BaseException:
         await commands.remove_quietly(helper_name(commands.settings))
         raise

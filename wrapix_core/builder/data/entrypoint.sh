@@ -34,7 +34,7 @@ init_store() {
     wipe_store "$dest"
     local count=0
     if [ -d /nix ]; then
-        say "total $(find /nix -mindepth 1 | wc -l) $(du -sb /nix | cut -f1)"
+        say "total $(find /nix | wc -l) $(du -sb /nix | cut -f1)"  # tar names "./" too
         # tar -v names each entry it extracts; report the count now and then.
         while IFS= read -r _; do
             count=$((count + 1))
