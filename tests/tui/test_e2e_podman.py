@@ -170,7 +170,7 @@ def test_supervise_a_real_sandbox(tui_factory: object, shell_image: str) -> None
     tui.wait("shell-6 in /workspace", shot="07-shell")
     tmux.type("exit")
     tmux.send("Enter")
-    tui.wait(f"Left the shell in {name}")
+    tui.wait(f"Left the shell in {name}", shot="07b-back-from-shell")
 
     # Logs follow the sandbox's terminal output.
     tmux.send("l")
