@@ -19,6 +19,7 @@ from wrapix_core.specs.events import (
     SpecChanged,
     SpecRemoved,
     WatchEvent,
+    WatchProblem,
 )
 from wrapix_core.specs.watcher import WorkspaceWatcher
 from wrapix_core.tasks.jsonl_store import JsonlIssues
@@ -138,3 +139,40 @@ async def test_issue_changes_arrive_with_a_diff(watched: tuple[Path, Events]) ->
     assert isinstance(event, IssuesChanged)
     assert event.changed == ("frankenredis-420d4",) and event.added == event.removed == ()
     assert len(event.issues) == 1184
+
+
+async def test_a_failed_root_watch_leaves_no_watch_running(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The root stream dies while the content stream runs: the content stream goes on and
+    is still ended with the watcher (it used to be forgotten, left running)."""
+    (tmp_path / "specs").mkdir()
+    stops: list[asyncio.Event] = []
+
+    def fake_awatch(*paths: Path, stop_event: asyncio.Event, recursive: bool,
+                    **options: object) -> AsyncIterator[set[tuple[int, str]]]:
+        stops.append(stop_event)
+
+        async def stream() -> AsyncIterator[set[tuple[int, str]]]:
+            if not recursive:
+                await asyncio.sleep(0)
+                raise RuntimeError("root watch broke")
+            await stop_event.wait()
+            return
+            yield  # an async generator that yields nothing
+
+        return stream()
+
+    monkeypatch.setattr("wrapix_core.specs.watcher.awatch", fake_awatch)
+    watcher = WorkspaceWatcher(tmp_path)
+    seen: list[WatchEvent] = []
+
+    async def consume() -> None:
+        async for event in watcher.events():
+            seen.append(event)
+            if isinstance(event, WatchProblem):
+                watcher.stop()
+
+    await asyncio.wait_for(consume(), TIMEOUT)
+    assert [str(event) for event in seen if isinstance(event, WatchProblem)] == \
+        [str(WatchProblem(f"watching {tmp_path} failed: root watch broke"))]
+    assert len(stops) == 2 and all(stop.is_set() for stop in stops)

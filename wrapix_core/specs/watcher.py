@@ -54,7 +54,9 @@ DEBOUNCE_MS = 50
 STEP_MS = 5
 """Quiet time that ends a batch; bounds the added latency."""
 
-_Batch = tuple[str, set[tuple[Change, str]] | BaseException | None]
+_Batch = tuple[str, asyncio.Event | None, set[tuple[Change, str]] | BaseException | None]
+"""(``root``, ``content`` or ``stop``; the stream's stop event, naming which stream; what
+it saw or how it failed)."""
 
 
 def _stamp(path: Path) -> FileStamp | None:
@@ -118,11 +120,11 @@ class WorkspaceWatcher:
             async for changes in awatch(*paths, debounce=self.debounce_ms, step=self.step_ms,
                                         stop_event=stop, recursive=recursive,
                                         watch_filter=None, rust_timeout=1_000):
-                self._queue.put_nowait((tag, changes))
+                self._queue.put_nowait((tag, stop, changes))
         except asyncio.CancelledError:
             raise
         except Exception as exc:  # e.g. a watched directory vanished while starting
-            self._queue.put_nowait(("error", exc))
+            self._queue.put_nowait((tag, stop, exc))
 
     async def _start(self, tag: str, paths: list[Path],
                      recursive: bool) -> tuple[asyncio.Task[None], asyncio.Event]:
@@ -254,16 +256,21 @@ class WorkspaceWatcher:
             await self._restart_content()
         return await self._rescan()
 
-    async def _after_failure(self, error: BaseException) -> list[WatchEvent]:
-        """A watch stream died: start again if the directories changed under it, else
-        wait for the root watch to see them change (no retry loop on a lasting fault)."""
+    async def _after_failure(self, tag: str, stop: asyncio.Event | None,
+                             error: BaseException) -> list[WatchEvent]:
+        """A watch stream died. The root watch is not restarted (the content watch goes
+        on, it only stops seeing the directories come and go). The content watch starts
+        again if the directories changed under it, else waits for the root watch to see
+        them change (no retry loop on a lasting fault)."""
         problem = WatchProblem(f"watching {self.workspace} failed: {error}")
+        if tag != "content" or self._content is None or self._content[1] is not stop:
+            return [problem]  # the root watch, or a content watch already replaced
+        self._content = None  # its task has ended
         current = {path: ident for path in (self.specs_dir, self.beads_dir)
                    if (ident := _dir_identity(path)) is not None}
         if current != self._dirs:
             await self._restart_content()
             return [problem, *await self._rescan()]
-        self._content = None
         self._dirs = {}
         return [problem]
 
@@ -277,11 +284,11 @@ class WorkspaceWatcher:
                 yield event
             self.ready.set()
             while not self._stopping.is_set():
-                tag, payload = await self._queue.get()
+                tag, stop, payload = await self._queue.get()
                 if tag == "stop":
                     break
                 if isinstance(payload, BaseException):
-                    batch = await self._after_failure(payload)
+                    batch = await self._after_failure(tag, stop, payload)
                 elif payload is None:
                     continue
                 elif tag == "root":
@@ -299,4 +306,4 @@ class WorkspaceWatcher:
     def stop(self) -> None:
         """End :meth:`events` (safe to call from the loop at any time)."""
         self._stopping.set()
-        self._queue.put_nowait(("stop", None))
+        self._queue.put_nowait(("stop", None, None))
