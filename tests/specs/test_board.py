@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from tests.tasks.shared_data import make_workspace
+from wrapix_core.errors import WrapixError
 from wrapix_core.specs.board import Board, load_board
 from wrapix_core.specs.events import IssuesChanged, SpecChanged, SpecRemoved
 from wrapix_core.specs.index import parse_index
 from wrapix_core.specs.parser import parse_spec
 from wrapix_core.tasks.model import Issue
+from wrapix_core.tasks.store import IssueUpdate, NewIssue, TaskStore
 
 INDEX = parse_index("""| Spec | Code | Beads | Status | Purpose |
 |---|---|---|---|---|
@@ -99,3 +104,51 @@ async def test_load_board_from_real_workspace(tmp_path: Path) -> None:
     assert data["issues"]["by_status"] == {"closed": 1181, "open": 3}
     assert len(data["issues"]["ready"]) == 3
     assert any("duplicate id" in problem for problem in data["problems"])
+
+
+class _FakeStore(TaskStore):
+    """A store other than the JSONL one, reporting its own problems or failing."""
+
+    kind = "bd"
+
+    def __init__(self, workspace: Path, error: Exception | None = None) -> None:
+        self.workspace = workspace
+        self.error = error
+
+    async def list_issues(self) -> list[Issue]:
+        if self.error is not None:
+            raise self.error
+        return list(ISSUES)
+
+    async def list_with_problems(self) -> tuple[list[Issue], tuple[str, ...]]:
+        return await self.list_issues(), ("bd: 2 issues hidden",)
+
+    async def show(self, issue_id: str) -> Issue:
+        raise NotImplementedError
+
+    async def create(self, new: NewIssue) -> Issue:
+        raise NotImplementedError
+
+    async def update(self, issue_id: str, change: IssueUpdate) -> Issue:
+        raise NotImplementedError
+
+    async def close(self, issue_id: str, reason: str | None = None) -> Issue:
+        raise NotImplementedError
+
+    async def add_dependency(self, issue_id: str, depends_on_id: str,
+                             dep_type: str = "blocks") -> Issue:
+        raise NotImplementedError
+
+
+async def test_load_board_takes_problems_from_any_store(tmp_path: Path) -> None:
+    board = await load_board(tmp_path, _FakeStore(tmp_path))
+    assert board.issues.total == len(ISSUES)
+    assert "bd: 2 issues hidden" in board.problems
+
+
+async def test_a_failing_store_fails_load_board_and_leaves_nothing_running(
+        tmp_path: Path) -> None:
+    make_workspace(tmp_path / "ws", issues=False)
+    with pytest.raises(WrapixError, match="bd is broken"):
+        await load_board(tmp_path / "ws", _FakeStore(tmp_path, WrapixError("bd is broken")))
+    assert asyncio.all_tasks() == {asyncio.current_task()}

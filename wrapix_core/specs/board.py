@@ -324,17 +324,14 @@ async def load_board(workspace: Path, store: TaskStore | None = None, *,
 
     Spec parsing runs in a worker thread alongside the issue store read.
     """
-    from wrapix_core.tasks.jsonl_file import problem_messages
-    from wrapix_core.tasks.jsonl_store import JsonlStore
     from wrapix_core.tasks.store import open_store
 
     chosen = store or open_store(workspace)
     specs_job = asyncio.ensure_future(asyncio.to_thread(_read_specs, workspace))
-    if isinstance(chosen, JsonlStore):
-        document = await chosen.document()
-        issues: list[Issue] = document.issues()
-        problems = problem_messages(document)
-    else:
-        issues, problems = await chosen.list_issues(), []
+    try:
+        issues, problems = await chosen.list_with_problems()
+    except BaseException:
+        await asyncio.gather(specs_job, return_exceptions=True)  # leave nothing running
+        raise
     specs, index = await specs_job
     return Board.build(specs, index, issues, epics=epics, issue_problems=problems)

@@ -43,8 +43,6 @@ from wrapix_core.specs.events import (
 from wrapix_core.specs.index import read_index
 from wrapix_core.specs.model import FileStamp, Spec, SpecIndex
 from wrapix_core.specs.parser import read_spec
-from wrapix_core.tasks.jsonl_file import problem_messages
-from wrapix_core.tasks.jsonl_store import JsonlStore
 from wrapix_core.tasks.model import Issue
 from wrapix_core.tasks.store import TaskStore, open_store
 from wrapix_core.tasks.workspace import BEADS_DIR
@@ -187,12 +185,7 @@ class WorkspaceWatcher:
 
     async def _issues_event(self) -> WatchEvent | None:
         try:
-            if isinstance(self.store, JsonlStore):
-                document = await self.store.document()
-                issues = document.issues()
-                problems = tuple(problem_messages(document))
-            else:
-                issues, problems = await self.store.list_issues(), ()
+            issues, problems = await self.store.list_with_problems()
         except Exception as exc:  # a failing store is reported, the watch goes on
             return WatchProblem(f"cannot read issues: {exc}")
         old = self._known.issues

@@ -24,7 +24,7 @@ from filelock import FileLock, Timeout
 from wrapix_core.errors import WrapixError
 from wrapix_core.paths import atomic_write_bytes
 from wrapix_core.tasks import edits, ids
-from wrapix_core.tasks.jsonl_file import IssuesDocument
+from wrapix_core.tasks.jsonl_file import IssuesDocument, problem_messages
 from wrapix_core.tasks.model import DEFAULT_DEPENDENCY_TYPE, Issue
 from wrapix_core.tasks.store import (
     InvalidValue,
@@ -184,6 +184,10 @@ class JsonlStore(TaskStore):
 
     async def list_issues(self) -> list[Issue]:
         return await asyncio.to_thread(self.file.issues)
+
+    async def list_with_problems(self) -> tuple[list[Issue], tuple[str, ...]]:
+        document = await self.document()
+        return document.issues(), tuple(problem_messages(document))
 
     async def show(self, issue_id: str) -> Issue:
         return await asyncio.to_thread(self.file.get, issue_id)

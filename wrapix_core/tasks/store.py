@@ -149,6 +149,11 @@ class TaskStore(ABC):
                              dep_type: str = DEFAULT_DEPENDENCY_TYPE) -> Issue:
         """Make ``issue_id`` depend on ``depends_on_id``; return the dependent issue."""
 
+    async def list_with_problems(self) -> tuple[list[Issue], tuple[str, ...]]:
+        """:meth:`list_issues` plus what is wrong in the store (lines of the file that
+        are not issues, ...), each as one readable line, from the same read."""
+        return await self.list_issues(), ()
+
     async def readiness(self, now: float | None = None) -> Readiness:
         """The readiness rule over all issues (one store read)."""
         return compute_readiness(await self.list_issues(), now)
