@@ -119,7 +119,7 @@ def test_a_missing_agent_puts_the_issue_back(ws: Workspace) -> None:
     issue = ws.create("No agent")
     done = ws.ralph("step", RALPH_AGENT="no-such-agent-xyz")
     assert done.returncode == 1
-    assert "no-such-agent-xyz: command not found" in done.stdout
+    assert "cannot run the agent: no-such-agent-xyz" in done.stdout
     stored = ws.issue(issue)
     assert stored["status"] == "open" and "ralph:clarify" not in stored["labels"]
 

@@ -86,7 +86,7 @@ def test_review_gate_end_to_end(ws: Workspace, tmp_path: Path) -> None:
     # it); approve Benchmarks; quit at CLI docs
     done = ws.ralph("review", input="y\ne\ny\nr\ny\ny\nq\n", EDITOR=_editor(tmp_path))
     assert done.returncode == 0, done.stdout + done.stderr
-    assert f"{ids['CLI docs']} depend on {ids['CLI']}: they will be flagged" in done.stdout
+    assert f"{ids['CLI docs']} depends on {ids['CLI']}: it will be flagged" in done.stdout
     assert f"rejected {ids['CLI']}; flagged {ids['CLI docs']}" in done.stdout
     assert "review: 3 approved, 1 edited, 1 rejected, 1 still proposed" in done.stdout
 

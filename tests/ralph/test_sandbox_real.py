@@ -132,3 +132,23 @@ def test_review_gate_with_real_sandboxes(wrapix_image: str, tmp_path: Path) -> N
     assert [ws.issue(issue)["title"] for issue in ws.worked()] == ["Do the thing",
                                                                    "Test the thing"]
     assert leftover_sandboxes(ws) == []
+
+
+def test_plan_interview_in_a_sandbox_on_a_terminal(wrapix_image: str, tmp_path: Path) -> None:
+    ws = sandbox_workspace(tmp_path / "proj", wrapix_image)
+    (ws.root / "specs" / "demo.md").unlink()
+    ws.scenario(respond(
+        {"text": "Hello from the sandbox."},
+        {"ask": "What should the demo feature do?", "save": "goal"},
+        {"write": {"path": "specs/demo.md", "content": "# Demo\n\n{goal}\n"}},
+        {"text": "INTERVIEW_COMPLETE"}, phase="plan"))
+    assert ws.ralph("start", "demo").returncode == 0
+    # stdin is a pipe here; Ralph still gives `podman run -it` a terminal of its own
+    done = ws.ralph("plan", input="Count the words\n", timeout=300)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "interview complete: the spec is specs/demo.md" in done.stdout
+    assert (ws.root / "specs" / "demo.md").read_text() == "# Demo\n\nCount the words\n"
+    [call] = ws.calls()
+    assert call["cwd"] == "/workspace" and call["interactive"] is True
+    assert call["env"]["RALPH_CMD"] == "plan"
+    assert leftover_sandboxes(ws) == []

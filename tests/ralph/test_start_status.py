@@ -138,3 +138,22 @@ def test_ralph_dir_override_and_config_toml(tmp_path: Path, monkeypatch: pytest.
     paths.config.write_text("retries = 99\n")
     with pytest.raises(Exception, match=r"config\.toml: key 'retries'"):
         ralph_settings(settings, paths, env={})
+
+
+def test_logs_follow_prints_new_lines(ws: Workspace) -> None:
+    issue = ws.create("Followed")
+    ws.scenario(complete())
+    assert ws.ralph("step").returncode == 0
+    follower = ws.popen("logs", issue, "-f", "-n", "1")
+    try:
+        assert follower.stdout is not None
+        first = follower.stdout.readline()
+        assert "WORK_COMPLETE" in first
+        [log] = ws.logs()
+        with log.open("a") as handle:
+            handle.write('{"type": "assistant", "message": {"content": [{"type": "text", '
+                         '"text": "appended later \\u001b[31m"}]}}\n')
+        assert follower.stdout.readline() == "appended later \\x1b[31m\n"
+    finally:
+        follower.terminate()
+        follower.communicate(timeout=30)

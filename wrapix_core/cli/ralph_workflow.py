@@ -305,7 +305,8 @@ def _status_lines(status: Any) -> list[str]:
     else:
         lines.append("  next:     none ready")
     if status.awaiting_review:
-        lines.append(f"  review:   {status.awaiting_review} await review: "
+        lines.append(f"  review:   {status.awaiting_review} await"
+                     f"{'s' if status.awaiting_review == 1 else ''} review: "
                      f"ralph review {status.label}")
     for issue_id, question in status.clarify:
         lines.append(f"  clarify:  {issue_id}: {display.line(question)[:160]}  (ralph msg)")
@@ -614,8 +615,10 @@ async def _review_session(paths: RalphPaths, label: str) -> int:
                 continue
             if choice == "reject":
                 if fresh.needed_by:
-                    _say(f"  {', '.join(fresh.needed_by)} depend on {fresh.issue.id}: they "
-                         "will be flagged to wait for your decision")
+                    many = len(fresh.needed_by) > 1
+                    _say(f"  {', '.join(fresh.needed_by)} depend{'' if many else 's'} on "
+                         f"{fresh.issue.id}: {'they' if many else 'it'} will be flagged to "
+                         "wait for your decision")
                     sure = await _ask("  Reject anyway? [y/n]: ",
                                       {"y": "yes", "yes": "yes", "n": "no", "no": "no"})
                     if sure != "yes":

@@ -155,6 +155,10 @@ async def stream_session(argv: list[str], session: Session, on_line: LineCallbac
         except proc.CommandNotFound as exc:
             start_error = f"cannot run the agent: {exc}"
             log.write(f"[ralph] {start_error}\n")
+        except PermissionError as exc:  # e.g. an unreadable directory on PATH
+            start_error = (f"cannot run the agent: {argv[0]}: {exc.strerror} (is it on PATH "
+                           "and executable?)")
+            log.write(f"[ralph] {start_error}\n")
     return SessionResult(session.log, returncode, reader.final(), reader.signal(),
                          timed_out=timed_out, watchdog_fired=watchdog,
                          start_error=start_error, result_at=result_at,
