@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 from tests.tasks.shared_data import real_specs_dir
 from wrapix_core.specs.index import parse_index, read_index
 
@@ -45,3 +50,35 @@ def test_marker_in_purpose_without_status_column() -> None:
 
 def test_no_table_is_a_problem_not_an_error() -> None:
     assert parse_index(b"\xff# nothing here").problems[-1].startswith("no spec table")
+
+
+def test_links_to_devices_and_fifos_are_problems_not_hangs(tmp_path: Path) -> None:
+    """A checkout may link specs/README.md to /dev/zero or hold a FIFO: neither may be read
+    without end or waited on. Run apart, with a memory cap, so a regression fails fast."""
+    specs = tmp_path / "specs"
+    specs.mkdir()
+    (specs / "README.md").symlink_to("/dev/zero")
+    os.mkfifo(specs / "pipe.md")
+    code = ("import resource, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+            "from pathlib import Path\n"
+            "from wrapix_core.specs.index import read_index\n"
+            "from wrapix_core.specs.parser import read_spec\n"
+            "specs = Path(sys.argv[1])\n"
+            "print(read_index(specs).problems[0])\n"
+            "print(read_spec(specs / 'pipe.md').problems[0])\n")
+    done = subprocess.run([sys.executable, "-c", code, str(specs)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.splitlines() == [f"{specs / 'README.md'}: cannot read: not a regular file",
+                                        "cannot read: not a regular file"]
+
+
+def test_a_huge_index_is_read_only_in_part(tmp_path: Path) -> None:
+    path = tmp_path / "README.md"
+    with path.open("wb") as handle:
+        handle.write(b"| Spec | Purpose |\n|---|---|\n| a.md | A |\n")
+        handle.truncate(50_000_000)  # sparse: cheap to make, costly to read whole
+    index = read_index(tmp_path)
+    assert index is not None and [entry.spec for entry in index.entries] == ["a"]
+    assert index.problems[0].startswith("file is 50000000 bytes; only the first")

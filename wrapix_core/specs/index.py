@@ -16,7 +16,6 @@ Anything else means no marker. Never raises: problems are reported in ``SpecInde
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path, PurePosixPath
 from urllib.parse import unquote
@@ -25,7 +24,7 @@ from markdown_it.token import Token
 
 from wrapix_core.specs import markdown
 from wrapix_core.specs.model import FileStamp, IndexEntry, SpecIndex, SpecState, Term
-from wrapix_core.specs.parser import decode
+from wrapix_core.specs.parser import decode, read_capped
 
 INDEX_FILE = "README.md"
 _NONE = frozenset({"", "—", "–", "-", "n/a", "none"})
@@ -97,11 +96,13 @@ def _terms(table: markdown.Table) -> list[Term]:
             for row in table.rows if row and markdown.plain(row[0])]
 
 
-def parse_index(source: str | bytes, *, stamp: FileStamp | None = None) -> SpecIndex:
-    """Parse README text (or bytes). Never raises."""
+def parse_index(source: str | bytes, *, stamp: FileStamp | None = None,
+                size: int | None = None) -> SpecIndex:
+    """Parse README text (or bytes; ``size``: the whole file's, when they are its start).
+    Never raises."""
     problems: list[str] = []
     if isinstance(source, bytes):
-        text, problems = decode(source)
+        text, problems = decode(source, size)
     else:
         text = source
     try:
@@ -129,11 +130,9 @@ def read_index(specs_dir: Path) -> SpecIndex | None:
     """``specs_dir/README.md`` parsed; None when there is none; unreadable is a problem."""
     path = specs_dir / INDEX_FILE
     try:
-        with path.open("rb") as handle:
-            info = os.fstat(handle.fileno())
-            data = handle.read()
+        data, stamp = read_capped(path)
     except FileNotFoundError:
         return None
     except OSError as exc:
         return SpecIndex(problems=(f"{path}: cannot read: {exc.strerror or exc}",))
-    return parse_index(data, stamp=FileStamp(info.st_size, info.st_mtime_ns, info.st_ino))
+    return parse_index(data, stamp=stamp, size=stamp.size)

@@ -13,7 +13,9 @@ markdown parser chokes on all end up in ``Spec.problems``.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -43,7 +45,7 @@ _CHECKBOXES = {"[ ]": False, "[x]": True, "[X]": True}
 def decode(data: bytes, size: int | None = None) -> tuple[str, list[str]]:
     """Text of a spec file and what was wrong with its bytes (too big, invalid UTF-8)."""
     problems: list[str] = []
-    total = len(data) if size is None else size
+    total = len(data) if size is None else max(size, len(data))  # a device reports 0
     if len(data) > MAX_SPEC_BYTES or total > MAX_SPEC_BYTES:
         cut = data.rfind(b"\n", 0, MAX_SPEC_BYTES)
         data = data[:cut + 1 if cut > 0 else MAX_SPEC_BYTES]
@@ -149,15 +151,27 @@ def parse_spec(source: str | bytes, name: str, path: Path | None = None, *,
                     problems=(*problems, f"could not parse ({type(exc).__name__}: {exc})"))
 
 
+def read_capped(path: Path) -> tuple[bytes, FileStamp]:
+    """The first ``MAX_SPEC_BYTES + 1`` bytes of the regular file ``path``, and its identity.
+
+    Raises ``OSError``, also for what is not a regular file: a checkout can hold a link
+    to anything, and a FIFO must not be waited on nor a device read without end.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    with os.fdopen(fd, "rb") as handle:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        data = handle.read(MAX_SPEC_BYTES + 1)
+    return data, FileStamp(info.st_size, info.st_mtime_ns, info.st_ino)
+
+
 def read_spec(path: Path) -> Spec:
     """Read and parse ``path``. A file that cannot be read (gone, a directory, no
-    permission) gives a Spec whose ``problems`` say so."""
+    permission, not a regular file) gives a Spec whose ``problems`` say so."""
     name = path.stem
     try:
-        with path.open("rb") as handle:
-            info = os.fstat(handle.fileno())
-            data = handle.read(MAX_SPEC_BYTES + 1)
+        data, stamp = read_capped(path)
     except OSError as exc:
         return Spec(name=name, path=path, problems=(f"cannot read: {exc.strerror or exc}",))
-    stamp = FileStamp(info.st_size, info.st_mtime_ns, info.st_ino)
-    return parse_spec(data, name, path, stamp=stamp, size=info.st_size)
+    return parse_spec(data, name, path, stamp=stamp, size=stamp.size)
