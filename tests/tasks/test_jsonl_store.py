@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import json
 import multiprocessing
+import os
 import re
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -160,3 +163,30 @@ def test_a_write_keeps_the_files_permissions(tmp_path: Path) -> None:
     JsonlIssues(tmp_path).create(NewIssue("private"))
     assert path.stat().st_mode & 0o777 == 0o600
     assert not [p for p in path.parent.iterdir() if p.name.endswith(".tmp")]
+
+
+def test_links_to_devices_and_fifos_are_errors_not_hangs(tmp_path: Path) -> None:
+    """A cloned .beads/ may link issues.jsonl to /dev/zero or hold a FIFO config: a clear
+    error each, never a read without end or a wait. Run apart, with a memory cap."""
+    beads = tmp_path / ".beads"
+    beads.mkdir()
+    (beads / "issues.jsonl").symlink_to("/dev/zero")
+    os.mkfifo(beads / "config.yaml")
+    code = ("import resource, sys\n"
+            "resource.setrlimit(resource.RLIMIT_AS, (1 << 30, 1 << 30))\n"
+            "from pathlib import Path\n"
+            "from wrapix_core.errors import WrapixError\n"
+            "from wrapix_core.tasks.jsonl_store import JsonlIssues\n"
+            "from wrapix_core.tasks.workspace import read_config\n"
+            "for read in (JsonlIssues(Path(sys.argv[1])).issues,\n"
+            "             lambda: read_config(Path(sys.argv[1]))):\n"
+            "    try:\n"
+            "        read()\n"
+            "    except WrapixError as error:\n"
+            "        print(error)\n")
+    done = subprocess.run([sys.executable, "-c", code, str(tmp_path)], capture_output=True,
+                          text=True, timeout=60, check=False)
+    assert done.returncode == 0, done.stderr[-500:]
+    assert done.stdout.splitlines() == [
+        f"{beads / 'issues.jsonl'}: cannot read (not a regular file)",
+        f"{beads / 'config.yaml'}: cannot read (not a regular file)"]

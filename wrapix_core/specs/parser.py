@@ -13,9 +13,7 @@ markdown parser chokes on all end up in ``Spec.problems``.
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -30,6 +28,7 @@ from wrapix_core.specs.model import (
     Section,
     Spec,
 )
+from wrapix_core.tasks.workspace import open_regular
 
 MAX_SPEC_BYTES = 1 << 20
 """Bytes of a spec that are parsed (about a second of work; real specs are a few KiB)."""
@@ -157,11 +156,8 @@ def read_capped(path: Path) -> tuple[bytes, FileStamp]:
     Raises ``OSError``, also for what is not a regular file: a checkout can hold a link
     to anything, and a FIFO must not be waited on nor a device read without end.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    with os.fdopen(fd, "rb") as handle:
-        info = os.fstat(fd)
-        if not stat.S_ISREG(info.st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
+    with open_regular(path) as handle:
+        info = os.fstat(handle.fileno())
         data = handle.read(MAX_SPEC_BYTES + 1)
     return data, FileStamp(info.st_size, info.st_mtime_ns, info.st_ino)
 

@@ -40,6 +40,7 @@ from wrapix_core.tasks.workspace import (
     init_workspace,
     issue_prefix,
     issues_path,
+    open_regular,
 )
 
 _StatKey = tuple[int, int, int, int, int]
@@ -75,7 +76,7 @@ class JsonlIssues:
 
     def _load(self) -> IssuesDocument:
         try:
-            with self.path.open("rb") as handle:
+            with open_regular(self.path) as handle:
                 key = _stat_key(os.fstat(handle.fileno()))
                 cached = self._cached
                 if cached is not None and cached[0] == key:

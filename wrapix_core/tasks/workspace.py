@@ -8,11 +8,14 @@ issues use, else the directory name.
 
 from __future__ import annotations
 
+import errno
+import os
 import re
+import stat
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import yaml
 
@@ -25,6 +28,7 @@ CONFIG_FILE = "config.yaml"
 LOCK_FILE = "issues.jsonl.lock"
 
 _BD_MARKERS = ("metadata.json", "dolt", "beads.db")
+_MAX_CONFIG_BYTES = 1 << 20
 
 
 def beads_dir(workspace: Path) -> Path:
@@ -54,11 +58,28 @@ def is_bd_workspace(workspace: Path) -> bool:
     return any(directory.glob("*.db"))
 
 
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` open for reading, if it is a regular file; raises ``OSError`` otherwise.
+
+    A checkout can link ``.beads/`` or ``specs/`` files to anything: a FIFO must not be
+    waited on (the open does not block) and a device not read without end.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def read_config(workspace: Path) -> dict[str, Any]:
     """``.beads/config.yaml`` as a mapping ({} when absent); invalid YAML names the file."""
     path = beads_dir(workspace) / CONFIG_FILE
     try:
-        text = path.read_text(encoding="utf-8", errors="replace")
+        with open_regular(path) as handle:
+            text = handle.read(_MAX_CONFIG_BYTES).decode("utf-8", errors="replace")
     except FileNotFoundError:
         return {}
     except OSError as exc:
