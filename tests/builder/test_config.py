@@ -66,10 +66,20 @@ def test_nix_darwin_snippet_names_key_host_key_and_system(keys: builder_keys.Key
     assert "    Port 2345" in text
 
 
+def test_key_paths_with_spaces_fall_back_to_the_ssh_config(tmp_path: Path) -> None:
+    spaced = builder_keys.Keys(tmp_path / "Application Support" / "wrapix" / "builder-keys")
+    asyncio.run(builder_keys.ensure(spaced))
+    darwin = config.nix_darwin(SETTINGS, spaced, "aarch64-linux", 4)
+    assert "sshKey =" not in darwin
+    assert f'IdentityFile "{spaced.client}"' in darwin
+    fields = config.nix_conf_line(spaced, "aarch64-linux", 4).split(" = ")[1].split(" ")
+    assert len(fields) == 8 and fields[2] == "-"
+
+
 @pytest.mark.skipif(shutil.which("nix-instantiate") is None,
                     reason="nix-instantiate is not installed (CI installs nix-bin)")
 def test_nix_darwin_snippet_is_valid_nix_even_with_odd_paths(tmp_path: Path) -> None:
-    odd = builder_keys.Keys(tmp_path / "it's ${HOME} \"q\"")
+    odd = builder_keys.Keys(tmp_path / "it's${HOME}\"q\"''x")
     asyncio.run(builder_keys.ensure(odd))
     source = config.nix_darwin(SETTINGS, odd, "x86_64-linux", 2)
     done = subprocess.run(["nix-instantiate", "--store", "dummy://", "--eval", "--strict",
@@ -79,8 +89,12 @@ def test_nix_darwin_snippet_is_valid_nix_even_with_odd_paths(tmp_path: Path) -> 
                           capture_output=True, text=True, timeout=60, check=False)
     assert done.returncode == 0, done.stderr
     key, ssh_text = json.loads(done.stdout)
-    assert key == str(odd.client)
-    assert f"IdentityFile \"{odd.client}\"" in ssh_text
+    assert key == str(odd.client)  # quotes, '' and ${ survive; no spaces in this path
+    (tmp_path / "ssh_config").write_text(ssh_text)
+    resolved = subprocess.run(["ssh", "-G", "-F", str(tmp_path / "ssh_config"),
+                               "wrapix-builder"], capture_output=True, text=True, check=True,
+                              timeout=30).stdout
+    assert f"identityfile {odd.client}\n" in resolved
 
 
 def test_render_says_where_each_snippet_goes(keys: builder_keys.Keys) -> None:

@@ -50,7 +50,10 @@ def ssh_config(settings: BuilderSettings, keys: Keys, indent: str = "") -> str:
 
 
 def _ssh_quote(value: str) -> str:
-    return f'"{value}"' if any(c.isspace() for c in value) else value
+    """A value ssh's config parser reads back unchanged (quotes, backslash escapes)."""
+    if not any(c.isspace() or c in "\"'\\#" for c in value):
+        return value
+    return '"' + value.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 def _nix_string(value: str) -> str:
@@ -60,6 +63,15 @@ def _nix_string(value: str) -> str:
 def _nix_indented(text: str) -> str:
     """Text for a Nix ``'' … ''`` string (escapes ``''`` and ``${``)."""
     return text.replace("''", "'''").replace("${", "''${")
+
+
+def _ssh_key_attribute(keys: Keys) -> str:
+    key = str(keys.client)
+    if any(c.isspace() for c in key):
+        # nix-darwin writes /etc/nix/machines, whose fields cannot hold spaces (macOS's
+        # "Application Support"); the ssh config's IdentityFile names the key instead.
+        return "    # sshKey: the ssh config entry's IdentityFile (the path has spaces)\n"
+    return f"    sshKey = {_nix_string(key)};\n"
 
 
 def nix_darwin(settings: BuilderSettings, keys: Keys, system: str, max_jobs: int) -> str:
@@ -75,7 +87,7 @@ def nix_darwin(settings: BuilderSettings, keys: Keys, system: str, max_jobs: int
         "  nix.buildMachines = [{\n"
         f"    hostName = {_nix_string(HOST_ALIAS)};\n"
         f"    sshUser = {_nix_string(SSH_USER)};\n"
-        f"    sshKey = {_nix_string(str(keys.client))};\n"
+        f"{_ssh_key_attribute(keys)}"
         '    protocol = "ssh-ng";\n'
         f"    systems = [ {_nix_string(system)} ];\n"
         f"    maxJobs = {max_jobs};\n"
