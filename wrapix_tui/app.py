@@ -23,7 +23,6 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from wrapix_core.errors import WrapixError
-from wrapix_tui import keys
 from wrapix_tui.messages import CoreReady, NotifyState, Problem, ProblemSolved, RuntimeState
 from wrapix_tui.screens.dashboard import DashboardScreen
 from wrapix_tui.styles import stylesheet
@@ -224,6 +223,8 @@ class WrapixApp(App[None]):
         return groups
 
     def key_for(self, binding_id: str) -> str:
+        from wrapix_tui import keys
+
         return keys.key_for(self.binding_groups(dashboard_only=True), self.keymap, binding_id)
 
     def action_help(self) -> None:
@@ -232,6 +233,8 @@ class WrapixApp(App[None]):
         self.push_screen(HelpScreen(self.binding_groups(), self.keymap))
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
+        from wrapix_tui import keys
+
         yield from super().get_system_commands(screen)
         if not isinstance(screen, DashboardScreen):
             return

@@ -9,12 +9,14 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from wrapix_core.sandbox.runtime import ContainerInfo, ContainerStats, RuntimeEvent
 from wrapix_tui import format as fmt
+
+if TYPE_CHECKING:
+    from wrapix_core.sandbox.runtime import ContainerInfo, ContainerStats, RuntimeEvent
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", " "), ("name", "name"), ("state", "state"), ("wait", "wait"),

@@ -23,10 +23,9 @@ from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
-from textual.widgets import DataTable, Input, Static
+from textual.widgets import DataTable, Static
 
 from wrapix_core.errors import WrapixError
-from wrapix_core.sandbox.runtime import ContainerInfo, ContainerStats, RuntimeEvent
 from wrapix_tui import sandbox_rows
 from wrapix_tui.messages import (
     ContainerChanged,
@@ -40,6 +39,9 @@ from wrapix_tui.messages import (
 from wrapix_tui.sandbox_rows import COLUMNS, SORTABLE, Counts
 
 if TYPE_CHECKING:
+    from textual.widgets import Input
+
+    from wrapix_core.sandbox.runtime import ContainerInfo, ContainerStats
     from wrapix_tui.app import WrapixApp
     from wrapix_tui.core import Core
     from wrapix_tui.events_hub import EventHub
@@ -156,6 +158,8 @@ class SandboxesPane(Vertical):
 
     @work(exclusive=True, group="sandboxes.events")
     async def _watch_events(self) -> None:
+        from wrapix_core.sandbox.runtime import RuntimeEvent
+
         assert self.hub is not None
         async with contextlib.aclosing(self.hub.subscribe()) as items:
             async for item in items:
@@ -587,9 +591,12 @@ class SandboxesPane(Vertical):
 
     def action_filter(self) -> None:
         """Show the filter input (mounted on first use: it is hidden until then)."""
-        try:
-            bar = self.query_one("#sandbox-filter", Input)
-        except Exception:
+        from textual.widgets import Input
+
+        bars = self.query("#sandbox-filter")
+        if bars:
+            bar = bars.first(Input)
+        else:
             bar = Input(value=self.filter_text, placeholder="filter: name, profile, "
                         "workspace, state — enter keeps it, esc clears it", id="sandbox-filter",
                         classes="filter")
@@ -597,21 +604,20 @@ class SandboxesPane(Vertical):
         bar.display = True
         bar.focus()
 
-    @on(Input.Changed, "#sandbox-filter")
-    def _filter_changed(self, event: Input.Changed) -> None:
-        self.filter_text = event.value.strip()
-        self.render_rows()
+    def on_input_changed(self, event: Input.Changed) -> None:
+        if event.input.id == "sandbox-filter":
+            self.filter_text = event.value.strip()
+            self.render_rows()
 
-    @on(Input.Submitted, "#sandbox-filter")
-    def _filter_done(self, event: Input.Submitted) -> None:
-        if not self.filter_text:
-            self._close_filter()
-        self.table.focus()
+    def on_input_submitted(self, event: Input.Submitted) -> None:
+        if event.input.id == "sandbox-filter":
+            if not self.filter_text:
+                self._close_filter()
+            self.focus_main()
 
     def _close_filter(self) -> None:
-        with contextlib.suppress(Exception):
-            bar = self.query_one("#sandbox-filter", Input)
-            bar.value = ""
+        for bar in self.query("#sandbox-filter"):
+            bar.value = ""  # type: ignore[attr-defined]
             bar.display = False
 
     def action_clear_filter(self) -> None:
@@ -622,7 +628,7 @@ class SandboxesPane(Vertical):
         self.filter_text = ""
         self._close_filter()
         self.render_rows()
-        self.table.focus()
+        self.focus_main()
 
     def focus_main(self) -> None:
         """Focus now, not after the next refresh: the next key may already be queued."""
