@@ -7,12 +7,14 @@ import json
 import os
 import socket
 import stat
+from datetime import UTC, datetime
 
 import pytest
 
 from tests.notify.conftest import eventually, make_daemon, next_entry, send
 from wrapix_core import paths
-from wrapix_core.notify.daemon import NotifyDaemon, daemon_running
+from wrapix_core.notify.daemon import QUEUE_LIMIT, NotifyDaemon, daemon_running
+from wrapix_core.notify.inbox import Entry
 from wrapix_core.notify.listener import DaemonAlreadyRunning, ListenError, parse_tcp
 from wrapix_core.notify.protocol import MAX_LINE
 
@@ -211,6 +213,21 @@ async def test_subscribers_get_entries_with_ids_and_end_when_the_daemon_stops() 
     await daemon.stop()
     with pytest.raises(StopAsyncIteration):
         await asyncio.wait_for(anext(stream), 2)
+
+
+async def test_a_full_subscriber_still_ends_when_the_daemon_stops() -> None:
+    daemon = make_daemon()
+    await daemon.start()
+    stream = daemon.subscribe()
+    stamp = datetime.now(UTC)
+    for ident in range(QUEUE_LIMIT + 5):  # five more than it can hold: those are dropped
+        daemon._publish(Entry(ident, stamp, "t", "m", "shown", "test"))
+    await daemon.stop()
+
+    async def drain() -> int:
+        return len([entry async for entry in stream])
+
+    assert await asyncio.wait_for(drain(), 10) == QUEUE_LIMIT
 
 
 @pytest.mark.parametrize("value", ["0.0.0.0", "0.0.0.0:5959", "[::]:5959", "::"])

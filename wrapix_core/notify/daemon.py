@@ -260,7 +260,7 @@ class NotifyDaemon:
         self._listening.clear()
         self._unix.release()
         for subscription in list(self._subscribers):
-            subscription.offer(None)  # end of stream
+            subscription.end()
         log.info("stopped; removed %s", self.socket_path)
 
     def _take_backlog(self) -> list[socket.socket]:
@@ -298,7 +298,7 @@ class NotifyDaemon:
         """
         subscription = Subscription(self._subscribers)
         if not self._running:
-            subscription.offer(None)
+            subscription.end()
         return subscription
 
     # -- connections ----------------------------------------------------------------
@@ -435,8 +435,8 @@ class Subscription:
         self._behind = False
         registry.add(self)
 
-    def offer(self, entry: Entry | None) -> None:
-        """Queue ``entry`` (None: the end); a full queue drops it, logged once."""
+    def offer(self, entry: Entry) -> None:
+        """Queue ``entry``; a full queue drops it, logged once."""
         try:
             self._queue.put_nowait(entry)
         except asyncio.QueueFull:
@@ -446,6 +446,13 @@ class Subscription:
             self._behind = True
         else:
             self._behind = False
+
+    def end(self) -> None:
+        """No more entries: iteration stops after what is already queued (even when the
+        queue is too full to take an end marker)."""
+        self._registry.discard(self)
+        with contextlib.suppress(asyncio.QueueFull):
+            self._queue.put_nowait(None)  # wakes a reader waiting on an empty queue
 
     def __aiter__(self) -> Subscription:
         return self
