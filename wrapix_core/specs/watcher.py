@@ -40,7 +40,7 @@ from wrapix_core.specs.events import (
     WatchEvent,
     WatchProblem,
 )
-from wrapix_core.specs.index import read_index
+from wrapix_core.specs.index import INDEX_FILE, read_index
 from wrapix_core.specs.model import FileStamp, Spec, SpecIndex
 from wrapix_core.specs.parser import read_spec
 from wrapix_core.tasks.model import Issue
@@ -141,13 +141,17 @@ class WorkspaceWatcher:
         with contextlib.suppress(asyncio.CancelledError, Exception):
             await task
 
+    def _present_dirs(self) -> dict[Path, tuple[int, int]]:
+        """``specs/`` and ``.beads/`` as they exist now, with their identities."""
+        return {path: ident for path in (self.specs_dir, self.beads_dir)
+                if (ident := _dir_identity(path)) is not None}
+
     async def _restart_content(self) -> None:
         """Watch the directories that exist now (again, if one was replaced)."""
         if self._content is not None:
             await self._end(self._content)
             self._content = None
-        existing = {path: ident for path in (self.specs_dir, self.beads_dir)
-                    if (ident := _dir_identity(path)) is not None}
+        existing = self._present_dirs()
         self._dirs = existing
         if existing:
             self._content = await self._start("content", sorted(existing), True)
@@ -169,7 +173,7 @@ class WorkspaceWatcher:
         return SpecAdded(spec) if known is None else SpecChanged(spec)
 
     async def _index_event(self) -> WatchEvent | None:
-        path = self.specs_dir / "README.md"
+        path = self.specs_dir / INDEX_FILE
         stamp = _stamp(path)
         current = self._known.index
         if stamp is None:
@@ -243,8 +247,7 @@ class WorkspaceWatcher:
         names = {Path(raw).name for _change, raw in changes}
         if not names & {self.specs_dir.name, self.beads_dir.name}:
             return []
-        current = {path: ident for path in (self.specs_dir, self.beads_dir)
-                   if (ident := _dir_identity(path)) is not None}
+        current = self._present_dirs()
         if current != self._dirs:
             await self._restart_content()
         return await self._rescan()
@@ -259,8 +262,7 @@ class WorkspaceWatcher:
         if tag != "content" or self._content is None or self._content[1] is not stop:
             return [problem]  # the root watch, or a content watch already replaced
         self._content = None  # its task has ended
-        current = {path: ident for path in (self.specs_dir, self.beads_dir)
-                   if (ident := _dir_identity(path)) is not None}
+        current = self._present_dirs()
         if current != self._dirs:
             await self._restart_content()
             return [problem, *await self._rescan()]
