@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 import multiprocessing
+import random
+import time
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from wrapix_core import paths
-from wrapix_core.notify.inbox import InboxStore, NewEntry, UnknownEntry
+from wrapix_core.notify.inbox import InboxStore, NewEntry, UnknownEntry, fold
 from wrapix_core.notify.protocol import Notification
 
 
@@ -180,3 +183,68 @@ def test_concurrent_writers_neither_corrupt_nor_lose_entries(limit: int) -> None
     assert [e.title for e in entries] == [f"m{i}" for i in range(300 - expected, 300)]
     records = lines(store.previous_path) + lines(store.path)  # every line is whole JSON
     assert sum(1 for r in records if "id" in r) >= expected
+
+
+def _record(ident: int, read: bool = False) -> dict[str, object]:
+    return {"id": ident, "time": "2024-01-01T00:00:00+00:00", "title": f"t{ident}",
+            "message": "", "popup": "shown", "reason": "r", "read": read}
+
+
+def _fold_by_rescanning(records: list[dict[str, Any]], limit: int) -> dict[int, bool]:
+    """The read rule stated plainly: each record applies to every entry stored so far."""
+    read: dict[int, bool] = {}
+    for record in records:
+        if record.get("op") == "read":
+            for ident in record.get("ids", []):
+                if ident in read:
+                    read[ident] = True
+            upto = record.get("upto")
+            for ident in read:
+                if isinstance(upto, int) and ident <= upto:
+                    read[ident] = True
+        else:
+            read[record["id"]] = record["read"]
+    return {ident: read[ident] for ident in sorted(read)[-limit:]}
+
+
+def test_fold_applies_read_records_as_stated() -> None:
+    rng = random.Random(7)  # noqa: S311 - a reproducible test sequence
+    for _ in range(200):
+        records: list[dict[str, object]] = []
+        next_id = 1
+        for _step in range(rng.randrange(1, 40)):
+            roll = rng.random()
+            if roll < 0.6:
+                records.append(_record(next_id, read=rng.random() < 0.1))
+                next_id += 1
+            elif roll < 0.7 and next_id > 1:
+                records.append(_record(rng.randrange(1, next_id)))  # a duplicate id
+            elif roll < 0.85:
+                records.append({"op": "read", "ids": rng.sample(range(1, next_id + 3), 2)})
+            else:
+                records.append({"op": "read", "upto": rng.randrange(0, next_id + 2)})
+        limit = rng.randrange(1, 30)
+        folded = fold(records, limit)
+        assert {ident: entry.read for ident, entry in folded.items()} == \
+            _fold_by_rescanning(records, limit), records
+
+
+def test_fold_time_does_not_grow_with_entries_times_read_records() -> None:
+    def records(every: int) -> list[dict[str, object]]:
+        found: list[dict[str, object]] = []
+        for ident in range(1, 10_001):
+            found.append(_record(ident))
+            if ident % every == 0:
+                found.append({"op": "read", "upto": ident})
+        return found
+
+    def seconds(data: list[dict[str, object]]) -> float:
+        best = float("inf")
+        for _ in range(3):
+            started = time.perf_counter()
+            fold(data, 10_000)
+            best = min(best, time.perf_counter() - started)
+        return best
+
+    few, many = records(2_000), records(5)  # 5 and 2,000 "mark all read" records
+    assert seconds(many) < seconds(few) * 4

@@ -30,6 +30,7 @@ and on file I/O): call them from a thread or a Textual worker, not the event loo
 from __future__ import annotations
 
 import contextlib
+import heapq
 import json
 import logging
 import os
@@ -157,20 +158,30 @@ def read_ids(record: dict[str, Any]) -> tuple[list[int], int | None] | None:
 
 
 def fold(records: Iterable[dict[str, Any]], limit: int) -> dict[int, Entry]:
-    """Entries by id with read records applied, the newest ``limit`` kept."""
+    """Entries by id with read records applied, the newest ``limit`` kept.
+
+    Linear in entries plus records: an ``upto`` record takes the unread ids up to it
+    off a heap instead of scanning every entry (a long-lived inbox holds thousands of
+    both).
+    """
     entries: dict[int, Entry] = {}
+    unread: list[int] = []
+    """Heap of ids that were stored unread (some may have been marked read since)."""
+
+    def mark(ident: int) -> None:
+        entry = entries.get(ident)
+        if entry is not None and not entry.read:
+            entries[ident] = replace(entry, read=True)
+
     for record in records:
         marks = read_ids(record)
         if marks is not None:
             ids, upto = marks
             for ident in ids:
-                entry = entries.get(ident)
-                if entry is not None and not entry.read:
-                    entries[ident] = replace(entry, read=True)
+                mark(ident)
             if upto is not None:
-                for ident, entry in entries.items():
-                    if ident <= upto and not entry.read:
-                        entries[ident] = replace(entry, read=True)
+                while unread and unread[0] <= upto:
+                    mark(heapq.heappop(unread))
             continue
         if "id" in record:
             try:
@@ -179,6 +190,8 @@ def fold(records: Iterable[dict[str, Any]], limit: int) -> dict[int, Entry]:
                 log.warning("skipping inbox entry: %s", exc)
                 continue
             entries[entry.id] = entry
+            if not entry.read:
+                heapq.heappush(unread, entry.id)
     if len(entries) > limit:
         for ident in sorted(entries)[: len(entries) - limit]:
             del entries[ident]
