@@ -77,6 +77,13 @@ def test_titles_are_printed_with_control_characters_escaped(run: Invoke) -> None
     assert "\\x1b]0;pwned\\x07" in output
 
 
+def test_closing_several_reports_each_one_closed_before_a_failure(run: Invoke) -> None:
+    run("init", "--prefix", "wx")
+    first = json.loads(run("create", "first", "--json"))["id"]
+    output = run("close", first, "wx-missing", code=1)
+    assert f"Closed {first}: Closed" in output and "wx-missing not found" in output
+
+
 def test_ids_from_the_file_are_escaped_too(run: Invoke, tmp_path: Path) -> None:
     run("init", "--prefix", "wx")
     (tmp_path / ".beads" / "issues.jsonl").write_text(

@@ -286,12 +286,14 @@ def close(ctx: click.Context, issue_ids: tuple[str, ...], reason: str | None,
           as_json: bool) -> None:
     """Close issues."""
     store = _store(ctx)
-    closed = [run_async(store.close(issue_id, reason)) for issue_id in issue_ids]
+    closed = []
+    for issue_id in issue_ids:
+        issue = run_async(store.close(issue_id, reason))
+        closed.append(issue)
+        if not as_json:  # as it happens: a later id that fails must not hide this one
+            click.echo(f"Closed {display.line(issue.id)}: {display.line(issue.close_reason)}")
     if as_json:
         echo_json([issue.data for issue in closed])
-        return
-    for issue in closed:
-        click.echo(f"Closed {display.line(issue.id)}: {display.line(issue.close_reason)}")
 
 
 @tasks.group(cls=CliGroup)
