@@ -105,3 +105,10 @@ def test_spec_verify_exit_zero_when_all_pass(tmp_path: Path) -> None:
         "1 passed, 0 failed, 0 skipped")
     assert "no spec nope.md" in invoke("spec", "--verify", "--spec", "nope", "--dir",
                                       str(tmp_path), code=2)
+
+
+def test_spec_verify_refuses_a_timeout_that_cannot_be_met(tmp_path: Path) -> None:
+    (tmp_path / "specs").mkdir()
+    for value in ("0", "-5"):
+        assert "--timeout" in invoke("spec", "--verify", "--timeout", value, "--dir",
+                                     str(tmp_path), code=2)

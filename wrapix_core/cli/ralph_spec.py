@@ -117,7 +117,8 @@ def _verify(workspace: Path, specs: list[Spec], timeout: float, as_json: bool) -
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option("--verify", "run_verify", is_flag=True, help="Run the [verify] tests.")
 @click.option("--spec", "only", metavar="NAME", help="Only this spec (name or file name).")
-@click.option("--timeout", type=float, default=DEFAULT_TIMEOUT, show_default=True,
+@click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
+              default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds each verify test may take.")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="Workspace (default: the nearest directory holding specs/).")
