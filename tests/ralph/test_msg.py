@@ -61,3 +61,16 @@ def test_questions_filter_by_label(ws: Workspace) -> None:
     listed = json.loads(ws.ralph("msg", "--json", "--label", "other").stdout)
     assert [item["id"] for item in listed] == [other]
     assert len(json.loads(ws.ralph("msg", "--json").stdout)) == 2
+
+
+def test_hostile_ids_and_notes_are_escaped_everywhere(ws: Workspace) -> None:
+    hostile = {"id": "demo-\x1b]0;owned\x07", "title": "T\x1b[2J", "status": "open",
+               "priority": 1, "labels": ["rl-demo", "ralph:clarify"],
+               "notes": "Question: \x1b[31mred?\u202e", "created_at": "2026-01-01T00:00:00Z"}
+    with (ws.root / ".beads" / "issues.jsonl").open("a") as handle:
+        handle.write(json.dumps(hostile) + "\n")
+    for args in (["msg"], ["msg", "-n", "1"], ["status"], ["step"], ["board"]):
+        done = ws.ralph(*args)
+        assert "\x1b" not in done.stdout + done.stderr, args
+        assert "\u202e" not in done.stdout, args
+    assert "demo-\\x1b]0;owned\\x07" in ws.ralph("msg").stdout

@@ -72,7 +72,10 @@ def _host_option(function: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def _say(text: str, *, err: bool = False) -> None:
-    click.echo(text, err=err)
+    """Print a line. Everything printed goes through here, escaped (ids, paths and other
+    text from the store included); fields are escaped again where they are put together,
+    which changes nothing for text that is already safe."""
+    click.echo(display.block(text), err=err)
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -243,7 +246,7 @@ def _ask_line(question: str) -> str | None:
     click.echo(question, nl=False)
     line = sys.stdin.readline()
     if not sys.stdin.isatty():  # not echoed by a terminal: show what was read
-        click.echo(line.strip())
+        click.echo(display.line(line.strip()))
     if not line:
         return None
     return line.strip().lower()
