@@ -91,6 +91,10 @@ def test_incremental_updates_equal_full_rebuild() -> None:
     assert beta is not None and (beta.title, beta.criteria_done) == ("Beta 2", 2)
     untouched = board.replace_spec(changed)
     assert untouched.cards[0] is board.cards[0]  # other cards are reused, not re-derived
+    # a spec or README change leaves the issues: their summary is reused, not recounted
+    assert untouched.issues is board.issues
+    assert board.remove_spec("alpha").issues is board.issues
+    assert board.replace_index(INDEX).issues is board.issues
 
 
 async def test_load_board_from_real_workspace(tmp_path: Path) -> None:

@@ -203,8 +203,10 @@ class Board:
         return cls._derive(inputs)
 
     @classmethod
-    def _derive(cls, inputs: BoardInputs,
-                cards: Mapping[str, SpecCard] | None = None) -> Board:
+    def _derive(cls, inputs: BoardInputs, cards: Mapping[str, SpecCard] | None = None,
+                issues: IssueSummary | None = None) -> Board:
+        """A board from ``inputs``, reusing ``cards`` and the workspace ``issues`` summary
+        that are still valid (a spec or README change leaves the issues as they were)."""
         made = dict(cards or {})
         ordered = tuple(made[name] if name in made else _card(name, inputs)
                         for name in _order(inputs))
@@ -213,7 +215,9 @@ class Board:
                      (inputs.index.problems if inputs.index is not None else ())]
         problems += [f"{missing.issue_id} depends on {missing.depends_on_id}, which does not "
                      f"exist" for missing in inputs.readiness.missing]
-        return cls(ordered, summarize(inputs.readiness.by_id, inputs.readiness),
+        if issues is None:
+            issues = summarize(inputs.readiness.by_id, inputs.readiness)
+        return cls(ordered, issues,
                    inputs.index.terms if inputs.index is not None else (),
                    tuple(problems), inputs)
 
@@ -225,16 +229,18 @@ class Board:
         """This board with one spec added or re-parsed (only its card is re-derived)."""
         specs = dict(self.inputs.specs)
         specs[spec.name] = spec
-        return self._derive(replace(self.inputs, specs=specs), self._cards_except(spec.name))
+        return self._derive(replace(self.inputs, specs=specs), self._cards_except(spec.name),
+                            self.issues)
 
     def remove_spec(self, name: str) -> Board:
         specs = {key: value for key, value in self.inputs.specs.items() if key != name}
-        return self._derive(replace(self.inputs, specs=specs), self._cards_except(name))
+        return self._derive(replace(self.inputs, specs=specs), self._cards_except(name),
+                            self.issues)
 
     def replace_index(self, index: SpecIndex | None) -> Board:
         """New README: epics, states and order may all change, so every card is re-derived
         (from the parsed specs and issue indexes already held)."""
-        return self._derive(replace(self.inputs, index=index))
+        return self._derive(replace(self.inputs, index=index), issues=self.issues)
 
     def replace_issues(self, issues: Sequence[Issue], problems: Sequence[str] = (),
                        now: float | None = None) -> Board:
