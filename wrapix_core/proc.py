@@ -37,6 +37,25 @@ class ProcError(WrapixError):
         self.argv = list(argv)
 
 
+class CommandNotExecutable(ProcError):
+    def __init__(self, argv: Sequence[str]):
+        super().__init__(argv, f"{argv[0]}: permission denied",
+                         "make it executable, or check the PATH entry it was found in")
+
+
+def _not_started(argv: Sequence[str], error: OSError) -> ProcError:
+    """Why ``argv`` could not start: not installed, or there but not executable.
+
+    A PATH holding a directory the user cannot read makes a missing command fail with
+    EACCES rather than ENOENT, so PATH is searched here to tell the two apart.
+    """
+    import shutil
+
+    if isinstance(error, PermissionError) and shutil.which(argv[0]) is not None:
+        return CommandNotExecutable(argv)
+    return CommandNotFound(argv)
+
+
 class CommandNotFound(ProcError):
     def __init__(self, argv: Sequence[str]):
         super().__init__(
@@ -135,8 +154,8 @@ async def run(
             cwd=cwd,
             start_new_session=True,
         )
-    except FileNotFoundError:
-        raise CommandNotFound(argv) from None
+    except (FileNotFoundError, PermissionError) as exc:
+        raise _not_started(argv, exc) from None
     try:
         out, err = await asyncio.wait_for(process.communicate(data), timeout)
     except TimeoutError:
@@ -169,8 +188,8 @@ async def run_in_terminal(argv: Sequence[str], *, timeout: float,
         process = await asyncio.create_subprocess_exec(
             *argv, stdin=asyncio.subprocess.PIPE if data is not None else None,
             stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE)
-    except FileNotFoundError:
-        raise CommandNotFound(argv) from None
+    except (FileNotFoundError, PermissionError) as exc:
+        raise _not_started(argv, exc) from None
     try:
         out, err = await asyncio.wait_for(process.communicate(data), timeout)
     except (TimeoutError, asyncio.CancelledError) as exc:
@@ -215,8 +234,8 @@ def run_sync(
             cwd=cwd,
             start_new_session=True,
         )
-    except FileNotFoundError:
-        raise CommandNotFound(argv) from None
+    except (FileNotFoundError, PermissionError) as exc:
+        raise _not_started(argv, exc) from None
     try:
         out, err = process.communicate(data, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -306,8 +325,8 @@ async def open_lines(
             start_new_session=True,
             limit=1 << 20,
         )
-    except FileNotFoundError:
-        raise CommandNotFound(argv) from None
+    except (FileNotFoundError, PermissionError) as exc:
+        raise _not_started(argv, exc) from None
     stream = LineStream(argv, process, start_timeout)
     try:
         yield stream

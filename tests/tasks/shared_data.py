@@ -47,7 +47,8 @@ def make_workspace(target: Path, *, issues: bool = True, specs: bool = True) -> 
         (target / ".beads").mkdir(exist_ok=True)
         shutil.copyfile(real_issues_file(), target / ".beads" / "issues.jsonl")
     if specs:
-        shutil.copytree(real_specs_dir(), target / "specs")
-        for path in (target / "specs").iterdir():
-            path.chmod(0o644)
+        # The shared files are read-only (0444, in a 0555 directory); the copies must not
+        # be, or tests that edit them pass only as root.
+        shutil.copytree(real_specs_dir(), target / "specs", copy_function=shutil.copyfile)
+        (target / "specs").chmod(0o755)
     return target

@@ -65,6 +65,18 @@ RECONNECT_RESERVE = 64
 """File descriptors kept free for everything that is not a connection."""
 
 
+def raise_open_file_limit() -> None:
+    """Lift the soft limit on open files to the hard one, as servers do: each client holds
+    a descriptor, and the usual soft limit (1024) is below a busy agent fleet's need."""
+    import resource
+
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    target = hard if hard != resource.RLIM_INFINITY else max(soft, 65536)
+    if soft != resource.RLIM_INFINITY and soft < target:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+
+
 def daemon_running(socket_path: Path | None = None) -> bool:
     """Whether a daemon answers on ``socket_path`` (default: the standard socket)."""
     return listener.socket_is_live(socket_path or paths.notify_socket())
@@ -177,6 +189,7 @@ class NotifyDaemon:
         """Claim the socket (and TCP address) and start serving; returns at once."""
         if self._running:
             return
+        raise_open_file_limit()
         tcp = listener.parse_tcp(self.config.tcp) if self.config.tcp else None
         unix_sock = self._unix.claim()
         if self._focus is None:
