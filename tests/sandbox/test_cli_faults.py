@@ -51,3 +51,13 @@ def test_podman_garbage(tmp_path: Path) -> None:
     done = wrapix("ls", podman=stand_in(tmp_path, "echo '<html>oops</html>'"))
     assert done.returncode == 1
     assert "not JSON" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_error_text_from_a_tool_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    # A "podman" whose error output carries escape sequences and a newline.
+    done = wrapix("ls", podman=stand_in(tmp_path, "printf 'bad\\033]0;owned\\007\\nmore' >&2;"
+                                                  " exit 3"))
+    assert done.returncode == 1
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+    assert done.stderr.count("\n") == 1  # still one line
+    assert "\\x1b]0;owned" in done.stderr

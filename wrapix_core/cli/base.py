@@ -21,8 +21,14 @@ T = TypeVar("T")
 
 
 def fail(prog: str, error: WrapixError) -> None:
-    """Print ``error`` as one line on stderr and exit with its code."""
-    click.echo(f"{prog}: error: {error}", err=True)
+    """Print ``error`` as one line on stderr and exit with its code.
+
+    Messages can quote untrusted text (a tool's stderr, an issue id, a file excerpt), so
+    control characters are escaped: one line, and nothing a terminal would act on.
+    """
+    from wrapix_core.tasks.display import line
+
+    click.echo(f"{prog}: error: {line(str(error))}", err=True)
     sys.exit(error.exit_code)
 
 

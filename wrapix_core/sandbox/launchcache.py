@@ -102,9 +102,13 @@ def store(key: bytes, record: Record) -> None:
     root = cache_root()
     os.makedirs(root, mode=0o700, exist_ok=True)
     tmp = os.path.join(root, f".{os.getpid()}.tmp")
-    with open(tmp, "wb") as handle:
-        marshal.dump({**record, "format": FORMAT, "key": key}, handle)
-    os.replace(tmp, _file(key))
+    try:
+        with open(tmp, "wb") as handle:
+            marshal.dump({**record, "format": FORMAT, "key": key}, handle)
+        os.replace(tmp, _file(key))
+    except BaseException:
+        remove(tmp)  # a cache: losing a record costs one full launch, nothing more
+        raise
     entries = sorted((entry for entry in os.scandir(root) if entry.name.endswith(".plan")),
                      key=lambda entry: entry.stat().st_mtime_ns)
     for old in entries[:-MAX_ENTRIES]:
