@@ -208,24 +208,31 @@ class WrapixApp(App[None]):
     def binding_groups(self, *, dashboard_only: bool = False) -> list[tuple[str, type]]:
         from wrapix_tui.widgets.builder import BuilderPane
         from wrapix_tui.widgets.inbox import InboxPane
+        from wrapix_tui.widgets.ralph import RalphPane
         from wrapix_tui.widgets.sandboxes import SandboxesPane
 
         groups: list[tuple[str, type]] = [
             ("app", WrapixApp), ("panes", DashboardScreen), ("sandboxes", SandboxesPane),
-            ("inbox", InboxPane), ("builder", BuilderPane)]
+            ("inbox", InboxPane), ("builder", BuilderPane), ("ralph", RalphPane)]
         if not dashboard_only:
+            from wrapix_tui.screens.approval import ApprovalScreen
+            from wrapix_tui.screens.clarify import ClarifyScreen
             from wrapix_tui.screens.confirm import ConfirmScreen
+            from wrapix_tui.screens.issue import IssueScreen
             from wrapix_tui.screens.logs import LogsScreen
             from wrapix_tui.screens.new_sandbox import NewSandboxScreen
+            from wrapix_tui.screens.review import ReviewScreen
 
             groups += [("logs", LogsScreen), ("new sandbox", NewSandboxScreen),
-                       ("confirm", ConfirmScreen)]
+                       ("confirm", ConfirmScreen), ("issue", IssueScreen),
+                       ("approval", ApprovalScreen), ("clarify", ClarifyScreen),
+                       ("review", ReviewScreen)]
         return groups
 
     def key_for(self, binding_id: str) -> str:
         from wrapix_tui import keys
 
-        return keys.key_for(self.binding_groups(dashboard_only=True), self.keymap, binding_id)
+        return keys.key_for(self.binding_groups(), self.keymap, binding_id)
 
     def action_help(self) -> None:
         from wrapix_tui.screens.help import HelpScreen

@@ -15,12 +15,15 @@ if TYPE_CHECKING:
     from wrapix_core.builder.status import BuilderStatus
     from wrapix_core.errors import WrapixError
     from wrapix_core.notify.follow import InboxEvent
+    from wrapix_core.ralph.events import EngineEvent
     from wrapix_core.sandbox.runtime import (
         ContainerInfo,
         ContainerStats,
         EventStreamStatus,
         RuntimeEvent,
     )
+    from wrapix_core.specs.board import Board
+    from wrapix_core.specs.events import WatchEvent
     from wrapix_tui.core import Core
     from wrapix_tui.sandbox_rows import Counts
 
@@ -137,3 +140,55 @@ class JumpToSandbox(Message):
 class SandboxLaunched(Message):
     name: str
     notices: list[Any]
+
+
+# -- the Ralph board --------------------------------------------------------------------
+class BoardChanged(Message):
+    """A new board: the first load (``event`` None) or after one watcher event."""
+
+    def __init__(self, board: Board, event: WatchEvent | None = None) -> None:
+        super().__init__()
+        self.board = board
+        self.event = event
+
+
+@dataclass
+class BoardProblem(Message):
+    """The board could not be loaded, or the watcher reported a problem (it goes on)."""
+
+    text: str
+    lasting: bool = False
+
+
+class RalphEvent(Message):
+    """An engine event (not agent output: that is coalesced, see :class:`RalphOutput`)."""
+
+    def __init__(self, event: EngineEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class RalphOutput(Message):
+    """New agent output arrived (the tail is read from the pane's OutputTail)."""
+
+
+@dataclass
+class RalphRunEnded(Message):
+    """The step or loop worker finished (``error``: why it could not run)."""
+
+    error: str = ""
+    stopped: bool = False
+
+
+@dataclass
+class BuildProgress(Message):
+    """A line of image-build progress from the new-sandbox launch worker."""
+
+    line: str
+    step: int | None = None
+    total: int | None = None
+
+
+@dataclass
+class LaunchFailed(Message):
+    text: str

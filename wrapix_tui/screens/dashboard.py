@@ -28,6 +28,8 @@ PANES = ("sandboxes", "inbox", "builder", "ralph")
 
 class DashboardScreen(Screen[None]):
     AUTO_FOCUS = "#sandbox-table"
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+        (0, "-narrow"), (100, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "focus_pane('sandboxes')", "Sandboxes", show=False, id="pane.sandboxes"),
         Binding("2", "focus_pane('inbox')", "Inbox", show=False, id="pane.inbox"),
@@ -45,9 +47,9 @@ class DashboardScreen(Screen[None]):
         yield Banner()
         with Grid(id="panes"):
             yield SandboxesPane()
+            yield RalphPane(self.workspace)
             yield InboxPane()
             yield BuilderPane()
-            yield RalphPane(self.workspace)
         yield Footer()
 
     @property
@@ -63,6 +65,10 @@ class DashboardScreen(Screen[None]):
         return self.query_one(BuilderPane)
 
     @property
+    def ralph(self) -> RalphPane:
+        return self.query_one(RalphPane)
+
+    @property
     def banner(self) -> Banner:
         return self.query_one(Banner)
 
@@ -73,7 +79,7 @@ class DashboardScreen(Screen[None]):
     def start(self, core: Core, hub: EventHub) -> None:
         self.sandboxes.start(core, hub)
         self.builder.start(core, hub)
-        self.query_one(RalphPane).load()
+        self.ralph.load(core)
 
     # -- panes ----------------------------------------------------------------------
 
