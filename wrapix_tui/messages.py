@@ -137,6 +137,13 @@ class JumpToSandbox(Message):
 
 
 @dataclass
+class AnswerQuestion(Message):
+    """Answer the clarify question of ``issue_id`` (from a notification)."""
+
+    issue_id: str
+
+
+@dataclass
 class SandboxLaunched(Message):
     name: str
     notices: list[Any]

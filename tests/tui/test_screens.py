@@ -234,7 +234,12 @@ async def test_builder_pane_status_start_and_stop_in_place(
             await wait_until(pilot, lambda: pane.status is not None)
             assert pane.status.state == "not-created"  # type: ignore[union-attr]
             text = str(pane.query_one("#builder-status").render())
-            assert "not-created" in text and f"-p {port}" in text
+            # Compact in the small pane, the whole command when maximised.
+            assert "not-created" in text and f"ssh … builder@127.0.0.1:{port}" in text
+            await pilot.press("3", "z")
+            await wait_until(pilot, lambda: f"-p {port}" in str(
+                pane.query_one("#builder-status").render()), what="the full ssh command")
+            await pilot.press("z")
 
             def progress() -> str:
                 return str(pane.query_one("#builder-progress").render())

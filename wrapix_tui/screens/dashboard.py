@@ -11,7 +11,7 @@ from textual.containers import Grid
 from textual.screen import Screen
 from textual.widgets import Footer
 
-from wrapix_tui.messages import InboxCounts, JumpToSandbox
+from wrapix_tui.messages import AnswerQuestion, InboxCounts, JumpToSandbox
 from wrapix_tui.widgets.banner import Banner
 from wrapix_tui.widgets.builder import BuilderPane
 from wrapix_tui.widgets.header import StatusHeader
@@ -114,3 +114,6 @@ class DashboardScreen(Screen[None]):
         if not self.sandboxes.select(message.name):
             self.app.notify(f"Sandbox {message.name} is not there any more.",
                             severity="warning", markup=False)
+
+    def on_answer_question(self, message: AnswerQuestion) -> None:
+        self.ralph.answer(message.issue_id)

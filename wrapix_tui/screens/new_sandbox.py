@@ -23,6 +23,7 @@ from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
 from wrapix_core.errors import WrapixError
 from wrapix_tui import format as fmt
+from wrapix_tui.messages import BuildProgress, LaunchFailed
 from wrapix_tui.styles import stylesheet
 from wrapix_tui.widgets.path_input import DirectorySuggester, IsDirectory, expand
 
@@ -159,28 +160,39 @@ class NewSandboxScreen(ModalScreen[str | None]):
         status.update(Text(text))
         status.set_class(error, "error")
 
-    @work(exclusive=True, group="new.launch")
-    async def _launch(self, workspace: Path, profile: str) -> None:
-        from wrapix_core.sandbox.launcher import LaunchRequest, prepare, run_detached
-        from wrapix_tui.core import load_settings_for
-
+    @work(thread=True, exclusive=True, group="new.launch")
+    def _launch(self, workspace: Path, profile: str) -> None:
+        """In a thread with its own event loop: the core's ``prepare`` may build the
+        profile's image (minutes) and ``run_detached`` copies staged mounts; neither may
+        hold up the app's loop. Progress arrives as :class:`BuildProgress` messages."""
         try:
-            settings, problems = await asyncio.to_thread(load_settings_for, workspace)
-            if problems:
-                raise problems[0]
-            request = LaunchRequest(workspace=workspace, profile=profile, detach=True)
-            options: dict[str, Any] = {"runtime": self.core.runtime}
-            if "on_build" in inspect.signature(prepare).parameters:
-                options["on_build"] = self._on_build
-            prepared = await prepare(request, settings, **options)
-            await run_detached(prepared)
+            prepared = asyncio.run(self._prepare_and_start(workspace, profile))
         except WrapixError as exc:
-            self._failed(str(exc))
+            self.post_message(LaunchFailed(str(exc)))
             return
         except Exception as exc:  # a bug: say it here, keep the app alive
             log.exception("launch failed")
-            self._failed(f"starting the sandbox failed unexpectedly: {exc!r}")
+            self.post_message(LaunchFailed(f"starting the sandbox failed unexpectedly: "
+                                           f"{exc!r}"))
             return
+        self.app.call_from_thread(self._launched, prepared)
+
+    async def _prepare_and_start(self, workspace: Path, profile: str) -> Any:
+        from wrapix_core.sandbox.launcher import LaunchRequest, prepare, run_detached
+        from wrapix_tui.core import load_settings_for
+
+        settings, problems = load_settings_for(workspace)
+        if problems:
+            raise problems[0]
+        request = LaunchRequest(workspace=workspace, profile=profile, detach=True)
+        options: dict[str, Any] = {"runtime": self.core.runtime}
+        if "on_build" in inspect.signature(prepare).parameters:
+            options["on_build"] = self._on_build
+        prepared = await prepare(request, settings, **options)
+        await run_detached(prepared)
+        return prepared
+
+    def _launched(self, prepared: Any) -> None:
         # What wrapix did on the way (notes) and what to know about the sandbox (warnings);
         # older cores called both ``notices``.
         for note in getattr(prepared, "notes", ()):
@@ -189,17 +201,26 @@ class NewSandboxScreen(ModalScreen[str | None]):
             self.app.notify(str(warning), severity="warning", timeout=10, markup=False)
         self.dismiss(prepared.plan.name)
 
+    def on_launch_failed(self, message: LaunchFailed) -> None:
+        self._failed(message.text)
+
     def _failed(self, text: str) -> None:
         self._set_busy(False)
         self.query_one("#build-progress").display = False
         self._show_status(text, True)
 
     def _on_build(self, event: Any) -> None:
-        """Image build progress (first use of a profile builds its image)."""
+        """Image build progress (first use of a profile builds its image); called in the
+        launch thread, so it only posts a message."""
+        self.post_message(BuildProgress(str(getattr(event, "line", event)),
+                                        getattr(event, "step", None),
+                                        getattr(event, "total", None)))
+
+    def on_build_progress(self, message: BuildProgress) -> None:
         bar = self.query_one("#build-progress", ProgressBar)
-        if getattr(event, "total", None):
+        if message.total:
             bar.display = True
-            bar.update(total=event.total, progress=max(0, (event.step or 1) - 1))
-        line = str(getattr(event, "line", event)).strip()
+            bar.update(total=message.total, progress=max(0, (message.step or 1) - 1))
+        line = message.line.strip()
         if line:
             self._show_status(fmt.safe(line, 200).plain, False)

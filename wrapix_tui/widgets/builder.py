@@ -111,22 +111,37 @@ class BuilderPane(Vertical, can_focus=True):
         else:
             text.append("state  ")
             text.append(status.state, style=STATE_STYLE.get(status.state, ""))
-            text.append(f"   {status.name} on 127.0.0.1:{status.port}\n", style="dim")
+            text.append(f"  {status.name}\n", style="dim")
             if status.error:
                 text.append(status.error, style="red")
                 text.append("\n")
-            text.append("store  ")
-            text.append(f"{fmt.size(status.store_bytes)}  {fmt.home_short(status.store)}\n")
-            if status.image:
-                text.append("image  ")
-                text.append(fmt.safe(status.image, 100))
-                text.append("\n")
             text.append("ssh    ")
-            text.append(fmt.home_in(status.ssh))
+            text.append(self._ssh_line(fmt.home_in(status.ssh)))
+            text.append("\nstore  ")
+            text.append(f"{fmt.size(status.store_bytes)}  {fmt.home_short(status.store)}")
+            if status.image:
+                text.append("\nimage  ")
+                text.append(fmt.safe(status.image, 100))
         self.query_one("#builder-status", Static).update(text)
         progress = self.query_one("#builder-progress", Static)
         progress.update(self.progress or "")
         progress.display = self.progress is not None
+
+    def _ssh_line(self, command: str) -> Text:
+        """The whole ssh command when it fits the pane (maximised, wide), else its ends:
+        ``ssh … builder@127.0.0.1:2222`` (``z`` shows the whole of it)."""
+        room = self.content_region.width - 7
+        if room <= 0 or len(command) <= room or self.screen.maximized is self:
+            return Text(command)
+        words = command.split()
+        port = next((words[i + 1] for i, word in enumerate(words[:-1]) if word == "-p"), "")
+        short = f"{words[0]} … {words[-1]}{':' + port if port else ''}"
+        return Text(short) + Text(f"  ({self.app.key_for('pane.maximize')}: full)"  # type: ignore[attr-defined]
+                                  if len(short) + 12 <= room else "", style="dim")
+
+    def on_resize(self) -> None:
+        if self.status is not None:
+            self._show()
 
     # -- start and stop -------------------------------------------------------------
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import logging
+import re
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -23,7 +24,13 @@ from textual.widgets import DataTable, Static
 from wrapix_core.errors import WrapixError
 from wrapix_tui import format as fmt
 from wrapix_tui.inbox_model import Changes, InboxModel
-from wrapix_tui.messages import InboxChanged, InboxCounts, JumpToSandbox, Problem
+from wrapix_tui.messages import (
+    AnswerQuestion,
+    InboxChanged,
+    InboxCounts,
+    JumpToSandbox,
+    Problem,
+)
 
 if TYPE_CHECKING:
     from wrapix_core.notify.inbox import Entry
@@ -232,6 +239,10 @@ class InboxPane(Vertical):
             return
         if not entry.read:
             self._mark([ident])
+        question = _question_of(entry)
+        if question is not None:  # Ralph asks: answer it (the same modal as the board's)
+            self.post_message(AnswerQuestion(question))
+            return
         if entry.sandbox:
             self.post_message(JumpToSandbox(entry.sandbox))
         else:
@@ -280,3 +291,14 @@ class InboxPane(Vertical):
     def focus_main(self) -> None:
         """Focus now, not after the next refresh: the next key may already be queued."""
         self.screen.set_focus(self.table)
+
+
+_QUESTION_TITLE = re.compile(r"^Ralph: (\S+) has a question$")
+
+
+def _question_of(entry: Entry) -> str | None:
+    """The issue id of a Ralph question notification (``kind`` ralph-clarify)."""
+    if entry.kind != "ralph-clarify":
+        return None
+    match = _QUESTION_TITLE.match(entry.title)
+    return match.group(1) if match else None

@@ -131,16 +131,17 @@ class IssueList(RowList[model.Row]):
         text.append(" ")
         if "ralph:proposed" in issue.labels:
             text.append("◇ ", style="bold cyan")
-        text.append(fmt.safe(issue.title, 200, style="dim" if row.group == "closed" else ""))
-        if row.blockers:
-            text.append("  ⟵ ", style="red")
+        if row.blockers:  # before the title: it is what the group is about
+            text.append("⟵ ", style="red")
             for index, blocker in enumerate(row.blockers[:3]):
                 if index:
                     text.append(", ", style="red")
-                via = "via parent " if blocker.kind == "parent" else ""
-                text.append(f"{via}")
+                if blocker.kind == "parent":
+                    text.append("parent ", style="red")
                 text.append(fmt.safe(blocker.id, 40, style="red"))
                 text.append(f" ({blocker.status})", style="dim")
+            text.append("  ")
+        text.append(fmt.safe(issue.title, 200, style="dim" if row.group == "closed" else ""))
         return text
 
 
@@ -516,6 +517,7 @@ class RalphPane(Vertical):
 
         screen = ApprovalScreen(proposal)
         self._approval = screen
+        self._show_run()
         try:
             decision = await self.app.push_screen(screen, wait_for_dismiss=True)
         finally:
@@ -665,7 +667,7 @@ class RalphPane(Vertical):
             text.append(f"   {self.wrapix_app.key_for('ralph.stop')} stops", style="dim")
             with self._tail_lock:
                 lines = list(self.tail.lines[-TAIL_LINES:]) if self.tail else []
-            for line in lines:
+            for line in (line for line in lines if line.strip()):
                 text.append("\n │ ", style="dim")
                 text.append(fmt.safe(line, 300, style="dim"))
         else:
