@@ -274,18 +274,6 @@ async def test_builder_pane_status_start_and_stop_in_place(
         taken.close()
 
 
-async def test_ralph_pane_lists_the_specs_and_invents_nothing(make_app: MakeApp) -> None:
-    app = make_app()
-    async with app.run_test(size=(120, 40)) as pilot:
-        from wrapix_tui.widgets.ralph import RalphPane
-
-        pane = app.query_one(RalphPane)
-        await wait_until(pilot, lambda: pane.specs is not None)
-        assert pane.specs == ["alpha.md", "beta.md"]
-        assert "arrives with the Ralph workflow" in str(
-            pane.query_one("#ralph-coming").render())
-
-
 async def test_config_errors_are_banners_and_defaults_are_used(make_app: MakeApp,
                                                                workspace: Path) -> None:
     (workspace / "wrapix.toml").write_text("[sandbox]\nmemory = [1, 2]\n")

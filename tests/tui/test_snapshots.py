@@ -85,7 +85,7 @@ def loaded(app: WrapixApp, *, rows: int, inbox: int) -> Callable[[Pilot[Any]], A
                     and all(c[6] != "-" for c in cells.values())
                     and len(dashboard.inbox._shown) == inbox
                     and dashboard.builder.status is not None
-                    and app.query_one("#ralph").specs is not None  # type: ignore[attr-defined]
+                    and app.query_one("#ralph").board is not None  # type: ignore[attr-defined]
                     and "-pending" not in dashboard.header.query_one("#notify-status").classes
                     and "-pending" not in dashboard.header.query_one("#runtime-status")
                     .classes)
@@ -200,3 +200,109 @@ def test_dashboard_light_theme(snap_compare: Any, make_app: MakeApp, fake: FakeR
         await pilot.pause()
 
     assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+
+
+# -- the Ralph board and its screens ---------------------------------------------------
+def ralph_app(workspace: Path) -> WrapixApp:
+    fake = FakeRuntime()
+    fake.now = lambda: T0
+    return WrapixApp(workspace, runtime_factory=lambda _settings: fake, clock=lambda: T0)
+
+
+def board_loaded(app: WrapixApp, *keys: str,
+                 until: Callable[[], object] | None = None) -> Callable[[Pilot[Any]], Any]:
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await composed(pilot, app)
+        pane = app.dashboard.ralph
+        await wait_until(pilot, lambda: app.core is not None and pane.board is not None
+                         and app.dashboard.inbox.following
+                         and app.dashboard.builder.status is not None
+                         and app.dashboard.sandboxes.listed
+                         and "-pending" not in app.dashboard.header.query_one(
+                             "#runtime-status").classes, what="the board")
+        if keys:
+            await pilot.press(*keys)
+        if until is not None:
+            await wait_until(pilot, until)
+        await pilot.pause()
+    return run_before
+
+
+def test_ralph_board_real_data(snap_compare: Any, home: Path) -> None:
+    from tests.tui.ralph_support import real_workspace
+
+    app = ralph_app(real_workspace(home / "real"))
+    assert snap_compare(app, terminal_size=WIDE, run_before=board_loaded(app, "4"))
+
+
+def test_ralph_board_spec_selected_narrow(snap_compare: Any, home: Path) -> None:
+    from tests.tui.ralph_support import demo_workspace
+
+    app = ralph_app(demo_workspace(home / "demo"))
+    assert snap_compare(app, terminal_size=NARROW, run_before=board_loaded(
+        app, "4", "down", until=lambda: app.dashboard.ralph.selected == "demo"))
+
+
+def test_ralph_board_spec_selected_wide(snap_compare: Any, home: Path) -> None:
+    from tests.tui.ralph_support import demo_workspace
+
+    app = ralph_app(demo_workspace(home / "demo"))
+    assert snap_compare(app, terminal_size=WIDE, run_before=board_loaded(
+        app, "4", "down", "right", "down", until=lambda: app.dashboard.ralph.selected == "demo"))
+
+
+def test_approval_modal(snap_compare: Any, home: Path) -> None:
+    from tests.tui.ralph_support import demo_workspace
+    from wrapix_core.ralph.events import DependencyView, IssueRef, StepProposal
+    from wrapix_tui.screens.approval import ApprovalScreen
+
+    app = ralph_app(demo_workspace(home / "demo"))
+    proposal = StepProposal(
+        "demo", IssueRef("demo-c1", "Ship it [b]now[/b]", 0, "open",
+                         "Tag the release.\n\n- build\n- push \x1b[31mred\x1b[0m",
+                         ("rl-demo",),
+                         (DependencyView("demo-b1", "blocks", "closed", "Run the migration"),
+                          DependencyView("demo-a2", "blocks", "closed", "Write the docs"))),
+        "specs/demo.md", "Demo feature", 2, 3)
+
+    async def run_before(pilot: Pilot[Any]) -> None:
+        await board_loaded(app, "4")(pilot)
+        app.push_screen(ApprovalScreen(proposal))
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.pause()
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=run_before)
+
+
+def test_clarify_modal(snap_compare: Any, home: Path) -> None:
+    from tests.tui.ralph_support import demo_workspace
+    from wrapix_tui.screens.clarify import ClarifyScreen
+
+    app = ralph_app(demo_workspace(home / "demo"))
+    assert snap_compare(app, terminal_size=WIDE, run_before=board_loaded(
+        app, "4", "down", "c", until=lambda: isinstance(app.screen, ClarifyScreen)))
+
+
+def test_review_screen(snap_compare: Any, home: Path) -> None:
+    from tests.tui.ralph_support import demo_workspace
+    from wrapix_tui.screens.review import ReviewScreen
+
+    app = ralph_app(demo_workspace(home / "demo"))
+    assert snap_compare(app, terminal_size=WIDE, run_before=board_loaded(
+        app, "4", "down", "v", until=lambda: isinstance(app.screen, ReviewScreen)
+        and app.screen.queue is not None))
+
+
+def test_issue_screen(snap_compare: Any, home: Path) -> None:
+    from tests.tui.ralph_support import demo_workspace
+    from wrapix_tui.screens.issue import IssueScreen
+
+    app = ralph_app(demo_workspace(home / "demo"))
+
+    def shown() -> bool:
+        screen = app.screen
+        return isinstance(screen, IssueScreen) and "no step log" in str(
+            screen.query_one("#issue-log").render())
+
+    assert snap_compare(app, terminal_size=WIDE, run_before=board_loaded(
+        app, "4", "down", "right", "down", "enter", until=shown))

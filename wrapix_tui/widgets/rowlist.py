@@ -155,7 +155,8 @@ class RowList(ScrollView, Generic[R], can_focus=True):
         strip = Strip(Segment.apply_style(strip, base))
         if selected:
             name = "rowlist--cursor" if focused else "rowlist--cursor-blurred"
-            strip = strip.apply_style(self.get_component_rich_style(name))
+            cursor = self.get_component_rich_style(name)
+            strip = Strip(Segment.apply_style(strip, None, cursor))  # over the row's own
         return strip.simplify()
 
     def on_resize(self) -> None:

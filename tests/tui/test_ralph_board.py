@@ -1,0 +1,315 @@
+"""Pilot tests of the Ralph board: the real shared data, grouping, live updates that keep
+the selection, only visible rows rendered, untrusted text, clarify, review and approval."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests.tui.conftest import wait_until
+from tests.tui.fake_runtime import T0, FakeRuntime
+from tests.tui.ralph_support import demo_workspace, real_workspace
+from wrapix_tui import board_model
+from wrapix_tui.app import WrapixApp
+from wrapix_tui.screens.clarify import ClarifyScreen
+from wrapix_tui.screens.confirm import ConfirmScreen
+from wrapix_tui.screens.issue import IssueScreen
+from wrapix_tui.screens.review import ReviewScreen
+from wrapix_tui.widgets.ralph import RalphPane
+
+
+def make(workspace: Path) -> WrapixApp:
+    fake = FakeRuntime()
+    fake.now = lambda: T0
+    return WrapixApp(workspace, runtime_factory=lambda _settings: fake, clock=lambda: T0)
+
+
+async def board_ready(pilot: Pilot[Any], app: WrapixApp) -> RalphPane:
+    pane = app.query_one(RalphPane)
+    await wait_until(pilot, lambda: pane.board is not None and app.core is not None,
+                     what="the board to load")
+    return pane
+
+
+def shown_keys(pane: RalphPane) -> list[str]:
+    return [row.key for row in pane.issues.rows]
+
+
+def save(path: Path, text: str) -> None:
+    """Save like an editor does: write a temporary file, rename it over the old one."""
+    temporary = path.with_name(f".{path.name}.swp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+async def test_real_data_board_groups_and_renders_only_what_is_visible(home: Path) -> None:
+    workspace = real_workspace(home / "real")
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        board = pane.board
+        assert board is not None
+        # The README's order, after the workspace row.
+        assert [row.key for row in pane.specs.rows] == [board_model.ALL] + [
+            card.name for card in board.cards]
+        assert [card.name for card in board.cards][:3] == ["architecture", "sandbox",
+                                                           "profiles"]
+        # All issues: the ready queue in Ralph's order, closed collapsed to one line.
+        keys = shown_keys(pane)
+        ready = list(board.readiness.ready_ids)
+        assert keys == ["group:ready", *ready, "group:closed"]
+        closed = pane.issues.rows[-1]
+        assert isinstance(closed, board_model.GroupRow) and closed.count == 1181
+        assert not closed.expanded
+        # Expanding it adds 1,181 rows, but only the rows on screen are rendered.
+        await pilot.press("4", "right", "end", "enter")
+        await wait_until(pilot, lambda: len(pane.issues.rows) == 2 + len(ready) + 1181)
+        before = pane.issues.renders
+        await pilot.press("pagedown", "pagedown")
+        await pilot.pause()
+        assert pane.issues.renders - before <= 3 * pane.issues.size.height
+        assert pane.issues.renders < 200
+        # Select a spec: its (empty) issue list, the spec's own line.
+        await pilot.press("left", "down", "down")
+        await wait_until(pilot, lambda: pane.selected == "sandbox")
+        assert shown_keys(pane) == []
+        info = str(pane.query_one("#ralph-info").render())
+        assert "Core Sandbox" in info and "criteria 0/5" in info
+
+
+async def test_groups_blockers_ready_order_and_proposed_marks(home: Path) -> None:
+    workspace = demo_workspace(home / "demo")
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down")
+        await wait_until(pilot, lambda: pane.selected == "demo")
+        assert shown_keys(pane) == [
+            "group:ready", "demo-a1", "demo-a2",
+            "group:in_progress", "demo-b1",
+            "group:blocked", "demo-c1",
+            "group:clarify", "demo-q1",
+            "group:proposed", "demo-p1", "demo-p2",
+            "group:closed"]
+        rows = {row.key: row for row in pane.issues.rows}
+        assert [rows["demo-a1"].position, rows["demo-a2"].position] == [1, 2]  # type: ignore[union-attr]
+        blocked = rows["demo-c1"]
+        assert isinstance(blocked, board_model.IssueRow)
+        assert {(b.id, b.status) for b in blocked.blockers} == {("demo-b1", "in_progress"),
+                                                                 ("demo-a2", "open")}
+        line = pane.issues.render_row(blocked, 100).plain
+        assert "⟵ demo-b1 (in_progress), demo-a2 (open)" in line
+        assert "◇" in pane.issues.render_row(rows["demo-p1"], 100).plain  # type: ignore[arg-type]
+        spec_line = pane.specs.render_row(pane.specs.rows[1], 100).plain
+        assert "1/3" in spec_line and "?1" in spec_line and "◇2" in spec_line
+
+
+async def test_live_updates_keep_selection_and_touch_only_what_changed(home: Path) -> None:
+    workspace = demo_workspace(home / "demo")
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down", "right", "down", "down", "down", "down")
+        await wait_until(pilot, lambda: pane.issues.current is not None
+                         and pane.issues.current.key == "demo-b1")
+        issues_before = pane.issues.rows
+        # A new spec saved in an editor appears; the selection stays on demo / demo-b1.
+        save(workspace / "specs" / "zeta.md", "# Zeta\n\n## Success Criteria\n\n- [x] one\n")
+        await wait_until(pilot, lambda: "zeta" in [row.key for row in pane.specs.rows],
+                         what="the new spec")
+        assert pane.selected == "demo"
+        assert pane.issues.current is not None and pane.issues.current.key == "demo-b1"
+        assert pane.issues.rows is issues_before  # another spec changed: issues untouched
+        demo_row = pane._spec_rows["demo"]
+        # The spec changes: its row is replaced, the other rows are the same objects.
+        save(workspace / "specs" / "zeta.md", "# Zeta v2\n\n## Success Criteria\n\n- [x] one\n"
+             "- [ ] two\n")
+        await wait_until(pilot, lambda: pane.board is not None and pane.board.card("zeta")
+                         is not None and pane.board.card("zeta").title == "Zeta v2")  # type: ignore[union-attr]
+        assert pane._spec_rows["demo"] is demo_row
+        # An issue changes on disk: the list follows, the cursor stays on its issue.
+        from wrapix_core.tasks.store import IssueUpdate, open_store
+
+        await open_store(workspace).update("demo-a2", IssueUpdate(status="closed"))
+        await wait_until(pilot, lambda: "demo-a2" not in [
+            row.key for row in pane.issues.rows if isinstance(row, board_model.IssueRow)
+            and row.group == "ready"], what="demo-a2 to leave the ready group")
+        assert pane.issues.current is not None and pane.issues.current.key == "demo-b1"
+        blocked = next(row for row in pane.issues.rows if row.key == "demo-c1")
+        assert [b.id for b in blocked.blockers] == ["demo-b1"]  # type: ignore[union-attr]
+
+
+async def test_issue_detail_shows_untrusted_text_inert(home: Path) -> None:
+    workspace = demo_workspace(home / "demo")
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down", "right", "down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, IssueScreen))
+        screen = app.screen
+        assert isinstance(screen, IssueScreen) and screen.issue_id == "demo-a1"
+        header = str(screen.query_one("#issue-header").render())
+        assert "Parse the config [b]file[/b]" in header
+        deps = str(screen.query_one("#issue-deps").render())
+        assert "parent-child demo-epic (open) Demo epic" in deps
+        markdown = screen.query_one("#issue-description")
+        shown = "\n".join(str(block.render()) for block in markdown.query("*"))
+        assert "\x1b" not in shown and "\\x1b[31mred" in shown
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, IssueScreen))
+        assert pane.issues.current is not None and pane.issues.current.key == "demo-a1"
+
+
+async def test_clarify_modal_offers_the_options_and_answers_like_ralph_msg(home: Path) -> None:
+    workspace = demo_workspace(home / "demo")
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ClarifyScreen))
+        screen = app.screen
+        assert isinstance(screen, ClarifyScreen)
+        assert [(o.number, o.title) for o in screen.options] == [(1, "pasta"),
+                                                                 (2, "slirp4netns")]
+        await pilot.press("down", "tab")
+        await pilot.press(*"debian 12")
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ClarifyScreen))
+        from wrapix_core.tasks.store import open_store
+
+        answered = await open_store(workspace).show("demo-q1")
+        assert "ralph:clarify" not in answered.labels
+        assert "): Option 2 — slirp4netns. debian 12" in answered.notes
+        await wait_until(pilot, lambda: "demo-q1" in (pane.board.readiness.ready_ids  # type: ignore[union-attr]
+                                                      if pane.board else ()))
+
+
+async def test_review_screen_approves_asks_before_rejecting_and_approves_all(
+        home: Path) -> None:
+    workspace = demo_workspace(home / "demo")
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await board_ready(pilot, app)
+        await pilot.press("4", "down", "v")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen)
+                         and app.screen.queue is not None)
+        screen = app.screen
+        assert isinstance(screen, ReviewScreen)
+        assert [row.key for row in screen.rows.rows] == ["demo-p1", "demo-p2"]  # dependency order
+        head = str(screen.query_one("#review-head").render())
+        assert "needed by   demo-p2" in head
+        # Rejecting what another proposal needs asks first; "no" changes nothing.
+        await pilot.press("r")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: app.screen is screen)
+        from wrapix_core.tasks.store import open_store
+
+        store = open_store(workspace)
+        assert "ralph:proposed" in (await store.show("demo-p1")).labels
+        await pilot.press("y")  # approve demo-p1
+        await wait_until(pilot, lambda: [row.key for row in screen.rows.rows] == ["demo-p2"])
+        assert "ralph:proposed" not in (await store.show("demo-p1")).labels
+        await pilot.press("A")
+        await wait_until(pilot, lambda: screen.queue is not None and not screen.queue.items)
+        assert "ralph:proposed" not in (await store.show("demo-p2")).labels
+        assert "Review (" in (await store.show("demo-p2")).notes
+
+
+@pytest.mark.parametrize("text,heading,options", [
+    ("## Options — choose\n### Option 1 — A\nfirst\n### Option 2 – B\n### Option 3 - C\n"
+     "### Option 4 -- D", "choose", ["A", "B", "C", "D"]),
+    ("Just a question?", "", []),
+])
+def test_question_options(text: str, heading: str, options: list[str]) -> None:
+    found_heading, found = board_model.question_options(text)
+    assert found_heading == heading
+    assert [option.title for option in found] == options
+
+
+@pytest.fixture
+def ralph_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
+    """A started Ralph workspace; the fake agent (the only fake) runs on the host."""
+    from tests.ralph.support import make_workspace
+
+    ws = make_workspace(tmp_path / "proj")
+    for name, value in ws.env().items():
+        if name in ("PATH", "WRAPIX_RALPH__HOST", "WRAPIX_RALPH__WATCHDOG"):
+            monkeypatch.setenv(name, value)
+    return ws
+
+
+async def test_supervised_loop_approve_skip_stop(ralph_ws: Any) -> None:
+    from tests.ralph.support import complete
+    from wrapix_tui.screens.approval import ApprovalScreen
+
+    ws = ralph_ws
+    first = ws.create("First", priority=1, description="Do **the first** thing.")
+    second = ws.create("Second", priority=2, deps=[first])
+    third = ws.create("Third", priority=3)
+    ws.scenario(complete(None, 0, {"say": "Working on {ISSUE_ID}."}))
+    app = make(ws.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down", "l")
+
+        async def offered(issue_id: str) -> ApprovalScreen:
+            await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen)
+                             and app.screen.proposal.issue.id == issue_id,
+                             what=f"the approval of {issue_id}")
+            return app.screen  # type: ignore[return-value]
+
+        screen = await offered(first)
+        assert screen.proposal.spec_path == "specs/demo.md"
+        assert ws.calls() == []  # nothing runs before the answer
+        await pilot.press("y")
+        screen = await offered(second)
+        assert [(d.id, d.status) for d in screen.proposal.issue.dependencies] == [
+            (first, "closed")]
+        await pilot.press("s")
+        await offered(third)
+        await pilot.press("x")
+        await wait_until(pilot, lambda: pane.running is None, what="the loop to end")
+        assert ws.worked() == [first]
+        results = [entry.partition("\x00")[2] for entry in pane.results]
+        assert results == [f"✓ {first} done", f"· skipped {second}",
+                           f"■ stopped before {third}", "loop ended after 1 step"]
+        # The board shows exactly that: first closed, the other two still ready.
+        await wait_until(pilot, lambda: pane.board is not None
+                         and pane.board.readiness.ready_ids == (second, third))
+        assert ws.issue(first)["status"] == "closed"
+        rows = {row.key: row for row in pane.issues.rows}
+        assert rows["group:closed"].count == 1  # type: ignore[union-attr]
+        assert [key for key in rows if not key.startswith("group:")] == [second, third]
+
+
+async def test_stop_key_cancels_a_running_step_and_the_issue_is_put_back(
+        ralph_ws: Any) -> None:
+    from tests.ralph.support import complete
+
+    ws = ralph_ws
+    only = ws.create("Slow one")
+    go = ws.fake_dir / "go"
+    ws.scenario(complete(None, 0, {"say": "Started {ISSUE_ID}."},
+                         {"wait_file": str(go), "timeout": 60}))
+    app = make(ws.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down", "s")
+        from wrapix_tui.screens.approval import ApprovalScreen
+
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("y")
+        # Live progress: the current issue and the agent's output under it.
+        await wait_until(pilot, lambda: "Started" in str(
+            pane.query_one("#ralph-run").render()), what="agent output in the run panel")
+        shown = str(pane.query_one("#ralph-run").render())
+        assert only in shown and "Slow one" in shown
+        await pilot.press("x")
+        await wait_until(pilot, lambda: pane.running is None, what="the step to stop")
+        assert ws.issue(only)["status"] == "open"
+        assert "interrupted" in ws.issue(only)["notes"]
