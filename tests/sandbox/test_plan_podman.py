@@ -129,9 +129,83 @@ def test_workspace_claude_and_protected_git_paths() -> None:
 
 
 def test_claude_dir_created_when_missing_and_git_paths_skipped_when_absent() -> None:
-    result = plan(missing={f"{WS}/.claude", f"{WS}/.git/hooks", f"{WS}/.git/config"})
+    # Not a git repository: nothing of .git is mounted (or created).
+    result = plan(missing={f"{WS}/.claude", f"{WS}/.git", f"{WS}/.git/hooks",
+                           f"{WS}/.git/config"})
     assert [(a.kind, a.target) for a in result.staging] == [("mkdir", WS / ".claude")]
     assert not any(".git" in v for v in volumes(result.argv))
+
+
+def test_protected_paths_cannot_be_renamed_away() -> None:
+    # `mv .git .git-old && mkdir .git && echo evil > .git/config` would otherwise leave
+    # the host a .git/config of the agent's: the directories above protected paths are
+    # mounted onto themselves (a mount point cannot be renamed), before what they hold.
+    vols = volumes(plan().argv)
+    pin = f"{WS}/.git:/workspace/.git:rw"
+    assert vols.count(pin) == 1
+    assert vols.index(pin) < vols.index(f"{WS}/.git/hooks:/workspace/.git/hooks:ro")
+    assert vols.index(pin) < vols.index(f"{WS}/.git/config:/workspace/.git/config:ro")
+
+
+def test_wrapix_files_read_on_the_host_are_protected() -> None:
+    # wrapix.toml and .wrapix/ (Ralph's config, prompts, state) are read on the host:
+    # an agent that could write them would choose what runs there next time.
+    vols = volumes(plan(files={f"{WS}/wrapix.toml"}).argv)
+    assert f"{WS}/wrapix.toml:/workspace/wrapix.toml:ro" in vols
+    assert f"{WS}/.wrapix:/workspace/.wrapix:ro" in vols
+    # Missing: .wrapix and the hooks of a repository are created (empty) and protected;
+    # a missing wrapix.toml is not created.
+    result = plan(missing={f"{WS}/.wrapix", f"{WS}/.git/hooks", f"{WS}/wrapix.toml"})
+    assert [(a.kind, a.target) for a in result.staging] == [
+        ("mkdir", WS / ".git/hooks"), ("mkdir", WS / ".wrapix")]
+    vols = volumes(result.argv)
+    assert f"{WS}/.wrapix:/workspace/.wrapix:ro" in vols
+    assert f"{WS}/.git/hooks:/workspace/.git/hooks:ro" in vols
+    assert not any("wrapix.toml" in v for v in vols)
+
+
+def test_ralph_dir_elsewhere_in_the_workspace_is_protected() -> None:
+    vols = volumes(plan(spec(ralph=RalphEnv("step", (), "state/ralph"))).argv)
+    assert f"{WS}/state:/workspace/state:rw" in vols
+    assert f"{WS}/state/ralph:/workspace/state/ralph:ro" in vols
+    # Inside .wrapix (the default) it is covered; outside the workspace there is nothing
+    # to protect.
+    default = volumes(plan(spec(ralph=RalphEnv("step"))).argv)
+    assert not any(".wrapix/ralph" in v for v in default)
+    assert volumes(plan(spec(ralph=RalphEnv("step", (), "/elsewhere/ralph"))).argv) == \
+        volumes(plan().argv)
+
+
+def test_a_git_file_is_mounted_read_only() -> None:
+    # A worktree's .git is a file naming the real git directory: the agent must not
+    # point it at a directory of its own.
+    vols = volumes(plan(files={f"{WS}/.git"}, missing={f"{WS}/.git/hooks",
+                                                       f"{WS}/.git/config"}).argv)
+    assert vols.count(f"{WS}/.git:/workspace/.git:ro") == 1
+    assert not any("/.git/" in v for v in vols)
+
+
+def test_protected_paths_leading_out_of_the_workspace_are_refused() -> None:
+    # A link planted by an earlier session (when the path was not protected yet) would
+    # otherwise mount whatever it points to into the sandbox.
+    with pytest.raises(PlanError, match="leads out of the workspace"):
+        plan(files={f"{WS}/wrapix.toml"},
+             resolved={f"{WS}/wrapix.toml": f"{HOME}/.ssh/id_ed25519"})
+    with pytest.raises(PlanError, match="leads out of the workspace"):
+        plan(resolved={f"{WS}/.git": "/elsewhere/repo.git"})
+
+
+def test_claude_dir_that_exposes_the_host_is_refused() -> None:
+    with pytest.raises(PlanError, match=r"\.claude"):
+        plan(resolved={f"{WS}/.claude": str(HOME)})
+
+
+@pytest.mark.parametrize("name", ["..", "../../..", "a/b", "-rm", ".hidden", ""])
+def test_invalid_names_are_refused_before_they_name_a_staging_directory(name: str) -> None:
+    # The staging directory is cache/staging/NAME and is cleared (rmtree) at launch.
+    staged = Mount(source="/home/alice/dots", dest="~/dots")
+    with pytest.raises(PlanError, match="name"):
+        plan(spec(name=name, mounts=(staged,)), staged={"/home/alice/dots"})
 
 
 def test_extra_readonly_paths_from_settings_cannot_drop_protected_ones() -> None:

@@ -175,6 +175,33 @@ def test_git_hooks_and_config_are_read_only(sandbox: tuple[Env, str, str], podma
     assert (env.workspace / ".git/config").read_text() == "[core]\n\tbare = false\n"
 
 
+def test_protected_paths_cannot_be_swapped_for_copies(sandbox: tuple[Env, str, str],
+                                                      podman: str) -> None:
+    # Renaming the directory that holds a read-only path, then writing a fresh copy,
+    # would hand the host the agent's .git/config; so would replacing wrapix.toml or
+    # Ralph's .wrapix/ (all read on the host).
+    env, name, _ = sandbox
+    settings = (env.workspace / "wrapix.toml").read_text()
+    done = podman_exec(podman, name,
+                       "cd /workspace; "
+                       "mv .git .git-old 2>/dev/null && echo git-renamed; "
+                       "mv .git/hooks .git/hooks-old 2>/dev/null && echo hooks-renamed; "
+                       "echo x >> wrapix.toml 2>/dev/null && echo toml-writable; "
+                       "mv wrapix.toml old.toml 2>/dev/null && echo toml-renamed; "
+                       "rm -f wrapix.toml 2>/dev/null; test -e wrapix.toml || echo toml-gone; "
+                       "mkdir -p .wrapix/ralph 2>/dev/null && echo wrapix-writable; "
+                       "mv .wrapix .wrapix-old 2>/dev/null && echo wrapix-renamed; true")
+    assert done.returncode == 0, done.stderr
+    for escape in ("git-renamed", "hooks-renamed", "toml-writable", "toml-renamed",
+                   "toml-gone", "wrapix-writable", "wrapix-renamed"):
+        assert escape not in done.stdout
+    assert (env.workspace / ".git/config").read_text() == "[core]\n\tbare = false\n"
+    assert (env.workspace / "wrapix.toml").read_text() == settings
+    assert not (env.workspace / ".git-old").exists()
+    assert (env.workspace / ".wrapix").is_dir()
+    assert not any((env.workspace / ".wrapix").iterdir())
+
+
 def test_profile_env_and_mounts_arrive(sandbox: tuple[Env, str, str], podman: str) -> None:
     _, name, _ = sandbox
     done = podman_exec(podman, name, 'echo "$PROBE_ENV|$PROBE_HOME|$HOME"; cat /data/hello.txt; '

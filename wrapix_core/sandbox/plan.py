@@ -3,9 +3,12 @@
 Everything a sandbox gets is decided here, flag by flag, so it can be printed
 (``wrapix run --dry-run --json``) and unit-tested without a container runtime:
 
-- the workspace at ``/workspace`` (rw), ``.claude`` as ``~/.claude``, and
-  ``.git/hooks`` / ``.git/config`` read-only over it (a host ``git`` would otherwise run
-  what an agent planted there);
+- the workspace at ``/workspace`` (rw), ``.claude`` as ``~/.claude``, and the
+  protected paths read-only over it: ``.git/hooks`` and ``.git/config`` (a host ``git``
+  would otherwise run what an agent planted there), ``wrapix.toml`` and ``.wrapix/``
+  (wrapix and Ralph read them on the host: settings, prompts, state). Each directory
+  above a protected path is mounted onto itself, so that the agent cannot rename it away
+  and put its own copy in its place;
 - a private tmpfs home, the host user mapped in (``--userns=keep-id``);
 - no capabilities, no new privileges, never privileged or sharing host namespaces, never
   the Podman socket; limits on CPU, memory and processes;
@@ -17,6 +20,7 @@ Everything a sandbox gets is decided here, flag by flag, so it can be printed
 
 from __future__ import annotations
 
+import re
 import shlex
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
@@ -33,15 +37,21 @@ from wrapix_core.sandbox.model import (
     SandboxSpec,
     StagingAction,
 )
-from wrapix_core.settings import SandboxSettings
+from wrapix_core.settings import PROJECT_FILE, SandboxSettings
 
 WORKSPACE = "/workspace"
 NOTIFY_DIR = "/run/wrapix"
 KEYS_DIR = "/run/wrapix-keys"
 KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
 SYSTEM_PROMPT = "/etc/wrapix/system-prompt.md"
-PROTECTED_PATHS = (".git/hooks", ".git/config")
-"""Always mounted read-only over the workspace; settings can add to these, not remove."""
+PROTECTED_PATHS = (".git/hooks", ".git/config", PROJECT_FILE, ".wrapix")
+"""Always mounted read-only over the workspace; settings can add to these, not remove.
+Ralph's directory is added when it lies in the workspace elsewhere (``RALPH_DIR``)."""
+CREATED_WHEN_MISSING = (".wrapix", ".git/hooks")
+"""Protected directories created empty when missing (``.git/hooks`` only in a repository
+whose ``.git`` is a directory), so that an agent cannot plant them either."""
+NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
+"""A container name as Podman accepts it (it also names the staging directory)."""
 SECRET_NAMES = ("CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_API_KEY")
 """Passed to the runtime by name, their values in its environment, never in argv."""
 
@@ -54,16 +64,36 @@ def container_home(user: str) -> str:
     return f"/home/{user}"
 
 
-def readonly_paths(settings: SandboxSettings) -> list[str]:
-    paths: list[str] = []
+def _safe_relative(rel: str) -> str | None:
+    pure = PurePosixPath(rel)
+    if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+        return None
+    return pure.as_posix()
+
+
+def protected_paths(spec: SandboxSpec, settings: SandboxSettings) -> list[str]:
+    """Workspace paths mounted read-only: :data:`PROTECTED_PATHS`, Ralph's directory and
+    ``sandbox.readonly_paths``; one of each, none inside another."""
+    found: list[str] = []
     for rel in (*PROTECTED_PATHS, *settings.readonly_paths):
-        pure = PurePosixPath(rel)
-        if pure.is_absolute() or ".." in pure.parts or not pure.parts:
+        safe = _safe_relative(rel)
+        if safe is None:
             raise PlanError(f"readonly path '{rel}' must be relative to the workspace "
                             "without '..'", "fix sandbox.readonly_paths")
-        if rel not in paths:
-            paths.append(rel)
-    return paths
+        found.append(safe)
+    if spec.ralph is not None:
+        ralph_dir = _safe_relative(spec.ralph.dir)  # None: outside the workspace
+        if ralph_dir is not None:
+            found.append(ralph_dir)
+    unique = list(dict.fromkeys(found))
+    return [rel for rel in unique
+            if not any(PurePosixPath(other) in PurePosixPath(rel).parents for other in unique)]
+
+
+def _ancestors(rel: str) -> list[str]:
+    """The directories above ``rel`` inside the workspace, outermost first."""
+    return [parent.as_posix() for parent in reversed(PurePosixPath(rel).parents)
+            if parent.parts]
 
 
 def all_mounts(spec: SandboxSpec) -> tuple[Mount, ...]:
@@ -74,7 +104,8 @@ def paths_to_probe(spec: SandboxSpec, settings: SandboxSettings, home: Path,
                    user: str) -> list[str]:
     """Host paths whose facts the plan needs (the host gatherer stats exactly these)."""
     wanted = [str(spec.workspace), str(spec.workspace / ".claude")]
-    wanted += [str(spec.workspace / rel) for rel in readonly_paths(settings)]
+    for rel in protected_paths(spec, settings):
+        wanted += [str(spec.workspace / part) for part in (*_ancestors(rel), rel)]
     wanted += [expand(mount.source, home=str(home), user=user) for mount in all_mounts(spec)]
     return list(dict.fromkeys(wanted))
 
@@ -137,6 +168,10 @@ class PlanBuilder:
         self.binds: list[Bind] = []
         self.staging: list[StagingAction] = []
         self.warnings: list[str] = []
+        if not NAME.fullmatch(spec.name):
+            raise PlanError(f"sandbox name {spec.name!r} is not valid",
+                            "use letters, digits, '_', '.' and '-', starting with a letter "
+                            "or digit")
         self.staging_root = facts.cache_dir / "staging" / spec.name
 
     def bind(self, source: Path, dest: str, mode: str) -> None:
@@ -156,13 +191,45 @@ class PlanBuilder:
         _refuse_exposure("workspace", fact.resolved, self.facts, self.spec)
         self.bind(ws, WORKSPACE, "rw")
         claude = ws / ".claude"
-        if _fact(self.facts, str(claude)).kind == "missing":
+        claude_fact = _fact(self.facts, str(claude))
+        if claude_fact.kind == "missing":
             self.staging.append(StagingAction("mkdir", claude))
+        else:
+            _refuse_exposure(".claude", claude_fact.resolved, self.facts, self.spec)
         self.bind(claude, f"{self.home}/.claude", "rw")
-        for rel in readonly_paths(self.settings):
-            host = ws / rel
-            if _fact(self.facts, str(host)).kind in ("dir", "file"):
-                self.bind(host, f"{WORKSPACE}/{rel}", "ro")
+        for rel in protected_paths(self.spec, self.settings):
+            self._protect(rel, fact.resolved)
+
+    def _protect(self, rel: str, real_workspace: Path) -> None:
+        """Mount ``rel`` read-only, and each directory above it onto itself: a mount point
+        cannot be renamed or removed, so the agent cannot swap in a copy of its own. A
+        file above it (a git worktree's ``.git``, which points git elsewhere) is the
+        thing mounted read-only instead."""
+        ws = self.spec.workspace
+        pins: list[str] = []
+        target = rel
+        for part in (*_ancestors(rel), rel):
+            fact = _fact(self.facts, str(ws / part))
+            if fact.kind == "missing":
+                if part != rel or rel not in CREATED_WHEN_MISSING:
+                    return
+                self.staging.append(StagingAction("mkdir", ws / rel))
+                break
+            if fact.kind == "other":
+                return
+            if not _is_within(fact.resolved, real_workspace):
+                raise PlanError(f"{ws / part} leads out of the workspace (to "
+                                f"{fact.resolved}), so it cannot be protected from the "
+                                "agent", "replace the link with what it points to (an agent "
+                                "may have planted it)")
+            if part == rel or fact.kind == "file":
+                target = part
+                break
+            pins.append(part)
+        for part, mode in (*((pin, "rw") for pin in pins), (target, "ro")):
+            dest = f"{WORKSPACE}/{part}"
+            if all(bind.dest != dest for bind in self.binds):
+                self.bind(ws / part, dest, mode)
 
     def mounts(self) -> None:
         staged = 0
@@ -258,8 +325,6 @@ def _network(facts: HostFacts, settings: SandboxSettings) -> str:
 def plan_podman(spec: SandboxSpec, facts: HostFacts, settings: SandboxSettings,
                 podman: str = "podman") -> LaunchPlan:
     """The ``podman run`` invocation for ``spec`` on this host."""
-    if not spec.name or spec.name != spec.name.strip():
-        raise PlanError("sandbox name must not be empty")
     builder = PlanBuilder(spec, facts, settings)
     builder.workspace()
     builder.mounts()
