@@ -10,7 +10,7 @@ from pathlib import Path
 from wrapix_core import paths, proc
 from wrapix_core.sandbox.expand import expand
 from wrapix_core.sandbox.model import HostFacts, PathFact, PathKind, RuntimeCaps, SandboxSpec
-from wrapix_core.sandbox.plan import SECRET_NAMES, all_mounts, paths_to_probe
+from wrapix_core.sandbox.plan import SECRET_NAMES, PlanError, all_mounts, paths_to_probe
 from wrapix_core.sandbox.staging import has_escaping_symlinks
 from wrapix_core.settings import SandboxSettings
 
@@ -68,7 +68,14 @@ async def git_identity(workspace: Path) -> tuple[str | None, str | None]:
 
 
 def deploy_key_paths(name: str, home: Path) -> tuple[Path, Path]:
-    """Where the deploy key and the signing key for ``name`` would be."""
+    """Where the deploy key and the signing key for ``name`` would be.
+
+    ``name`` is a file name in ``~/.ssh/deploy_keys``: a path (``../id_ed25519``) would
+    mount any of the user's keys into the sandbox.
+    """
+    if not name or "/" in name or "\0" in name or name in (".", ".."):
+        raise PlanError(f"deploy key name {name!r} is not a file name in "
+                        "~/.ssh/deploy_keys", "set sandbox.deploy_key to a key's file name")
     directory = home / ".ssh" / "deploy_keys"
     return directory / name, directory / f"{name}-signing"
 
