@@ -60,3 +60,19 @@ def test_a_failed_atomic_write_leaves_the_old_file_and_no_temporary(
         paths.atomic_write_bytes(target, b"new")
     assert target.read_bytes() == b"old"
     assert [child.name for child in tmp_path.iterdir()] == ["file"]
+
+
+def test_open_regular_reads_files_and_refuses_fifos_and_directories(tmp_path: Path) -> None:
+    import os
+
+    regular = tmp_path / "file"
+    regular.write_bytes(b"data")
+    with paths.open_regular(regular) as handle:
+        assert handle.read() == b"data"
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    for target in (fifo, tmp_path):  # a FIFO is not waited on; a directory is refused
+        with pytest.raises(OSError, match="not a regular file"):
+            paths.open_regular(target)
+    with pytest.raises(FileNotFoundError):
+        paths.open_regular(tmp_path / "missing")

@@ -10,9 +10,15 @@ platformdirs knows the platform's conventions.
 
 from __future__ import annotations
 
+import errno
 import os
+import stat
 import sys
 from pathlib import Path
+
+TYPE_CHECKING = False  # importing typing costs milliseconds; mypy honours this name
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 APP = "wrapix"
 _LINUX = sys.platform.startswith("linux")
@@ -124,3 +130,19 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = 0o644) -> Non
 def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
     """Write ``text`` (UTF-8) to ``path`` atomically; see :func:`atomic_write_bytes`."""
     atomic_write_bytes(path, text.encode("utf-8"), mode)
+
+
+def open_regular(path: Path) -> BinaryIO:
+    """``path`` open for reading, if it is a regular file; raises ``OSError`` otherwise.
+
+    Files in a workspace can be linked to anything (an agent writes there): a FIFO must
+    not be waited on (the open does not block) and a device not read without end.
+    """
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise

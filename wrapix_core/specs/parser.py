@@ -19,6 +19,7 @@ from pathlib import Path
 
 from markdown_it.token import Token
 
+from wrapix_core.paths import open_regular
 from wrapix_core.specs import links, markdown
 from wrapix_core.specs.model import (
     AffectedFile,
@@ -28,7 +29,6 @@ from wrapix_core.specs.model import (
     Section,
     Spec,
 )
-from wrapix_core.tasks.workspace import open_regular
 
 MAX_SPEC_BYTES = 1 << 20
 """Bytes of a spec that are parsed (about a second of work; real specs are a few KiB)."""

@@ -22,7 +22,7 @@ from typing import Literal
 from filelock import FileLock, Timeout
 
 from wrapix_core.errors import WrapixError
-from wrapix_core.paths import atomic_write_bytes
+from wrapix_core.paths import atomic_write_bytes, open_regular
 from wrapix_core.tasks import edits, ids
 from wrapix_core.tasks.jsonl_file import IssuesDocument, problem_messages
 from wrapix_core.tasks.model import DEFAULT_DEPENDENCY_TYPE, Issue
@@ -40,7 +40,6 @@ from wrapix_core.tasks.workspace import (
     init_workspace,
     issue_prefix,
     issues_path,
-    open_regular,
 )
 
 _StatKey = tuple[int, int, int, int, int]

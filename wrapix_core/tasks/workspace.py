@@ -8,19 +8,16 @@ issues use, else the directory name.
 
 from __future__ import annotations
 
-import errno
-import os
 import re
-import stat
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from pathlib import Path
-from typing import Any, BinaryIO
+from typing import Any
 
 import yaml
 
 from wrapix_core.errors import ConfigError
-from wrapix_core.paths import atomic_write_text
+from wrapix_core.paths import atomic_write_text, open_regular
 
 BEADS_DIR = ".beads"
 ISSUES_FILE = "issues.jsonl"
@@ -56,22 +53,6 @@ def is_bd_workspace(workspace: Path) -> bool:
     if any((directory / marker).exists() for marker in _BD_MARKERS):
         return True
     return any(directory.glob("*.db"))
-
-
-def open_regular(path: Path) -> BinaryIO:
-    """``path`` open for reading, if it is a regular file; raises ``OSError`` otherwise.
-
-    A checkout can link ``.beads/`` or ``specs/`` files to anything: a FIFO must not be
-    waited on (the open does not block) and a device not read without end.
-    """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
 
 
 def read_config(workspace: Path) -> dict[str, Any]:
