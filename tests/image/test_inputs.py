@@ -96,6 +96,22 @@ def test_host_ca_bundle_and_explicit_paths(tmp_path: Path) -> None:
         inputs.extra_ca(str(tmp_path / "missing.pem"))
 
 
+def test_only_certificates_of_a_ca_bundle_reach_the_image(tmp_path: Path) -> None:
+    # A client bundle holds its key next to the certificate; the agent can read whatever
+    # the image holds.
+    cert = "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+    key = "-----BEGIN PRIVATE KEY-----\nSECRET\n-----END PRIVATE KEY-----\n"
+    bundle = tmp_path / "client.pem"
+    bundle.write_text(f"# corp\n{key}{cert}{cert.replace('MIIB', 'MIIC')}")
+    data = inputs.extra_ca(str(bundle))
+    assert data is not None and b"SECRET" not in data and b"corp" not in data
+    assert data == (cert + cert.replace("MIIB", "MIIC")).encode()
+    fifo = tmp_path / "fifo.pem"
+    os.mkfifo(fifo)  # never waited on
+    with pytest.raises(WrapixError, match="cannot be read"):
+        inputs.extra_ca(str(fifo))
+
+
 def test_progress_lines() -> None:
     event = progress.parse("STEP 3/15: RUN apt-get update")
     assert (event.step, event.total, event.starts_step) == (3, 15, True)

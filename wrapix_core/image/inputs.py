@@ -20,6 +20,7 @@ from wrapix_core.errors import WrapixError
 from wrapix_core.image import containerfile, files, nixexpr
 from wrapix_core.image.recipe import Recipe
 from wrapix_core.image.wheel import WheelSource, collect, wheel_bytes
+from wrapix_core.paths import open_regular
 from wrapix_core.profiles import Profile
 from wrapix_core.settings import ImageSettings
 
@@ -69,23 +70,42 @@ HOST_BUNDLES = ("/etc/ssl/certs/ca-certificates.crt", "/etc/pki/tls/certs/ca-bun
                 "/etc/ssl/cert.pem")
 
 
+_CERTIFICATE = re.compile(rb"-----BEGIN CERTIFICATE-----\r?\n.*?-----END CERTIFICATE-----",
+                          re.DOTALL)
+MAX_BUNDLE_BYTES = 16 << 20
+
+
+def certificates(data: bytes) -> bytes:
+    """Only the certificates of a PEM file, one after another.
+
+    A PEM file can hold a private key next to its certificate (a client certificate
+    bundle, say): whatever goes into the image, the agent can read.
+    """
+    return b"".join(match.group(0) + b"\n" for match in _CERTIFICATE.finditer(data))
+
+
 def extra_ca(setting: str) -> bytes | None:
-    """The PEM bytes ``image.ca_bundle`` names (None for ``none`` or no host bundle)."""
+    """The certificates ``image.ca_bundle`` names (None for ``none`` or no host bundle)."""
     if setting == "none":
         return None
     if setting == "host":
         found = next((Path(p) for p in HOST_BUNDLES if Path(p).is_file()), None)
-        return found.read_bytes() if found else None
-    path = Path(setting).expanduser()
+        if found is None:
+            return None
+        path = found
+    else:
+        path = Path(setting).expanduser()
     try:
-        data = path.read_bytes()
+        with open_regular(path) as handle:
+            data = handle.read(MAX_BUNDLE_BYTES)
     except OSError as exc:
         raise WrapixError(f"image.ca_bundle {path} cannot be read ({exc.strerror})",
                           "point it at a PEM file, or set it to 'host' or 'none'") from None
-    if b"-----BEGIN CERTIFICATE-----" not in data:
+    found_certificates = certificates(data)
+    if not found_certificates:
         raise WrapixError(f"image.ca_bundle {path} holds no PEM certificate",
                           "point it at a PEM file, or set it to 'host' or 'none'")
-    return data
+    return found_certificates
 
 
 def context_files(source: WheelSource | None = None, ca_bundle: str = "none", *,
