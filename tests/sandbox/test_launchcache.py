@@ -66,6 +66,24 @@ def test_store_lookup_forget_and_bound(tmp_path: Path) -> None:
     assert len(list(Path(launchcache.cache_root()).glob("*.plan"))) == launchcache.MAX_ENTRIES
 
 
+def test_pruning_copes_with_another_wrapix_pruning_at_the_same_time(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(launchcache, "MAX_ENTRIES", 2)
+    for index in range(3):
+        launchcache.store(key(["run", f"race-{index}"]), {"validators": []})
+    listed = os.scandir
+
+    def racing(path: str) -> list[os.DirEntry[str]]:
+        entries = list(listed(path))
+        for entry in entries:  # the other process removes the old records first
+            if entry.name.endswith(".plan"):
+                os.unlink(entry.path)
+        return entries
+
+    monkeypatch.setattr(launchcache.os, "scandir", racing)
+    launchcache.store(key(["run", "race-last"]), {"validators": []})  # no error
+
+
 def test_a_record_for_another_invocation_is_never_used() -> None:
     """File names are a CRC of the key; the full key is compared, so a collision only
     costs a re-plan."""

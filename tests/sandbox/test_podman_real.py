@@ -485,3 +485,31 @@ def test_fast_path_falls_back_when_the_name_is_taken(podman: str, busybox_image:
     finally:
         subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True,
                        timeout=60, check=False)
+
+
+def test_a_container_that_exits_125_runs_once_on_the_fast_path(
+        busybox_image: str, tmp_path: Path) -> None:
+    # 125 is also podman's own failure code; the fast path falls back to the full path
+    # only when podman created no container, or the command would run a second time.
+    env = make_env(tmp_path)
+    args = ("run", "--image", busybox_image, str(env.workspace), "--", "sh", "-c",
+            "echo ran >> /workspace/runs; exit 125")
+    assert env.wrapix(*args, check=False).returncode == 125  # full path, recorded
+    assert env.wrapix(*args, check=False).returncode == 125  # fast path
+    assert (env.workspace / "runs").read_text() == "ran\nran\n"
+
+
+def test_a_launch_cache_that_cannot_be_written_does_not_stop_the_launch(
+        busybox_image: str, podman: str, tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    cache = Path(env.vars()["WRAPIX_CACHE_DIR"])
+    (cache / "launch").write_text("not a directory")
+    done = env.wrapix("run", "--detach", "--json", "--image", busybox_image,
+                      str(env.workspace), "--", "sleep", "600", check=False)
+    try:
+        assert done.returncode == 0, done.stderr
+        assert "Traceback" not in done.stderr
+    finally:
+        if done.returncode == 0:
+            subprocess.run([podman, "rm", "-f", "-t", "0", json.loads(done.stdout)["name"]],
+                           capture_output=True, timeout=60, check=False)

@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from wrapix_core.sandbox.launchcache import Record
 
 PODMAN_ERROR = 125
-"""`podman run`'s own failure (name in use, image gone, …), as opposed to the container's."""
+"""`podman run`'s own failure (name in use, image gone, …), or a container's exit status."""
 
 
 def _say(record: Record) -> None:
@@ -43,13 +43,22 @@ def _read(path: str) -> str:
         return ""
 
 
-def _detached(record: Record) -> int | None:
-    argv = record["argv"]
+def _run(argv: list[str], quiet: bool) -> tuple[int, str]:
+    """Run ``podman run …`` with a ``--cidfile``: (exit status, the id of the container
+    it created, "" when it created none)."""
     cidfile = os.path.join(launchcache.cache_root(), f".cid-{os.getpid()}")
     launchcache.remove(cidfile)
     try:
-        code = _spawn([*argv[:2], "--cidfile", cidfile, *argv[2:]], quiet=True)
-        container = _read(cidfile)
+        code = _spawn([*argv[:2], "--cidfile", cidfile, *argv[2:]], quiet=quiet)
+        return code, _read(cidfile)
+    finally:
+        launchcache.remove(cidfile)
+
+
+def _detached(record: Record) -> int | None:
+    argv = record["argv"]
+    try:
+        code, container = _run(argv, quiet=True)
         if code != 0:
             # Remove only the container this run created (never one that holds the
             # name), then let the full path explain.
@@ -58,8 +67,6 @@ def _detached(record: Record) -> int | None:
             return None
     except OSError:
         return None
-    finally:
-        launchcache.remove(cidfile)
     _say(record)
     if record.get("json"):
         print(f'{{\n  "name": "{record["name"]}",\n  "id": "{container}"\n}}')
@@ -78,14 +85,17 @@ def _foreground(record: Record) -> int | None:
         sessions.register_session(session, sessions.focused_window_id())
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the TTY delivers it to podman
     try:
-        code = _spawn(record["argv"], quiet=False)
+        code, container = _run(record["argv"], quiet=False)
     except OSError:
         return None
     finally:
         signal.signal(signal.SIGINT, previous)
         if session:
             sessions.unregister_session(session)
-    return None if code == PODMAN_ERROR else code
+    # Podman's own failure (name taken, image gone) before it created a container: the
+    # full path explains. A container that ran keeps its exit status, 125 included: it
+    # must never run a second time.
+    return None if code == PODMAN_ERROR and not container else code
 
 
 def run_fast(args: list[str]) -> int | None:
@@ -93,12 +103,12 @@ def run_fast(args: list[str]) -> int | None:
     try:
         key = launchcache.launch_key(args, os.getcwd(), os.environ, sys.stdin.isatty())
         record = launchcache.lookup(key)
+        if record is None:
+            return None
+        for target in record.get("mkdir", []):
+            os.makedirs(target, exist_ok=True)
     except OSError:
         return None
-    if record is None:
-        return None
-    for target in record.get("mkdir", []):
-        os.makedirs(target, exist_ok=True)
     code = _detached(record) if record.get("detach") else _foreground(record)
     if code is None:
         launchcache.forget(key)

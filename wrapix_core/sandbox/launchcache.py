@@ -109,10 +109,16 @@ def store(key: bytes, record: Record) -> None:
     except BaseException:
         remove(tmp)  # a cache: losing a record costs one full launch, nothing more
         raise
-    entries = sorted((entry for entry in os.scandir(root) if entry.name.endswith(".plan")),
-                     key=lambda entry: entry.stat().st_mtime_ns)
-    for old in entries[:-MAX_ENTRIES]:
-        os.unlink(old.path)
+    entries: list[tuple[int, str]] = []
+    for entry in os.scandir(root):
+        if entry.name.endswith(".plan"):
+            try:
+                entries.append((entry.stat().st_mtime_ns, entry.path))
+            except FileNotFoundError:  # another wrapix pruned it meanwhile
+                continue
+    entries.sort()
+    for _, old in entries[:-MAX_ENTRIES]:
+        remove(old)
 
 
 def remove(path: str) -> None:

@@ -49,7 +49,7 @@ def record(args: list[str], prepared: Prepared, settings: Settings, *, as_json: 
     kinds = [path for path in (*prepared.facts.paths, *(str(b.source) for b in plan.binds),
                                str(paths.notify_socket())) if path not in created]
     key = launchcache.launch_key(args, os.getcwd(), os.environ, sys.stdin.isatty())
-    launchcache.store(key, {
+    data = {
         "argv": plan.argv,
         "name": plan.name,
         "detach": spec.detach,
@@ -60,5 +60,9 @@ def record(args: list[str], prepared: Prepared, settings: Settings, *, as_json: 
         "session_id": plan.container_env.get("WRAPIX_SESSION_ID"),
         "timeout": settings.sandbox.command_timeout * 4,
         "validators": launchcache.validators(full, kinds),
-    })
+    }
+    try:
+        launchcache.store(key, data)
+    except OSError:  # a cache: the launch goes on without a record
+        return False
     return True
