@@ -295,22 +295,25 @@ class SandboxRunner:
     async def run(self, session: Session, on_line: LineCallback) -> SessionResult:
         from wrapix_core.sandbox import staging
 
+        staged: list[StagingAction] = []
         try:
             prepared = await self.prepare(session, print_argv(self.agent, session.prompt),
                                           interactive=False)
+            staged = prepared.plan.staging
+            staging.perform(staged)
         except WrapixError as exc:
+            staging.undo(staged)
             session.log.parent.mkdir(parents=True, exist_ok=True)
             with session.log.open("a", encoding="utf-8") as log:
                 log.write(f"[ralph] the sandbox could not start: {exc}\n")
             return SessionResult(session.log, None, FinalResult("", "none"), None,
                                  start_error=f"the sandbox could not start: {exc}",
                                  ended_at=time.monotonic())
-        staging.perform(prepared.plan.staging)
         try:
             return await stream_session(prepared.plan.argv, session, on_line,
                                         env=prepared.plan.env, cwd=self.workspace)
         finally:
-            staging.undo(prepared.plan.staging)
+            staging.undo(staged)
             await self.cleanup(session)
 
     async def cleanup(self, session: Session) -> None:
@@ -325,7 +328,11 @@ class SandboxRunner:
 
         prepared = await self.prepare(session, interactive_argv(self.agent, session.prompt),
                                       interactive=True)
-        staging.perform(prepared.plan.staging)
+        try:
+            staging.perform(prepared.plan.staging)
+        except BaseException:
+            staging.undo(prepared.plan.staging)
+            raise
         self._staged = prepared.plan.staging
         return prepared.plan.argv, {**os.environ, **prepared.plan.env}
 

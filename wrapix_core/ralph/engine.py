@@ -187,8 +187,8 @@ class Engine:
         session = self._session("plan", prompt, log, f"ralph-plan-{name}", (name,))
         runner = self.runner()
         argv, env = await runner.interactive(session)
-        self.emit(PhaseStarted("plan", name, log, time.time(), runner.describe(session)))
         try:
+            self.emit(PhaseStarted("plan", name, log, time.time(), runner.describe(session)))
             code = terminal.run_logged(argv, log=log, timeout=self.ralph.step_timeout,
                                        env=env, cwd=self.workspace)
         finally:

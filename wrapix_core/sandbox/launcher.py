@@ -178,9 +178,9 @@ def _registered(session_id: str | None) -> Iterator[None]:
 
 def run_foreground(prepared: Prepared) -> int:
     """Run attached to this terminal until the sandbox exits; returns its exit code."""
-    staging.perform(prepared.plan.staging)
     session_id = prepared.plan.container_env.get("WRAPIX_SESSION_ID")
     try:
+        staging.perform(prepared.plan.staging)
         with _registered(session_id):
             return prepared.runtime.launch_foreground(prepared.plan)
     finally:
@@ -189,8 +189,8 @@ def run_foreground(prepared: Prepared) -> int:
 
 async def run_detached(prepared: Prepared) -> str:
     """Start in the background (with a TTY, for attach); returns the container id."""
-    staging.perform(prepared.plan.staging)
     try:
+        staging.perform(prepared.plan.staging)
         return await prepared.runtime.launch_detached(prepared.plan)
     except BaseException:
         staging.undo(prepared.plan.staging)
