@@ -8,6 +8,8 @@ from pathlib import Path
 
 EXIT_AFTER_FIRST_FRAME = "WRAPIX_TUI_EXIT_AFTER_FIRST_FRAME"
 """Set to 1 to exit right after the first full frame (the start-up benchmark)."""
+EXIT_AFTER_BOARD = "WRAPIX_TUI_EXIT_AFTER_BOARD"
+"""Set to 1 to exit once the Ralph board is loaded and drawn (the P2/P10 benchmarks)."""
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -23,8 +25,8 @@ def main(argv: list[str] | None = None) -> None:
         sys.exit(2)
     from wrapix_tui.app import WrapixApp
 
-    WrapixApp(workspace, exit_after_first_frame=os.environ.get(EXIT_AFTER_FIRST_FRAME) == "1"
-              ).run()
+    WrapixApp(workspace, exit_after_first_frame=os.environ.get(EXIT_AFTER_FIRST_FRAME) == "1",
+              exit_after_board=os.environ.get(EXIT_AFTER_BOARD) == "1").run()
 
 
 if __name__ == "__main__":

@@ -48,12 +48,14 @@ class WrapixApp(App[None]):
 
     def __init__(self, workspace: Path, *, runtime_factory: RuntimeFactory | None = None,
                  clock: Callable[[], datetime] | None = None,
-                 exit_after_first_frame: bool = False) -> None:
+                 exit_after_first_frame: bool = False, exit_after_board: bool = False) -> None:
         super().__init__()
         self.workspace = workspace
         self.runtime_factory = runtime_factory
         self.clock = clock or (lambda: datetime.now(UTC))
         self.exit_after_first_frame = exit_after_first_frame
+        self.exit_after_board = exit_after_board
+        """Exit once the Ralph board is first drawn (benchmarks)."""
         self.core: Core | None = None
         self.hub: EventHub | None = None
         self.daemon: NotifyDaemon | None = None

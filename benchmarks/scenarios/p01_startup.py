@@ -75,7 +75,8 @@ def _in_pty(argv: list[str], env: dict[str, str], cwd: Path, timeout: float = 60
                 break
             if time.perf_counter() > deadline:
                 child.kill()
-                raise RuntimeError(f"{argv[:3]} did not exit within {timeout}s")
+                raise RuntimeError(f"{argv[:3]} did not exit within {timeout}s: "
+                                   f"{bytes(output)[-800:]!r}")
         _pid, status, usage = os.wait4(child.pid, 0)
         elapsed = time.perf_counter() - start
         child.returncode = os.waitstatus_to_exitcode(status)

@@ -10,6 +10,7 @@ from __future__ import annotations
 import contextlib
 import logging
 import re
+import time
 from collections.abc import AsyncIterator
 from datetime import datetime
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -64,6 +65,8 @@ class InboxPane(Vertical):
         self._render_scheduled = False
         self._shown: dict[int, tuple[Any, ...]] = {}
         self._store: Any = None
+        self.shown_at: dict[int, float] = {}
+        """perf_counter() when each entry's row was first drawn (the P5 benchmark)."""
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="inbox-table", cursor_type="row")
@@ -147,7 +150,16 @@ class InboxPane(Vertical):
                     if ident in self.model.entries and ident not in self._shown:
                         self._add(ident, now)
                 self._sort()
+                self.call_after_refresh(self._stamp, sorted(changes.added))
         self._after_change()
+
+    def _stamp(self, idents: list[int]) -> None:
+        now = time.perf_counter()
+        for ident in idents:
+            self.shown_at.setdefault(ident, now)
+        if len(self.shown_at) > 1000:  # only recent ones matter
+            for ident in sorted(self.shown_at)[:500]:
+                del self.shown_at[ident]
 
     def _cells(self, entry: Entry, now: datetime) -> tuple[Any, ...]:
         unread = not entry.read

@@ -185,6 +185,8 @@ class RalphPane(Vertical):
         self._spec_rows: dict[str, model.SpecRow] = {}
         self._issue_rows: dict[str, model.Row] = {}
         self._issues_for: tuple[str, int] | None = None
+        self.watcher: Any = None
+        """The workspace watcher once the board is loaded (``watcher.ready``: watching)."""
 
     def compose(self) -> ComposeResult:
         yield SpecList(id="ralph-specs")
@@ -231,7 +233,7 @@ class RalphPane(Vertical):
             self.post_message(BoardProblem(f"the board could not be loaded: {exc!r}", True))
             return
         self.post_message(BoardChanged(board))
-        watcher = WorkspaceWatcher(self.workspace, board=board, store=store)
+        watcher = self.watcher = WorkspaceWatcher(self.workspace, board=board, store=store)
         try:
             async with contextlib.aclosing(watcher.events()) as events:  # type: ignore[type-var]
                 async for event in events:
@@ -274,6 +276,8 @@ class RalphPane(Vertical):
         self._update_title()
         self._update_note()
         self._refresh_open_screens(board, message.event)
+        if old is None and getattr(self.app, "exit_after_board", False):
+            self.call_after_refresh(self.app.exit)  # the board benchmarks end here
 
     def _show_specs(self, board: Board) -> None:
         rows = []
