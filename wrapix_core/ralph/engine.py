@@ -20,6 +20,12 @@ A step, in order:
    ``ralph:clarify`` and the question in the notes, notify; out of attempts → reopen with
    ``ralph:clarify`` and the reason. Ctrl-C reopens the issue with a note; a crash leaves
    the running step recorded, and the next step (or ``ralph status``) sees it.
+
+Settings files in the workspace (``wrapix.toml``, Ralph's ``config.toml``) choose what
+runs on this machine, and the agent writes in the workspace. The sandbox mounts them
+read-only, but one that did not exist yet could be created: when either changed during
+an agent session, that session counts as failed (its issue parked, the loop ended), so
+nothing an agent wrote is trusted without a person looking at it first.
 """
 
 from __future__ import annotations
@@ -77,7 +83,7 @@ from wrapix_core.ralph.state import (
     resolve_label,
     write_label_state,
 )
-from wrapix_core.settings import RalphSettings, Settings, load_settings
+from wrapix_core.settings import PROJECT_FILE, RalphSettings, Settings, load_settings
 from wrapix_core.specs.index import INDEX_FILE
 from wrapix_core.specs.parser import read_spec
 from wrapix_core.tasks import timestamps
@@ -111,6 +117,7 @@ class Engine:
                  runner: Runner | None = None) -> None:
         self.workspace = workspace.resolve()
         self.paths = paths or ralph_paths(self.workspace)
+        self._settings_files = self._settings_state()  # before reading them
         self.settings = settings or load_settings(self.workspace)
         ralph = ralph_settings(self.settings, self.paths)
         self.ralph: RalphSettings = ralph if host is None else \
@@ -170,6 +177,31 @@ class Engine:
         return Session(phase, prompt, log, name, args, timeout=self.ralph.step_timeout,
                        watchdog=self.ralph.watchdog)
 
+    def _settings_state(self) -> dict[Path, tuple[int, int, int] | None]:
+        """The settings files the agent could write: (inode, size, mtime) or None."""
+        found: dict[Path, tuple[int, int, int] | None] = {}
+        for path in (self.workspace / PROJECT_FILE, self.paths.config):
+            try:
+                info = path.lstat()
+            except OSError:
+                found[path] = None
+                continue
+            found[path] = (info.st_ino, info.st_size, info.st_mtime_ns)
+        return found
+
+    def _settings_changed(self) -> str | None:
+        """Why the settings files in the workspace can no longer be trusted (they changed
+        since this engine read them), or None."""
+        changed = [path for path, state in self._settings_state().items()
+                   if self._settings_files.get(path) != state]
+        if not changed:
+            return None
+        names = " and ".join(self.paths.in_workspace(path) for path in changed)
+        return (f"{names} changed during the agent's session; wrapix reads "
+                f"{'these files' if len(changed) > 1 else 'this file'} on this machine, so "
+                "check what is in it (an agent may have written it) before running wrapix "
+                "or Ralph again")
+
     def _line_sink(self, issue_id: str | None) -> LineCallback:
         def sink(line: str) -> None:
             self.emit(AgentLine(issue_id, line, tuple(readable(line))))
@@ -197,7 +229,11 @@ class Engine:
         transcript = strip_terminal(log.read_text(encoding="utf-8", errors="replace"))
         said = find_line_signal(transcript, "INTERVIEW_COMPLETE")
         spec = self.workspace / state.spec
-        if said and spec.is_file():
+        tampered = self._settings_changed()
+        if tampered:
+            result = PhaseResult("plan", name, False, f"plan failed: {tampered}", log,
+                                 reason=tampered)
+        elif said and spec.is_file():
             result = PhaseResult("plan", name, True, f"interview complete: the spec is "
                                  f"{state.spec}", log)
         elif said:
@@ -238,7 +274,7 @@ class Engine:
         outcome = await runner.run(session, self._line_sink(None))
         created, epic, outside = await self._adopt(name, state, known, proposing)
         await mutate(self.paths, name, lambda changed: _after_ready(changed, epic))
-        failure = outcome.failure()
+        failure = self._settings_changed() or outcome.failure()
         signal = outcome.signal
         if failure is None and signal is not None and signal.kind != "READY_COMPLETE":
             failure = (f"blocked: {signal.detail}" if signal.kind == "RALPH_BLOCKED"
@@ -443,6 +479,12 @@ class Engine:
                 self.emit(StepStarted(name, IssueRef.of(issue), attempt, attempts, log,
                                       started, runner.describe(session)))
                 outcome = await runner.run(session, self._line_sink(issue.id))
+                tampered = self._settings_changed()
+                if tampered:  # never retried: a person must look first
+                    result = await self._give_up(name, issue, tampered, attempt, log,
+                                                 started)
+                    finished = True
+                    return result
                 if outcome.start_error:
                     result = await self._not_run(name, issue, outcome.start_error, log,
                                                  started)
