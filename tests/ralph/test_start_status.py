@@ -83,6 +83,18 @@ def test_commands_before_start_say_what_to_do(tmp_path: Path) -> None:
         assert "Traceback" not in done.stderr
 
 
+@pytest.mark.parametrize("spec", ["/etc/passwd", "../../.ssh/notes.md", "specs/../../x.md"])
+def test_a_spec_outside_the_workspace_is_refused(ws: Workspace, spec: str) -> None:
+    state = ws.ralph_dir / "state" / "demo.json"
+    data = json.loads(state.read_text())
+    state.write_text(json.dumps({**data, "spec": spec}))
+    for args in (["status"], ["step"], ["ready"]):
+        done = ws.ralph(*args)
+        assert done.returncode == 2, (args, done.stdout, done.stderr)
+        assert "is not a path inside the workspace" in done.stderr
+    assert ws.calls() == []
+
+
 def test_status_counts_next_and_json(ws: Workspace) -> None:
     first = ws.create("First", priority=1)
     ws.create("Second", priority=2)

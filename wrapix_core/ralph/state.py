@@ -25,7 +25,7 @@ import re
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 from pydantic import ValidationError
@@ -279,7 +279,14 @@ def read_label_state(paths: RalphPaths, label: str) -> LabelState:
                          f"{label}` again") from None
     if not isinstance(data, dict):
         raise RalphError(f"{path}: not a JSON object", "fix or remove the file")
-    return LabelState.from_json(data, label)
+    state = LabelState.from_json(data, label)
+    spec = PurePosixPath(state.spec)
+    if spec.is_absolute() or ".." in spec.parts or not spec.parts:
+        # Ralph reads the spec on the host and names it in prompts: never a file
+        # outside the workspace.
+        raise RalphError(f"{path}: the spec {state.spec!r} is not a path inside the "
+                         "workspace", f"set \"spec\" to e.g. \"specs/{label}.md\"")
+    return state
 
 
 def write_label_state(paths: RalphPaths, state: LabelState) -> None:
