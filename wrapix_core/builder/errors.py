@@ -25,6 +25,10 @@ class BuilderNotUp(WrapixError):
     exit_code = 1
 
 
+class BuilderBusy(WrapixError):
+    """Another start or stop of the builder is in progress (nothing was done)."""
+
+
 class BuilderNotRunning(WrapixError):
     """A command needs the running builder and it is not."""
 

@@ -7,6 +7,10 @@ and the container. It returns only when a real ``ssh`` with the generated key ru
 ``true``; when that does not happen in time, the error says which part did not come
 up, with the container's last log lines, and everything this start created is
 removed again (the image and the keys, which are complete, are kept).
+
+One start or stop runs at a time (a file lock in the data directory, across processes:
+the TUI and the CLI): the cleanup of a failed start removes the container and the store
+by name, which must never be another start's.
 """
 
 from __future__ import annotations
@@ -14,14 +18,17 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
-from wrapix_core import proc
+from filelock import FileLock, Timeout
+
+from wrapix_core import paths, proc
 from wrapix_core.builder import image as builder_image
 from wrapix_core.builder import keys as builder_keys
 from wrapix_core.builder import ports, store
 from wrapix_core.builder.commands import Commands
-from wrapix_core.builder.errors import BuilderNotUp, PortInUse
+from wrapix_core.builder.errors import BuilderBusy, BuilderNotUp, PortInUse
 from wrapix_core.builder.events import BuilderCallback, BuilderEvent
 from wrapix_core.builder.events import ignore as ignore_events
 from wrapix_core.builder.podman import ROLE
@@ -53,6 +60,29 @@ def _ensure_ours(info: ContainerInfo) -> None:
                           "rename or remove it, or set builder.name to another name")
 
 
+@contextlib.contextmanager
+def _exclusive() -> Iterator[None]:
+    """Hold the builder's lock, or raise :class:`BuilderBusy` at once.
+
+    Without a writable data directory there is no lock, and nothing to guard: no start
+    can create anything there (``start`` then says the store is not writable).
+    """
+    lock = FileLock(str(paths.data_dir() / "builder.lock"), thread_local=False)
+    try:
+        paths.ensure_private_dir(paths.data_dir())
+        lock.acquire(timeout=0)
+    except Timeout:
+        raise BuilderBusy("another start or stop of the builder is in progress",
+                          "wait for it to finish, then try again") from None
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        lock.release()
+
+
 async def status(runtime: Runtime, settings: Settings) -> BuilderStatus:
     """The builder's status now (see :mod:`wrapix_core.builder.status`)."""
     return await read_status(runtime, settings.builder)
@@ -61,6 +91,12 @@ async def status(runtime: Runtime, settings: Settings) -> BuilderStatus:
 async def start(runtime: Runtime, settings: Settings, *, base: str | None = None,
                 on_event: BuilderCallback = ignore_events) -> BuilderStatus:
     """Start the builder (idempotent) and return its status once SSH answers."""
+    with _exclusive():
+        return await _start(runtime, settings, base, on_event)
+
+
+async def _start(runtime: Runtime, settings: Settings, base: str | None,
+                 on_event: BuilderCallback) -> BuilderStatus:
     config = settings.builder
     on_event(BuilderEvent("check", f"checking {config.name}"))
     info = await _inspect(runtime, config.name)
@@ -183,6 +219,12 @@ async def stop(runtime: Runtime, settings: Settings, *, keep: bool = False,
 
     The store and the keys stay; the next start reuses them.
     """
+    with _exclusive():
+        return await _stop(runtime, settings, keep, on_event)
+
+
+async def _stop(runtime: Runtime, settings: Settings, keep: bool,
+                on_event: BuilderCallback) -> BuilderStatus:
     config = settings.builder
     info = await _inspect(runtime, config.name)
     if info is None:
