@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import select
 from pathlib import Path
 
 import pytest
@@ -157,15 +158,27 @@ def test_logs_follow_prints_new_lines(ws: Workspace) -> None:
     ws.scenario(complete())
     assert ws.ralph("step").returncode == 0
     follower = ws.popen("logs", issue, "-f", "-n", "1")
-    try:
+
+    def next_line() -> str:
         assert follower.stdout is not None
-        first = follower.stdout.readline()
+        ready, _, _ = select.select([follower.stdout], [], [], 30)
+        assert ready, "ralph logs -f printed nothing within 30 s"
+        return follower.stdout.readline()
+
+    try:
+        first = next_line()
         assert "WORK_COMPLETE" in first
         [log] = ws.logs()
+        # Appended at once: the follower must not lose a line written between its first
+        # read and the start of its watch.
         with log.open("a") as handle:
             handle.write('{"type": "assistant", "message": {"content": [{"type": "text", '
                          '"text": "appended later \\u001b[31m"}]}}\n')
-        assert follower.stdout.readline() == "appended later \\x1b[31m\n"
+        assert next_line() == "appended later \\x1b[31m\n"
+        with log.open("a") as handle:
+            handle.write('{"type": "assistant", "message": {"content": [{"type": "text", '
+                         '"text": "and later still"}]}}\n')
+        assert next_line() == "and later still\n"
     finally:
         follower.terminate()
         follower.communicate(timeout=30)

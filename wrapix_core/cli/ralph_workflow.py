@@ -383,12 +383,11 @@ def logs(selector: str | None, lines: int, follow: bool, raw: bool, listing: boo
         return
     path = ralph_logs.latest(paths, selector)
     _say(f"==> {paths.in_workspace(path)} <==", err=True)
-    content = ralph_logs.read_lines(path)
+    content, start_at = ralph_logs.snapshot(path)
     shown = ralph_logs.render(content, raw)
     for line in shown[-lines:] if lines else []:
         _say(display.line(line))
     if follow:
-        start_at = path.stat().st_size
 
         def emit(line: str) -> None:
             for text in ralph_logs.render([line], raw):

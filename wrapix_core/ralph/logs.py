@@ -8,7 +8,6 @@ output is asked for.
 
 from __future__ import annotations
 
-import asyncio
 import re
 from collections.abc import Callable
 from pathlib import Path
@@ -19,7 +18,7 @@ from wrapix_core.ralph.state import RalphPaths
 
 PHASE_LOGS = ("plan", "ready")
 _TIME = r"\d{8}-\d{9}"
-FOLLOW_POLL = 0.2
+WATCH_WAKE_MS = 1000
 
 
 def _stem_of(path: Path) -> str | None:
@@ -67,22 +66,44 @@ def read_lines(path: Path) -> list[str]:
         raise RalphError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
+def snapshot(path: Path) -> tuple[list[str], int]:
+    """The log's complete lines and the byte offset they end at.
+
+    Following must continue from exactly there: a line appended after this read (and
+    before following starts) would otherwise be skipped for good.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise RalphError(f"cannot read {path}: {exc.strerror or exc}") from None
+    end = data.rfind(b"\n") + 1
+    return data[:end].decode("utf-8", errors="replace").splitlines(), end
+
+
 async def follow(path: Path, emit: Callable[[str], None], *, start: int) -> None:
     """Call ``emit`` for each complete line appended to ``path`` after byte ``start``;
-    runs until cancelled (Ctrl-C)."""
+    runs until cancelled (Ctrl-C). Watches the file; the watcher's periodic wake-up also
+    catches a line written before the watch was in place."""
+    from watchfiles import awatch
+
     position = start
     pending = b""
-    while True:
+
+    def drain() -> None:
+        nonlocal position, pending
         try:
             with path.open("rb") as handle:
                 handle.seek(position)
                 data = handle.read()
         except FileNotFoundError:
-            data = b""
-        if data:
-            position += len(data)
-            pending += data
-            *complete, pending = pending.split(b"\n")
-            for raw in complete:
-                emit(raw.decode("utf-8", errors="replace"))
-        await asyncio.sleep(FOLLOW_POLL)
+            return
+        position += len(data)
+        pending += data
+        *complete, pending = pending.split(b"\n")
+        for raw in complete:
+            emit(raw.decode("utf-8", errors="replace"))
+
+    drain()
+    async for _changes in awatch(path, debounce=20, step=10, rust_timeout=WATCH_WAKE_MS,
+                                 yield_on_timeout=True):
+        drain()
