@@ -58,6 +58,16 @@ def test_status_json_reports_a_runtime_it_cannot_ask() -> None:
     assert status["ssh"].startswith(f"ssh -i {data() / 'builder-keys' / 'client_ed25519'} -p 2222 ")
 
 
+def test_status_error_from_the_runtime_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    podman = tmp_path / "podman"
+    podman.write_text("#!/bin/sh\nprintf 'bad\\033]0;owned\\007' >&2; exit 3\n")
+    podman.chmod(0o755)
+    done = cli("status", env={"WRAPIX_SANDBOX__PODMAN": str(podman)})
+    assert done.returncode == 1
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert "\\x1b]0;owned" in done.stdout
+
+
 def test_config_generates_keys_once_and_prints_this_machines_paths() -> None:
     first = cli("config", env={"WRAPIX_BUILDER__PORT": "2345"})
     assert first.returncode == 0, first.stderr

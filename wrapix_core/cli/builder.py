@@ -21,6 +21,7 @@ from wrapix_core.builder.status import BuilderStatus, human_size
 from wrapix_core.cli.base import CliGroup, echo_json, run_async
 from wrapix_core.errors import WrapixError
 from wrapix_core.image.progress import ProgressCallback
+from wrapix_core.tasks import display
 
 PROG = "wrapix-builder"
 
@@ -103,8 +104,8 @@ def _print_status(status: BuilderStatus) -> None:
     click.echo(f"store  {status.store} ({human_size(status.store_bytes)})")
     if status.image:
         click.echo(f"image  {status.image}")
-    if status.error:
-        click.echo(click.style(f"error  {status.error}", fg="red"))
+    if status.error:  # may quote the runtime's own output
+        click.echo(click.style(f"error  {display.line(status.error)}", fg="red"))
 
 
 @click.group(cls=CliGroup, context_settings={"help_option_names": ["-h", "--help"]})

@@ -1,7 +1,9 @@
 """Rendering image-build progress on a terminal (Rich), or as plain lines in a pipe.
 
 The display starts with the first event, so a command that turns out to need no build
-(the usual `wrapix run`) prints nothing and imports nothing extra.
+(the usual `wrapix run`) prints nothing and imports nothing extra. Build output is other
+programs' text (package managers, downloaded installers): it is escaped before it
+reaches the terminal (Rich passes escape sequences through).
 """
 
 from __future__ import annotations
@@ -12,6 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from wrapix_core.image.progress import BuildEvent, ProgressCallback
+from wrapix_core.tasks.display import line as safe_line
 
 
 class _RichBar:
@@ -26,14 +29,15 @@ class _RichBar:
         )
 
         self.progress: Any = Progress(
-            SpinnerColumn(), TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+            SpinnerColumn(), TextColumn("{task.description}", markup=False), BarColumn(),
+            MofNCompleteColumn(),
             TextColumn("{task.fields[detail]}", style="dim", markup=False),
             console=Console(stderr=True))
-        self.task = self.progress.add_task(title, total=None, detail="")
+        self.task = self.progress.add_task(safe_line(title), total=None, detail="")
         self.progress.start()
 
     def __call__(self, event: BuildEvent) -> None:
-        detail = event.line.strip()[:70]
+        detail = safe_line(event.line.strip())[:70]
         if event.starts_step and event.step is not None:
             self.progress.update(self.task, total=event.total, completed=event.step - 1,
                                  detail=detail)
@@ -56,7 +60,8 @@ def build_progress(title: str) -> Iterator[ProgressCallback]:
         nonlocal bar
         if not sys.stderr.isatty():
             if event.starts_step or (event.step is None and event.line.startswith("building ")):
-                print(f"{title}: {event.line.strip()}", file=sys.stderr, flush=True)
+                print(safe_line(f"{title}: {event.line.strip()}"), file=sys.stderr,
+                      flush=True)
             return
         if bar is None:
             bar = _RichBar(title)
