@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import asyncio
 from pathlib import Path
 
 from tests.sandbox.factories import HOME, WS, facts, spec
+from wrapix_core import paths
 from wrapix_core.profiles import Mount, Profile
 from wrapix_core.sandbox.apple import FILES_DIR, AppleRuntime, plan_apple
 from wrapix_core.sandbox.model import RuntimeCaps
@@ -80,6 +82,19 @@ def test_runtime_argv_helpers() -> None:
     runtime = AppleRuntime(SandboxSettings())
     assert runtime.shell_argv("s")[:5] == ["container", "exec", "--interactive", "--tty", "s"]
     assert runtime.exec_argv("s", ["true"]) == ["container", "exec", "--interactive", "s", "true"]
+
+
+def test_removing_a_sandbox_removes_its_staged_files(tmp_path: Path) -> None:
+    # Keys are staged (copied) for virtio-fs: they must not outlive the sandbox.
+    container = tmp_path / "container"
+    container.write_text("#!/bin/sh\nexit 0\n")
+    container.chmod(0o755)
+    files = paths.cache_dir() / "staging" / "wrapix-proj-abc123" / "files"
+    files.mkdir(parents=True)
+    (files / "deploy_key").write_text("PRIVATE")
+    runtime = AppleRuntime(SandboxSettings(container=str(container)))
+    asyncio.run(runtime.remove("wrapix-proj-abc123", force=True))
+    assert not files.parent.exists()
 
 
 def test_dispatch_by_platform_and_setting() -> None:

@@ -23,8 +23,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from wrapix_core import proc
-from wrapix_core.sandbox import naming
+from wrapix_core import paths, proc
+from wrapix_core.sandbox import naming, staging
 from wrapix_core.sandbox.errors import (
     RuntimeFailed,
     RuntimeGarbage,
@@ -219,6 +219,7 @@ class AppleRuntime:
 
     async def remove(self, name: str, force: bool = False) -> None:
         await self._run("delete", *(["--force"] if force else []), name)
+        staging.clear(paths.cache_dir(), name)  # its staged files: keys among them
 
     async def restart(self, name: str) -> None:
         await self.stop(name)
