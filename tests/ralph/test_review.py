@@ -13,6 +13,7 @@ from tests.ralph.support import Workspace, complete, respond
 from wrapix_core.errors import WrapixError
 from wrapix_core.ralph import review
 from wrapix_core.ralph.errors import RalphError
+from wrapix_core.ralph.events import DependencyView, IssueRef
 from wrapix_core.tasks.model import Issue
 
 
@@ -178,6 +179,15 @@ def test_dependency_order_ties_and_cycles() -> None:
               _issue("x", 2, ("y",)), _issue("y", 2, ("x",)), _issue("d", 0, ("missing",))]
     order = [issue.id for issue in review.dependency_order(issues)]
     assert order == ["b", "d", "a", "c", "x", "y"]
+
+
+def test_dependency_views_name_status_and_title_or_missing() -> None:
+    known = _issue("a")
+    issue = _issue("c", 1, ("a", "gone"))
+    ref = IssueRef.of(issue, {"a": known})
+    assert ref.dependencies == (DependencyView("a", "blocks", "open", "a"),
+                                DependencyView("gone", "blocks", "missing", ""))
+    assert IssueRef.of(issue).dependencies[0].status == "missing"
 
 
 @pytest.mark.parametrize(("text", "error"), [

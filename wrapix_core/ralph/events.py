@@ -13,11 +13,11 @@ issue parked with ``ralph:clarify``) or an agent could not run; 100 nothing left
 from __future__ import annotations
 
 import enum
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wrapix_core.tasks.model import Issue
+from wrapix_core.tasks.model import Dependency, Issue
 
 EXIT_DONE = 0
 EXIT_FAILED = 1
@@ -64,7 +64,15 @@ class DependencyView:
     id: str
     type: str
     status: str
+    """The issue depended on's status, ``missing`` when it is not in the store."""
     title: str
+
+    @classmethod
+    def of(cls, dependency: Dependency, by_id: Mapping[str, Issue]) -> DependencyView:
+        other = by_id.get(dependency.depends_on_id)
+        return cls(dependency.depends_on_id, dependency.type,
+                   other.status if other is not None else "missing",
+                   other.title if other is not None else "")
 
 
 @dataclass(frozen=True)
@@ -81,13 +89,7 @@ class IssueRef:
 
     @classmethod
     def of(cls, issue: Issue, by_id: dict[str, Issue] | None = None) -> IssueRef:
-        known = by_id or {}
-        deps = tuple(DependencyView(dep.depends_on_id, dep.type,
-                                    known[dep.depends_on_id].status
-                                    if dep.depends_on_id in known else "missing",
-                                    known[dep.depends_on_id].title
-                                    if dep.depends_on_id in known else "")
-                     for dep in issue.dependencies)
+        deps = tuple(DependencyView.of(dep, by_id or {}) for dep in issue.dependencies)
         return cls(issue.id, issue.title, issue.priority, issue.status, issue.description,
                    issue.labels, deps)
 

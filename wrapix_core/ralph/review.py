@@ -121,12 +121,8 @@ async def pending(store: TaskStore, label: str, epic: str | None = None) -> Revi
     proposed = [issue for issue in scope.proposed() if not is_epic(issue)]
     items = []
     for issue in dependency_order(proposed):
-        depends = tuple(DependencyView(dep.depends_on_id, dep.type,
-                                       by_id[dep.depends_on_id].status
-                                       if dep.depends_on_id in by_id else "missing",
-                                       by_id[dep.depends_on_id].title
-                                       if dep.depends_on_id in by_id else "")
-                        for dep in issue.dependencies if dep.type in BLOCKING_TYPES)
+        depends = tuple(DependencyView.of(dep, by_id) for dep in issue.dependencies
+                        if dep.type in BLOCKING_TYPES)
         needed = tuple(other.id for other in blocking_dependants(issues, issue.id))
         items.append(ReviewItem(issue, depends, needed, CLARIFY_LABEL in issue.labels))
     epic_issue = by_id.get(scope.epic) if scope.epic else None
