@@ -11,13 +11,14 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import work
+from textual import events, work
 from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.screen import Screen
@@ -26,6 +27,7 @@ from wrapix_core.errors import WrapixError
 from wrapix_tui.messages import CoreReady, NotifyState, Problem, ProblemSolved, RuntimeState
 from wrapix_tui.screens.dashboard import DashboardScreen
 from wrapix_tui.styles import stylesheet
+from wrapix_tui.widgets.sandboxes import IDLE_AFTER
 
 if TYPE_CHECKING:
     from wrapix_core.notify.daemon import NotifyDaemon
@@ -62,6 +64,8 @@ class WrapixApp(App[None]):
         self.keymap: dict[str, str] = {}
         self.suspended = False
         """True while another program (attach, shell) has the terminal."""
+        self.last_input = time.monotonic()
+        """When a key or mouse button was last pressed (idle pacing of the stats)."""
 
     def get_default_screen(self) -> Screen[Any]:
         return DashboardScreen(self.workspace)
@@ -72,6 +76,21 @@ class WrapixApp(App[None]):
 
     def now(self) -> datetime:
         return self.clock()
+
+    def idle_for(self) -> float:
+        """Seconds since the last key or mouse press."""
+        return time.monotonic() - self.last_input
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.Key | events.MouseDown | events.MouseScrollUp
+                      | events.MouseScrollDown):
+            was_idle = self.idle_for() >= IDLE_AFTER
+            self.last_input = time.monotonic()
+            if was_idle:
+                for screen in self.screen_stack:
+                    if isinstance(screen, DashboardScreen) and screen.is_mounted:
+                        screen.sandboxes.wake()
+        await super().on_event(event)
 
     # -- start-up -------------------------------------------------------------------
 

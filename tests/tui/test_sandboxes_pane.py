@@ -358,3 +358,33 @@ async def test_untrusted_labels_are_shown_literally(make_app: MakeApp, fake: Fak
         cells = app.dashboard.sandboxes._cells["wrapix-a"]
         assert cells[8].plain == "[bold]x[/bold]\\e[31m" and not cells[8].spans
         assert cells[9].plain == "/w/[link=http://e]y[/link]"
+
+
+async def test_stats_slow_down_when_nobody_is_at_the_keyboard_and_a_key_wakes_them(
+        make_app: MakeApp, fake: FakeRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
+    import wrapix_tui.app as app_module
+    import wrapix_tui.widgets.sandboxes as module
+
+    monkeypatch.setattr(module, "STATS_INTERVAL", 0.05)
+    monkeypatch.setattr(module, "IDLE_STATS_INTERVAL", 30.0)
+    monkeypatch.setattr(module, "IDLE_AFTER", 1.0)
+    monkeypatch.setattr(app_module, "IDLE_AFTER", 1.0)
+    for index in range(3):
+        fake.items[f"wrapix-{index:02d}"] = sandbox(f"wrapix-{index:02d}")
+    app = make_app()
+    async with app.run_test(size=(100, 30)) as pilot:
+        await started(pilot, app, 3)
+
+        def samples() -> int:
+            return sum(1 for call in fake.calls if call[0] == "stats_names")
+
+        await pilot.press("down")  # in use (start-up may have taken longer than IDLE_AFTER)
+        await wait_until(pilot, lambda: samples() >= 3, what="samples at the active pace")
+        await wait_until(pilot, lambda: app.idle_for() > 1.2, what="idle")
+        await pilot.pause(0.2)  # the sample in flight when idleness began
+        idle_from = samples()
+        await pilot.pause(0.6)
+        assert samples() == idle_from  # the next one is 30 s away
+        await pilot.press("down")  # someone is back: a sample at once, then the 2 s pace
+        await wait_until(pilot, lambda: samples() >= idle_from + 3, timeout=3,
+                         what="stats to resume at the active pace")

@@ -17,6 +17,7 @@ import contextlib
 import logging
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len
 from rich.text import Text
 from textual import on, work
 from textual.actions import SkipAction
@@ -24,6 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Vertical
 from textual.widgets import DataTable, Static
+from textual.widgets.data_table import ColumnKey
 
 from wrapix_core.errors import WrapixError
 from wrapix_tui import sandbox_rows
@@ -51,6 +53,13 @@ log = logging.getLogger("wrapix.tui.sandboxes")
 COALESCE = 0.1
 """Seconds to gather a burst of events into one listing."""
 STATS_INTERVAL = 2.0
+IDLE_AFTER = 30.0
+"""Seconds without a key or mouse press after which the app counts as idle."""
+IDLE_STATS_INTERVAL = 10.0
+"""Seconds between stats samples while idle (nobody is at the keyboard: the numbers
+still move, just less often; the first key brings the 2 s pace back at once)."""
+VOLATILE = frozenset({"uptime", "cpu", "mem"})
+"""Columns whose cells change by themselves (time passing, stats samples)."""
 
 VERBS = {
     "stop": ("Stop", "stopping"),
@@ -102,6 +111,11 @@ class SandboxesPane(Vertical):
         self._stats_timer: Any = None
         self._select_when_shown: str | None = None
         self._sort_values: dict[str, Any] = {}
+        self._render_scheduled = False
+        self._title = ""
+        self._inputs: dict[str, sandbox_rows.SandboxRow] = {}
+        """The row each name's cells were last built from."""
+        self._note: tuple[str, bool] | None = None
 
     # -- composition ----------------------------------------------------------------
 
@@ -114,6 +128,7 @@ class SandboxesPane(Vertical):
         for key, label in COLUMNS:
             self.table.add_column(label, key=key)
         self._update_title()
+        self.watch(self.table, "scroll_y", self._table_scrolled, init=False)
 
     @property
     def table(self) -> DataTable[Any]:
@@ -237,7 +252,17 @@ class SandboxesPane(Vertical):
     # -- stats ----------------------------------------------------------------------
 
     def _schedule_stats(self) -> None:
-        self._stats_timer = self.set_timer(STATS_INTERVAL, self._sample_stats)
+        idle = self.wrapix_app.idle_for() >= IDLE_AFTER
+        self._stats_timer = self.set_timer(IDLE_STATS_INTERVAL if idle else STATS_INTERVAL,
+                                           self._sample_stats)
+
+    def wake(self) -> None:
+        """Input after an idle spell: the next sample comes at the active pace."""
+        timer = self._stats_timer
+        if timer is not None and not any(worker.group == "sandboxes.stats" and
+                                         worker.is_running for worker in self.workers):
+            timer.stop()
+            self._stats_timer = self.set_timer(0.2, self._sample_stats)
 
     def stats_paused(self) -> bool:
         """Why sample what nobody can see?"""
@@ -295,27 +320,52 @@ class SandboxesPane(Vertical):
             filter_text=self.filter_text)
 
     def render_rows(self) -> None:
-        """Diff the rows against the table: add, remove, and update changed cells only."""
+        """Diff the rows against the table: add, remove, and update changed cells only.
+
+        Cells that change by themselves (uptime, CPU, memory) are updated only for rows
+        on screen (and for the sort column); an off-screen row catches up when it is
+        scrolled into view. A column is re-measured only when a cell outgrows it."""
         table = self.table
         rows = self.rows()
         wanted = {row.name for row in rows}
         for name in [name for name in self._cells if name not in wanted]:
             table.remove_row(name)
             del self._cells[name]
+            self._inputs.pop(name, None)
         resort = False
         sort_index = next(i for i, (key, _) in enumerate(COLUMNS) if key == self.sort_column)
         self._sort_values = {row.name: row.sort_value(self.sort_column) for row in rows}
+        first, last = self._visible_rows()
+        volatile_sort = self.sort_column in VOLATILE
+        inputs = self._inputs
         for row in rows:
-            cells = row.cells()
             old = self._cells.get(row.name)
+            before = inputs.get(row.name)
+            if (old is not None and before is not None and not volatile_sort
+                    and before.info is row.info and before.counts == row.counts
+                    and before.marked == row.marked and before.pending == row.pending
+                    and not first <= table.get_row_index(row.name) < last):
+                continue  # off screen and only time or stats moved: nothing to build
+            inputs[row.name] = row
+            cells = row.cells()
             if old is None:
                 table.add_row(*cells, key=row.name)
                 resort = True
-            else:
-                for index, (key, _label) in enumerate(COLUMNS):
-                    if cells[index] != old[index]:
-                        table.update_cell(row.name, key, cells[index], update_width=True)
-                        resort = resort or index == sort_index
+                self._cells[row.name] = cells
+                continue
+            changed = [index for index in range(len(COLUMNS)) if cells[index] != old[index]]
+            if not changed:
+                continue
+            if all(COLUMNS[index][0] in VOLATILE and index != sort_index
+                   for index in changed) and not first <= table.get_row_index(row.name) < last:
+                continue  # off screen: drawn when it scrolls into view
+            for index in changed:
+                key = COLUMNS[index][0]
+                value = cells[index]
+                width = value.cell_len if isinstance(value, Text) else cell_len(str(value))
+                grows = width > table.columns[ColumnKey(key)].content_width
+                table.update_cell(row.name, key, cells[index], update_width=grows)
+                resort = resort or index == sort_index
             self._cells[row.name] = cells
         if resort:
             self._apply_sort()
@@ -324,6 +374,21 @@ class SandboxesPane(Vertical):
             self._select_when_shown = None
         self._update_title()
         self._update_note()
+
+    def _visible_rows(self) -> tuple[int, int]:
+        table = self.table
+        first = int(table.scroll_offset.y)
+        header = 1 if table.show_header else 0
+        return first, first + max(0, table.scrollable_content_region.height - header)
+
+    def _table_scrolled(self) -> None:
+        if not self._render_scheduled:
+            self._render_scheduled = True
+            self.call_later(self._render_after_scroll)
+
+    def _render_after_scroll(self) -> None:
+        self._render_scheduled = False
+        self.render_rows()
 
     def _apply_sort(self) -> None:
         values = self._sort_values
@@ -347,7 +412,10 @@ class SandboxesPane(Vertical):
             parts.append(f"{len(self.marked)} marked")
         arrow = "↓" if self.sort_reverse else "↑"
         parts.append(f"by {self.sort_column} {arrow}")
-        self.border_title = Text(" · ".join(parts))
+        title = " · ".join(parts)
+        if title != self._title:  # a new title costs a redraw of the border
+            self._title = title
+            self.border_title = Text(title)
 
     def _update_note(self) -> None:
         note = self.query_one("#sandbox-note", Static)
@@ -364,6 +432,10 @@ class SandboxesPane(Vertical):
                 text = (f"No running wrapix sandboxes. Press {app.key_for('sandbox.new')} to "
                         f"start one; {app.key_for('sandbox.toggle_all')} shows stopped ones "
                         "and other containers.")
+        shown = (text, self.runtime_error is not None)
+        if shown == self._note:  # Static.update lays the pane out again: only on change
+            return
+        self._note = shown
         note.update(Text(text))
         note.display = bool(text)
         note.set_class(self.runtime_error is not None, "-error")

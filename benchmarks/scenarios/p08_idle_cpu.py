@@ -1,0 +1,153 @@
+"""P8: idle CPU of `wrapix-tui` with 50 running sandboxes, over 60 s (≤ 1% of one core).
+
+Real rootless Podman (run as the unprivileged user): 50 busybox containers running
+``sleep``, labelled as wrapix sandboxes, so all 50 are rows of the sandbox pane. wrapix-tui
+runs in a 120×40 pty (its output drained). Its CPU time (user + system, psutil) is read
+at the start and end of each window: first while it still counts as in use (within
+``IDLE_AFTER`` of its start: stats of the visible rows every 2 s), then the measured
+window, once nobody has pressed a key for ``IDLE_AFTER`` seconds (stats every 10 s; a
+key brings the 2 s pace back at once). What it spends is the stats sampler, the inbox
+follower and the timers. The ``podman stats`` processes it starts are
+not part of its own time; their CPU is shown in the note. Containers are removed after.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+from benchmarks.harness import Context, Row, Unavailable
+from benchmarks.scenarios.p01_startup import SIZE, _env
+from wrapix_tui.widgets.sandboxes import IDLE_AFTER, IDLE_STATS_INTERVAL, STATS_INTERVAL
+
+ID = "P8"
+WHAT = "idle CPU of wrapix-tui with 50 running sandboxes"
+COUNT = 50
+IMAGE = "localhost/wrapix-test-busybox:latest"
+PREFIX = "wrapix-p8bench-"
+LIMIT = 1.0
+ACTIVE_WINDOW = 16.0
+
+
+def _podman() -> str:
+    podman = shutil.which("podman")
+    if podman is None or os.geteuid() == 0:
+        raise Unavailable("needs rootless Podman as an unprivileged user")
+    if subprocess.run([podman, "image", "exists", IMAGE], check=False).returncode != 0:
+        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
+        from tests.support import podman_env
+
+        podman_env.busybox_image(podman)
+    return podman
+
+
+def _cleanup(podman: str) -> None:
+    names = subprocess.run([podman, "ps", "-a", "--format", "{{.Names}}"], capture_output=True,
+                           text=True, timeout=120, check=False).stdout.split()
+    mine = [name for name in names if name.startswith(PREFIX)]
+    if mine:
+        subprocess.run([podman, "rm", "-f", "-t", "0", *mine], capture_output=True,
+                       timeout=300, check=False)
+
+
+def _start(podman: str, root: Path, count: int) -> None:
+    for number in range(count):
+        workspace = root / f"ws{number:02d}"
+        workspace.mkdir(parents=True, exist_ok=True)
+        subprocess.run([podman, "run", "-d", "--name", f"{PREFIX}{number:02d}",
+                        "--label", "wrapix.sandbox=1", "--label", "wrapix.profile=base",
+                        "--label", f"wrapix.workspace={workspace}", IMAGE, "sleep", "3600"],
+                       check=True, capture_output=True, timeout=120)
+
+
+def _drain(fd: int, stop: threading.Event) -> None:
+    import select
+
+    while not stop.is_set():
+        ready, _, _ = select.select([fd], [], [], 0.5)
+        if ready:
+            try:
+                if not os.read(fd, 65536):
+                    return
+            except OSError:
+                return
+
+
+def run(ctx: Context) -> list[Row]:
+    import fcntl
+    import pty
+    import struct
+    import termios
+
+    import psutil
+
+    podman = _podman()
+    root = ctx.workdir / "p8"
+    workspace = root / "workspace"
+    workspace.mkdir(parents=True, exist_ok=True)
+    window = 10.0 if ctx.quick else 60.0
+    _cleanup(podman)
+    try:
+        started = time.perf_counter()
+        _start(podman, root, COUNT)
+        startup = time.perf_counter() - started
+        env = _env(root)
+        master, slave = pty.openpty()
+        fcntl.ioctl(slave, termios.TIOCSWINSZ, struct.pack("HHHH", SIZE[0], SIZE[1], 0, 0))
+        child = subprocess.Popen([sys.executable, "-m", "wrapix_tui", str(workspace)],
+                                 stdin=slave, stdout=slave, stderr=slave, env=env,
+                                 cwd=Path(__file__).resolve().parents[2],
+                                 start_new_session=True, close_fds=True)
+        os.close(slave)
+        stop = threading.Event()
+        drainer = threading.Thread(target=_drain, args=(master, stop), daemon=True)
+        drainer.start()
+        try:
+            process = psutil.Process(child.pid)
+            time.sleep(10.0)  # start-up, the first listing, a few stats samples
+            active_before = process.cpu_times()
+            active_wall = time.perf_counter()
+            time.sleep(ACTIVE_WINDOW)  # still within IDLE_AFTER of the start: 2 s stats
+            active_after = process.cpu_times()
+            active = time.perf_counter() - active_wall
+            time.sleep(max(0.0, IDLE_AFTER + 2.0 - 10.0 - ACTIVE_WINDOW))
+            before = process.cpu_times()
+            wall = time.perf_counter()
+            time.sleep(window)
+            after = process.cpu_times()
+            elapsed = time.perf_counter() - wall
+            if child.poll() is not None:
+                raise RuntimeError("wrapix-tui exited during the measurement")
+        finally:
+            child.terminate()
+            try:
+                child.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                child.kill()
+                child.wait()
+            stop.set()
+            drainer.join(timeout=5)
+            os.close(master)
+    finally:
+        _cleanup(podman)
+    own = (after.user + after.system) - (before.user + before.system)
+    active_own = (active_after.user + active_after.system) - (
+        active_before.user + active_before.system)
+    children = (after.children_user + after.children_system) - (
+        before.children_user + before.children_system)
+    percent = 100.0 * own / elapsed
+    load = os.getloadavg()[0]
+    return [Row(ID, f"{WHAT} ({elapsed:.0f} s with no input for {IDLE_AFTER:.0f} s or more: "
+                    f"stats every {IDLE_STATS_INTERVAL:g} s; load {load:.1f})", "—",
+                f"{own:.2f} s CPU in {elapsed:.0f} s", f"{percent:.2f}% of a core",
+                "≤ 1% of a core", percent <= LIMIT,
+                note=f"stats processes it started: {100.0 * children / elapsed:.1f}% more; "
+                     f"in the first {ACTIVE_WINDOW:.0f} s after start (stats every "
+                     f"{STATS_INTERVAL:g} s, as while someone types): "
+                     f"{100.0 * active_own / active:.2f}%; {COUNT} containers started in "
+                     f"{startup:.0f} s")]
