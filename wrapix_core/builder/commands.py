@@ -18,6 +18,7 @@ from wrapix_core.builder import apple, podman
 from wrapix_core.builder.keys import Keys
 from wrapix_core.builder.podman import HelperMode
 from wrapix_core.sandbox.errors import RuntimeFailed, RuntimeHung, RuntimeMissing
+from wrapix_core.sandbox.podman import without_noise
 from wrapix_core.sandbox.runtime import Runtime
 from wrapix_core.settings import BuilderSettings
 
@@ -78,7 +79,7 @@ class Commands:
                               f"check that {self.runtime} works (`{self.executable} info`)"
                               ) from None
         except proc.CommandFailed as exc:
-            detail = proc.last_lines(_without_warnings(exc.stderr or exc.stdout), 2)
+            detail = proc.last_lines(without_noise(exc.stderr or exc.stdout), 2)
             raise RuntimeFailed(f"`{self.executable} {argv[1]}` failed: "
                                 f"{detail or f'exit {exc.returncode}'}") from None
 
@@ -94,8 +95,3 @@ class Commands:
         """Remove ``name`` if it exists; never raises (used while cleaning up)."""
         with contextlib.suppress(proc.ProcError):
             await proc.run(self.remove_argv(name), timeout=self.timeout, check=False)
-
-
-def _without_warnings(stderr: str) -> str:
-    return "\n".join(line for line in stderr.splitlines()
-                     if "level=warning" not in line and "cgroups V1 rootless" not in line)

@@ -23,8 +23,8 @@ from wrapix_core.image.inputs import LABEL_IMAGE, LABEL_INPUTS, LABEL_PROFILE, B
 from wrapix_core.image.inputs import gather as gather_inputs
 from wrapix_core.image.progress import BuildEvent, ProgressCallback
 from wrapix_core.profiles import Profile
-from wrapix_core.sandbox.errors import RuntimeHung, RuntimeMissing
-from wrapix_core.sandbox.podman import INSTALL_HINT
+from wrapix_core.sandbox import podman
+from wrapix_core.sandbox.errors import RuntimeFailed, RuntimeHung
 from wrapix_core.settings import ImageSettings, SandboxSettings
 
 TAIL_LINES = 12
@@ -96,15 +96,8 @@ class ImageBuilder:
 
     async def _podman(self, *args: str, timeout: float | None = None,
                       check: bool = True) -> proc.Completed:
-        try:
-            return await proc.run([self.podman, *args], timeout=timeout or self.timeout,
-                                  check=check)
-        except proc.CommandNotFound:
-            raise RuntimeMissing(f"podman ({self.podman}) is not installed",
-                                 INSTALL_HINT) from None
-        except proc.CommandTimeout as exc:
-            raise RuntimeHung(f"podman did not answer within {exc.timeout:g}s",
-                              "check `podman info`") from None
+        return await podman.call(self.podman, args, timeout=timeout or self.timeout,
+                                 check=check)
 
     async def image_id(self, reference: str) -> str | None:
         done = await self._podman("image", "inspect", "--format", "{{.Id}}", reference,
@@ -118,10 +111,9 @@ class ImageBuilder:
             return found
         try:
             await self._podman("pull", "--quiet", base, timeout=PULL_TIMEOUT)
-        except proc.ProcError as exc:
-            detail = proc.last_lines(getattr(exc, "stderr", "") or str(exc), 1)
+        except (RuntimeFailed, RuntimeHung) as exc:
             raise BaseImageMissing(
-                f"base image {base} is not present and could not be pulled ({detail})",
+                f"base image {base} is not present and could not be pulled ({exc.message})",
                 "set image.base (or --base) to an image you have (see `podman images`)"
             ) from None
         found = await self.image_id(base)

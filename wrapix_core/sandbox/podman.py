@@ -121,6 +121,26 @@ def _event(item: dict[str, Any]) -> RuntimeEvent | None:
                         exit_code=code if isinstance(code, int) else None)
 
 
+async def call(executable: str, args: Sequence[str], *, timeout: float, check: bool = True,
+               env: dict[str, str] | None = None) -> proc.Completed:
+    """Run ``podman ARGS``: not installed, hung and refused become :class:`RuntimeMissing`,
+    :class:`RuntimeHung` and (with ``check``) :class:`RuntimeFailed`."""
+    argv = [executable, *args]
+    try:
+        return await proc.run(argv, timeout=timeout, check=check, env=env)
+    except proc.CommandNotFound:
+        raise RuntimeMissing(f"podman ({executable}) is not installed", INSTALL_HINT) from None
+    except proc.CommandTimeout as exc:
+        raise RuntimeHung(f"podman did not answer within {exc.timeout:g}s "
+                          f"(`podman {args[0]}`)",
+                          "check `podman info`; a stuck podman may need "
+                          "`podman system migrate`") from None
+    except proc.CommandFailed as exc:
+        detail = proc.last_lines(without_noise(exc.stderr or exc.stdout), 2)
+        raise RuntimeFailed(f"`podman {args[0]}` failed: {detail or f'exit {exc.returncode}'}"
+                            ) from None
+
+
 def _loads(text: str, what: str) -> Any:
     try:
         return json.loads(text) if text.strip() else []
@@ -146,21 +166,8 @@ class PodmanRuntime:
 
     async def _run(self, *args: str, timeout: float | None = None, check: bool = True,
                    env: dict[str, str] | None = None) -> proc.Completed:
-        argv = [self.executable, *args]
-        try:
-            return await proc.run(argv, timeout=timeout or self.timeout, check=check, env=env)
-        except proc.CommandNotFound:
-            raise RuntimeMissing(f"podman ({self.executable}) is not installed",
-                                 INSTALL_HINT) from None
-        except proc.CommandTimeout as exc:
-            raise RuntimeHung(f"podman did not answer within {exc.timeout:g}s "
-                              f"(`{proc.describe(argv)}`)",
-                              "check `podman info`; a stuck podman may need "
-                              "`podman system migrate`") from None
-        except proc.CommandFailed as exc:
-            detail = proc.last_lines(_without_noise(exc.stderr or exc.stdout), 2)
-            raise RuntimeFailed(f"`podman {args[0]}` failed: {detail or f'exit {exc.returncode}'}"
-                                ) from None
+        return await call(self.executable, args, timeout=timeout or self.timeout,
+                          check=check, env=env)
 
     # -- capabilities ---------------------------------------------------------------
 
@@ -218,23 +225,17 @@ class PodmanRuntime:
     async def launch_detached(self, plan: LaunchPlan) -> str:
         with tempfile.TemporaryDirectory(prefix="wrapix-cid-") as tmp:
             cidfile = Path(tmp) / "cid"
-            argv = [*plan.argv[:2], "--cidfile", str(cidfile), *plan.argv[2:]]
-            try:
-                done = await proc.run(argv, timeout=self.timeout * 4, env=plan.env)
-            except proc.CommandNotFound:
-                raise RuntimeMissing(f"podman ({self.executable}) is not installed",
-                                     INSTALL_HINT) from None
-            except proc.CommandTimeout as exc:
-                raise RuntimeHung(f"podman run did not finish within {exc.timeout:g}s",
-                                  "check `podman info`") from None
-            except proc.CommandFailed as exc:
+            done = await call(self.executable, [plan.argv[1], "--cidfile", str(cidfile),
+                                                *plan.argv[2:]],
+                              timeout=self.timeout * 4, env=plan.env, check=False)
+            if done.returncode != 0:
                 # A failed `run -d` can leave the container it created behind; remove that
                 # one (by id, from --cidfile), never whatever else holds the name.
                 created = cidfile.read_text().strip() if cidfile.exists() else ""
                 if created:
                     await self._run("rm", "-f", created, check=False)
-                detail = proc.last_lines(_without_noise(exc.stderr), 2)
-                raise RuntimeFailed(f"podman could not start {plan.name}: {detail}") from None
+                detail = proc.last_lines(without_noise(done.stderr), 2)
+                raise RuntimeFailed(f"podman could not start {plan.name}: {detail}")
         return done.stdout.strip()
 
     def launch_foreground(self, plan: LaunchPlan) -> int:
@@ -448,7 +449,7 @@ def _runtime_stats(text: str) -> list[ContainerStats] | None:
     return results
 
 
-def _without_noise(stderr: str) -> str:
+def without_noise(stderr: str) -> str:
     """Podman stderr minus its warnings, so an error message shows the error itself
     (the cgroup v1 one wrapix reports once, in its own words)."""
     return "\n".join(line for line in stderr.splitlines()
