@@ -205,13 +205,19 @@ async def _pump(lines: proc.LineStream, reader: OutputReader, log: IO[str], tail
         on_line(line)
 
 
-async def remove_sandbox(settings: Settings, name: str) -> None:
-    """Remove a Ralph sandbox by name if it still exists; never fails."""
+async def remove_sandbox(settings: Settings, name: str, workspace: Path) -> None:
+    """Remove the Ralph sandbox ``name`` of ``workspace`` if it still exists; never fails.
+
+    Only a container labelled as Ralph's for this workspace is removed: the name may
+    come from a state file, and must never take someone else's container with it.
+    """
+    from wrapix_core.sandbox import naming
     from wrapix_core.sandbox.runtime import get_runtime
 
     with contextlib.suppress(WrapixError, OSError):
         runtime = get_runtime(settings.sandbox)
-        if await runtime.container_exists(name):
+        info = await runtime.inspect(name)
+        if info.labels.get(naming.LABEL_ROLE) == "ralph" and info.workspace == str(workspace):
             await runtime.remove(name, force=True)
 
 
@@ -319,7 +325,7 @@ class SandboxRunner:
     async def cleanup(self, session: Session) -> None:
         """Remove the session's container if it is still there (an agent ended by the
         watchdog, a crash); never fails."""
-        await remove_sandbox(self.settings, self.container(session))
+        await remove_sandbox(self.settings, self.container(session), self.workspace)
 
     async def interactive(self, session: Session) -> tuple[list[str], dict[str, str]]:
         """argv and environment for an interactive session (staging done: call

@@ -364,7 +364,7 @@ class Engine:
                     done.append(f"{run.issue}: cleared the record of an interrupted step "
                                 f"(the issue is {issue.status})")
                 if run.sandbox:
-                    await remove_sandbox(self.settings, run.sandbox)
+                    await remove_sandbox(self.settings, run.sandbox, self.workspace)
             write_label_state(self.paths, state)
         for message in done:
             self.emit(Note(message, "warning"))
