@@ -6,6 +6,7 @@ fault with a stand-in executable named by the ``sandbox.podman`` setting.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import time
@@ -61,3 +62,15 @@ def test_error_text_from_a_tool_cannot_drive_the_terminal(tmp_path: Path) -> Non
     assert "\x1b" not in done.stderr and "\x07" not in done.stderr
     assert done.stderr.count("\n") == 1  # still one line
     assert "\\x1b]0;owned" in done.stderr
+
+
+def test_listed_labels_cannot_drive_the_terminal(tmp_path: Path) -> None:
+    # `wrapix ls --others` shows any container's labels; a workspace path is any name.
+    item = {"Id": "1", "Names": ["web"], "State": "running", "Image": "x",
+            "Labels": {"wrapix.profile": "p\u001b]0;owned\u0007",
+                       "wrapix.workspace": "/w/\u001b[2Jproj"}}
+    body = f"cat <<'EOF'\n{json.dumps([item])}\nEOF"
+    done = wrapix("ls", "--others", podman=stand_in(tmp_path, body))
+    assert done.returncode == 0, done.stderr
+    assert "\x1b" not in done.stdout and "\x07" not in done.stdout
+    assert "\\x1b]0;owned" in done.stdout

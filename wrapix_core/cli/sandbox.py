@@ -167,13 +167,16 @@ def _table(items: list[ContainerInfo]) -> None:
     from rich.table import Table
     from rich.text import Text
 
+    from wrapix_core.tasks.display import line
+
     table = Table(box=None, header_style="bold")
     for column in ("NAME", "PROFILE", "STATE", "UPTIME", "WORKSPACE"):
         table.add_column(column)
     now = datetime.now(UTC)
-    for item in items:
-        table.add_row(Text(item.name), Text(item.profile or "-"), Text(item.state),
-                      _age(item.uptime(now)), Text(_home_short(item.workspace) or "-"))
+    for item in items:  # labels are anyone's text (--others), paths any directory's name
+        table.add_row(*(Text(line(value)) for value in (
+            item.name, item.profile or "-", item.state, _age(item.uptime(now)),
+            _home_short(item.workspace) or "-")))
     Console().print(table)
 
 
