@@ -313,3 +313,25 @@ async def test_stop_key_cancels_a_running_step_and_the_issue_is_put_back(
         await wait_until(pilot, lambda: pane.running is None, what="the step to stop")
         assert ws.issue(only)["status"] == "open"
         assert "interrupted" in ws.issue(only)["notes"]
+
+
+async def test_scroll_position_and_cursor_survive_an_issue_update(home: Path) -> None:
+    workspace = real_workspace(home / "real")
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "right", "end", "enter")  # expand the 1,181 closed issues
+        await wait_until(pilot, lambda: len(pane.issues.rows) > 1000)
+        await pilot.press("pagedown", "pagedown", "down")
+        await pilot.pause()
+        scroll, key = pane.issues.scroll_offset.y, pane.issues.current.key  # type: ignore[union-attr]
+        assert scroll > 0
+        board = pane.board
+        from wrapix_core.tasks.store import IssueUpdate, open_store
+
+        ready = pane.board.readiness.ready_ids[0]  # type: ignore[union-attr]
+        await open_store(workspace).update(ready, IssueUpdate(append_notes="seen"))
+        await wait_until(pilot, lambda: pane.board is not board, what="the issue update")
+        await pilot.pause()
+        assert pane.issues.current is not None and pane.issues.current.key == key
+        assert pane.issues.scroll_offset.y == scroll

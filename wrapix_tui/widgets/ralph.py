@@ -191,8 +191,8 @@ class RalphPane(Vertical):
     def compose(self) -> ComposeResult:
         yield SpecList(id="ralph-specs")
         yield Static("", id="ralph-info")
-        yield IssueList(id="ralph-issues")
         yield Static(Text("Loading the board…", style="dim"), id="ralph-note")
+        yield IssueList(id="ralph-issues")
 
     @property
     def specs(self) -> SpecList:
@@ -386,6 +386,19 @@ class RalphPane(Vertical):
         elif self.problem:
             note.update(Text("! ", style="bold red") + fmt.safe(self.problem, 300))
             note.display = True
+        elif not self.issues.rows:
+            board = self.board
+            assert board is not None
+            if not board.cards and not board.issues.total:
+                hint = ("No specs or issues here yet. `ralph start LABEL` begins one; "
+                        "specs/ and .beads/ are watched, so they appear as they are written.")
+            elif self.selected == model.ALL:
+                hint = "No issues yet: `ralph ready LABEL` turns a spec into issues."
+            else:
+                hint = (f"No issues for this spec yet: `ralph ready {self.selected}` turns it "
+                        "into issues.")
+            note.update(Text(hint, style="dim"))
+            note.display = True
         else:
             note.display = False
 
@@ -397,6 +410,7 @@ class RalphPane(Vertical):
             self.selected = key
             self._show_issues()
             self._show_info()
+            self._update_note()
 
     @on(RowList.Selected, "#ralph-issues")
     def _issue_clicked(self, event: RowList.Selected) -> None:

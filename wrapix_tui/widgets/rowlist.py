@@ -51,15 +51,15 @@ class RowList(ScrollView, Generic[R], can_focus=True):
         background: $block-cursor-blurred-background;
     }
     """
-    # Movement keys are the list's own behaviour (like a DataTable's), not app actions:
-    # they are not remappable and not in the palette, so they carry no id.
+    # Movement within a list (remappable by id; not palette commands: they act on the
+    # list that has the focus).
     BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("up,k", "move(-1)", "Up", show=False),
-        Binding("down,j", "move(1)", "Down", show=False),
-        Binding("pageup", "page(-1)", "Page up", show=False),
-        Binding("pagedown", "page(1)", "Page down", show=False),
-        Binding("home", "edge(-1)", "First", show=False),
-        Binding("end", "edge(1)", "Last", show=False),
+        Binding("up,k", "move(-1)", "Up", show=False, id="list.up"),
+        Binding("down,j", "move(1)", "Down", show=False, id="list.down"),
+        Binding("pageup", "page(-1)", "Page up", show=False, id="list.page_up"),
+        Binding("pagedown", "page(1)", "Page down", show=False, id="list.page_down"),
+        Binding("home", "edge(-1)", "First", show=False, id="list.first"),
+        Binding("end", "edge(1)", "Last", show=False, id="list.last"),
     ]
 
     cursor: reactive[int] = reactive(0, always_update=True, init=False)
