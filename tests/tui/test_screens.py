@@ -7,6 +7,7 @@ import socket
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from rich.console import Console
 from textual.widgets import Input, ProgressBar, Select
 
@@ -282,3 +283,49 @@ async def test_config_errors_are_banners_and_defaults_are_used(make_app: MakeApp
         await wait_until(pilot, lambda: "config" in app.dashboard.banner.problems)
         assert "wrapix.toml" in app.dashboard.banner.problems["config"]
         await ready(pilot, app)
+
+
+async def test_new_sandbox_launch_runs_off_the_event_loop_with_build_progress(
+        make_app: MakeApp, fake: FakeRuntime, workspace: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    """An image build (here: blocking steps, as a copy or build would block) runs in a
+    worker thread: the app keeps drawing, the bar follows the steps, the error is shown."""
+    import time
+
+    import wrapix_core.sandbox.launcher as launcher
+    from wrapix_core.errors import WrapixError
+    from wrapix_core.image.progress import BuildEvent
+
+    async def slow_prepare(request: object, settings: object, *, runtime: object = None,
+                           on_build: Callable[[BuildEvent], None] | None = None,
+                           **_: object) -> object:
+        assert on_build is not None
+        for step in (1, 2, 3):
+            on_build(BuildEvent(f"STEP {step}/4: RUN apt-get install {step}", step, 4))
+            time.sleep(0.3)  # noqa: ASYNC251 - blocking on purpose: what must not stall the app
+        raise WrapixError("the image build failed at step 3", "fix the profile's packages")
+
+    monkeypatch.setattr(launcher, "prepare", slow_prepare)
+    (workspace / "wrapix.toml").write_text(TINY.format(image="localhost/wrapix-base:latest"))
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        screen = await open_new(pilot, app)
+        await pilot.press("ctrl+s")
+        bar = screen.query_one("#build-progress", ProgressBar)
+        gaps: list[float] = []
+        seen: set[float] = set()
+        last = time.monotonic()
+        deadline = last + 20
+        while "build failed" not in str(screen.query_one("#status").render()):
+            await pilot.pause(0.02)
+            now = time.monotonic()
+            gaps.append(now - last)
+            last = now
+            if bar.display and bar.percentage is not None:
+                seen.add(round(bar.percentage, 2))
+            assert now < deadline, "the launch never failed"
+        assert max(gaps) < 0.25, f"the event loop stalled for {max(gaps):.2f}s"
+        assert {0.25, 0.5} <= seen  # steps 2 and 3 of 4 shown while they ran
+        assert "fix the profile's packages" in str(screen.query_one("#status").render())
+        assert not screen.busy and not screen.query_one("#build-progress").display
