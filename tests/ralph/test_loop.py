@@ -2,7 +2,14 @@
 
 from __future__ import annotations
 
+import os
+import select
+import signal
+import subprocess
+import time
+
 from tests.ralph.support import Workspace, complete, final, respond, wait_until
+from tests.support.cli import script
 
 
 def test_loop_works_in_priority_order_then_exits_100(ws: Workspace) -> None:
@@ -145,3 +152,29 @@ def test_respond_helper_phase_guard(ws: Workspace) -> None:
     done = ws.ralph("step")
     assert done.returncode == 1
     assert "the agent exited with code 3" in done.stdout
+
+
+def test_ctrl_c_at_the_confirm_prompt_ends_the_loop_at_once(ws: Workspace) -> None:
+    ws.create("First")
+    ws.scenario(complete())
+    read_end, write_end = os.pipe()  # input stays open: nobody presses Enter
+    process = subprocess.Popen([script("ralph"), "loop", "--confirm"], cwd=ws.root,
+                               env=ws.env(), stdin=read_end, stdout=subprocess.PIPE,
+                               stderr=subprocess.PIPE)
+    os.close(read_end)
+    try:
+        shown = b""
+        deadline = time.monotonic() + 30
+        while b"Work on it?" not in shown and time.monotonic() < deadline:
+            ready, _, _ = select.select([process.stdout], [], [], 1)
+            if ready:
+                shown += os.read(process.stdout.fileno(), 4096)  # type: ignore[union-attr]
+        assert b"Work on it?" in shown
+        process.send_signal(signal.SIGINT)
+        assert process.wait(timeout=10) == 130
+    finally:
+        os.close(write_end)
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert ws.calls() == []

@@ -14,10 +14,12 @@ interrupted.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import shlex
 import sys
 import tempfile
+import threading
 from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any, TypeVar
@@ -252,13 +254,32 @@ def _ask_line(question: str) -> str | None:
     return line.strip().lower()
 
 
+async def _ask_line_async(question: str) -> str | None:
+    """:func:`_ask_line` without blocking the event loop, or its exit: the line is read in
+    a daemon thread, so Ctrl-C at the prompt ends the command at once (a thread of the
+    loop's executor would be waited for until the person pressed Enter)."""
+    loop = asyncio.get_running_loop()
+    answer: asyncio.Future[str | None] = loop.create_future()
+
+    def deliver(line: str | None) -> None:
+        if not answer.done():
+            answer.set_result(line)
+
+    def read() -> None:
+        line = _ask_line(question)
+        with contextlib.suppress(RuntimeError):  # the loop is gone: nobody waits any more
+            loop.call_soon_threadsafe(deliver, line)
+
+    threading.Thread(target=read, name="ralph-prompt", daemon=True).start()
+    return await answer
+
+
 async def confirm_on_terminal(proposal: StepProposal) -> Decision:
     """The ``--confirm`` approval: ask on this terminal (stdin) before each step."""
     for line in _proposal_lines(proposal):
         _say(line)
     while True:
-        answer = await asyncio.to_thread(
-            _ask_line, "Work on it? [y]es, [s]kip, [a]ll remaining, [q]uit: ")
+        answer = await _ask_line_async("Work on it? [y]es, [s]kip, [a]ll remaining, [q]uit: ")
         if answer is None:
             return Decision.STOP
         if answer in _ANSWERS:
@@ -565,7 +586,7 @@ def _review_lines(item: Any, number: int, total: int) -> list[str]:
 
 async def _ask(question: str, answers: dict[str, str]) -> str:
     while True:
-        answer = await asyncio.to_thread(_ask_line, question)
+        answer = await _ask_line_async(question)
         if answer is None:
             return "quit"
         if answer in answers:
