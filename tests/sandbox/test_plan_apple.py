@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
+
+import pytest
 
 from tests.sandbox.factories import HOME, WS, facts, spec
 from wrapix_core import paths
+from wrapix_core.errors import WrapixError
 from wrapix_core.profiles import Mount, Profile
 from wrapix_core.sandbox.apple import FILES_DIR, AppleRuntime, plan_apple
 from wrapix_core.sandbox.model import RuntimeCaps
@@ -95,6 +99,21 @@ def test_removing_a_sandbox_removes_its_staged_files(tmp_path: Path) -> None:
     runtime = AppleRuntime(SandboxSettings(container=str(container)))
     asyncio.run(runtime.remove("wrapix-proj-abc123", force=True))
     assert not files.parent.exists()
+
+
+def test_foreground_leaves_ctrl_c_to_the_sandbox(tmp_path: Path) -> None:
+    # Ctrl-C reaches the whole foreground group: the runtime passes it to the agent;
+    # wrapix must not die of it and leave the runtime running on the terminal.
+    container = tmp_path / "container"
+    container.write_text("#!/bin/sh\nkill -INT $PPID\nsleep 0.2\nexit 7\n")
+    container.chmod(0o755)
+    runtime = AppleRuntime(SandboxSettings(container=str(container)))
+    result = plan()
+    argv = [str(container), *result.argv[1:]]
+    assert runtime.launch_foreground(replace(result, argv=argv)) == 7
+    missing = replace(result, argv=[str(tmp_path / "none"), *result.argv[1:]])
+    with pytest.raises(WrapixError, match="not installed"):
+        runtime.launch_foreground(missing)
 
 
 def test_dispatch_by_platform_and_setting() -> None:

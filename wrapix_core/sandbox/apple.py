@@ -17,7 +17,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
-import os
 from collections.abc import AsyncGenerator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -53,6 +52,7 @@ from wrapix_core.sandbox.runtime import (
     ContainerStats,
     EventStreamStatus,
     RuntimeEvent,
+    run_on_terminal,
 )
 from wrapix_core.settings import SandboxSettings
 
@@ -190,9 +190,9 @@ class AppleRuntime:
         return done.stdout.strip()
 
     def launch_foreground(self, plan: LaunchPlan) -> int:
-        import subprocess
-
-        return subprocess.call(plan.argv, env={**os.environ, **plan.env})
+        return run_on_terminal(plan.argv, plan.env,
+                               RuntimeMissing("Apple's container CLI is not installed",
+                                              INSTALL_HINT))
 
     async def containers(self, *, all: bool = False, sandboxes_only: bool = True
                          ) -> list[ContainerInfo]:

@@ -13,8 +13,6 @@ import json
 import os
 import re
 import shutil
-import signal
-import subprocess
 import tempfile
 from collections.abc import AsyncGenerator, Sequence
 from dataclasses import asdict
@@ -40,6 +38,7 @@ from wrapix_core.sandbox.runtime import (
     ContainerStats,
     EventStreamStatus,
     RuntimeEvent,
+    run_on_terminal,
 )
 from wrapix_core.settings import SandboxSettings
 
@@ -240,17 +239,8 @@ class PodmanRuntime:
 
     def launch_foreground(self, plan: LaunchPlan) -> int:
         """Run attached to this terminal; returns the sandbox's exit code."""
-        env = {**os.environ, **plan.env}
-        previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the TTY delivers it to podman
-        try:
-            try:
-                child = subprocess.Popen(plan.argv, env=env)
-            except FileNotFoundError:
-                raise RuntimeMissing(f"podman ({self.executable}) is not installed",
-                                     INSTALL_HINT) from None
-            return child.wait()
-        finally:
-            signal.signal(signal.SIGINT, previous)
+        return run_on_terminal(plan.argv, plan.env, RuntimeMissing(
+            f"podman ({self.executable}) is not installed", INSTALL_HINT))
 
     async def containers(self, *, all: bool = False, sandboxes_only: bool = True
                          ) -> list[ContainerInfo]:

@@ -7,11 +7,12 @@ and the TUI only talk to this interface (see :func:`get_runtime`).
 from __future__ import annotations
 
 import sys
-from collections.abc import AsyncGenerator, Sequence
+from collections.abc import AsyncGenerator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Protocol
 
+from wrapix_core.errors import WrapixError
 from wrapix_core.sandbox import naming
 
 if TYPE_CHECKING:
@@ -121,6 +122,28 @@ class Runtime(Protocol):
 
 
 SHELL_COMMAND = ["sh", "-c", "command -v bash >/dev/null && exec bash || exec sh"]
+
+
+def run_on_terminal(argv: Sequence[str], env: Mapping[str, str], missing: WrapixError) -> int:
+    """Run a runtime's foreground ``run`` on this terminal until it ends; its exit status.
+
+    Not through :mod:`wrapix_core.proc`: the sandbox owns the terminal, for as long as
+    the person keeps it. Ctrl-C is ignored here meanwhile: the terminal delivers it to
+    the runtime, which passes it to the agent (wrapix must not exit under it).
+    """
+    import os
+    import signal
+    import subprocess
+
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        try:
+            child = subprocess.Popen(list(argv), env={**os.environ, **env})
+        except FileNotFoundError:
+            raise missing from None
+        return child.wait()
+    finally:
+        signal.signal(signal.SIGINT, previous)
 
 
 def get_runtime(settings: SandboxSettings, platform: str | None = None) -> Runtime:
