@@ -513,3 +513,29 @@ def test_a_launch_cache_that_cannot_be_written_does_not_stop_the_launch(
         if done.returncode == 0:
             subprocess.run([podman, "rm", "-f", "-t", "0", json.loads(done.stdout)["name"]],
                            capture_output=True, timeout=60, check=False)
+
+
+def test_the_repositorys_git_identity_is_not_taken_from_a_stale_record(
+        podman: str, busybox_image: str, tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    subprocess.run(["git", "init", "-q", str(env.workspace)], check=True, timeout=60)
+    args = ("run", "--detach", "--json", "--image", busybox_image, str(env.workspace), "--",
+            "sleep", "600")
+
+    def email() -> str:
+        name = json.loads(env.wrapix(*args).stdout)["name"]
+        try:
+            found = subprocess.run([podman, "inspect", "--format", "json", name],
+                                   capture_output=True, text=True, timeout=60, check=True)
+            variables = json.loads(found.stdout)[0]["Config"]["Env"]
+        finally:
+            subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True,
+                           timeout=60, check=False)
+        return next(v.partition("=")[2] for v in variables
+                    if v.startswith("GIT_AUTHOR_EMAIL="))
+
+    first = email()  # recorded
+    config = env.workspace / ".git" / "config"
+    config.write_text(config.read_text() + "[user]\n\temail = repo@example.org\n")
+    assert first != "repo@example.org"
+    assert email() == "repo@example.org"

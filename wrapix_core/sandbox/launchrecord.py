@@ -36,7 +36,8 @@ def record(args: list[str], prepared: Prepared, settings: Settings, *, as_json: 
     profiles = paths.config_dir() / "profiles"
     full = [str(user_config_file()), str(spec.workspace / PROJECT_FILE), str(profiles),
             *(str(path) for path in profiles.glob("*.toml")),
-            *(str(path) for _, path in collect().files), *_git_configs()]
+            *(str(path) for _, path in collect().files), *_git_configs(),
+            str(spec.workspace / ".git" / "config")]  # the repository's user.name/email
     podman = shutil.which(prepared.runtime.executable)
     if podman:
         full.append(podman)
