@@ -243,11 +243,12 @@ class WrapixApp(App[None]):
             from wrapix_tui.screens.logs import LogsScreen
             from wrapix_tui.screens.new_sandbox import NewSandboxScreen
             from wrapix_tui.screens.review import ReviewScreen
+            from wrapix_tui.widgets.rowlist import RowList
 
             groups += [("logs", LogsScreen), ("new sandbox", NewSandboxScreen),
                        ("confirm", ConfirmScreen), ("issue", IssueScreen),
                        ("approval", ApprovalScreen), ("clarify", ClarifyScreen),
-                       ("review", ReviewScreen)]
+                       ("review", ReviewScreen), ("lists", RowList)]
         return groups
 
     def key_for(self, binding_id: str) -> str:

@@ -17,6 +17,7 @@ and Ralph driven from here (next step, supervised loop, stop) with live progress
 from __future__ import annotations
 
 import contextlib
+import gc
 import logging
 import threading
 import time
@@ -186,12 +187,15 @@ class RalphPane(Vertical):
         self._issue_rows: dict[str, model.Row] = {}
         self._issues_for: tuple[str, int] | None = None
         self.watcher: Any = None
+        self._info: Text | None = None
+        self._note: Text | None = Text("Loading the board…", style="dim")
+        """What the note shows now (as composed)."""
         """The workspace watcher once the board is loaded (``watcher.ready``: watching)."""
 
     def compose(self) -> ComposeResult:
         yield SpecList(id="ralph-specs")
         yield Static("", id="ralph-info")
-        yield Static(Text("Loading the board…", style="dim"), id="ralph-note")
+        yield Static(self._note or "", id="ralph-note")
         yield IssueList(id="ralph-issues")
 
     @property
@@ -276,6 +280,11 @@ class RalphPane(Vertical):
         self._update_title()
         self._update_note()
         self._refresh_open_screens(board, message.event)
+        if old is None or isinstance(message.event, IssuesChanged):
+            # Tens of thousands of long-lived objects (issues, readiness): keep them out
+            # of the cyclic collector's full passes, which otherwise stall the loop for
+            # ~100 ms now and then. They are freed by reference counting when replaced.
+            gc.freeze()
         if old is None and getattr(self.app, "exit_after_board", False):
             self.call_after_refresh(self.app.exit)  # the board benchmarks end here
 
@@ -360,7 +369,9 @@ class RalphPane(Vertical):
             text.append(fmt.safe(problems[0], 200, style="red"))
             if len(problems) > 1:
                 text.append(f" (+{len(problems) - 1} more)", style="dim")
-        info.update(text)
+        if text != self._info:  # an update lays the pane out again: only on change
+            self._info = text
+            info.update(text)
 
     def _update_title(self) -> None:
         board = self.board
@@ -379,14 +390,21 @@ class RalphPane(Vertical):
         self.border_title = Text(" · ".join(parts))
 
     def _update_note(self) -> None:
+        text = self._note_text()
+        if text == self._note:
+            return
+        self._note = text
         note = self.query_one("#ralph-note", Static)
+        note.display = text is not None
+        if text is not None:
+            note.update(text)
+
+    def _note_text(self) -> Text | None:
         if self.board is None and not self.problem:
-            note.update(Text("Loading the board…", style="dim"))
-            note.display = True
-        elif self.problem:
-            note.update(Text("! ", style="bold red") + fmt.safe(self.problem, 300))
-            note.display = True
-        elif not self.issues.rows:
+            return Text("Loading the board…", style="dim")
+        if self.problem:
+            return Text("! ", style="bold red") + fmt.safe(self.problem, 300)
+        if not self.issues.rows:
             board = self.board
             assert board is not None
             if not board.cards and not board.issues.total:
@@ -397,10 +415,8 @@ class RalphPane(Vertical):
             else:
                 hint = (f"No issues for this spec yet: `ralph ready {self.selected}` turns it "
                         "into issues.")
-            note.update(Text(hint, style="dim"))
-            note.display = True
-        else:
-            note.display = False
+            return Text(hint, style="dim")
+        return None
 
     # -- selection --------------------------------------------------------------------
     @on(RowList.Highlighted, "#ralph-specs")
