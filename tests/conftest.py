@@ -52,6 +52,8 @@ def isolated_wrapix(tmp_path_factory: pytest.TempPathFactory,
         path = base / sub
         path.mkdir(mode=0o700)
         monkeypatch.setenv(name, str(path))
+    # Tests write project files freely; the trust gate has tests of its own.
+    monkeypatch.setenv("WRAPIX_TRUST_PROJECTS", "all")
     yield base
 
 

@@ -21,7 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from wrapix_core import paths
 from wrapix_core.errors import ConfigError
-from wrapix_core.settings import PROJECT_FILE, read_toml, user_config_file
+from wrapix_core.settings import PROJECT_FILE, config_files, read_toml
 
 ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 _DEST_PREFIXES = ("/", "~/", "$HOME/", "${HOME}/")
@@ -311,13 +311,8 @@ def load_catalog(workspace: Path | None = None) -> ProfileCatalog:
     definitions: dict[str, tuple[str, _ProfileFile]] = {}
     for path in profile_files():
         definitions[path.stem] = (str(path), _parse(read_toml(path), str(path), path.stem))
-    tables = [user_config_file()]
-    if workspace is not None:
-        tables.append(workspace / PROJECT_FILE)
-    for path in tables:
-        if not path.is_file():
-            continue
-        profiles = read_toml(path).get("profiles", {})
+    for path, project in config_files(workspace):
+        profiles = read_toml(path, project=project).get("profiles", {})
         if not isinstance(profiles, dict):
             raise ConfigError(f"{path}: key 'profiles' must be a table of profiles")
         for name, data in profiles.items():

@@ -172,15 +172,24 @@ def user_config_file() -> Path:
     return paths.config_dir() / "config.toml"
 
 
-def read_toml(path: Path) -> dict[str, Any]:
-    """Parse a TOML file; a syntax error becomes a ConfigError naming the file."""
+def read_toml(path: Path, *, project: bool = False) -> dict[str, Any]:
+    """Parse a TOML file; a syntax error becomes a ConfigError naming the file.
+
+    ``project`` files live where agents can write, so they must be trusted first
+    (:mod:`wrapix_core.trust`).
+    """
     try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML ({exc})", "fix the file or remove it") from None
+        data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    if project:
+        from wrapix_core import trust
+
+        trust.require(path, data)
+    try:
+        return tomllib.loads(data.decode("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})", "fix the file or remove it") from None
 
 
 def _describe(exc: ValidationError, source: str) -> ConfigError:
@@ -200,19 +209,20 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
     return merged
 
 
-def config_files(workspace: Path | None) -> list[Path]:
-    """The TOML files that feed settings, lowest precedence first, existing ones only."""
-    candidates = [user_config_file()]
+def config_files(workspace: Path | None) -> list[tuple[Path, bool]]:
+    """The TOML files that feed settings, lowest precedence first, existing ones only,
+    each with whether it is the project's (which must be trusted before it is obeyed)."""
+    candidates = [(user_config_file(), False)]
     if workspace is not None:
-        candidates.append(workspace / PROJECT_FILE)
-    return [path for path in candidates if path.is_file()]
+        candidates.append((workspace / PROJECT_FILE, True))
+    return [(path, project) for path, project in candidates if path.is_file()]
 
 
 def load_settings(workspace: Path | None = None) -> Settings:
     """Load effective settings for ``workspace`` (None: user file and env only)."""
     merged: dict[str, Any] = {}
-    for path in config_files(workspace):
-        data = read_toml(path)
+    for path, project in config_files(workspace):
+        data = read_toml(path, project=project)
         try:
             SettingsData.model_validate(data)
         except ValidationError as exc:

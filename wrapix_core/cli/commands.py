@@ -15,6 +15,7 @@ SUBCOMMANDS = {
     "image": "wrapix_core.cli.image:image",
     "inbox": "wrapix_core.cli.inbox:inbox",
     "tasks": "wrapix_core.cli.tasks:tasks",
+    "trust": "wrapix_core.cli.trust:trust",
 }
 _NOT_LAUNCHES = {"--help", "-h", "--version", "--dry-run"}
 

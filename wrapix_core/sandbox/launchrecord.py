@@ -13,7 +13,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from wrapix_core import paths
+from wrapix_core import paths, trust
 from wrapix_core.image.wheel import collect
 from wrapix_core.sandbox import launchcache
 from wrapix_core.sandbox.host import deploy_key_paths
@@ -37,7 +37,8 @@ def record(args: list[str], prepared: Prepared, settings: Settings, *, as_json: 
     full = [str(user_config_file()), str(spec.workspace / PROJECT_FILE), str(profiles),
             *(str(path) for path in profiles.glob("*.toml")),
             *(str(path) for _, path in collect().files), *_git_configs(),
-            str(spec.workspace / ".git" / "config")]  # the repository's user.name/email
+            str(spec.workspace / ".git" / "config"),  # the repository's user.name/email
+            str(trust.store_file())]  # revoking trust must stop the recorded plan
     podman = shutil.which(prepared.runtime.executable)
     if podman:
         full.append(podman)
