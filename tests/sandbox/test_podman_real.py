@@ -51,6 +51,7 @@ class Env:
 
     def vars(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("WRAPIX_")}
+        env["WRAPIX_TRUST_PROJECTS"] = "all"  # these tests write wrapix.toml freely
         for name in ("CONFIG", "STATE", "CACHE", "DATA", "RUNTIME"):
             path = self.root / name.lower()
             path.mkdir(exist_ok=True, mode=0o700)
