@@ -42,6 +42,10 @@ log = logging.getLogger("wrapix.tui.inbox")
 
 COLUMNS = (("unread", " "), ("title", "title"), ("message", "message"),
            ("sandbox", "sandbox"), ("age", "age"), ("popup", "popup"))
+FILE_STEP = 10
+"""watchfiles step (ms) for the inbox file when another process's daemon writes it."""
+FILE_STEP_HOSTED = 50
+"""The same when this app hosts the daemon (new entries come from memory)."""
 AGE_INTERVAL = 15.0
 """Seconds between age updates of visible rows (ages are shown in minutes or coarser)."""
 POPUP_STYLE = {"shown": "", "suppressed": "dim", "skipped": "dim"}
@@ -99,7 +103,12 @@ class InboxPane(Vertical):
         self.settings = settings
         self._store = InboxStore(limit=settings.notify.inbox_limit)
         try:
-            async with contextlib.aclosing(follow_inbox(self._store, live=live)) as events:
+            # Hosting the daemon, new entries arrive from memory; the file is watched only
+            # for read marks from other tools, so its watcher may wake less often (idle
+            # CPU: ~0.4% of a core at watchfiles' 10 ms step, ~0.1% at 50 ms).
+            step = FILE_STEP_HOSTED if live is not None else FILE_STEP
+            async with contextlib.aclosing(follow_inbox(self._store, live=live,
+                                                        step_ms=step)) as events:
                 self.following = True
                 async for event in events:
                     self.post_message(InboxChanged([event]))

@@ -2,8 +2,9 @@
 and Ralph driven from here (next step, supervised loop, stop) with live progress.
 
 - The board is the core's :class:`~wrapix_core.specs.board.Board`. It is loaded in a
-  worker after the first frame, then the :class:`~wrapix_core.specs.watcher.WorkspaceWatcher`
-  (inotify, nothing polled) feeds it one event at a time; each new board is posted to
+  worker after the first frame, then the workspace watcher
+  (:class:`~wrapix_core.specs.inotify_watch.InotifyWorkspaceWatcher`: inotify read by the
+  event loop, nothing polled) feeds it one event at a time; each new board is posted to
   this pane, which redraws only what changed: the spec rows whose card changed, and the
   issue list only when issues changed or the selected spec's card did.
 - Both lists render only the rows on screen (:class:`~wrapix_tui.widgets.rowlist.RowList`);
@@ -223,7 +224,7 @@ class RalphPane(Vertical):
         import asyncio
 
         from wrapix_core.specs.events import IssuesChanged, WatchProblem
-        from wrapix_core.specs.watcher import WorkspaceWatcher
+        from wrapix_core.specs.inotify_watch import InotifyWorkspaceWatcher
         from wrapix_core.tasks.store import open_store
 
         try:
@@ -237,7 +238,9 @@ class RalphPane(Vertical):
             self.post_message(BoardProblem(f"the board could not be loaded: {exc!r}", True))
             return
         self.post_message(BoardChanged(board))
-        watcher = self.watcher = WorkspaceWatcher(self.workspace, board=board, store=store)
+        # inotify read by the loop: a change wakes it, nothing polls (idle CPU, P8)
+        watcher = self.watcher = InotifyWorkspaceWatcher(self.workspace, board=board,
+                                                         store=store)
         try:
             async with contextlib.aclosing(watcher.events()) as events:  # type: ignore[type-var]
                 async for event in events:
