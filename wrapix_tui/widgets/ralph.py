@@ -269,8 +269,9 @@ class RalphPane(Vertical):
 
         old, board = self.board, message.board
         self.board = board
-        if self.problem and not message.event:
+        if self.problem:  # the watcher delivered again: what went wrong has passed
             self.problem = ""
+            self.wrapix_app.post_message(_solved())
         self._show_specs(board)
         card = board.card(self.selected) if self.selected != model.ALL else None
         if self.selected != model.ALL and card is None:
@@ -283,10 +284,11 @@ class RalphPane(Vertical):
         self._update_title()
         self._update_note()
         self._refresh_open_screens(board, message.event)
-        if old is None or isinstance(message.event, IssuesChanged):
-            # Tens of thousands of long-lived objects (issues, readiness): keep them out
-            # of the cyclic collector's full passes, which otherwise stall the loop for
-            # ~100 ms now and then. They are freed by reference counting when replaced.
+        if old is None:
+            # Start-up is over: what exists now (modules, widgets, the first board's tens
+            # of thousands of issues) lives long. Keep it out of the cyclic collector's
+            # full passes, which otherwise stall the loop ~100 ms now and then. Board data
+            # has no reference cycles: it is still freed by reference counting.
             gc.freeze()
         if old is None and getattr(self.app, "exit_after_board", False):
             self.call_after_refresh(self.app.exit)  # the board benchmarks end here
@@ -770,6 +772,12 @@ def _load_board(workspace: Path, store: Any) -> Board:
     from wrapix_core.specs.board import load_board
 
     return asyncio.run(load_board(workspace, store))
+
+
+def _solved() -> Any:
+    from wrapix_tui.messages import ProblemSolved
+
+    return ProblemSolved("ralph")
 
 
 def _problem(text: str) -> Any:
