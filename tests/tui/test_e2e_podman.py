@@ -87,8 +87,10 @@ class Tui:
 
 
 def wrapix_vars() -> dict[str, str]:
-    """The per-test wrapix directories (tests/conftest.py) for the TUI and the CLI."""
-    return {k: v for k, v in os.environ.items() if k.startswith("WRAPIX_") and k.endswith("_DIR")}
+    """The per-test wrapix directories (tests/conftest.py) for the TUI and the CLI, and
+    the trust opt-out: these tests write the project's wrapix.toml themselves."""
+    return {k: v for k, v in os.environ.items() if k.startswith("WRAPIX_")
+            and (k.endswith("_DIR") or k == "WRAPIX_TRUST_PROJECTS")}
 
 
 @pytest.fixture

@@ -33,6 +33,7 @@ if TYPE_CHECKING:
 
 class ClarifyScreen(ModalScreen[str | None]):
     CSS_PATH: ClassVar[list[str | Path]] = [stylesheet("modals.tcss"), stylesheet("ralph.tcss")]
+    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (30, "-tall")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Answer", id="clarify.send"),
@@ -71,6 +72,8 @@ class ClarifyScreen(ModalScreen[str | None]):
                 yield Label("Your answer")
             yield Input(placeholder="type the answer — ctrl+s sends it", id="clarify-answer")
             yield Static("", id="status")
+            yield Label(Text("^s answers · ^d dismisses the question · esc cancels",
+                             style="dim"), id="clarify-keys")
             with Horizontal(id="buttons"):
                 yield Button("Answer (^s)", id="send", variant="primary")
                 yield Button("Dismiss question (^d)", id="dismiss")

@@ -111,7 +111,9 @@ class BuilderPane(Vertical, can_focus=True):
         else:
             text.append("state  ")
             text.append(status.state, style=STATE_STYLE.get(status.state, ""))
-            text.append(f"  {status.name}\n", style="dim")
+            if self.content_region.width >= 40:  # a narrow pane keeps to what matters
+                text.append(f"  {status.name}", style="dim")
+            text.append("\n")
             if status.error:
                 text.append(status.error, style="red")
                 text.append("\n")
