@@ -285,6 +285,11 @@ async def test_supervised_loop_approve_skip_stop(ralph_ws: Any) -> None:
         rows = {row.key: row for row in pane.issues.rows}
         assert rows["group:closed"].count == 1  # type: ignore[union-attr]
         assert [key for key in rows if not key.startswith("group:")] == [second, third]
+        # The closed step is also a notification, through the daemon into the inbox.
+        inbox = app.dashboard.inbox
+        await wait_until(pilot, lambda: any(entry.title == f"Ralph: {first} closed"
+                                            for entry in inbox.model.entries.values()),
+                         what="the step's notification in the inbox")
 
 
 async def test_stop_key_cancels_a_running_step_and_the_issue_is_put_back(
@@ -335,3 +340,21 @@ async def test_scroll_position_and_cursor_survive_an_issue_update(home: Path) ->
         await pilot.pause()
         assert pane.issues.current is not None and pane.issues.current.key == key
         assert pane.issues.scroll_offset.y == scroll
+
+
+async def test_a_question_notification_opens_the_answer_modal(home: Path) -> None:
+    from wrapix_core.notify.inbox import InboxStore, NewEntry
+    from wrapix_core.notify.protocol import Notification
+
+    workspace = demo_workspace(home / "demo")
+    InboxStore().append([NewEntry(Notification("Ralph: demo-q1 has a question",
+                                               "Pick a network: which backend?",
+                                               sandbox="ralph", kind="ralph-clarify"),
+                                  "shown", "test", T0)])
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await board_ready(pilot, app)
+        await wait_until(pilot, lambda: len(app.dashboard.inbox._shown) == 1)
+        await pilot.press("2", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, ClarifyScreen))
+        assert app.screen.issue.id == "demo-q1"  # type: ignore[attr-defined]
