@@ -60,7 +60,7 @@ def test_cards_join_specs_index_and_issues() -> None:
         (1, 2, "wx-epic", "WIP")
     assert alpha.annotations.verify == 1 and alpha.annotations.unannotated == 1
     assert alpha.issues.total == 3 and alpha.issues.by_status == {"closed": 1, "open": 2}
-    assert alpha.issues.ready == ("wx-1", "wx-epic")  # same priority and age: by id
+    assert alpha.issues.ready == ("wx-1",)  # the open epic is never worked: not queued
     assert beta.issues.total == 4 and beta.issues.ready == ("wx-2",)
     assert [item.question for item in beta.issues.clarify] == ["Which DB?"]
     assert beta.issues.proposed == 1

@@ -95,7 +95,8 @@ def _question(notes: str) -> str:
 
 
 def summarize(ids: Iterable[str], readiness: Readiness) -> IssueSummary:
-    """Counts, ready queue, clarify questions, proposals and blockers of ``ids``."""
+    """Counts, ready queue (work only, in Ralph's order), clarify questions, proposals
+    and blockers of ``ids``."""
     by_id = readiness.by_id
     members = [by_id[issue_id] for issue_id in ids if issue_id in by_id]
     wanted = {issue.id for issue in members}
@@ -114,7 +115,9 @@ def summarize(ids: Iterable[str], readiness: Readiness) -> IssueSummary:
                 awaiting += 1
         if readiness.is_blocked(issue.id):
             blocked.append(BlockedItem(issue.id, issue.title, readiness.blockers(issue.id)))
-    ready = tuple(issue_id for issue_id in readiness.ready_ids if issue_id in wanted)
+    # The queue Ralph takes work from: epics are ready in beads' sense but never worked.
+    ready = tuple(issue_id for issue_id in readiness.ready_ids
+                  if issue_id in wanted and by_id[issue_id].issue_type != "epic")
     return IssueSummary(len(members), dict(sorted(statuses.items())), ready, tuple(clarify),
                         proposed, tuple(blocked), awaiting)
 
