@@ -358,3 +358,41 @@ async def test_a_question_notification_opens_the_answer_modal(home: Path) -> Non
         await pilot.press("2", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ClarifyScreen))
         assert app.screen.issue.id == "demo-q1"  # type: ignore[attr-defined]
+
+
+async def test_an_untrusted_status_never_reaches_the_terminal_raw(home: Path) -> None:
+    """A status is free text in the JSONL store: shown escaped wherever it appears."""
+    from tests.tui.ralph_support import issue
+
+    evil = "open\x1b]0;pwned\x07\x1b[2J"
+    workspace = demo_workspace(home / "demo", [
+        issue("demo-x1", "Blocker", status=evil),
+        issue("demo-x2", "Waits", deps=(("blocks", "demo-x1"),)),
+        issue("demo-p\x1b[2J1", "Proposed", labels=("rl-demo", "ralph:proposed"),
+              deps=(("blocks", "demo-x1"),))])
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down")
+        await wait_until(pilot, lambda: pane.selected == "demo")
+        rows = {row.key: row for row in pane.issues.rows}
+        shown = [pane.issues.render_row(rows["demo-x2"], 120).plain,
+                 str(pane.query_one("#ralph-info").render())]
+        from wrapix_tui.screens.issue import dependency_lines
+
+        assert pane.board is not None
+        by_id = pane.board.readiness.by_id
+        shown += [dependency_lines(pane.board, by_id["demo-x2"]).plain,
+                  dependency_lines(pane.board, by_id["demo-x1"]).plain]
+        await pilot.press("v")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen)
+                         and app.screen.queue is not None)
+        shown.append(str(app.screen.query_one("#review-head").render()))
+        await pilot.press("y")  # the toast and the status line name the (untrusted) id
+        await wait_until(pilot, lambda: any("approved" in n.message
+                                            for n in app._notifications))
+        shown += [n.message for n in app._notifications]
+        shown.append(str(app.screen.query_one("#review-status").render()))
+        for text in shown:
+            assert "\x1b" not in text and "\x07" not in text, text
+        assert "\\e]0;pwned" in shown[0]

@@ -106,8 +106,9 @@ class ClarifyScreen(ModalScreen[str | None]):
         return f"{chosen}. {typed}" if chosen and typed else (chosen or typed)
 
     def _status(self, text: str, error: bool = False) -> None:
+        """``text`` may quote the store's errors (untrusted ids): shown escaped."""
         status = self.query_one("#status", Static)
-        status.update(Text(text))
+        status.update(Text(fmt.safe(text, 2000).plain))
         status.set_class(error, "error")
 
     @on(Input.Submitted, "#clarify-answer")
@@ -162,5 +163,6 @@ class ClarifyScreen(ModalScreen[str | None]):
             self.busy = False
             self._status(str(exc), True)
             return
-        self.app.notify(f"{said} Next: {clarify.resume_hint(updated)}", markup=False)
+        self.app.notify(fmt.safe(f"{said} Next: {clarify.resume_hint(updated)}", 500).plain,
+                        markup=False)
         self.dismiss(text or "")

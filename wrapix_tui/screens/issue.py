@@ -43,7 +43,8 @@ def dependency_lines(board: Board, issue: Issue) -> Text:
         text.append(" ")
         text.append(fmt.safe(dep.depends_on_id, 60, style="bold"))
         status = target.status if target is not None else "missing"
-        text.append(f" ({status}) ", style="green" if status == "closed" else "yellow")
+        text.append(f" ({fmt.safe(status, 20).plain}) ",  # a status is free text
+                    style="green" if status == "closed" else "yellow")
         if target is not None:
             text.append(fmt.safe(target.title, 120))
     dependants = [(other, dep.type) for other in by_id.values() for dep in other.dependencies
@@ -56,7 +57,7 @@ def dependency_lines(board: Board, issue: Issue) -> Text:
         text.append(fmt.safe(kind, 30, style="dim"))
         text.append(" ")
         text.append(fmt.safe(other.id, 60, style="bold"))
-        text.append(f" ({other.status}) ", style="dim")
+        text.append(f" ({fmt.safe(other.status, 20).plain}) ", style="dim")
         text.append(fmt.safe(other.title, 120))
     if len(dependants) > 50:
         text.append(f"\n  … and {len(dependants) - 50} more", style="dim")
@@ -64,7 +65,8 @@ def dependency_lines(board: Board, issue: Issue) -> Text:
     if blockers:
         text.append("\nblocked by  ", style="bold red")
         text.append(", ".join(f"{'parent ' if b.kind == 'parent' else ''}{fmt.safe(b.id).plain}"
-                              f" ({b.status})" for b in blockers), style="red")
+                              f" ({fmt.safe(b.status, 20).plain})" for b in blockers),
+                    style="red")
     return text
 
 

@@ -144,8 +144,9 @@ class ReviewScreen(Screen[None]):
         return str(key_for(binding_id)) if key_for is not None else binding_id
 
     def _status(self, text: str, error: bool = False) -> None:
+        """``text`` names issues (untrusted ids and titles): shown escaped."""
         status = self.query_one("#review-status", Static)
-        status.update(Text(text, style="bold red" if error else ""))
+        status.update(Text(fmt.safe(text, 2000).plain, style="bold red" if error else ""))
 
     @on(RowList.Highlighted, "#review-list")
     def _highlighted(self) -> None:
@@ -177,7 +178,7 @@ class ReviewScreen(Screen[None]):
             if index:
                 text.append(", ")
             text.append(fmt.safe(dep.id, 60))
-            text.append(f" ({dep.status})", style="dim")
+            text.append(f" ({fmt.safe(dep.status, 20).plain})", style="dim")
         text.append("\nneeded by   ", style="dim")
         text.append(fmt.safe(", ".join(item.needed_by), 300) if item.needed_by
                     else Text("nothing", style="dim"))
@@ -264,7 +265,7 @@ class ReviewScreen(Screen[None]):
             return
         finally:
             self.busy = False
-        self.app.notify(said, markup=False)
+        self.app.notify(fmt.safe(said, 500).plain, markup=False)
         self._reload(said)
 
     def action_edit(self) -> None:

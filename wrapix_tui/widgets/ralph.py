@@ -141,7 +141,9 @@ class IssueList(RowList[model.Row]):
                 if blocker.kind == "parent":
                     text.append("parent ", style="red")
                 text.append(fmt.safe(blocker.id, 40, style="red"))
-                text.append(f" ({blocker.status})", style="dim")
+                text.append(" (", style="dim")
+                text.append(fmt.safe(blocker.status, 20, style="dim"))
+                text.append(")", style="dim")
             text.append("  ")
         text.append(fmt.safe(issue.title, 200, style="dim" if row.group == "closed" else ""))
         return text
@@ -354,8 +356,8 @@ class RalphPane(Vertical):
                 text.append(fmt.safe(card.epic, 40))
         counts = summary.by_status
         parts = [f"{summary.total} issues", f"{len(summary.ready)} ready"]
-        parts += [f"{count} {status.replace('_', ' ')}" for status, count in counts.items()
-                  if status not in ("open",) and count]
+        parts += [f"{count} {fmt.safe(status.replace('_', ' '), 20).plain}"  # free text
+                  for status, count in counts.items() if status not in ("open",) and count]
         if summary.clarify:
             parts.append(f"{len(summary.clarify)} ? to answer")
         if summary.awaiting_review:
@@ -507,7 +509,8 @@ class RalphPane(Vertical):
         try:
             info = label_for(self.workspace, self.selected_card())
         except NoLabel as exc:
-            self.app.notify(str(exc), severity="warning", timeout=8, markup=False)
+            self.app.notify(fmt.safe(str(exc), 500).plain, severity="warning", timeout=8,
+                            markup=False)
             return
         self.running = mode
         self.run_label = info.label
@@ -648,7 +651,8 @@ class RalphPane(Vertical):
     def on_ralph_run_ended(self, message: RalphRunEnded) -> None:
         if message.error:
             self._add_result(f"✗ {message.error}", "red")
-            self.app.notify(message.error, severity="error", timeout=10, markup=False)
+            self.app.notify(fmt.safe(message.error, 500).plain, severity="error", timeout=10,
+                            markup=False)
         elif message.stopped:
             self._add_result("■ stopped (the running step's issue was put back)", "yellow")
         self.running = None
@@ -746,8 +750,8 @@ class RalphPane(Vertical):
             return
         issue = self.board.readiness.by_id.get(issue_id)
         if issue is None or "ralph:clarify" not in issue.labels or issue.is_closed:
-            self.app.notify(f"{issue_id} has no open question.", severity="warning",
-                            markup=False)
+            self.app.notify(f"{fmt.safe(issue_id, 60).plain} has no open question.",
+                            severity="warning", markup=False)
             return
         self.app.push_screen(ClarifyScreen(self.workspace, issue))
 
@@ -760,7 +764,8 @@ class RalphPane(Vertical):
         try:
             info = label_for(self.workspace, self.selected_card())
         except NoLabel as exc:
-            self.app.notify(str(exc), severity="warning", timeout=8, markup=False)
+            self.app.notify(fmt.safe(str(exc), 500).plain, severity="warning", timeout=8,
+                            markup=False)
             return
         self.app.push_screen(ReviewScreen(self.workspace, info.label, info.epic))
 
