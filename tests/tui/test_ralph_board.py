@@ -396,3 +396,34 @@ async def test_an_untrusted_status_never_reaches_the_terminal_raw(home: Path) ->
         for text in shown:
             assert "\x1b" not in text and "\x07" not in text, text
         assert "\\e]0;pwned" in shown[0]
+
+
+async def test_sending_an_answer_twice_records_it_once_and_closes_the_modal(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A second ctrl+s while the first answer is being written must not cancel it (the
+    modal then stayed on "Recording…" for good, escape included)."""
+    import asyncio
+
+    from wrapix_core.ralph import clarify
+
+    real = clarify.answer
+    calls: list[str] = []
+
+    async def slow_answer(store: Any, issue_id: str, text: str, who: str | None = None) -> Any:
+        calls.append(text)
+        await asyncio.sleep(0.3)  # a slow store (bd is a subprocess)
+        return await real(store, issue_id, text, who)
+
+    monkeypatch.setattr(clarify, "answer", slow_answer)
+    workspace = demo_workspace(home / "demo")
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await board_ready(pilot, app)
+        await pilot.press("4", "down", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ClarifyScreen))
+        await pilot.press("ctrl+s")
+        await pilot.pause(0.1)
+        await pilot.press("ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ClarifyScreen),
+                         what="the modal to close after the answer")
+        assert calls == ["Option 1 — pasta"]

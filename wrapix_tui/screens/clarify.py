@@ -9,6 +9,7 @@ ctrl+d dismisses the question instead (``ralph msg -d``).
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -29,6 +30,8 @@ from wrapix_tui.widgets.untrusted import SafeMarkdown
 
 if TYPE_CHECKING:
     from wrapix_core.tasks.model import Issue
+
+log = logging.getLogger("wrapix.tui.clarify")
 
 
 class ClarifyScreen(ModalScreen[str | None]):
@@ -129,27 +132,29 @@ class ClarifyScreen(ModalScreen[str | None]):
         self.action_cancel()
 
     def action_send(self) -> None:
+        if self.busy:
+            return
         text = self.answer_text()
         if not text:
             self._status("Type an answer (or choose an option) first.", True)
             return
+        self.busy = True  # before the worker starts: a second key must not start another
         self._record(text)
 
     def action_dismiss_question(self) -> None:
-        self._record(None)
+        if not self.busy:
+            self.busy = True
+            self._record(None)
 
     def action_cancel(self) -> None:
         if not self.busy:
             self.dismiss(None)
 
-    @work(exclusive=True, group="clarify.answer")
+    @work(group="clarify.answer")  # not exclusive: a write is never cancelled half-way
     async def _record(self, text: str | None) -> None:
         from wrapix_core.ralph import clarify
         from wrapix_core.tasks.store import open_store
 
-        if self.busy:
-            return
-        self.busy = True
         self._status("Recording…")
         try:
             store = open_store(self.workspace)
@@ -162,6 +167,11 @@ class ClarifyScreen(ModalScreen[str | None]):
         except WrapixError as exc:
             self.busy = False
             self._status(str(exc), True)
+            return
+        except Exception as exc:  # a bug or an OS error: say it, keep the app
+            log.exception("recording the answer of %s failed", self.issue.id)
+            self.busy = False
+            self._status(f"the answer could not be recorded: {exc!r}", True)
             return
         self.app.notify(fmt.safe(f"{said} Next: {clarify.resume_hint(updated)}", 500).plain,
                         markup=False)
