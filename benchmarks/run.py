@@ -4,7 +4,8 @@
 
 Each scenario measures its floor in the same run and reports a ratio or a percentile.
 Scenarios that cannot run here (no rootless Podman, say) print why instead of a number.
-Exit status 1 when any target that ran was missed.
+Exit status 1 when any target that ran was missed or a scenario failed (the others
+still run; each row is also printed on stderr as soon as it is measured).
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import importlib
 import pkgutil
 import sys
 import tempfile
+import traceback
 from pathlib import Path
 
 from benchmarks import scenarios
@@ -58,6 +60,12 @@ def main(argv: list[str] | None = None) -> int:
             except Unavailable as why:
                 rows.append(Row(ident, str(getattr(module, "WHAT", "")), "—", "—",
                                 f"not run: {why}", "—", True))
+            except Exception:  # one broken scenario must not lose the others' results
+                traceback.print_exc()
+                rows.append(Row(ident, str(getattr(module, "WHAT", "")), "—", "—",
+                                "failed (traceback above)", "—", False))
+            else:
+                print(table(rows[-1:]).splitlines()[-1], file=sys.stderr)  # as it comes
     text = table(rows)
     print(text)
     if args.markdown:

@@ -52,7 +52,7 @@ def make_workspace(root: Path, issues: int = ISSUES, specs: int = SPECS) -> Path
         (root / "specs" / f"{name}.md").write_text(sample.read_text())
     real = [json.loads(line) for line in
             (data / "beads" / "frankenredis-issues.jsonl").read_text().splitlines() if line]
-    lines = []
+    lines: list[str] = []
     copy = 0
     while len(lines) < issues:
         renamed = {item["id"]: f"bench-{copy}-{index}" for index, item in enumerate(real)}

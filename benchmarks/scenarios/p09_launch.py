@@ -54,6 +54,8 @@ def _workspace(root: Path, name: str, mount: Path | None) -> Path:
     (workspace / ".git" / "hooks").mkdir(parents=True, exist_ok=True)
     (workspace / ".git" / "config").write_text("[core]\n")
     (workspace / ".claude").mkdir(exist_ok=True)
+    (workspace / ".wrapix").mkdir(exist_ok=True)  # made by wrapix's first launch; raw podman
+    # needs every mount source to exist
     if mount is not None:
         (workspace / "wrapix.toml").write_text(
             f'[profiles.bench]\nbase = "none"\n[[profiles.bench.mounts]]\n'
