@@ -427,3 +427,45 @@ async def test_sending_an_answer_twice_records_it_once_and_closes_the_modal(
         await wait_until(pilot, lambda: not isinstance(app.screen, ClarifyScreen),
                          what="the modal to close after the answer")
         assert calls == ["Option 1 — pasta"]
+
+
+async def test_pressing_stop_again_while_a_step_is_being_put_back_does_not_cut_it_short(
+        ralph_ws: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The engine puts the issue back and frees its lock after a cancel; a second cancel
+    (an impatient second x) used to land in that clean-up and leave the lock held."""
+    import asyncio
+
+    from tests.ralph.support import complete
+    from wrapix_core.ralph.engine import Engine
+    from wrapix_core.ralph.lock import is_held
+    from wrapix_core.ralph.state import ralph_paths, read_label_state
+    from wrapix_tui.screens.approval import ApprovalScreen
+
+    real = Engine._interrupted
+    putting_back: list[str] = []
+
+    async def slow_interrupted(self: Engine, issue_id: str, log: Path) -> None:
+        putting_back.append(issue_id)
+        await asyncio.sleep(0.5)
+        await real(self, issue_id, log)
+
+    monkeypatch.setattr(Engine, "_interrupted", slow_interrupted)
+    ws = ralph_ws
+    only = ws.create("Slow one")
+    ws.scenario(complete(None, 0, {"say": "Started {ISSUE_ID}."},
+                         {"wait_file": str(ws.fake_dir / "go"), "timeout": 60}))
+    app = make(ws.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down", "s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: pane.current is not None, what="the step to start")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: putting_back == [only], what="the clean-up to begin")
+        await pilot.press("x")
+        await wait_until(pilot, lambda: pane.running is None, what="the step to stop")
+        paths = ralph_paths(ws.root)
+        assert not is_held(paths.issue_lock(only))
+        assert read_label_state(paths, "demo").running == {}
+        assert ws.issue(only)["status"] == "open"

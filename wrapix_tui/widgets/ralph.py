@@ -178,6 +178,8 @@ class RalphPane(Vertical):
         self.running: str | None = None
         """``step`` or ``loop`` while a run is going on."""
         self.run_label: str | None = None
+        self.stopping = False
+        """The stop key was pressed: the run is cancelled once, then left to clean up."""
         self.current: Any = None
         """The StepStarted of the step running now."""
         self.results: list[str] = []
@@ -656,6 +658,7 @@ class RalphPane(Vertical):
         elif message.stopped:
             self._add_result("■ stopped (the running step's issue was put back)", "yellow")
         self.running = None
+        self.stopping = False
         self.current = None
         if self._clock is not None:
             self._clock.stop()
@@ -672,9 +675,15 @@ class RalphPane(Vertical):
         if self._approval is not None:
             self._approval.dismiss(Decision.STOP)
             return
+        if self.stopping:  # a second cancel would cut short the engine's clean-up
+            self.app.notify("Stopping: the running step's issue is being put back…",
+                            markup=False)
+            return
+        self.stopping = True
         for worker in self.workers:
             if worker.group == "ralph.run":
                 worker.cancel()
+        self._show_run()
 
     def _run_panel(self) -> Static:
         panels = self.query("#ralph-run")
@@ -707,7 +716,10 @@ class RalphPane(Vertical):
                 text.append("waiting for your approval", style="yellow")
             else:
                 text.append("choosing the next issue…", style="dim")
-            text.append(f"   {self.wrapix_app.key_for('ralph.stop')} stops", style="dim")
+            if self.stopping:
+                text.append("   stopping…", style="bold yellow")
+            else:
+                text.append(f"   {self.wrapix_app.key_for('ralph.stop')} stops", style="dim")
             with self._tail_lock:
                 lines = list(self.tail.lines[-TAIL_LINES:]) if self.tail else []
             for line in (line for line in lines if line.strip()):
