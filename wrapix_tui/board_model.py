@@ -167,11 +167,17 @@ _OPTIONS = re.compile(rf"^#{{1,3}}\s*Options\s*{_DASH}?\s*(.*)$", re.MULTILINE)
 _OPTION = re.compile(rf"^#{{2,4}}\s*Option\s+(\d+)\s*{_DASH}\s*(.+?)\s*$", re.MULTILINE)
 
 
+_LATER_NOTE = re.compile(r"\n\n(?:Answer|Dismissed|Review|Ralph gave up|Ralph) \(")
+"""A note the core appends after a question (an answer, a give-up, a review flag)."""
+
+
 def question_text(notes: str) -> str:
     """The open question of a clarify issue: from the last "Question from the agent"
-    note to the end (a question may span paragraphs), else the latest paragraph."""
+    note to the end (a question may span paragraphs) unless a later note ended it (an
+    answer, then Ralph gave up or review flagged it); else the latest paragraph, as
+    ``ralph msg`` shows it."""
     index = notes.rfind(_QUESTION_MARK)
-    if index >= 0:
+    if index >= 0 and _LATER_NOTE.search(notes, index) is None:
         text = notes[index:]
         close = text.find("): ")
         return text[close + 3:].strip() if close >= 0 else text.strip()

@@ -469,3 +469,18 @@ async def test_pressing_stop_again_while_a_step_is_being_put_back_does_not_cut_i
         assert not is_held(paths.issue_lock(only))
         assert read_label_state(paths, "demo").running == {}
         assert ws.issue(only)["status"] == "open"
+
+
+def test_an_answered_question_is_not_asked_again() -> None:
+    """After an answer, a later clarify (Ralph gave up, review flagged it) is the latest
+    note, as `ralph msg` shows it; the old question and its options are not offered."""
+    from tests.tui.ralph_support import QUESTION
+
+    notes = (QUESTION + "\n\nAnswer (me, 2026-01-05T10:00:00Z): Option 2 — slirp4netns"
+             "\n\nRalph gave up (2026-01-05T11:00:00Z) after 3 attempts: tests fail. Log: x")
+    question = board_model.question_text(notes)
+    assert question.startswith("Ralph gave up")
+    assert board_model.question_options(question) == ("", [])
+    # An open question spanning paragraphs is still taken whole.
+    assert board_model.question_text(QUESTION).startswith("Which network backend")
+    assert len(board_model.question_options(board_model.question_text(QUESTION))[1]) == 2
