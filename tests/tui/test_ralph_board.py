@@ -484,3 +484,40 @@ def test_an_answered_question_is_not_asked_again() -> None:
     # An open question spanning paragraphs is still taken whole.
     assert board_model.question_text(QUESTION).startswith("Which network backend")
     assert len(board_model.question_options(board_model.question_text(QUESTION))[1]) == 2
+
+
+async def test_the_approval_waits_for_the_board_and_a_vanished_modal_stops(
+        ralph_ws: Any) -> None:
+    """The modal is not pushed over another screen (its keys would answer it: "y" typed
+    into an answer approved a step); and a modal gone without an answer stops the run
+    instead of leaving it waiting for ever."""
+    from tests.ralph.support import complete
+    from wrapix_tui.screens.approval import ApprovalScreen
+
+    ws = ralph_ws
+    first = ws.create("First", priority=1)
+    second = ws.create("Second", priority=2)
+    go = ws.fake_dir / "go"
+    ws.scenario(complete(None, 0, {"say": "Working on {ISSUE_ID}."},
+                         {"wait_file": str(go), "timeout": 60}))
+    app = make(ws.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down", "l")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: pane.current is not None, what="the first step")
+        await pilot.press("right", "down", "enter")  # the person reads an issue
+        await wait_until(pilot, lambda: isinstance(app.screen, IssueScreen))
+        go.write_text("")
+        await wait_until(pilot, lambda: any(f"{first} done" in entry
+                                            for entry in pane.results), what="step 1")
+        await pilot.pause(0.5)
+        assert isinstance(app.screen, IssueScreen)  # not covered by the approval modal
+        assert "waiting for your approval" in str(pane.query_one("#ralph-run").render())
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen)
+                         and app.screen.proposal.issue.id == second)
+        app.pop_screen()  # gone without an answer (not through its keys)
+        await wait_until(pilot, lambda: pane.running is None, what="the run to stop")
+        assert ws.worked() == [first]

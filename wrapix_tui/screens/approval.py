@@ -3,6 +3,7 @@ or approve all remaining. The engine waits for the answer (nothing runs without 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -33,9 +34,13 @@ class ApprovalScreen(ModalScreen[Decision]):
         Binding("x,escape", "decide('stop')", "Stop", id="approval.stop"),
     ]
 
-    def __init__(self, proposal: StepProposal) -> None:
+    def __init__(self, proposal: StepProposal,
+                 on_gone: Callable[[Decision | None], None] | None = None) -> None:
         super().__init__(classes="modal")
         self.proposal = proposal
+        self.decision: Decision | None = None
+        self.on_gone = on_gone
+        """Told the decision (None: none) when the screen goes, however it goes."""
 
     def compose(self) -> ComposeResult:
         proposal = self.proposal
@@ -85,9 +90,14 @@ class ApprovalScreen(ModalScreen[Decision]):
         self.query_one("#approve", Button).focus()
 
     def action_decide(self, decision: str) -> None:
-        self.dismiss(Decision(decision))
+        self.decision = Decision(decision)
+        self.dismiss(self.decision)
 
     @on(Button.Pressed)
     def _pressed(self, event: Button.Pressed) -> None:
         if event.button.id:
-            self.dismiss(Decision(event.button.id))
+            self.action_decide(event.button.id)
+
+    def on_unmount(self) -> None:
+        if self.on_gone is not None:
+            self.on_gone(self.decision)

@@ -17,6 +17,7 @@ and Ralph driven from here (next step, supervised loop, stop) with live progress
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import gc
 import logging
@@ -188,6 +189,9 @@ class RalphPane(Vertical):
         self._output_timer: Any = None
         self._clock: Any = None
         self._approval: Any = None
+        self._asking: StepProposal | None = None
+        """The step waiting for an answer (its modal may wait for the board)."""
+        self._screen_changed = asyncio.Event()
         self._spec_rows: dict[str, model.SpecRow] = {}
         self._issue_rows: dict[str, model.Row] = {}
         self._issues_for: tuple[str, int] | None = None
@@ -196,6 +200,10 @@ class RalphPane(Vertical):
         self._note: Text | None = Text("Loading the board…", style="dim")
         """What the note shows now (as composed)."""
         """The workspace watcher once the board is loaded (``watcher.ready``: watching)."""
+
+    def on_mount(self) -> None:
+        self.app.screen_change_signal.subscribe(
+            self, lambda _screen: self._screen_changed.set())
 
     def compose(self) -> ComposeResult:
         yield SpecList(id="ralph-specs")
@@ -555,17 +563,37 @@ class RalphPane(Vertical):
         self.post_message(RalphRunEnded(error, stopped))
 
     async def _approve(self, proposal: StepProposal) -> Decision:
-        """The engine's approval callback: a modal, awaited; nothing runs without it."""
+        """The engine's approval callback: a modal, awaited; nothing runs without it.
+
+        The modal opens only over the board: over another screen (an answer being typed,
+        an issue being read) its keys would take the person's keystrokes as decisions.
+        A modal that goes away without an answer means stop, never "wait for ever".
+        """
         from wrapix_core.ralph.events import Decision
         from wrapix_tui.screens.approval import ApprovalScreen
 
-        screen = ApprovalScreen(proposal)
-        self._approval = screen
+        self._asking = proposal
         self._show_run()
         try:
-            decision = await self.app.push_screen(screen, wait_for_dismiss=True)
+            if self.app.screen is not self.screen:
+                self.app.notify(f"Ralph waits for your approval of "
+                                f"{fmt.safe(proposal.issue.id, 60).plain}: it opens when you "
+                                "are back on the board.", timeout=8, markup=False)
+                while self.app.screen is not self.screen:
+                    self._screen_changed.clear()
+                    await self._screen_changed.wait()
+            answer: asyncio.Future[Decision | None] = asyncio.get_running_loop().create_future()
+
+            def answered(decision: Decision | None) -> None:
+                if not answer.done():
+                    answer.set_result(decision)
+
+            screen = ApprovalScreen(proposal, on_gone=answered)
+            self._approval = screen
+            self.app.push_screen(screen, answered)
+            decision = await answer
         finally:
-            self._approval = None
+            self._approval = self._asking = None
         chosen = decision if decision is not None else Decision.STOP
         if chosen == Decision.SKIP:
             self._add_result(f"· skipped {proposal.issue.id}", "dim")
@@ -673,7 +701,8 @@ class RalphPane(Vertical):
             self.app.notify("Nothing is running.", markup=False)
             return
         if self._approval is not None:
-            self._approval.dismiss(Decision.STOP)
+            if self.app.screen is self._approval:
+                self._approval.dismiss(Decision.STOP)
             return
         if self.stopping:  # a second cancel would cut short the engine's clean-up
             self.app.notify("Stopping: the running step's issue is being put back…",
@@ -712,8 +741,9 @@ class RalphPane(Vertical):
                     text.append(f"  attempt {current.attempt}/{current.attempts}",
                                 style="red")
                 text.append(f"  {current.where}", style="dim")
-            elif self._approval is not None:
-                text.append("waiting for your approval", style="yellow")
+            elif self._asking is not None:
+                text.append("waiting for your approval of ", style="yellow")
+                text.append(fmt.safe(self._asking.issue.id, 40, style="bold yellow"))
             else:
                 text.append("choosing the next issue…", style="dim")
             if self.stopping:
