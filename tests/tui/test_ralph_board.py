@@ -521,3 +521,25 @@ async def test_the_approval_waits_for_the_board_and_a_vanished_modal_stops(
         app.pop_screen()  # gone without an answer (not through its keys)
         await wait_until(pilot, lambda: pane.running is None, what="the run to stop")
         assert ws.worked() == [first]
+
+
+async def test_a_review_decision_that_fails_unexpectedly_is_shown_not_raised(
+        home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from wrapix_core.ralph import review
+
+    async def broken(*args: Any, **kwargs: Any) -> Any:
+        raise PermissionError(13, "Permission denied", ".beads/issues.jsonl")
+
+    monkeypatch.setattr(review, "approve", broken)
+    workspace = demo_workspace(home / "demo")
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await board_ready(pilot, app)
+        await pilot.press("4", "down", "v")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen)
+                         and app.screen.queue is not None)
+        screen = app.screen
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "Permission denied" in str(
+            screen.query_one("#review-status").render()), what="the error on the status line")
+        assert app.is_running and not screen.busy

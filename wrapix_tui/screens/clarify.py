@@ -169,7 +169,7 @@ class ClarifyScreen(ModalScreen[str | None]):
             self._status(str(exc), True)
             return
         except Exception as exc:  # a bug or an OS error: say it, keep the app
-            log.exception("recording the answer of %s failed", self.issue.id)
+            log.exception("recording a clarify answer failed")  # (ids are untrusted)
             self.busy = False
             self._status(f"the answer could not be recorded: {exc!r}", True)
             return

@@ -7,6 +7,7 @@ depend on it), approve all. Every decision is the core's own call
 
 from __future__ import annotations
 
+import logging
 import os
 import shlex
 import subprocess
@@ -30,6 +31,8 @@ from wrapix_tui.widgets.untrusted import SafeMarkdown
 
 if TYPE_CHECKING:
     from wrapix_core.ralph.review import ReviewItem, ReviewQueue
+
+log = logging.getLogger("wrapix.tui.review")
 
 
 class ReviewRow:
@@ -124,6 +127,10 @@ class ReviewScreen(Screen[None]):
             queue = await review.pending(self._store(), self.label, self.epic)  # type: ignore[arg-type]
         except WrapixError as exc:
             self._status(str(exc), error=True)
+            return
+        except Exception as exc:
+            log.exception("review: reading the proposed issues failed")
+            self._status(f"the proposed issues could not be read: {exc}", error=True)
             return
         self.queue = queue
         self.rows.set_rows([ReviewRow(number, item)
@@ -235,10 +242,10 @@ class ReviewScreen(Screen[None]):
     async def _decide(self, verb: str, issue_id: str, edit: object = None) -> None:
         from wrapix_core.ralph import review
 
-        store = self._store()
         self.busy = True
         said = ""
         try:
+            store = self._store()
             if verb == "approve":
                 await review.approve(store, issue_id)  # type: ignore[arg-type]
                 self.counts["approved"] += 1
@@ -262,6 +269,10 @@ class ReviewScreen(Screen[None]):
                     "nothing left to approve"
         except WrapixError as exc:
             self._status(str(exc), error=True)
+            return
+        except Exception as exc:  # a bug or an OS error: say it, keep the app (no traceback)
+            log.exception("review: a %s decision failed", verb)  # (ids are untrusted)
+            self._status(f"{verb} failed: {exc}", error=True)
             return
         finally:
             self.busy = False
