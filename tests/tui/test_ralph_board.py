@@ -543,3 +543,22 @@ async def test_a_review_decision_that_fails_unexpectedly_is_shown_not_raised(
         await wait_until(pilot, lambda: "Permission denied" in str(
             screen.query_one("#review-status").render()), what="the error on the status line")
         assert app.is_running and not screen.busy
+
+
+async def test_an_options_question_can_be_answered_with_typed_text_only(home: Path) -> None:
+    """The list always has a highlight, so without a "something else" choice every typed
+    answer was sent as "Option 1 — …. typed"."""
+    workspace = demo_workspace(home / "demo")
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await board_ready(pilot, app)
+        await pilot.press("4", "down", "c")
+        await wait_until(pilot, lambda: isinstance(app.screen, ClarifyScreen))
+        screen = app.screen
+        assert isinstance(screen, ClarifyScreen)
+        await pilot.press("end", "tab", *"use pasta", "ctrl+s")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ClarifyScreen))
+        from wrapix_core.tasks.store import open_store
+
+        answered = await open_store(workspace).show("demo-q1")
+        assert answered.notes.rstrip().endswith("): use pasta")

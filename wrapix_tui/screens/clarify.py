@@ -69,7 +69,10 @@ class ClarifyScreen(ModalScreen[str | None]):
                     heading.append(fmt.safe(self.heading, 120))
                 yield Label(heading)
                 yield OptionList(*[Option(self._option_text(option), id=str(option.number))
-                                   for option in self.options], id="clarify-options")
+                                   for option in self.options],
+                                 Option(Text("Something else: only what I type below",
+                                             style="italic"), id="other"),
+                                 id="clarify-options")
                 yield Label("Anything to add (optional)")
             else:
                 yield Label("Your answer")
@@ -105,7 +108,9 @@ class ClarifyScreen(ModalScreen[str | None]):
         if not self.options:
             return typed
         index = self.query_one("#clarify-options", OptionList).highlighted
-        chosen = self.options[index].answer if index is not None else ""
+        # the last entry ("something else") chooses no option: the typed text alone
+        chosen = self.options[index].answer if index is not None \
+            and index < len(self.options) else ""
         return f"{chosen}. {typed}" if chosen and typed else (chosen or typed)
 
     def _status(self, text: str, error: bool = False) -> None:
