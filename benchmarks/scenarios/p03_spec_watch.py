@@ -102,6 +102,8 @@ def run(ctx: Context) -> list[Row]:
     shared = _shared()
     workspace = ctx.workdir / "p3"
     shutil.copytree(shared / "specs-sample", workspace / "specs")
+    for path in [workspace / "specs", *(workspace / "specs").iterdir()]:
+        path.chmod(path.stat().st_mode | 0o200)  # the shared data is read-only; its copy not
     (workspace / ".beads").mkdir()
     shutil.copyfile(shared / "beads" / "frankenredis-issues.jsonl",
                     workspace / ".beads" / "issues.jsonl")
