@@ -59,7 +59,13 @@ class IssuesDocument:
 
     @classmethod
     def parse(cls, data: bytes) -> IssuesDocument:
-        lines = data.split(b"\n")
+        return cls.from_lines(data.split(b"\n"))
+
+    @classmethod
+    def from_lines(cls, lines: list[bytes]) -> IssuesDocument:
+        """The document of a file's ``split(b"\\n")``. A caller that splits the bytes it
+        read in the call (``from_lines(handle.read().split(...))``) frees them before the
+        objects are decoded: the whole file is not held twice through the parse."""
         trailing = len(lines) > 1 and lines[-1] == b""
         if trailing or lines == [b""]:
             lines.pop()

@@ -80,13 +80,14 @@ class JsonlIssues:
                 cached = self._cached
                 if cached is not None and cached[0] == key:
                     return cached[1]
-                data = handle.read()
+                lines = handle.read().split(b"\n")  # the read bytes are freed at once
         except FileNotFoundError:
             return _EMPTY
         except OSError as exc:
             raise WrapixError(f"{self.path}: cannot read ({exc.strerror})", exit_code=1) \
                 from None
-        document = IssuesDocument.parse(data)
+        document = IssuesDocument.from_lines(lines)
+        del lines
         self._cached = (key, document)
         return document
 
