@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
 from functools import partial
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
@@ -40,7 +40,7 @@ log = logging.getLogger("wrapix.tui")
 class WrapixApp(App[None]):
     """Supervises sandboxes, the builder, notifications and Ralph for one workspace."""
 
-    CSS_PATH: ClassVar[list[str | Path]] = [stylesheet("app.tcss")]
+    CSS_PATH: ClassVar[list[str | PurePath]] = [stylesheet("app.tcss")]
     TITLE = "wrapix"
 
     BINDINGS: ClassVar[list[BindingType]] = [

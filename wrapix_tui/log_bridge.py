@@ -10,8 +10,10 @@ from __future__ import annotations
 import contextlib
 import logging
 import threading
+from typing import Any
 
 from textual.app import App
+from textual.notifications import SeverityLevel
 
 
 class ToastHandler(logging.Handler):
@@ -25,7 +27,7 @@ class ToastHandler(logging.Handler):
             message = record.getMessage()
         except Exception:  # a bad format string must not break the app
             message = str(record.msg)
-        severity = "error" if record.levelno >= logging.ERROR else "warning"
+        severity: SeverityLevel = "error" if record.levelno >= logging.ERROR else "warning"
         with contextlib.suppress(Exception):  # the app may be shutting down
             if threading.get_ident() == self._thread:
                 self.app.notify(message, severity=severity, timeout=8, markup=False)
@@ -34,7 +36,7 @@ class ToastHandler(logging.Handler):
                                           timeout=8, markup=False)
 
 
-def install(app: App[object]) -> ToastHandler:
+def install(app: App[Any]) -> ToastHandler:
     handler = ToastHandler(app)
     logging.getLogger("wrapix").addHandler(handler)
     return handler

@@ -11,6 +11,7 @@ from __future__ import annotations
 import subprocess
 import sys
 from collections.abc import Sequence
+from typing import Any
 
 from textual.app import App, SuspendNotSupported
 
@@ -21,7 +22,7 @@ class TerminalUnavailable(WrapixError):
     """This app cannot hand its terminal over (headless, or Textual web)."""
 
 
-def run_in_terminal(app: App[object], argv: Sequence[str], intro: str) -> int:
+def run_in_terminal(app: App[Any], argv: Sequence[str], intro: str) -> int:
     """Run ``argv`` on the app's terminal; returns its exit code.
 
     ``intro`` is printed first (e.g. the detach keys), where the person will see it.

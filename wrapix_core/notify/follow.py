@@ -17,7 +17,7 @@ import asyncio
 import contextlib
 import logging
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, AsyncIterator
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -209,7 +209,7 @@ async def _pump(live: AsyncIterator[Entry], wake: asyncio.Queue[Entry | None]) -
 
 async def follow_inbox(store: InboxStore | None = None, *,
                        live: AsyncIterator[Entry] | None = None,
-                       step_ms: int = 10) -> AsyncIterator[InboxEvent]:
+                       step_ms: int = 10) -> AsyncGenerator[InboxEvent, None]:
     """The inbox now, then its changes, until the caller stops iterating.
 
     ``step_ms`` is watchfiles' step: its watcher thread wakes that often, and a write is

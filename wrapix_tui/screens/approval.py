@@ -4,7 +4,7 @@ or approve all remaining. The engine waits for the answer (nothing runs without 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
+from pathlib import PurePath
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -25,7 +25,7 @@ if TYPE_CHECKING:
 
 
 class ApprovalScreen(ModalScreen[Decision]):
-    CSS_PATH: ClassVar[list[str | Path]] = [stylesheet("modals.tcss"), stylesheet("ralph.tcss")]
+    CSS_PATH: ClassVar[list[str | PurePath]] = [stylesheet("modals.tcss"), stylesheet("ralph.tcss")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("y", "decide('approve')", "Approve", id="approval.approve"),

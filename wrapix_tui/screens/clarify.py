@@ -10,7 +10,7 @@ ctrl+d dismisses the question instead (``ralph msg -d``).
 from __future__ import annotations
 
 import logging
-from pathlib import Path
+from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, ClassVar
 
 from rich.text import Text
@@ -35,8 +35,9 @@ log = logging.getLogger("wrapix.tui.clarify")
 
 
 class ClarifyScreen(ModalScreen[str | None]):
-    CSS_PATH: ClassVar[list[str | Path]] = [stylesheet("modals.tcss"), stylesheet("ralph.tcss")]
-    VERTICAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [(0, "-short"), (30, "-tall")]
+    CSS_PATH: ClassVar[list[str | PurePath]] = [stylesheet("modals.tcss"), stylesheet("ralph.tcss")]
+    # Textual declares breakpoints as instance variables (no ClassVar allowed)
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (30, "-tall")]  # noqa: RUF012
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("ctrl+s", "send", "Answer", id="clarify.send"),

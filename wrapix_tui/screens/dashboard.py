@@ -28,7 +28,8 @@ PANES = ("sandboxes", "inbox", "builder", "ralph")
 
 class DashboardScreen(Screen[None]):
     AUTO_FOCUS = "#sandbox-table"
-    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]] | None] = [
+    # Textual declares breakpoints as instance variables (no ClassVar allowed)
+    HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012
         (0, "-narrow"), (100, "-wide")]
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "focus_pane('sandboxes')", "Sandboxes", show=False, id="pane.sandboxes"),
@@ -101,7 +102,7 @@ class DashboardScreen(Screen[None]):
         pane = next((node for node in (focused, *(focused.ancestors if focused else ()))
                      if getattr(node, "id", None) in PANES), None)
         if pane is not None:
-            self.maximize(pane, container=False)  # type: ignore[arg-type]
+            self.maximize(pane, container=False)
 
     # -- messages between panes -----------------------------------------------------
 
