@@ -85,6 +85,7 @@ def test_entrypoint_runs_claude_with_prompt_and_pinned_specs(wrapix_image: str,
     config = json.loads((ws / "claude-json").read_text())
     assert config["hasCompletedOnboarding"] is True
     assert config["bypassPermissionsModeAccepted"] is True
+    assert config["projects"]["/workspace"]["hasTrustDialogAccepted"] is True  # no trust prompt
 
 
 def test_ralph_mode_dispatches_to_ralph(wrapix_image: str, tmp_path: Path) -> None:

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from wrapix_core.sandbox.plan import WORKSPACE
+
 DATA = Path(__file__).parent / "data"
 ENTRYPOINT = DATA / "entrypoint.sh"
 INSTALL_AGENT = DATA / "install-agent.py"
@@ -14,11 +16,16 @@ NOTIFY_HOOK = "wrapix-notify 'Claude Code' 'Waiting for input...'"
 
 
 def claude_config() -> str:
-    """``~/.claude.json`` seed: onboarding done, the permission-bypass warning accepted."""
+    """``~/.claude.json`` seed: onboarding done, the permission-bypass warning accepted,
+    and the workspace trusted: ``--dangerously-skip-permissions`` does not skip Claude
+    Code's "do you trust the files in this folder?" dialog, which would otherwise greet
+    every interactive sandbox (the container is what makes the folder safe to trust)."""
     return json.dumps({
         "hasCompletedOnboarding": True,
         "bypassPermissionsModeAccepted": True,
         "autoUpdates": False,
+        "projects": {WORKSPACE: {"hasTrustDialogAccepted": True,
+                                 "hasCompletedProjectOnboarding": True}},
     }, indent=2) + "\n"
 
 
