@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import subprocess
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -540,3 +541,24 @@ def test_the_repositorys_git_identity_is_not_taken_from_a_stale_record(
     config.write_text(config.read_text() + "[user]\n\temail = repo@example.org\n")
     assert first != "repo@example.org"
     assert email() == "repo@example.org"
+
+
+def test_logs_drop_terminal_escapes_unless_raw(podman: str, busybox_image: str,
+                                               tmp_path: Path) -> None:
+    env = make_env(tmp_path)
+    program = r'printf "\033]0;pwned-title\007\033[31mred\033[0m plain\tend\n"; sleep 600'
+    started = env.wrapix("run", "--detach", "--json", "--profile", "probe", "--image",
+                         busybox_image, str(env.workspace), "--", "sh", "-c", program)
+    name = json.loads(started.stdout)["name"]
+    try:
+        deadline = time.monotonic() + 30
+        while "plain" not in (shown := env.wrapix("logs", name).stdout):
+            assert time.monotonic() < deadline, shown
+            time.sleep(0.2)
+        assert "\x1b" not in shown and "pwned-title" not in shown  # no OSC title reaches us
+        assert "red plain" in shown and "end" in shown
+        raw = env.wrapix("logs", "--raw", name).stdout
+        assert "\x1b]0;pwned-title\x07" in raw  # --raw is byte for byte
+    finally:
+        subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True, timeout=60,
+                       check=False)

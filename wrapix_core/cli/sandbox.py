@@ -243,15 +243,28 @@ def rm(names: tuple[str, ...], force: bool) -> None:
 @click.argument("name", required=False)
 @click.option("--follow", "-f", is_flag=True, help="Keep printing new output.")
 @click.option("--tail", "-n", type=int, help="Only the last N lines.")
-def logs(name: str | None, follow: bool, tail: int | None) -> None:
-    """Print sandbox NAME's output."""
+@click.option("--raw", is_flag=True,
+              help="Print the output byte for byte, terminal escapes included.")
+def logs(name: str | None, follow: bool, tail: int | None, raw: bool) -> None:
+    """Print sandbox NAME's output.
+
+    It is what the agent wrote to its terminal: escape sequences are dropped (an agent
+    could otherwise set your window title, or your clipboard) and other control
+    characters shown as escapes, unless --raw.
+    """
+    from wrapix_core.notify.sanitize import output_lines
+
     _, runtime = _runtime()
     target = _default_name(name)
 
     async def show() -> None:
         async with contextlib.aclosing(runtime.logs(target, follow=follow, tail=tail)) as lines:
             async for line in lines:
-                click.echo(line)
+                if raw:
+                    click.echo(line)
+                    continue
+                for shown in output_lines(line):
+                    click.echo(shown)
 
     with contextlib.suppress(KeyboardInterrupt):
         run_async(show())

@@ -13,6 +13,7 @@ escapes Rich markup for widgets that insist on parsing it.
 
 from __future__ import annotations
 
+import re
 import unicodedata
 
 ELLIPSIS = "…"
@@ -20,6 +21,11 @@ ELLIPSIS = "…"
 _UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
 """Controls, format characters (bidi overrides, zero-width), surrogates, private-use,
 unassigned, and line/paragraph separators."""
+
+ANSI_SEQUENCE = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
+"""Terminal escape sequences: CSI (colours, cursor moves), OSC (window title, clipboard,
+hyperlinks) and the two-character ESC forms."""
 
 _NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
 
@@ -72,3 +78,14 @@ def display_text(text: str, limit: int = 200, *, escape_markup: bool = False) ->
 
         result = escape(result)
     return result
+
+
+def output_lines(line: str, limit: int = 4000) -> list[str]:
+    """One line of a terminal program's output (a sandbox's log) as inert display lines:
+    escape sequences dropped (colours with them), other controls shown as escapes, each
+    at most ``limit`` characters. A carriage return starts a new display line (a
+    terminal would overwrite, but in a log what came before it, e.g. a command's output
+    before the next prompt, matters more)."""
+    parts = [ANSI_SEQUENCE.sub("", part) for part in line.rstrip("\r\n").split("\r")]
+    kept = [part for part in parts if part.strip()] or [""]
+    return [display_text(part.expandtabs(), limit) for part in kept]

@@ -23,6 +23,8 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from wrapix_core.notify.sanitize import ANSI_SEQUENCE
+
 SignalKind = Literal["INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE", "RALPH_BLOCKED",
                      "RALPH_CLARIFY"]
 COMPLETE_SIGNALS = ("INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE")
@@ -33,7 +35,6 @@ _SIGNAL = re.compile(
     r"^[ \t>*_`#-]*(?:(INTERVIEW_COMPLETE|READY_COMPLETE|WORK_COMPLETE)\b"
     r"|(RALPH_BLOCKED|RALPH_CLARIFY)[ \t]*:)",
     re.MULTILINE)
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-_]")
 
 
 @dataclass(frozen=True)
@@ -87,7 +88,7 @@ def find_line_signal(text: str, kind: str) -> bool:
 
 def strip_terminal(text: str) -> str:
     """Terminal output without escape sequences and carriage-return overdraws."""
-    text = _ANSI.sub("", text).replace("\r\n", "\n")
+    text = ANSI_SEQUENCE.sub("", text).replace("\r\n", "\n")
     return "\n".join(line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.split("\n"))
 
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import contextlib
 import logging
-import re
 from collections import deque
 from typing import TYPE_CHECKING, Any, ClassVar
 
@@ -26,7 +25,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Log, Static
 
 from wrapix_core.errors import WrapixError
-from wrapix_core.notify.sanitize import display_text
+from wrapix_core.notify.sanitize import output_lines
 from wrapix_tui import format as fmt
 from wrapix_tui.styles import stylesheet
 
@@ -38,17 +37,8 @@ log = logging.getLogger("wrapix.tui.logs")
 MAX_LINES = 5000
 FLUSH = 0.05
 """Seconds to gather output lines into one write."""
-_ANSI = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-
-
-def clean(line: str) -> list[str]:
-    """One output line as inert display lines: colours dropped, other controls shown as
-    escapes. A carriage return starts a new display line (a terminal would overwrite,
-    but in a log what came before it, e.g. a command's output before the next prompt,
-    matters more)."""
-    parts = [_ANSI.sub("", part) for part in line.rstrip("\r\n").split("\r")]
-    kept = [part for part in parts if part.strip()] or [""]
-    return [display_text(part.expandtabs(), 4000) for part in kept]
+clean = output_lines
+"""One output line as inert display lines (the rule ``wrapix logs`` prints by, too)."""
 
 
 class FollowLog(Log):
