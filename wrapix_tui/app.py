@@ -33,8 +33,12 @@ if TYPE_CHECKING:
     from wrapix_core.notify.daemon import NotifyDaemon
     from wrapix_tui.core import Core, RuntimeFactory
     from wrapix_tui.events_hub import EventHub
+    from wrapix_tui.widgets.ralph import RalphPane
 
 log = logging.getLogger("wrapix.tui")
+
+QUIT_WAIT = 10.0
+"""Seconds a quit waits for a stopped Ralph run to clean up before it exits anyway."""
 
 
 class WrapixApp(App[None]):
@@ -66,6 +70,8 @@ class WrapixApp(App[None]):
         """True while another program (attach, shell) has the terminal."""
         self.last_input = time.monotonic()
         """When a key or mouse button was last pressed (idle pacing of the stats)."""
+        self.quitting = False
+        """Quit was confirmed: a Ralph run is being stopped, then the app exits."""
 
     def get_default_screen(self) -> Screen[Any]:
         return DashboardScreen(self.workspace)
@@ -223,6 +229,45 @@ class WrapixApp(App[None]):
             self.suspended = False
         self.notify(done if code == 0 else f"{done} (exit code {code})", markup=False)
         return code
+
+    # -- quitting -------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """Quit at once, unless a Ralph run is going on: then ask, and stop it the way its
+        stop key does before exiting, so that its step is put back whole (issue reopened,
+        running record cleared, lock freed) rather than cut short by the exit."""
+        from wrapix_tui.screens.confirm import ConfirmScreen
+        from wrapix_tui.widgets.ralph import RalphPane
+
+        ralph = next(iter(self.dashboard.query(RalphPane)), None)
+        summary = ralph.run_summary() if ralph is not None else None
+        if ralph is None or summary is None:
+            self.exit()
+            return
+        if self.quitting:
+            self.notify("Stopping the Ralph run, then quitting…", markup=False)
+            return
+        if isinstance(self.screen, ConfirmScreen) and self.screen.verb == "quit":
+            return  # already asked
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._stop_and_quit(ralph)
+
+        self.push_screen(ConfirmScreen(
+            f"{summary} Stop it and quit?",
+            ["stopped as its stop key does: the step's issue goes back to open"],
+            "Stop and quit", verb="quit"), answered)
+
+    @work(exclusive=True, group="quit")
+    async def _stop_and_quit(self, ralph: RalphPane) -> None:
+        self.quitting = True
+        if await ralph.stop_and_wait(QUIT_WAIT):
+            self.exit()
+        else:  # the exit cancels it again; what it left, the next step recovers
+            self.exit(message=f"wrapix: the Ralph run was still stopping after "
+                              f"{QUIT_WAIT:.0f} s; nothing is lost: the next step recovers "
+                              "its issue (`ralph status` says interrupted until then).")
 
     # -- keys: help and the command palette ----------------------------------------
 

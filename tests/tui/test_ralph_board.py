@@ -562,3 +562,118 @@ async def test_an_options_question_can_be_answered_with_typed_text_only(home: Pa
 
         answered = await open_store(workspace).show("demo-q1")
         assert answered.notes.rstrip().endswith("): use pasta")
+
+
+async def exited(app: WrapixApp, timeout: float = 15.0) -> None:
+    """Wait for the app to end by itself (the pilot cannot pause an app that is gone)."""
+    import asyncio
+    import time
+
+    deadline = time.monotonic() + timeout
+    while app.is_running:
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting for the app to exit")
+        await asyncio.sleep(0.02)
+
+
+async def test_quitting_while_a_step_runs_asks_then_stops_it_like_the_stop_key(
+        ralph_ws: Any) -> None:
+    """Quitting used to end the app at once: the issue was put back, but the running
+    record stayed (``ralph status``: interrupted) and the clean-up could be cut short."""
+    from tests.ralph.support import complete
+    from wrapix_core.ralph.lock import is_held
+    from wrapix_core.ralph.state import ralph_paths, read_label_state
+    from wrapix_tui.screens.approval import ApprovalScreen
+
+    ws = ralph_ws
+    only = ws.create("Slow one")
+    ws.scenario(complete(None, 0, {"say": "Started {ISSUE_ID}."},
+                         {"wait_file": str(ws.fake_dir / "go"), "timeout": 60}))
+    paths = ralph_paths(ws.root)
+    app = make(ws.root)
+    at_exit: list[tuple[str, dict[str, Any], bool]] = []
+    real_exit = app.exit
+
+    def exit_and_look(*args: Any, **kwargs: Any) -> None:
+        # what a real exit leaves: the test's event loop would finish the clean-up later
+        at_exit.append((ws.issue(only)["status"], read_label_state(paths, "demo").running,
+                        is_held(paths.issue_lock(only))))
+        real_exit(*args, **kwargs)
+
+    app.exit = exit_and_look  # type: ignore[method-assign]
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down", "s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: pane.current is not None, what="the step to start")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen),
+                         what="the question before quitting")
+        question = str(app.screen.query_one("#question").render())
+        assert f"A Ralph step is running ({only})" in question
+        await pilot.press("y")
+        await exited(app)
+    assert at_exit == [("open", {}, False)]  # issue open, no running record, lock free
+    assert "interrupted" in ws.issue(only)["notes"]
+
+
+async def test_quit_answered_no_leaves_the_run_going_and_an_idle_quit_is_not_asked(
+        ralph_ws: Any) -> None:
+    from tests.ralph.support import complete
+    from wrapix_tui.screens.approval import ApprovalScreen
+
+    ws = ralph_ws
+    only = ws.create("Slow one")
+    go = ws.fake_dir / "go"
+    ws.scenario(complete(None, 0, {"say": "Started {ISSUE_ID}."},
+                         {"wait_file": str(go), "timeout": 60}))
+    app = make(ws.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down", "s")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: pane.current is not None, what="the step to start")
+        await pilot.press("q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("n")
+        await wait_until(pilot, lambda: not isinstance(app.screen, ConfirmScreen))
+        await pilot.pause(0.3)
+        assert app.is_running and pane.running == "step" and not pane.stopping
+        assert ws.issue(only)["status"] == "in_progress"
+        go.write_text("")  # the agent finishes: the step completes as usual
+        await wait_until(pilot, lambda: pane.running is None, what="the step to end")
+        assert ws.issue(only)["status"] == "closed"
+        await pilot.press("q")  # nothing runs now: no question
+        await exited(app, timeout=5)
+
+
+async def test_quitting_from_the_approval_modal_stops_and_nothing_runs(
+        ralph_ws: Any) -> None:
+    """The modal still needs a decision for a step to start: a quit (asked, answered
+    yes) is "stop"; answered no, the modal is still there, waiting."""
+    from tests.ralph.support import complete
+    from wrapix_core.ralph.state import ralph_paths, read_label_state
+    from wrapix_tui.screens.approval import ApprovalScreen
+
+    ws = ralph_ws
+    only = ws.create("One")
+    ws.scenario(complete(None, 0, {"say": "Working on {ISSUE_ID}."}))
+    app = make(ws.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await board_ready(pilot, app)
+        await pilot.press("4", "down", "l")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("ctrl+q")  # a modal passes only priority keys to the app
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        assert f"approval of {only}" in str(app.screen.query_one("#question").render())
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("ctrl+q")
+        await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+        await pilot.press("y")
+        await exited(app)
+    assert ws.calls() == []
+    assert ws.issue(only)["status"] == "open"
+    assert read_label_state(ralph_paths(ws.root), "demo").running == {}

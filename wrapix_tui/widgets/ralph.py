@@ -11,7 +11,8 @@ and Ralph driven from here (next step, supervised loop, stop) with live progress
   the cursor stays on its spec and issue across updates, the scroll position with it.
 - Runs use the core's :class:`~wrapix_core.ralph.engine.Engine` in an async worker with
   an approval callback that waits for the approval modal; the stop key answers a pending
-  approval with "stop", or cancels a running step (the engine puts its issue back).
+  approval with "stop", or cancels a running step (the engine puts its issue back); a
+  quit during a run asks, then stops it the same way and waits for that before exiting.
 - Every string from issues, specs and the agent is shown as inert text.
 """
 
@@ -183,6 +184,9 @@ class RalphPane(Vertical):
         """The stop key was pressed: the run is cancelled once, then left to clean up."""
         self.current: Any = None
         """The StepStarted of the step running now."""
+        self._ended = asyncio.Event()
+        """Set while no run is going on (a quit waits for it after stopping one)."""
+        self._ended.set()
         self.results: list[str] = []
         self.tail: OutputTail | None = None
         self._tail_lock = threading.Lock()
@@ -523,6 +527,7 @@ class RalphPane(Vertical):
                             markup=False)
             return
         self.running = mode
+        self._ended.clear()
         self.run_label = info.label
         self.current = None
         self.results = []
@@ -693,26 +698,55 @@ class RalphPane(Vertical):
             self._clock = None
         self._update_title()
         self._show_run()
+        self._ended.set()
 
     def action_stop(self) -> None:
-        from wrapix_core.ralph.events import Decision
-
         if not self.running:
             self.app.notify("Nothing is running.", markup=False)
-            return
-        if self._approval is not None:
-            if self.app.screen is self._approval:
-                self._approval.dismiss(Decision.STOP)
             return
         if self.stopping:  # a second cancel would cut short the engine's clean-up
             self.app.notify("Stopping: the running step's issue is being put back…",
                             markup=False)
+            return
+        self.stop_run()
+
+    def stop_run(self) -> None:
+        """Stop the run: a pending approval is answered "stop", a running step is
+        cancelled once (the engine then puts its issue back, clears its running record
+        and frees its lock)."""
+        from wrapix_core.ralph.events import Decision
+
+        if not self.running or self.stopping:
+            return
+        if self._approval is not None and self.app.screen is self._approval:
+            self._approval.dismiss(Decision.STOP)
             return
         self.stopping = True
         for worker in self.workers:
             if worker.group == "ralph.run":
                 worker.cancel()
         self._show_run()
+
+    async def stop_and_wait(self, timeout: float) -> bool:
+        """Stop the run and wait for its clean-up; False if it outlasts ``timeout``."""
+        self.stop_run()
+        try:
+            await asyncio.wait_for(self._ended.wait(), timeout)
+        except TimeoutError:
+            return False
+        return True
+
+    def run_summary(self) -> str | None:
+        """What a quit would stop, in a sentence; None when nothing runs."""
+        if not self.running:
+            return None
+        if self.current is not None:
+            what = fmt.safe(self.current.issue.id, 40).plain
+        elif self._asking is not None:
+            what = f"waiting for your approval of {fmt.safe(self._asking.issue.id, 40).plain}"
+        else:
+            what = f"label {fmt.safe(self.run_label, 40).plain}"
+        return f"A Ralph {self.running} is running ({what})."
 
     def _run_panel(self) -> Static:
         panels = self.query("#ralph-run")
