@@ -294,13 +294,8 @@ async def test_supervised_loop_approve_skip_stop(ralph_ws: Any) -> None:
 
 async def test_stop_key_cancels_a_running_step_and_the_issue_is_put_back(
         ralph_ws: Any) -> None:
-    from tests.ralph.support import complete
-
     ws = ralph_ws
-    only = ws.create("Slow one")
-    go = ws.fake_dir / "go"
-    ws.scenario(complete(None, 0, {"say": "Started {ISSUE_ID}."},
-                         {"wait_file": str(go), "timeout": 60}))
+    only, _go = slow_step(ws)
     app = make(ws.root)
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await board_ready(pilot, app)
@@ -576,19 +571,38 @@ async def exited(app: WrapixApp, timeout: float = 15.0) -> None:
         await asyncio.sleep(0.02)
 
 
+def slow_step(ws: Any) -> tuple[str, Path]:
+    """One issue whose agent says it started, then waits for the returned file."""
+    from tests.ralph.support import complete
+
+    only = ws.create("Slow one")
+    go = ws.fake_dir / "go"
+    ws.scenario(complete(None, 0, {"say": "Started {ISSUE_ID}."},
+                         {"wait_file": str(go), "timeout": 60}))
+    return only, go
+
+
+async def approve_step(pilot: Pilot[Any], app: Any) -> Any:
+    """Run the next step from the board and approve it; the Ralph pane once it started."""
+    from wrapix_tui.screens.approval import ApprovalScreen
+
+    pane = await board_ready(pilot, app)
+    await pilot.press("4", "down", "s")
+    await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+    await pilot.press("y")
+    await wait_until(pilot, lambda: pane.current is not None, what="the step to start")
+    return pane
+
+
 async def test_quitting_while_a_step_runs_asks_then_stops_it_like_the_stop_key(
         ralph_ws: Any) -> None:
     """Quitting used to end the app at once: the issue was put back, but the running
     record stayed (``ralph status``: interrupted) and the clean-up could be cut short."""
-    from tests.ralph.support import complete
     from wrapix_core.ralph.lock import is_held
     from wrapix_core.ralph.state import ralph_paths, read_label_state
-    from wrapix_tui.screens.approval import ApprovalScreen
 
     ws = ralph_ws
-    only = ws.create("Slow one")
-    ws.scenario(complete(None, 0, {"say": "Started {ISSUE_ID}."},
-                         {"wait_file": str(ws.fake_dir / "go"), "timeout": 60}))
+    only, _go = slow_step(ws)
     paths = ralph_paths(ws.root)
     app = make(ws.root)
     at_exit: list[tuple[str, dict[str, Any], bool]] = []
@@ -602,11 +616,7 @@ async def test_quitting_while_a_step_runs_asks_then_stops_it_like_the_stop_key(
 
     app.exit = exit_and_look  # type: ignore[method-assign]
     async with app.run_test(size=(120, 40)) as pilot:
-        pane = await board_ready(pilot, app)
-        await pilot.press("4", "down", "s")
-        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
-        await pilot.press("y")
-        await wait_until(pilot, lambda: pane.current is not None, what="the step to start")
+        await approve_step(pilot, app)
         await pilot.press("q")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen),
                          what="the question before quitting")
@@ -620,21 +630,11 @@ async def test_quitting_while_a_step_runs_asks_then_stops_it_like_the_stop_key(
 
 async def test_quit_answered_no_leaves_the_run_going_and_an_idle_quit_is_not_asked(
         ralph_ws: Any) -> None:
-    from tests.ralph.support import complete
-    from wrapix_tui.screens.approval import ApprovalScreen
-
     ws = ralph_ws
-    only = ws.create("Slow one")
-    go = ws.fake_dir / "go"
-    ws.scenario(complete(None, 0, {"say": "Started {ISSUE_ID}."},
-                         {"wait_file": str(go), "timeout": 60}))
+    only, go = slow_step(ws)
     app = make(ws.root)
     async with app.run_test(size=(120, 40)) as pilot:
-        pane = await board_ready(pilot, app)
-        await pilot.press("4", "down", "s")
-        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
-        await pilot.press("y")
-        await wait_until(pilot, lambda: pane.current is not None, what="the step to start")
+        pane = await approve_step(pilot, app)
         await pilot.press("q")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         await pilot.press("n")
