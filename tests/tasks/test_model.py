@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from wrapix_core.tasks import timestamps
 from wrapix_core.tasks.model import Dependency, Issue, coerce_priority, issue_from_json
 
@@ -56,3 +58,28 @@ def test_timestamps_in_bds_form_and_parsed() -> None:
     assert timestamps.parse("yesterday") is None
     stamp = timestamps.now()
     assert len(stamp) == 30 and stamp.endswith("Z")
+
+
+def test_an_issue_read_from_its_line_answers_like_one_from_its_dict() -> None:
+    """Issues from a file keep only what boards need and decode the rest from the line."""
+    line = (b'{"id": "wx-1", "title": 7, "description": "Long **text**", "notes": "N",'
+            b' "status": "closed", "priority": "P1", "issue_type": "bug", "labels": ["a", 3],'
+            b' "dependencies": [{"depends_on_id": "wx-0", "type": "parent-child"}],'
+            b' "created": "2026-01-01T00:00:00Z", "closed_at": "2026-01-02T00:00:00Z",'
+            b' "updated_at": "2026-01-03T00:00:00Z", "assignee": "me", "zz": {"k": [1]}}')
+    data = json.loads(line)
+    from_line, from_dict = issue_from_json(json.loads(line), line), Issue(data)
+    assert from_line is not None
+    fields = ("id", "title", "description", "notes", "status", "priority", "issue_type",
+              "labels", "dependencies", "created_at", "closed_at", "updated_at", "assignee",
+              "close_reason", "defer_until", "pinned", "is_closed")
+    assert [getattr(from_line, name) for name in fields] == \
+        [getattr(from_dict, name) for name in fields]
+    assert from_line.data == data and from_line.get("zz") == {"k": [1]}
+    assert from_line == from_dict and from_line == issue_from_json(json.loads(line), line)
+    changed = from_line.replace(status="open")
+    assert list(changed.data) == list(data) and changed.data["zz"] == {"k": [1]}
+    assert from_line.status == "closed"  # the original is untouched
+    copy = from_line.to_dict()
+    copy["zz"]["k"].append(2)
+    assert from_line.get("zz") == {"k": [1]}  # to_dict is a copy, safe to change

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import BinaryIO
 
 from wrapix_core.tasks.model import Issue, issue_from_json
 
@@ -44,6 +45,19 @@ def encode_issue(issue: Issue, like: bytes | None = None) -> bytes:
     return text.encode() + (b"\r" if like.endswith(b"\r") else b"")
 
 
+def read_lines(handle: BinaryIO) -> list[bytes]:
+    """``handle.read().split(b"\\n")``, line by line: the file is never in memory twice
+    (whole and split), which for 10,000 issues was 12 MB of a board's peak (P10)."""
+    lines: list[bytes] = []
+    ended = True  # an empty file splits into [b""], like one that ends in a newline
+    for line in handle:
+        ended = line.endswith(b"\n")
+        lines.append(line[:-1] if ended else line)
+    if ended:
+        lines.append(b"")
+    return lines
+
+
 class IssuesDocument:
     """The parsed file. Immutable: edits return a new document sharing unchanged lines."""
 
@@ -63,9 +77,7 @@ class IssuesDocument:
 
     @classmethod
     def from_lines(cls, lines: list[bytes]) -> IssuesDocument:
-        """The document of a file's ``split(b"\\n")``. A caller that splits the bytes it
-        read in the call (``from_lines(handle.read().split(...))``) frees them before the
-        objects are decoded: the whole file is not held twice through the parse."""
+        """The document of a file's ``split(b"\\n")`` (see :func:`read_lines`)."""
         trailing = len(lines) > 1 and lines[-1] == b""
         if trailing or lines == [b""]:
             lines.pop()
@@ -79,7 +91,7 @@ class IssuesDocument:
                 append(None)
                 continue
             try:
-                issue = issue_from_json(loads(raw.decode("utf-8")))
+                issue = issue_from_json(loads(raw.decode("utf-8")), raw)
             except UnicodeDecodeError:
                 problems.append(LineProblem(number + 1, "invalid UTF-8 (kept as-is)"))
                 append(None)

@@ -24,7 +24,7 @@ from filelock import FileLock, Timeout
 from wrapix_core.errors import WrapixError
 from wrapix_core.paths import atomic_write_bytes, open_regular
 from wrapix_core.tasks import edits, ids
-from wrapix_core.tasks.jsonl_file import IssuesDocument, problem_messages
+from wrapix_core.tasks.jsonl_file import IssuesDocument, problem_messages, read_lines
 from wrapix_core.tasks.model import DEFAULT_DEPENDENCY_TYPE, Issue
 from wrapix_core.tasks.store import (
     InvalidValue,
@@ -80,7 +80,7 @@ class JsonlIssues:
                 cached = self._cached
                 if cached is not None and cached[0] == key:
                     return cached[1]
-                lines = handle.read().split(b"\n")  # the read bytes are freed at once
+                lines = read_lines(handle)
         except FileNotFoundError:
             return _EMPTY
         except OSError as exc:

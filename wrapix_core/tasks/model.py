@@ -10,7 +10,9 @@ writing an issue back loses nothing.
 from __future__ import annotations
 
 import copy
+import json
 from collections.abc import Iterator, Mapping
+from sys import intern
 from typing import Any, NamedTuple
 
 STATUSES = ("open", "in_progress", "blocked", "deferred", "closed", "pinned", "hooked")
@@ -83,27 +85,60 @@ def _dependencies(owner: str, raw: object) -> tuple[Dependency, ...]:
 
 
 class Issue:
-    """One issue. Read-only: changes make a new Issue (:meth:`replace`)."""
+    """One issue. Read-only: changes make a new Issue (:meth:`replace`).
 
-    __slots__ = ("_data", "_deps", "_labels")
+    The fields readiness and boards use for every issue are decoded once, into slots. An
+    issue read from a file (``raw``: its line) keeps nothing else: its title, creation
+    and close times are read from the line when first asked for (only the rows on screen
+    and the ready queue need them), descriptions, notes and the rest each time. 10,000
+    real issues take ~3 MiB so, instead of ~38 MiB of dicts (DESIGN §6, P10). Issues
+    made here keep their dict.
+    """
 
-    def __init__(self, data: dict[str, Any]) -> None:
-        self._data = data
+    __slots__ = ("_closed_at", "_created", "_data", "_defer", "_deps", "_deps_value", "_id",
+                 "_labels", "_pinned", "_priority", "_raw", "_status",
+                 "_title", "_type")
+
+    def __init__(self, data: dict[str, Any], raw: bytes | None = None) -> None:
+        get = data.get
+        self._id = _text(get("id"))
+        # Titles and close times are shown and sorted by for the rows on screen only:
+        # read from the line when first asked for, then kept.
+        self._title: str | None = None if raw is not None else _text(get("title"))
+        self._status = intern(_text(get("status")) or "open")
+        self._priority = coerce_priority(get("priority", DEFAULT_PRIORITY))
+        self._type = intern(_text(get("issue_type")) or DEFAULT_TYPE)
+        self._created: str | None = None if raw is not None else \
+            _text(get("created_at") or get("created"))
+        self._closed_at: str | None = None if raw is not None else _text(get("closed_at"))
+        self._defer = _text(get("defer_until"))
+        self._pinned = get("pinned") is True
+        labels = get("labels")  # few distinct values, on many issues: shared
+        self._labels = tuple(intern(label) for label in labels if isinstance(label, str)) \
+            if isinstance(labels, list) and labels else ()
+        self._deps_value = get("dependencies")
         self._deps: tuple[Dependency, ...] | None = None
-        self._labels: tuple[str, ...] | None = None
+        self._raw = raw
+        self._data = data if raw is None else None
 
     # -- raw access ---------------------------------------------------------------------
     @property
     def data(self) -> Mapping[str, Any]:
         """The object as stored, unknown fields included. Do not mutate it."""
-        return self._data
+        return self._data if self._data is not None else self._decoded()
+
+    def _decoded(self) -> dict[str, Any]:
+        """A new dict from the line this issue was read from."""
+        assert self._raw is not None
+        decoded: dict[str, Any] = json.loads(self._raw)
+        return decoded
 
     def get(self, key: str, default: Any = None) -> Any:
-        return self._data.get(key, default)
+        return self.data.get(key, default)
 
     def to_dict(self) -> dict[str, Any]:
         """A deep copy of the stored object, safe to change and serialise."""
-        return copy.deepcopy(self._data)
+        return copy.deepcopy(self._data) if self._data is not None else self._decoded()
 
     def replace(self, **changes: Any) -> Issue:
         """A new Issue with ``changes`` applied; a value of None removes the field.
@@ -111,7 +146,7 @@ class Issue:
         Field order is kept (changed fields stay where they were, new ones go last), so a
         rewritten line differs from the old one only where it must.
         """
-        data = copy.deepcopy(self._data)
+        data = self.to_dict()
         for key, value in changes.items():
             if value is None:
                 data.pop(key, None)
@@ -122,88 +157,91 @@ class Issue:
     # -- fields (DESIGN §3.5) ------------------------------------------------------------
     @property
     def id(self) -> str:
-        return _text(self._data.get("id"))
+        return self._id
 
     @property
     def title(self) -> str:
-        return _text(self._data.get("title"))
+        if self._title is None:
+            self._title = _text(self.get("title"))
+        return self._title
 
     @property
     def description(self) -> str:
-        return _text(self._data.get("description"))
+        return _text(self.get("description"))
 
     @property
     def design(self) -> str:
-        return _text(self._data.get("design"))
+        return _text(self.get("design"))
 
     @property
     def acceptance_criteria(self) -> str:
-        return _text(self._data.get("acceptance_criteria"))
+        return _text(self.get("acceptance_criteria"))
 
     @property
     def notes(self) -> str:
-        return _text(self._data.get("notes"))
+        return _text(self.get("notes"))
 
     @property
     def status(self) -> str:
-        """bd's status; a missing one is ``open`` (bd's import default)."""
-        return _text(self._data.get("status")) or "open"
+        return self._status
 
     @property
     def priority(self) -> int:
-        return coerce_priority(self._data.get("priority", DEFAULT_PRIORITY))
+        return self._priority
 
     @property
     def issue_type(self) -> str:
-        return _text(self._data.get("issue_type")) or DEFAULT_TYPE
+        return self._type
 
     @property
     def assignee(self) -> str:
-        return _text(self._data.get("assignee"))
+        return _text(self.get("assignee"))
 
     @property
     def labels(self) -> tuple[str, ...]:
-        if self._labels is None:
-            raw = self._data.get("labels")
-            self._labels = tuple(label for label in raw if isinstance(label, str)) \
-                if isinstance(raw, list) else ()
         return self._labels
 
     @property
     def dependencies(self) -> tuple[Dependency, ...]:
         if self._deps is None:
-            self._deps = _dependencies(self.id, self._data.get("dependencies"))
+            self._deps = _dependencies(self._id, self._deps_value)
         return self._deps
 
     @property
     def created_at(self) -> str:
         """Creation time as written; a few real files use ``created`` instead."""
-        return _text(self._data.get("created_at") or self._data.get("created"))
+        if self._created is None:
+            data = self.data
+            self._created = _text(data.get("created_at") or data.get("created"))
+        return self._created
 
     @property
     def updated_at(self) -> str:
-        return _text(self._data.get("updated_at") or self._data.get("updated"))
+        data = self.data
+        return _text(data.get("updated_at") or data.get("updated"))
 
     @property
     def closed_at(self) -> str:
-        return _text(self._data.get("closed_at"))
+        if self._closed_at is None:
+            self._closed_at = _text(self.get("closed_at"))
+        return self._closed_at
 
     @property
     def close_reason(self) -> str:
-        return _text(self._data.get("close_reason"))
+        return _text(self.get("close_reason"))
 
     @property
     def defer_until(self) -> str:
-        return _text(self._data.get("defer_until"))
+        return self._defer
 
     @property
     def pinned(self) -> bool:
         """Pinned by status or by bd's ``pinned`` flag: context, never work."""
-        return self.status == "pinned" or self._data.get("pinned") is True
+        return self._status == "pinned" or self._pinned
 
     @property
     def is_closed(self) -> bool:
-        return self.status == "closed"
+        return self._status == "closed"
 
     def has_label(self, label: str) -> bool:
         return label in self.labels
@@ -213,14 +251,19 @@ class Issue:
         return (dep.depends_on_id for dep in self.dependencies if dep.type == PARENT_CHILD)
 
     def __eq__(self, other: object) -> bool:
-        return isinstance(other, Issue) and self._data == other._data
+        if not isinstance(other, Issue):
+            return False
+        if self._raw is not None and self._raw == other._raw:
+            return True  # the same line: the same object
+        return self.data == other.data
 
     def __repr__(self) -> str:
         return f"Issue({self.id!r}, status={self.status!r}, title={self.title[:40]!r})"
 
 
-def issue_from_json(data: object) -> Issue | None:
-    """An Issue for a decoded JSON value, or None when it is not an issue object (no id)."""
+def issue_from_json(data: object, raw: bytes | None = None) -> Issue | None:
+    """An Issue for a decoded JSON value, or None when it is not an issue object (no id).
+    ``raw`` is the line it was decoded from, when it came from a file (see :class:`Issue`)."""
     if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"]:
-        return Issue(data)
+        return Issue(data, raw)
     return None
