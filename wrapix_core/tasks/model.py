@@ -90,9 +90,9 @@ class Issue:
     The fields readiness and boards use for every issue are decoded once, into slots. An
     issue read from a file (``raw``: its line) keeps nothing else: its title, creation
     and close times are read from the line when first asked for (only the rows on screen
-    and the ready queue need them), descriptions, notes and the rest each time. 10,000
-    real issues take ~3 MiB so, instead of ~38 MiB of dicts (DESIGN §6, P10). Issues
-    made here keep their dict.
+    and the ready queue need them), descriptions, notes and the rest each time. So 10,000
+    real issues take ~3 MiB instead of ~38 MiB of dicts (DESIGN §6, P10). Issues made
+    here keep their dict.
     """
 
     __slots__ = ("_closed_at", "_created", "_data", "_defer", "_deps", "_deps_value", "_id",
@@ -102,8 +102,8 @@ class Issue:
     def __init__(self, data: dict[str, Any], raw: bytes | None = None) -> None:
         get = data.get
         self._id = _text(get("id"))
-        # Titles and close times are shown and sorted by for the rows on screen only:
-        # read from the line when first asked for, then kept.
+        # Titles and times are shown and sorted by for the rows on screen only: read
+        # from the line when first asked for, then kept.
         self._title: str | None = None if raw is not None else _text(get("title"))
         self._status = intern(_text(get("status")) or "open")
         self._priority = coerce_priority(get("priority", DEFAULT_PRIORITY))
@@ -116,7 +116,7 @@ class Issue:
         labels = get("labels")  # few distinct values, on many issues: shared
         self._labels = tuple(intern(label) for label in labels if isinstance(label, str)) \
             if isinstance(labels, list) and labels else ()
-        self._deps_value = get("dependencies")
+        self._deps_value = get("dependencies")  # few issues have any: parsed when asked
         self._deps: tuple[Dependency, ...] | None = None
         self._raw = raw
         self._data = data if raw is None else None
