@@ -159,9 +159,18 @@ async def test_issue_detail_shows_untrusted_text_inert(home: Path) -> None:
         markdown = screen.query_one("#issue-description")
         shown = "\n".join(str(block.render()) for block in markdown.query("*"))
         assert "\x1b" not in shown and "\\x1b[31mred" in shown
+        # no question here: "Answer" is neither offered nor in the footer
+        assert screen.check_action("answer", ()) is False
+        assert not any(active.binding.action == "answer"
+                       for active in screen.active_bindings.values() if active.enabled)
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, IssueScreen))
         assert pane.issues.current is not None and pane.issues.current.key == "demo-a1"
+        await app.push_screen(IssueScreen(workspace, pane.board, "demo-q1"))  # type: ignore[arg-type]
+        await pilot.pause()
+        assert isinstance(app.screen, IssueScreen) and app.screen.issue_id == "demo-q1"
+        assert app.screen.check_action("answer", ()) is True  # a question: offered
+        await pilot.press("escape")
 
 
 async def test_clarify_modal_offers_the_options_and_answers_like_ralph_msg(home: Path) -> None:

@@ -156,6 +156,7 @@ class IssueScreen(Screen[None]):
             self.issue = issue
             self._show()
             self._read_log()
+            self.refresh_bindings()  # a question may have come or gone
 
     @work(thread=True, exclusive=True, group="issue.log")
     def _read_log(self) -> None:
@@ -180,14 +181,21 @@ class IssueScreen(Screen[None]):
                     text.append("\n")
         self.app.call_from_thread(self.query_one("#issue-log", Static).update, text)
 
+    def has_question(self) -> bool:
+        issue = self.issue
+        return issue is not None and "ralph:clarify" in issue.labels and not issue.is_closed
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """"Answer" is offered (and shown in the footer) only while there is a question."""
+        return self.has_question() if action == "answer" else True
+
     def action_answer(self) -> None:
         from wrapix_tui.screens.clarify import ClarifyScreen
 
-        issue = self.issue
-        if issue is None or "ralph:clarify" not in issue.labels or issue.is_closed:
+        if self.issue is None or not self.has_question():
             self.app.notify("This issue has no open question.", markup=False)
             return
-        self.app.push_screen(ClarifyScreen(self.workspace, issue))
+        self.app.push_screen(ClarifyScreen(self.workspace, self.issue))
 
     def action_close(self) -> None:
         self.dismiss(None)
