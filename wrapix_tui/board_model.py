@@ -163,8 +163,10 @@ def _order(issue: Issue) -> tuple[int, str, str]:
 # -- clarify questions ------------------------------------------------------------------
 _QUESTION_MARK = "Question from the agent ("
 _DASH = r"(?:—|–|--|-)"
-_OPTIONS = re.compile(rf"^#{{1,3}}\s*Options\s*{_DASH}?\s*(.*)$", re.MULTILINE)
-_OPTION = re.compile(rf"^#{{2,4}}\s*Option\s+(\d+)\s*{_DASH}\s*(.+?)\s*$", re.MULTILINE)
+# Agents do not always capitalise headings as the prompt does: any case is taken.
+_OPTIONS = re.compile(rf"^#{{1,3}}\s*Options\s*{_DASH}?\s*(.*)$", re.MULTILINE | re.IGNORECASE)
+_OPTION = re.compile(rf"^#{{2,4}}\s*Option\s+(\d+)\s*{_DASH}\s*(.+?)\s*$",
+                     re.MULTILINE | re.IGNORECASE)
 
 
 _LATER_NOTE = re.compile(r"\n\n(?:Answer|Dismissed|Review|Ralph gave up|Ralph) \(")

@@ -232,6 +232,7 @@ async def test_review_screen_approves_asks_before_rejecting_and_approves_all(
 @pytest.mark.parametrize("text,heading,options", [
     ("## Options — choose\n### Option 1 — A\nfirst\n### Option 2 – B\n### Option 3 - C\n"
      "### Option 4 -- D", "choose", ["A", "B", "C", "D"]),
+    ("## options - pick one\n### option 1 - Yes\n### OPTION 2 - No", "pick one", ["Yes", "No"]),
     ("Just a question?", "", []),
 ])
 def test_question_options(text: str, heading: str, options: list[str]) -> None:
