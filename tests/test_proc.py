@@ -95,3 +95,38 @@ async def test_stream_lines_start_timeout() -> None:
     with pytest.raises(proc.CommandTimeout):
         async for _ in proc.stream_lines(["sleep", "10"], start_timeout=0.3):
             pass
+
+
+def test_a_stream_does_not_outlive_its_owner_killed_outright(tmp_path: Path) -> None:
+    """Streams run in their own session (a terminal's hang-up does not reach them): when
+    the process reading one is killed (a TUI whose terminal closed), the stream ends too."""
+    import signal
+    import subprocess
+
+    pidfile = tmp_path / "pid"
+    owner = subprocess.Popen([sys.executable, "-c", (
+        "import asyncio\nfrom wrapix_core import proc\n"
+        "async def main():\n"
+        f"    async for line in proc.stream_lines(['sh', '-c', 'echo $$ > {pidfile}; echo up; "
+        "exec sleep 600']):\n"
+        "        print(line, flush=True)\n"
+        "asyncio.run(main())\n")], stdout=subprocess.PIPE, text=True)
+    try:
+        assert owner.stdout is not None and owner.stdout.readline().strip() == "up"
+        stream_pid = int(pidfile.read_text())
+        os.kill(stream_pid, 0)  # running
+    finally:
+        owner.send_signal(signal.SIGKILL)
+        owner.wait(timeout=10)
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            os.kill(stream_pid, 0)
+        except ProcessLookupError:
+            break
+        # a zombie of init's is gone too: only a live process counts
+        state = Path(f"/proc/{stream_pid}/stat")
+        if state.exists() and state.read_text().split(") ")[-1].startswith("Z"):
+            break
+        assert time.monotonic() < deadline, "the stream outlived its owner"
+        time.sleep(0.05)

@@ -10,11 +10,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import os
 import shlex
 import signal
 import subprocess
-from collections.abc import AsyncGenerator, Mapping, Sequence
+import sys
+from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -109,6 +111,38 @@ def _environ(env: Mapping[str, str] | None) -> dict[str, str] | None:
     merged = dict(os.environ)
     merged.update(env)
     return merged
+
+
+PR_SET_PDEATHSIG = 1
+
+
+@functools.cache
+def _die_with_parent() -> Callable[[], None] | None:
+    """A hook run in a child before exec (Linux): SIGTERM to it when its parent dies.
+
+    A stream (``podman events``, ``logs -f``) runs in its own session, so the hang-up of
+    a closed terminal does not reach it; without this, a TUI killed with its terminal left
+    it running for ever. The kernel's "parent" is the thread that started the child: a
+    stream must be started by the thread that reads it (as every caller here does).
+    None where there is no ``prctl``.
+    """
+    if not sys.platform.startswith("linux"):
+        return None
+    import ctypes  # here: not on the start-up path of every command
+
+    try:
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    except (OSError, AttributeError):
+        return None
+    prctl.argtypes = [ctypes.c_int, ctypes.c_ulong]
+    parent = os.getpid()
+
+    def hook() -> None:
+        prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+        if os.getppid() != parent:  # the parent died before the line above
+            os.kill(os.getpid(), signal.SIGTERM)
+
+    return hook
 
 
 def _terminate_group(pid: int, sig: int) -> None:
@@ -309,9 +343,10 @@ async def open_lines(
     """Start a long-running command and iterate its stdout lines as they arrive.
 
     The command is running when the ``async with`` body begins and is ended (with its
-    process group) when the body leaves. Iteration raises :class:`CommandFailed` after
-    the last line when the command exits non-zero. ``start_timeout`` bounds the wait
-    for the first line only (a follow stream may then be quiet for as long as it likes).
+    process group) when the body leaves, or when this process dies (Linux). Iteration
+    raises :class:`CommandFailed` after the last line when the command exits non-zero.
+    ``start_timeout`` bounds the wait for the first line only (a follow stream may then
+    be quiet for as long as it likes).
     """
     argv = [str(part) for part in argv]
     try:
@@ -323,6 +358,7 @@ async def open_lines(
             env=_environ(env),
             cwd=cwd,
             start_new_session=True,
+            preexec_fn=_die_with_parent(),
             limit=1 << 20,
         )
     except (FileNotFoundError, PermissionError) as exc:
