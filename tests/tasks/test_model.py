@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 
+import pytest
+
 from wrapix_core.tasks import timestamps
+from wrapix_core.tasks.jsonl_file import read_lines
 from wrapix_core.tasks.model import Dependency, Issue, coerce_priority, issue_from_json
 
 
@@ -83,3 +87,9 @@ def test_an_issue_read_from_its_line_answers_like_one_from_its_dict() -> None:
     copy = from_line.to_dict()
     copy["zz"]["k"].append(2)
     assert from_line.get("zz") == {"k": [1]}  # to_dict is a copy, safe to change
+
+
+@pytest.mark.parametrize("content", [b"", b"\n", b"a", b"a\n", b"a\nb", b"a\n\n", b"a\r\nb\r\n",
+                                     b"\n\nx"])
+def test_reading_line_by_line_splits_like_bytes_split(content: bytes) -> None:
+    assert read_lines(io.BytesIO(content)) == content.split(b"\n")
