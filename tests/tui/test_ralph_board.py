@@ -197,17 +197,22 @@ async def test_clarify_modal_offers_the_options_and_answers_like_ralph_msg(home:
                                                       if pane.board else ()))
 
 
+async def open_review(pilot: Pilot[Any], app: WrapixApp) -> ReviewScreen:
+    """The demo spec's review screen, its queue read."""
+    await board_ready(pilot, app)
+    await pilot.press("4", "down", "v")
+    await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen)
+                     and app.screen.queue is not None)
+    assert isinstance(app.screen, ReviewScreen)
+    return app.screen
+
+
 async def test_review_screen_approves_asks_before_rejecting_and_approves_all(
         home: Path) -> None:
     workspace = demo_workspace(home / "demo")
     app = make(workspace)
     async with app.run_test(size=(120, 40)) as pilot:
-        await board_ready(pilot, app)
-        await pilot.press("4", "down", "v")
-        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen)
-                         and app.screen.queue is not None)
-        screen = app.screen
-        assert isinstance(screen, ReviewScreen)
+        screen = await open_review(pilot, app)
         assert [row.key for row in screen.rows.rows] == ["demo-p1", "demo-p2"]  # dependency order
         head = str(screen.query_one("#review-head").render())
         assert "needed by   demo-p2" in head
@@ -440,11 +445,9 @@ async def test_pressing_stop_again_while_a_step_is_being_put_back_does_not_cut_i
     (an impatient second x) used to land in that clean-up and leave the lock held."""
     import asyncio
 
-    from tests.ralph.support import complete
     from wrapix_core.ralph.engine import Engine
     from wrapix_core.ralph.lock import is_held
     from wrapix_core.ralph.state import ralph_paths, read_label_state
-    from wrapix_tui.screens.approval import ApprovalScreen
 
     real = Engine._interrupted
     putting_back: list[str] = []
@@ -456,16 +459,10 @@ async def test_pressing_stop_again_while_a_step_is_being_put_back_does_not_cut_i
 
     monkeypatch.setattr(Engine, "_interrupted", slow_interrupted)
     ws = ralph_ws
-    only = ws.create("Slow one")
-    ws.scenario(complete(None, 0, {"say": "Started {ISSUE_ID}."},
-                         {"wait_file": str(ws.fake_dir / "go"), "timeout": 60}))
+    only, _go = slow_step(ws)
     app = make(ws.root)
     async with app.run_test(size=(120, 40)) as pilot:
-        pane = await board_ready(pilot, app)
-        await pilot.press("4", "down", "s")
-        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
-        await pilot.press("y")
-        await wait_until(pilot, lambda: pane.current is not None, what="the step to start")
+        pane = await approve_step(pilot, app)
         await pilot.press("x")
         await wait_until(pilot, lambda: putting_back == [only], what="the clean-up to begin")
         await pilot.press("x")
@@ -536,14 +533,9 @@ async def test_a_review_decision_that_fails_unexpectedly_is_shown_not_raised(
         raise PermissionError(13, "Permission denied", ".beads/issues.jsonl")
 
     monkeypatch.setattr(review, "approve", broken)
-    workspace = demo_workspace(home / "demo")
-    app = make(workspace)
+    app = make(demo_workspace(home / "demo"))
     async with app.run_test(size=(120, 40)) as pilot:
-        await board_ready(pilot, app)
-        await pilot.press("4", "down", "v")
-        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen)
-                         and app.screen.queue is not None)
-        screen = app.screen
+        screen = await open_review(pilot, app)
         await pilot.press("y")
         await wait_until(pilot, lambda: "Permission denied" in str(
             screen.query_one("#review-status").render()), what="the error on the status line")
