@@ -7,6 +7,7 @@ import json
 import os
 import re
 import subprocess
+import uuid
 from pathlib import Path
 
 import pytest
@@ -103,21 +104,29 @@ def test_same_inputs_build_nothing(wrapix_image: str, debian_image: str) -> None
 
 
 def test_run_builds_the_image_on_first_use_and_says_so(wrapix_image: str, debian_image: str,
-                                                       tmp_path: Path) -> None:
-    # Same packages as the test profile (cached layers), different env: a new image.
+                                                       podman: str, tmp_path: Path) -> None:
+    # Same packages as the test profile (cached layers), an env of this run only: an image
+    # no earlier run on this machine can have built.
+    marker = f"first-use-{uuid.uuid4().hex}"
     ws = workspace(tmp_path, f'[image]\nbase = "{debian_image}"\n'
                              '[profiles.firstuse]\nbase = "none"\npackages = ["git", "jq", '
                              '"procps"]\nagent = false\n'
-                             f'env = {{ FIRST_USE = "{tmp_path.name}" }}\n')
+                             f'env = {{ FIRST_USE = "{marker}" }}\n')
     done = wrapix("run", "--profile", "firstuse", str(ws), "--", "sh", "-c", 'echo "$FIRST_USE"',
                   cwd=ws)
-    assert "(first use)" in done.stderr
-    assert "built localhost/wrapix-firstuse:" in done.stderr
-    assert done.stdout.strip().endswith(tmp_path.name)
-    listed = json.loads(wrapix("image", "ls", "--json", cwd=ws).stdout)
-    assert any(item["profile"] == "firstuse" for item in listed)
-    again = wrapix("run", "--profile", "firstuse", str(ws), "--", "true", cwd=ws)
-    assert "first use" not in again.stderr
+    built = re.search(r"built (localhost/wrapix-firstuse:\w+)", done.stderr)
+    try:
+        assert "(first use)" in done.stderr
+        assert built is not None, done.stderr
+        assert done.stdout.strip().endswith(marker)
+        listed = json.loads(wrapix("image", "ls", "--json", cwd=ws).stdout)
+        assert any(item["tag"] == built.group(1) for item in listed)
+        again = wrapix("run", "--profile", "firstuse", str(ws), "--", "true", cwd=ws)
+        assert "first use" not in again.stderr
+    finally:
+        if built is not None:
+            subprocess.run([podman, "rmi", "-f", built.group(1)], capture_output=True,
+                           timeout=120, check=False)
 
 
 def test_a_failing_build_names_the_step_and_tags_nothing(debian_image: str, podman: str) -> None:
