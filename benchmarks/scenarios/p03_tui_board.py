@@ -17,48 +17,15 @@ import shutil
 import time
 from pathlib import Path
 
-from watchfiles import awatch
-
 from benchmarks.harness import Context, Row, ms, p95
 from benchmarks.scenarios.p02_board_startup import make_workspace, shared
+from benchmarks.scenarios.p03_spec_watch import _floor, _save
+from benchmarks.scenarios.p05_inbox import _environment
 
 ID = "P3"
 WHAT = "spec file saved → the TUI board shows it"
 TIMEOUT = 5.0
 LIMIT = 0.050
-
-
-def _save(path: Path, text: str) -> float:
-    temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text)
-    started = time.perf_counter()
-    os.replace(temporary, path)
-    return started
-
-
-async def _floor(directory: Path, count: int) -> list[float]:
-    from wrapix_core.specs.watcher import DEBOUNCE_MS, STEP_MS
-
-    stop = asyncio.Event()
-    seen: asyncio.Queue[float] = asyncio.Queue()
-
-    async def pump() -> None:
-        async for _changes in awatch(directory, debounce=DEBOUNCE_MS, step=STEP_MS,
-                                     stop_event=stop, rust_timeout=1_000):
-            seen.put_nowait(time.perf_counter())
-
-    task = asyncio.ensure_future(pump())
-    await asyncio.sleep(0.2)
-    latencies = []
-    for number in range(count):
-        started = _save(directory / "floor.md", f"# Floor {number}\n")
-        latencies.append(await asyncio.wait_for(seen.get(), TIMEOUT) - started)
-        await asyncio.sleep(0.02)
-        while not seen.empty():
-            seen.get_nowait()
-    stop.set()
-    await task
-    return latencies
 
 
 async def _measure(workspace: Path, spec: str, count: int) -> list[float]:
@@ -93,14 +60,6 @@ async def _measure(workspace: Path, spec: str, count: int) -> list[float]:
                 await asyncio.sleep(0.001)
             await pilot.pause(0.02)
     return latencies
-
-
-def _environment(root: Path) -> None:
-    for name in ("CONFIG", "STATE", "CACHE", "DATA", "RUNTIME"):
-        path = root / name.lower()
-        path.mkdir(parents=True, exist_ok=True, mode=0o700)
-        os.environ[f"WRAPIX_{name}_DIR"] = str(path)
-    os.environ["WRAPIX_NOTIFY__BACKEND"] = "none"
 
 
 def run(ctx: Context) -> list[Row]:

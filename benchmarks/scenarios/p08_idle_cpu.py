@@ -14,36 +14,23 @@ not part of its own time; their CPU is shown in the note. Containers are removed
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import threading
 import time
 from pathlib import Path
 
-from benchmarks.harness import Context, Row, Unavailable
+from benchmarks.harness import Context, Row
 from benchmarks.scenarios.p01_startup import SIZE, _env
+from benchmarks.scenarios.p09_launch import IMAGE, _podman
 from wrapix_tui.widgets.sandboxes import IDLE_AFTER, IDLE_STATS_INTERVAL, STATS_INTERVAL
 
 ID = "P8"
 WHAT = "idle CPU of wrapix-tui with 50 running sandboxes"
 COUNT = 50
-IMAGE = "localhost/wrapix-test-busybox:latest"
 PREFIX = "wrapix-p8bench-"
 LIMIT = 1.0
 ACTIVE_WINDOW = 16.0
-
-
-def _podman() -> str:
-    podman = shutil.which("podman")
-    if podman is None or os.geteuid() == 0:
-        raise Unavailable("needs rootless Podman as an unprivileged user")
-    if subprocess.run([podman, "image", "exists", IMAGE], check=False).returncode != 0:
-        sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-        from tests.support import podman_env
-
-        podman_env.busybox_image(podman)
-    return podman
 
 
 def _cleanup(podman: str) -> None:
