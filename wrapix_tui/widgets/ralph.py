@@ -518,13 +518,8 @@ class RalphPane(Vertical):
                             f"({self.wrapix_app.key_for('ralph.stop')} stops it).",
                             severity="warning", markup=False)
             return
-        from wrapix_tui.ralph_control import NoLabel, label_for
-
-        try:
-            info = label_for(self.workspace, self.selected_card())
-        except NoLabel as exc:
-            self.app.notify(fmt.safe(str(exc), 500).plain, severity="warning", timeout=8,
-                            markup=False)
+        info = self._selected_label()
+        if info is None:
             return
         self.running = mode
         self._ended.clear()
@@ -834,16 +829,23 @@ class RalphPane(Vertical):
     def action_review(self) -> None:
         if not self._ready():
             return
-        from wrapix_tui.ralph_control import NoLabel, label_for
         from wrapix_tui.screens.review import ReviewScreen
 
+        info = self._selected_label()
+        if info is None:
+            return
+        self.app.push_screen(ReviewScreen(self.workspace, info.label, info.epic))
+
+    def _selected_label(self) -> LabelInfo | None:
+        """The Ralph label of the selected spec, or None after saying why there is none."""
+        from wrapix_tui.ralph_control import NoLabel, label_for
+
         try:
-            info = label_for(self.workspace, self.selected_card())
+            return label_for(self.workspace, self.selected_card())
         except NoLabel as exc:
             self.app.notify(fmt.safe(str(exc), 500).plain, severity="warning", timeout=8,
                             markup=False)
-            return
-        self.app.push_screen(ReviewScreen(self.workspace, info.label, info.epic))
+            return None
 
 
 def _load_board(workspace: Path, store: Any) -> Board:
