@@ -136,6 +136,8 @@ class ReviewScreen(Screen[None]):
         self.rows.set_rows([ReviewRow(number, item)
                             for number, item in enumerate(queue.items, start=1)])
         self._show_detail()
+        if said:  # after the list shows the decision, never before it
+            self.app.notify(fmt.safe(said, 500).plain, markup=False)
         total = len(queue.items)
         tally = ", ".join(f"{count} {what}" for what, count in self.counts.items() if count)
         head = said or (f"{total} proposed issue{'s' if total != 1 else ''} await review"
@@ -276,7 +278,6 @@ class ReviewScreen(Screen[None]):
             return
         finally:
             self.busy = False
-        self.app.notify(fmt.safe(said, 500).plain, markup=False)
         self._reload(said)
 
     def action_edit(self) -> None:
