@@ -53,13 +53,12 @@ SKIP_DIRS = frozenset({"node_modules", ".venv", "target", "__pycache__"})
 
 _COMMAND_KEYS = frozenset({
     "core.fsmonitor", "core.hookspath", "core.sshcommand", "core.pager", "core.editor",
-    "core.askpass", "core.gitproxy", "core.worktree", "core.alternaterefscommand",
+    "core.askpass", "core.gitproxy", "core.alternaterefscommand",
     "diff.external", "sequence.editor", "interactive.difffilter", "gpg.program",
     "credential.helper", "uploadpack.packobjectshook", "web.browser", "include.path",
     "sendemail.sendmailcmd", "sendemail.smtpserver", "sendemail.tocmd", "sendemail.cccmd",
 })
-"""``section.name`` keys whose value git runs as a command (or that pull in other files,
-or move the work tree)."""
+"""``section.name`` keys whose value git runs as a command (or that pull in other files)."""
 _COMMAND_SUBKEYS = {
     "includeif": ("path",), "filter": ("clean", "smudge", "process"),
     "diff": ("command", "textconv"), "merge": ("driver",), "mergetool": ("cmd",),
@@ -235,17 +234,28 @@ def _command_key(key: str, value: str) -> bool:
     return section == "protocol" and name == "allow" and value.lower() == "always"
 
 
-def dangerous_keys(data: bytes) -> list[str] | None:
-    """The command-running keys a config sets (None: unparseable, see :func:`config_keys`)."""
+def dangerous_keys(data: bytes, git_dir: str = "", workspace: str = "") -> list[str] | None:
+    """The command-running keys a config sets (None: unparseable, see :func:`config_keys`).
+
+    ``core.worktree`` counts when it leads out of ``workspace`` (git resolves it from
+    ``git_dir``): a submodule's config sets it to its checkout, and one elsewhere would
+    let git write the host's files there."""
     keys = config_keys(data)
     if keys is None:
         return None
-    return list(dict.fromkeys(key for key, value in keys if _command_key(key, value)))
+    return list(dict.fromkeys(key for key, value in keys if _command_key(key, value)
+                              or (key == "core.worktree"
+                                  and not _inside(workspace, os.path.join(git_dir, value)))))
+
+
+def _inside(workspace: str, path: str) -> bool:
+    root, path = os.path.normpath(workspace), os.path.normpath(path)
+    return bool(workspace) and os.path.commonpath([root, path]) == root
 
 
 # -- the checks ---------------------------------------------------------------------------
 
-def _config_finding(path: str, rel: str, what: str) -> Finding | None:
+def _config_finding(path: str, rel: str, what: str, workspace: str) -> Finding | None:
     """A finding for the config file at ``path`` when git would run something from it."""
     info = _lstat(path)
     if info is None:
@@ -258,7 +268,7 @@ def _config_finding(path: str, rel: str, what: str) -> Finding | None:
         return Finding(rel, what, "it is not a regular file")
     if len(data) > MAX_CONFIG:
         return Finding(rel, what, f"it is larger than {MAX_CONFIG} bytes, too large to check")
-    keys = dangerous_keys(data)
+    keys = dangerous_keys(data, os.path.dirname(path), workspace)
     if keys is None:
         return Finding(rel, what, "it is not valid git config, so it cannot be checked")
     if keys:
@@ -275,7 +285,7 @@ def _symlinks(directory: str, rel: str) -> Iterator[Finding]:
                           "there)")
 
 
-def _worktree_entries(git_dir: str, rel: str) -> Iterator[Finding]:
+def _worktree_entries(workspace: str, git_dir: str, rel: str) -> Iterator[Finding]:
     """``.git/worktrees/NAME``: commondir other than git's own ``../..``, links, and a
     config.worktree with commands."""
     worktrees = os.path.join(git_dir, "worktrees")
@@ -291,34 +301,45 @@ def _worktree_entries(git_dir: str, rel: str) -> Iterator[Finding]:
                           "link the sandbox planted")
             continue
         yield from _symlinks(path, entry_rel)
-        common = _read(os.path.join(path, "commondir"), 4096)
-        if common is not None and common.strip() not in (b"../..", b"../../"):
-            yield Finding(f"{entry_rel}/commondir", "worktree commondir",
-                          "git run in that linked worktree would take its config and hooks "
-                          "from " + common.strip().decode("utf-8", "replace")[:200])
+        found = _commondir(path, entry_rel, main=False)
+        if found:
+            yield found
         found = _config_finding(os.path.join(path, "config.worktree"),
-                                f"{entry_rel}/config.worktree", "worktree config")
+                                f"{entry_rel}/config.worktree", "config.worktree", workspace)
         if found:
             yield found
 
 
-def check_git_dir(git_dir: str, rel: str, *, main: bool) -> list[Finding]:
+def _commondir(git_dir: str, rel: str, *, main: bool) -> Finding | None:
+    """A main repository never has a ``commondir``; a linked worktree's (in
+    ``.git/worktrees/NAME``) is git's own when it says ``../..``."""
+    info = _lstat(os.path.join(git_dir, "commondir"))
+    if info is None:
+        return None
+    common = _read(os.path.join(git_dir, "commondir"), 4096)
+    linked = os.path.basename(os.path.dirname(os.path.normpath(git_dir))) == "worktrees"
+    if not main and linked and common is not None and common.strip() in (b"../..", b"../../"):
+        return None
+    where = common.strip().decode("utf-8", "replace")[:200] if common else "?"
+    return Finding(f"{rel}/commondir", "commondir",
+                   f"git run there takes its config and hooks from {where!r} instead"
+                   + (" (a repository never has one; a sandbox planted it)" if main else ""))
+
+
+def check_git_dir(workspace: str, git_dir: str, rel: str, *, main: bool) -> list[Finding]:
     """What in the git directory ``git_dir`` (``rel`` from the workspace) redirects git.
 
     ``main``: the workspace's own ``.git``, whose config and hooks are the user's and
     mounted read-only; a nested or submodule repository's config and hooks are checked."""
     found: list[Finding] = list(_symlinks(git_dir, rel))
-    if _lstat(os.path.join(git_dir, "commondir")) is not None:
-        found.append(Finding(f"{rel}/commondir", "commondir",
-                             "git takes config and hooks from the directory it names "
-                             "(a repository never has one; a sandbox planted it)"))
-    found += [f for f in (_config_finding(os.path.join(git_dir, "config.worktree"),
-                                          f"{rel}/config.worktree", "config.worktree"),)
-              if f]
-    found += _worktree_entries(git_dir, rel)
+    found += [f for f in (_commondir(git_dir, rel, main=main),
+                          _config_finding(os.path.join(git_dir, "config.worktree"),
+                                          f"{rel}/config.worktree", "config.worktree",
+                                          workspace)) if f]
+    found += _worktree_entries(workspace, git_dir, rel)
     if not main:
         config = _config_finding(os.path.join(git_dir, "config"), f"{rel}/config",
-                                 "repository config")
+                                 "repository config", workspace)
         if config:
             found.append(config)
         for entry in _entries(os.path.join(git_dir, "hooks")):
@@ -376,14 +397,14 @@ def quick(workspace: str) -> list[Finding]:
         return [Finding(".git", "symlink", "git would use a repository the link points at, "
                         "wherever that is", fixable=False)]
     if stat.S_ISDIR(info.st_mode):
-        found = check_git_dir(dot_git, ".git", main=True)
+        found = check_git_dir(workspace, dot_git, ".git", main=True)
         for path, rel in _shallow_modules(dot_git):
-            found += check_git_dir(path, rel, main=False)
-        return found
+            found += check_git_dir(workspace, path, rel, main=False)
+        return list(dict.fromkeys(found))
     target = _gitdir_target(workspace, dot_git) if stat.S_ISREG(info.st_mode) else None
     if target is None:
         return []
-    return check_git_dir(target, os.path.relpath(target, workspace), main=False)
+    return check_git_dir(workspace, target, os.path.relpath(target, workspace), main=False)
 
 
 def _shallow_modules(dot_git: str) -> Iterator[tuple[str, str]]:
@@ -418,10 +439,10 @@ def scan(workspace: str) -> list[Finding]:
     found = quick(workspace)
     dot_git = os.path.join(workspace, ".git")
     for path, rel in _module_dirs(os.path.join(dot_git, "modules"), ".git/modules"):
-        found += check_git_dir(path, rel, main=False)
+        found += check_git_dir(workspace, path, rel, main=False)
     for path, rel, is_dir in _nested(workspace):
         if is_dir:
-            found += check_git_dir(path, rel, main=False)
+            found += check_git_dir(workspace, path, rel, main=False)
             continue
         info = _lstat(path)
         if info is not None and stat.S_ISLNK(info.st_mode):
@@ -430,7 +451,8 @@ def scan(workspace: str) -> list[Finding]:
             continue
         target = _gitdir_target(workspace, path)
         if target is not None:
-            found += check_git_dir(target, os.path.relpath(target, workspace), main=False)
+            found += check_git_dir(workspace, target, os.path.relpath(target, workspace),
+                                   main=False)
     return sorted(dict.fromkeys(found), key=lambda finding: finding.path)
 
 
