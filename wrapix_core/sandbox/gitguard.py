@@ -522,6 +522,10 @@ def neutralise(workspace: str, findings: list[Finding],
         if _lstat(source) is None:
             continue
         dest = f"{rel}{QUARANTINE}{stamp}"
+        count = 1
+        while _lstat(os.path.join(workspace, dest)) is not None:  # never replace one
+            count += 1
+            dest = f"{rel}{QUARANTINE}{stamp}-{count}"
         os.rename(source, os.path.join(workspace, dest))
         done.append((rel, dest))
     return done
