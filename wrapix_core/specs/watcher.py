@@ -1,9 +1,10 @@
 """One async watcher over a workspace's ``specs/`` and ``.beads/`` that reports typed events.
 
 A third stream watches the top of ``.git`` and of ``.git/worktrees``, ``.git/modules``
-and each entry in those two, not recursively: when anything there changes, :func:`~wrapix_core.sandbox.gitguard.quick`
-(a few ``lstat`` calls) looks for git redirection a running sandbox may have planted, and
-a :class:`GitRedirection` event says what it found whenever that changes. It is kept
+and each entry in those two, not recursively: when anything there changes,
+:func:`~wrapix_core.sandbox.gitguard.quick` (a few ``lstat`` calls) looks for git
+redirection a running sandbox may have planted, and a :class:`GitRedirection` event says
+what it found whenever that changes. It is kept
 apart from the content stream so that git's own busy writes never delay a spec's event.
 
 Two ``watchfiles.awatch`` streams feed one queue: a non-recursive one on the workspace
