@@ -35,6 +35,9 @@ def audit(directory: Path | None, as_json: bool, fix: bool, yes: bool) -> None:
     workspace = (directory or Path.cwd()).expanduser()
     if not workspace.is_dir():
         raise WrapixError(f"{workspace} is not a directory", "pass a workspace directory")
+    if as_json and fix and not yes:
+        raise WrapixError("--json --fix cannot ask before moving files",
+                          "add --yes, or drop --json to be asked")
     root = str(workspace.resolve())
     findings = gitguard.scan(root)
     moved: list[tuple[str, str]] = []
