@@ -51,6 +51,18 @@ def inside(podman: str, name: str, script_: str) -> subprocess.CompletedProcess[
     return podman_exec(podman, name, f"cd /workspace && {script_}")
 
 
+def plant_and_prove(podman: str, name: str, env: Env, which: str) -> Path:
+    """Run attack ``which`` inside sandbox ``name``, then show that it works: the host's
+    plain `git status` runs the planted command. Returns its marker (removed again)."""
+    mark = env.root / "mark"
+    done = inside(podman, name, attack(which, str(mark)))
+    assert done.returncode == 0, done.stderr
+    git(env.workspace, "status", check=False)
+    assert mark.exists(), "the attack does not work, so this test would prove nothing"
+    mark.unlink()
+    return mark
+
+
 def assert_audit_fixes(env: Env, planted: str, mark: Path, where: Path,
                        moved: str | None = None) -> None:
     listed = env.wrapix("audit", str(env.workspace), check=False)
@@ -67,14 +79,8 @@ def assert_audit_fixes(env: Env, planted: str, mark: Path, where: Path,
 def test_commondir_planted_inside_is_reported_at_stop_refused_at_launch_and_fixed(
         podman: str, wrapix_image: str, repo_env: Env, cleanup: list[str]) -> None:
     env = repo_env
-    mark = env.root / "mark"
     name, args = start(env, wrapix_image, cleanup)
-    done = inside(podman, name, attack("commondir", str(mark)))
-    assert done.returncode == 0, done.stderr
-    # Before: the host's plain `git status` runs the planted fsmonitor, `git commit` the hook.
-    git(env.workspace, "status", check=False)
-    assert mark.exists()
-    mark.unlink()
+    mark = plant_and_prove(podman, name, env, "commondir")
 
     stopped = env.wrapix("stop", name, check=False)
     assert stopped.returncode == 2
@@ -93,14 +99,9 @@ def test_commondir_planted_inside_is_reported_at_stop_refused_at_launch_and_fixe
 def test_nested_repository_added_as_gitlink_inside_is_reported_and_fixed(
         podman: str, wrapix_image: str, repo_env: Env, cleanup: list[str]) -> None:
     env = repo_env
-    mark = env.root / "mark"
     name, _ = start(env, wrapix_image, cleanup)
-    done = inside(podman, name, attack("nested", str(mark)))
-    assert done.returncode == 0, done.stderr
+    mark = plant_and_prove(podman, name, env, "nested")  # git status ran sub's fsmonitor
     assert "160000" in git(env.workspace, "ls-files", "-s", "sub").stdout  # the gitlink
-    git(env.workspace, "status", check=False)
-    assert mark.exists()  # before: the host's `git status` ran sub's fsmonitor
-    mark.unlink()
 
     stopped = env.wrapix("stop", name, check=False)
     assert stopped.returncode == 2 and "sub/.git/config: repository config" in stopped.stderr

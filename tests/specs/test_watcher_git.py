@@ -4,6 +4,7 @@ reported at once (issue 13), named by file, and reported gone once it is moved a
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -18,11 +19,9 @@ from wrapix_core.specs.watcher import WorkspaceWatcher
 TIMEOUT = 10.0
 
 
-@pytest.fixture(params=[WorkspaceWatcher, InotifyWorkspaceWatcher])
-async def watched(request: pytest.FixtureRequest, tmp_path: Path
-                  ) -> AsyncIterator[tuple[Path, asyncio.Queue[WatchEvent]]]:
-    workspace = make_repo(tmp_path / "ws")
-    watcher = request.param(workspace)
+@contextlib.asynccontextmanager
+async def watching(watcher: WorkspaceWatcher) -> AsyncIterator[asyncio.Queue[WatchEvent]]:
+    """``watcher``'s events in a queue, once it is ready."""
     queue: asyncio.Queue[WatchEvent] = asyncio.Queue()
 
     async def pump() -> None:
@@ -31,9 +30,19 @@ async def watched(request: pytest.FixtureRequest, tmp_path: Path
 
     task = asyncio.ensure_future(pump())
     await asyncio.wait_for(watcher.ready.wait(), TIMEOUT)
-    yield workspace, queue
-    watcher.stop()
-    await asyncio.wait_for(task, TIMEOUT)
+    try:
+        yield queue
+    finally:
+        watcher.stop()
+        await asyncio.wait_for(task, TIMEOUT)
+
+
+@pytest.fixture(params=[WorkspaceWatcher, InotifyWorkspaceWatcher])
+async def watched(request: pytest.FixtureRequest, tmp_path: Path
+                  ) -> AsyncIterator[tuple[Path, asyncio.Queue[WatchEvent]]]:
+    workspace = make_repo(tmp_path / "ws")
+    async with watching(request.param(workspace)) as queue:
+        yield workspace, queue
 
 
 async def next_git(queue: asyncio.Queue[WatchEvent]) -> GitRedirection:
@@ -64,20 +73,8 @@ async def test_planted_commondir_and_worktree_are_reported_live(
 async def test_a_repository_made_after_the_start_is_watched(tmp_path: Path) -> None:
     workspace = tmp_path / "ws"
     workspace.mkdir()
-    watcher = InotifyWorkspaceWatcher(workspace)
-    queue: asyncio.Queue[WatchEvent] = asyncio.Queue()
-
-    async def pump() -> None:
-        async for event in watcher.events():
-            queue.put_nowait(event)
-
-    task = asyncio.ensure_future(pump())
-    await asyncio.wait_for(watcher.ready.wait(), TIMEOUT)
-    make_repo(workspace)
-    await asyncio.sleep(0.2)
-    (workspace / ".git" / "commondir").write_text("c\n")
-    try:
+    async with watching(InotifyWorkspaceWatcher(workspace)) as queue:
+        make_repo(workspace)
+        await asyncio.sleep(0.2)
+        (workspace / ".git" / "commondir").write_text("c\n")
         assert [f.path for f in (await next_git(queue)).findings] == [".git/commondir"]
-    finally:
-        watcher.stop()
-        await asyncio.wait_for(task, TIMEOUT)

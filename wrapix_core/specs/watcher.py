@@ -78,17 +78,10 @@ def _stamp(path: Path) -> FileStamp | None:
     return FileStamp(info.st_size, info.st_mtime_ns, info.st_ino)
 
 
-def _real_dir_identity(path: Path) -> tuple[int, int] | None:
+def _dir_identity(path: Path, *, follow: bool = True) -> tuple[int, int] | None:
+    """A directory's (device, inode); ``follow=False``: None for a link to one."""
     try:
-        info = path.lstat()
-    except OSError:
-        return None
-    return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
-
-
-def _dir_identity(path: Path) -> tuple[int, int] | None:
-    try:
-        info = path.stat()
+        info = path.stat() if follow else path.lstat()
     except OSError:
         return None
     return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
@@ -182,12 +175,12 @@ class WorkspaceWatcher:
         directories only (a link would have the watch follow it out of the workspace)."""
         dot_git = self.workspace / ".git"
         found = {path: ident for path in (dot_git, dot_git / "worktrees", dot_git / "modules")
-                 if (ident := _real_dir_identity(path)) is not None}
+                 if (ident := _dir_identity(path, follow=False)) is not None}
         for parent in (dot_git / "worktrees", dot_git / "modules"):
             if parent in found:  # each linked worktree's or submodule's own directory
                 with contextlib.suppress(OSError):
                     found.update((entry, ident) for entry in sorted(parent.iterdir())[:100]
-                                 if (ident := _real_dir_identity(entry)) is not None)
+                                 if (ident := _dir_identity(entry, follow=False)) is not None)
         return found
 
     async def _restart_git(self) -> None:
