@@ -272,8 +272,8 @@ def _config_finding(path: str, rel: str, what: str, workspace: str) -> Finding |
     if keys is None:
         return Finding(rel, what, "it is not valid git config, so it cannot be checked")
     if keys:
-        return Finding(rel, what, "it sets " + ", ".join(keys) + ", which make git run a "
-                       "command")
+        verb = "makes" if len(keys) == 1 else "make"
+        return Finding(rel, what, f"it sets {', '.join(keys)}, which {verb} git run a command")
     return None
 
 
