@@ -24,7 +24,14 @@ from textual.binding import Binding, BindingType
 from textual.screen import Screen
 
 from wrapix_core.errors import WrapixError
-from wrapix_tui.messages import CoreReady, NotifyState, Problem, ProblemSolved, RuntimeState
+from wrapix_tui.messages import (
+    CoreReady,
+    GitChecked,
+    NotifyState,
+    Problem,
+    ProblemSolved,
+    RuntimeState,
+)
 from wrapix_tui.screens.dashboard import DashboardScreen
 from wrapix_tui.styles import stylesheet
 from wrapix_tui.widgets.sandboxes import IDLE_AFTER
@@ -72,6 +79,9 @@ class WrapixApp(App[None]):
         """When a key or mouse button was last pressed (idle pacing of the stats)."""
         self.quitting = False
         """Quit was confirmed: a Ralph run is being stopped, then the app exits."""
+        self.git_reported: dict[str, tuple[bool, frozenset[tuple[str, str]]]] = {}
+        """Per workspace: whether the check that raised its banner was thorough, and what
+        it found (said once; said again only when that changes)."""
 
     def get_default_screen(self) -> Screen[Any]:
         return DashboardScreen(self.workspace)
@@ -203,6 +213,52 @@ class WrapixApp(App[None]):
         else:
             self.notify(str(message.error), severity=message.severity,  # type: ignore[arg-type]
                         timeout=10, markup=False)
+
+    def on_git_checked(self, message: GitChecked) -> None:
+        """Git redirection found (or gone): a banner while it lasts, and a notification
+        in the inbox (a popup too, when the daemon is hosted here) each time it changes."""
+        from wrapix_core.sandbox import gitguard
+        from wrapix_core.tasks.display import line
+
+        workspace, findings = message.workspace, message.findings
+        source = f"git {Path(workspace).name}"
+        keys = frozenset(finding.key() for finding in findings)
+        reported = self.git_reported.get(workspace)
+        if not findings:
+            # A quick check cannot clear what only the thorough one finds (nested repos).
+            if reported is not None and (message.thorough or not reported[0]):
+                del self.git_reported[workspace]
+                self.dashboard.banner.clear(source)
+            return
+        if reported is not None and reported[1] == keys:
+            return
+        self.git_reported[workspace] = (message.thorough, keys)
+        summary = gitguard.summary(findings)
+        self.dashboard.banner.show(source, line(
+            f"{workspace}: a sandbox planted files that make the host's git run commands: "
+            f"{summary}. Do not run git there; `wrapix audit --fix {workspace}` moves them "
+            "aside"))
+        self._notify_git(workspace, summary, message.sandbox)
+
+    @work(group="gitguard.notify")
+    async def _notify_git(self, workspace: str, summary: str, sandbox: str | None) -> None:
+        from wrapix_core.notify.inbox import InboxStore, NewEntry
+        from wrapix_core.notify.protocol import Notification
+
+        notification = Notification(
+            title=f"git redirected in {Path(workspace).name}",
+            message=f"{workspace}: {summary}. Run `wrapix audit {workspace}` before any git "
+                    "command there.", sandbox=sandbox, kind="security")
+        try:
+            if self.daemon is not None and self.daemon.running:
+                await self.daemon.submit(notification)
+            else:
+                await asyncio.to_thread(InboxStore().append,
+                                        [NewEntry(notification, "skipped", "wrapix-tui")])
+        except Exception as exc:  # the banner has said it already
+            log.exception("recording the git redirection notification failed")
+            self.notify(f"could not add the git warning to the inbox: {exc!r}",
+                        severity="error", timeout=10, markup=False)
 
     def on_problem_solved(self, message: ProblemSolved) -> None:
         self.dashboard.banner.clear(message.source)

@@ -16,6 +16,7 @@ if TYPE_CHECKING:
     from wrapix_core.errors import WrapixError
     from wrapix_core.notify.follow import InboxEvent
     from wrapix_core.ralph.events import EngineEvent
+    from wrapix_core.sandbox.gitguard import Finding
     from wrapix_core.sandbox.runtime import (
         ContainerInfo,
         ContainerStats,
@@ -46,6 +47,20 @@ class Problem(Message):
         self.source = source
         """Banner slot (``podman``, ``events``, ``notify``, ``config``); None: a toast."""
         self.severity = severity
+
+
+class GitChecked(Message):
+    """A git-redirection check of ``workspace`` (:mod:`wrapix_core.sandbox.gitguard`):
+    ``thorough`` after a sandbox stopped, quick when the live watcher saw ``.git`` change;
+    ``sandbox`` names the one that stopped. No findings: what was reported is gone."""
+
+    def __init__(self, workspace: str, findings: list[Finding], *, thorough: bool,
+                 sandbox: str | None = None) -> None:
+        super().__init__()
+        self.workspace = workspace
+        self.findings = findings
+        self.thorough = thorough
+        self.sandbox = sandbox
 
 
 class ProblemSolved(Message):

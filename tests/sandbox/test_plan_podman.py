@@ -391,3 +391,18 @@ def test_init_when_available() -> None:
     argv = plan_podman(s, facts(s, caps=replace(RuntimeCaps(), init=False)),
                        SandboxSettings()).argv
     assert "--init" not in argv
+
+
+def test_linked_worktree_config_is_protected_and_never_created() -> None:
+    # .git/worktrees/NAME/commondir and config.worktree steer git (issue 13): an empty,
+    # read-only .git/worktrees leaves the agent none to plant; an existing config.worktree
+    # is read-only; a missing one is neither created nor mounted (the runtime would create
+    # the mount point on the host), gitguard detects it instead.
+    result = plan(files={f"{WS}/.git/config.worktree"}, missing={f"{WS}/.git/worktrees"})
+    assert ("mkdir", WS / ".git/worktrees") in [(a.kind, a.target) for a in result.staging]
+    vols = volumes(result.argv)
+    assert f"{WS}/.git/worktrees:/workspace/.git/worktrees:ro" in vols
+    assert f"{WS}/.git/config.worktree:/workspace/.git/config.worktree:ro" in vols
+    result = plan(missing={f"{WS}/.git/config.worktree"})
+    assert not any("config.worktree" in v for v in volumes(result.argv))
+    assert all("config.worktree" not in str(a.target) for a in result.staging)

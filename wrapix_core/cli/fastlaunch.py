@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import sys
 
-from wrapix_core.sandbox import launchcache
+from wrapix_core.sandbox import gitguard, launchcache
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -106,6 +106,9 @@ def run_fast(args: list[str]) -> int | None:
         record = launchcache.lookup(key)
         if record is None:
             return None
+        workspace = record.get("workspace")
+        if not workspace or gitguard.quick(workspace):
+            return None  # the full path refuses and names what was planted
         for target in record.get("mkdir", []):
             os.makedirs(target, exist_ok=True)
     except OSError:
@@ -113,4 +116,6 @@ def run_fast(args: list[str]) -> int | None:
     code = _detached(record) if record.get("detach") else _foreground(record)
     if code is None:
         launchcache.forget(key)
+    elif not record.get("detach") and gitguard.say_after_stop(workspace):
+        return gitguard.REDIRECTED
     return code

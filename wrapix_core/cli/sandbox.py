@@ -115,7 +115,12 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
             click.echo(f"{prepared.plan.name} started; attach with `wrapix attach "
                        f"{prepared.plan.name}` (detach keys: {settings.sandbox.detach_keys})")
         return
-    sys.exit(run_foreground(prepared))
+    code = run_foreground(prepared)
+    from wrapix_core.sandbox import gitguard
+
+    if gitguard.say_after_stop(str(prepared.spec.workspace), PROG):
+        sys.exit(gitguard.REDIRECTED)
+    sys.exit(code)
 
 
 def _runtime(workspace: Path | None = None) -> tuple[Settings, Runtime]:
@@ -221,11 +226,22 @@ def shell(name: str | None) -> None:
 @click.option("--time", "-t", "grace", default=10, show_default=True,
               help="Seconds to wait before killing.")
 def stop(names: tuple[str, ...], grace: int) -> None:
-    """Stop sandboxes (default: the one for this directory)."""
+    """Stop sandboxes (default: the one for this directory).
+
+    Then checks each one's workspace for git redirection (see `wrapix audit`): exit
+    status 2 when something was planted."""
+    from wrapix_core.sandbox import gitguard
+
     _, runtime = _runtime()
+    redirected = False
     for target in names or (_default_name(None),):
+        workspace = run_async(runtime.inspect(target)).workspace
         run_async(runtime.stop(target, grace))
         click.echo(f"stopped {target}")
+        if workspace and Path(workspace).is_dir():
+            redirected |= gitguard.say_after_stop(workspace, PROG)
+    if redirected:
+        sys.exit(gitguard.REDIRECTED)
 
 
 @click.command()

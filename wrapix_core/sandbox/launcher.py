@@ -34,6 +34,25 @@ class SandboxRunning(WrapixError):
     """A sandbox with this name is already running."""
 
 
+class GitRedirected(WrapixError):
+    """Something planted in the workspace would make the host's git run a command."""
+
+
+def refuse_git_redirection(workspace: Path) -> None:
+    """Refuse to launch in a workspace where :func:`gitguard.quick` finds something: a
+    sandbox planted it (or an earlier one did), and the user must see it before anything
+    else runs there."""
+    from wrapix_core.sandbox import gitguard
+
+    findings = gitguard.quick(str(workspace))
+    if findings:
+        raise GitRedirected(
+            f"git in {workspace} was redirected from inside a sandbox, so the host's git "
+            f"would run what was planted: {gitguard.summary(findings)}",
+            f"nothing was started; `wrapix audit {workspace}` lists them and "
+            f"`wrapix audit --fix {workspace}` moves them aside")
+
+
 @dataclass(frozen=True)
 class LaunchRequest:
     """What a caller asks for; everything else comes from settings and the profile."""
@@ -126,6 +145,7 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
     ``check_image=False`` (dry runs) neither checks nor builds.
     """
     workspace = resolve_workspace(request.workspace)
+    refuse_git_redirection(workspace)
     catalog = catalog or load_catalog(workspace)
     profile = catalog.get(request.profile or settings.sandbox.profile)
     runtime = runtime or get_runtime(settings.sandbox)

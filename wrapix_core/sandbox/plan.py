@@ -5,7 +5,8 @@ Everything a sandbox gets is decided here, flag by flag, so it can be printed
 
 - the workspace at ``/workspace`` (rw), ``.claude`` as ``~/.claude``, and the
   protected paths read-only over it: ``.git/hooks`` and ``.git/config`` (a host ``git``
-  would otherwise run what an agent planted there), ``wrapix.toml`` and ``.wrapix/``
+  would otherwise run what an agent planted there), ``.git/worktrees`` and
+  ``.git/config.worktree`` (linked worktrees' config), ``wrapix.toml`` and ``.wrapix/``
   (wrapix and Ralph read them on the host: settings, prompts, state). Each directory
   above a protected path is mounted onto itself, so that the agent cannot rename it away
   and put its own copy in its place;
@@ -44,12 +45,17 @@ NOTIFY_DIR = "/run/wrapix"
 KEYS_DIR = "/run/wrapix-keys"
 KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
 SYSTEM_PROMPT = "/etc/wrapix/system-prompt.md"
-PROTECTED_PATHS = (".git/hooks", ".git/config", PROJECT_FILE, ".wrapix")
-"""Always mounted read-only over the workspace; settings can add to these, not remove.
-Ralph's directory is added when it lies in the workspace elsewhere (``RALPH_DIR``)."""
-CREATED_WHEN_MISSING = (".wrapix", ".git/hooks")
-"""Protected directories created empty when missing (``.git/hooks`` only in a repository
-whose ``.git`` is a directory), so that an agent cannot plant them either."""
+PROTECTED_PATHS = (".git/hooks", ".git/config", ".git/worktrees", ".git/config.worktree",
+                   PROJECT_FILE, ".wrapix")
+"""Always mounted read-only over the workspace when they exist; settings can add to these,
+not remove. Ralph's directory is added when it lies in the workspace elsewhere
+(``RALPH_DIR``). What git reads that cannot be protected this way (``.git/commondir``,
+nested repositories) is detected instead: :mod:`wrapix_core.sandbox.gitguard`."""
+CREATED_WHEN_MISSING = (".wrapix", ".git/hooks", ".git/worktrees")
+"""Protected directories created empty when missing (the ``.git`` ones only in a repository
+whose ``.git`` is a directory), so that an agent cannot plant them either: an empty
+``.git/worktrees`` is what git itself leaves behind. Files are never created (nor mounted
+when missing: the runtime would create the mount point on the host)."""
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 """A container name as Podman accepts it (it also names the staging directory)."""
 SECRET_NAMES = ("CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_API_KEY")

@@ -17,6 +17,7 @@ from typing import Any
 
 from wrapix_core.specs import catalog
 from wrapix_core.specs.events import (
+    GitRedirection,
     IndexChanged,
     IssuesChanged,
     SpecAdded,
@@ -264,7 +265,7 @@ class Board:
             return self.replace_index(event.index)
         if isinstance(event, IssuesChanged):
             return self.replace_issues(event.issues, event.problems)
-        if isinstance(event, WatchProblem):
+        if isinstance(event, WatchProblem | GitRedirection):
             return self
         raise TypeError(f"not a watch event: {event!r}")
 

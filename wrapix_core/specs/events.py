@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
+from wrapix_core.sandbox.gitguard import Finding
 from wrapix_core.specs.model import Spec, SpecIndex
 from wrapix_core.tasks.model import Issue
 
@@ -53,4 +54,13 @@ class WatchProblem:
     message: str
 
 
-WatchEvent = SpecAdded | SpecChanged | SpecRemoved | IndexChanged | IssuesChanged | WatchProblem
+@dataclass(frozen=True)
+class GitRedirection:
+    """What :func:`wrapix_core.sandbox.gitguard.quick` finds in the workspace's ``.git``
+    now (reported when it changes; empty: what was reported is gone)."""
+
+    findings: tuple[Finding, ...]
+
+
+WatchEvent = (SpecAdded | SpecChanged | SpecRemoved | IndexChanged | IssuesChanged
+              | WatchProblem | GitRedirection)

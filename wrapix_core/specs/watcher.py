@@ -1,5 +1,12 @@
 """One async watcher over a workspace's ``specs/`` and ``.beads/`` that reports typed events.
 
+A third stream watches the top of ``.git`` and of ``.git/worktrees``, ``.git/modules``
+and each entry in those two, not recursively: when anything there changes,
+:func:`~wrapix_core.sandbox.gitguard.quick` (a few ``lstat`` calls) looks for git
+redirection a running sandbox may have planted, and a :class:`GitRedirection` event says
+what it found whenever that changes. It is kept
+apart from the content stream so that git's own busy writes never delay a spec's event.
+
 Two ``watchfiles.awatch`` streams feed one queue: a non-recursive one on the workspace
 root (it sees ``specs/`` or ``.beads/`` appear, vanish or be replaced) and a recursive one
 on whichever of the two exist (restarted when that set or a directory's identity changes).
@@ -29,9 +36,12 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
+from wrapix_core.sandbox import gitguard
+from wrapix_core.sandbox.gitguard import Finding
 from wrapix_core.specs import catalog
 from wrapix_core.specs.board import Board
 from wrapix_core.specs.events import (
+    GitRedirection,
     IndexChanged,
     IssuesChanged,
     SpecAdded,
@@ -68,9 +78,10 @@ def _stamp(path: Path) -> FileStamp | None:
     return FileStamp(info.st_size, info.st_mtime_ns, info.st_ino)
 
 
-def _dir_identity(path: Path) -> tuple[int, int] | None:
+def _dir_identity(path: Path, *, follow: bool = True) -> tuple[int, int] | None:
+    """A directory's (device, inode); ``follow=False``: None for a link to one."""
     try:
-        info = path.stat()
+        info = path.stat() if follow else path.lstat()
     except OSError:
         return None
     return (info.st_dev, info.st_ino) if stat.S_ISDIR(info.st_mode) else None
@@ -110,6 +121,9 @@ class WorkspaceWatcher:
         self._stopping = asyncio.Event()
         self._content: tuple[asyncio.Task[None], asyncio.Event] | None = None
         self._dirs: dict[Path, tuple[int, int]] = {}
+        self._git: tuple[asyncio.Task[None], asyncio.Event] | None = None
+        self._git_dirs: dict[Path, tuple[int, int]] = {}
+        self._git_found: tuple[Finding, ...] = ()
 
     # -- watch streams ------------------------------------------------------------------
     async def _pump(self, tag: str, paths: list[Path], recursive: bool,
@@ -155,6 +169,40 @@ class WorkspaceWatcher:
         self._dirs = existing
         if existing:
             self._content = await self._start("content", sorted(existing), True)
+
+    def _present_git_dirs(self) -> dict[Path, tuple[int, int]]:
+        """``.git`` and the directories of linked worktrees and submodules in it, real
+        directories only (a link would have the watch follow it out of the workspace)."""
+        dot_git = self.workspace / ".git"
+        found = {path: ident for path in (dot_git, dot_git / "worktrees", dot_git / "modules")
+                 if (ident := _dir_identity(path, follow=False)) is not None}
+        for parent in (dot_git / "worktrees", dot_git / "modules"):
+            if parent in found:  # each linked worktree's or submodule's own directory
+                with contextlib.suppress(OSError):
+                    found.update((entry, ident) for entry in sorted(parent.iterdir())[:100]
+                                 if (ident := _dir_identity(entry, follow=False)) is not None)
+        return found
+
+    async def _restart_git(self) -> None:
+        if self._git is not None:
+            await self._end(self._git)
+            self._git = None
+        existing = self._git_dirs = self._present_git_dirs()
+        if existing:
+            self._git = await self._start("git", sorted(existing), False)
+
+    async def _git_event(self) -> WatchEvent | None:
+        found = tuple(await asyncio.to_thread(gitguard.quick, str(self.workspace)))
+        if found == self._git_found:
+            return None
+        self._git_found = found
+        return GitRedirection(found)
+
+    async def _git_events(self) -> list[WatchEvent]:
+        if self._present_git_dirs() != self._git_dirs:
+            await self._restart_git()
+        event = await self._git_event()
+        return [event] if event is not None else []
 
     # -- turning changes into events ------------------------------------------------------
     async def _spec_event(self, path: Path) -> WatchEvent | None:
@@ -245,12 +293,13 @@ class WorkspaceWatcher:
 
     async def _root_events(self, changes: Iterable[tuple[Change, str]]) -> list[WatchEvent]:
         names = {Path(raw).name for _change, raw in changes}
+        git = await self._git_events() if ".git" in names else []
         if not names & {self.specs_dir.name, self.beads_dir.name}:
-            return []
+            return git
         current = self._present_dirs()
         if current != self._dirs:
             await self._restart_content()
-        return await self._rescan()
+        return git + await self._rescan()
 
     async def _after_failure(self, tag: str, stop: asyncio.Event | None,
                              error: BaseException) -> list[WatchEvent]:
@@ -275,8 +324,12 @@ class WorkspaceWatcher:
         root = await self._start("root", [self.workspace], False)
         try:
             await self._restart_content()
+            await self._restart_git()
             for event in await self._rescan():
                 yield event
+            git = await self._git_event()
+            if git is not None:
+                yield git
             self.ready.set()
             while not self._stopping.is_set():
                 tag, stop, payload = await self._queue.get()
@@ -288,15 +341,18 @@ class WorkspaceWatcher:
                     continue
                 elif tag == "root":
                     batch = await self._root_events(payload)
+                elif tag == "git":
+                    batch = await self._git_events()
                 else:
                     batch = await self._content_events(payload)
                 for event in batch:
                     yield event
         finally:
             await self._end(root)
-            if self._content is not None:
-                await self._end(self._content)
-                self._content = None
+            for running in (self._content, self._git):
+                if running is not None:
+                    await self._end(running)
+            self._content = self._git = None
 
     def stop(self) -> None:
         """End :meth:`events` (safe to call from the loop at any time)."""

@@ -40,6 +40,7 @@ from wrapix_tui import format as fmt
 from wrapix_tui.messages import (
     BoardChanged,
     BoardProblem,
+    GitChecked,
     RalphEvent,
     RalphOutput,
     RalphRunEnded,
@@ -239,7 +240,7 @@ class RalphPane(Vertical):
     async def _watch_board(self) -> None:
         import asyncio
 
-        from wrapix_core.specs.events import IssuesChanged, WatchProblem
+        from wrapix_core.specs.events import GitRedirection, IssuesChanged, WatchProblem
         from wrapix_core.specs.inotify_watch import InotifyWorkspaceWatcher
         from wrapix_core.tasks.store import open_store
 
@@ -262,6 +263,10 @@ class RalphPane(Vertical):
                 async for event in events:
                     if isinstance(event, WatchProblem):
                         self.post_message(BoardProblem(event.message))
+                        continue
+                    if isinstance(event, GitRedirection):  # live: a sandbox writes .git
+                        self.wrapix_app.post_message(GitChecked(
+                            str(self.workspace), list(event.findings), thorough=False))
                         continue
                     if isinstance(event, IssuesChanged):  # readiness over every issue
                         board = await asyncio.to_thread(board.apply, event)

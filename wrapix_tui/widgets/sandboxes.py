@@ -28,11 +28,13 @@ from textual.widgets import DataTable, Static
 from textual.widgets.data_table import ColumnKey
 
 from wrapix_core.errors import WrapixError
+from wrapix_core.sandbox import naming
 from wrapix_tui import sandbox_rows
 from wrapix_tui.messages import (
     ContainerChanged,
     ContainersListed,
     EventStream,
+    GitChecked,
     Problem,
     ProblemSolved,
     RuntimeState,
@@ -203,11 +205,26 @@ class SandboxesPane(Vertical):
 
     def on_container_changed(self, message: ContainerChanged) -> None:
         event = message.event
+        if event.action == "died" and event.labels.get(naming.LABEL_SANDBOX) == "1":
+            workspace = event.labels.get(naming.LABEL_WORKSPACE)
+            if workspace:
+                self._check_git(workspace, event.name)
         if sandbox_rows.EVENT_STATE.get(event.action) == "running":
             self.seen_running.add(event.name)
         if sandbox_rows.apply_event(self.containers, event):
             self.render_rows()
         self.request_refresh()
+
+    @work(thread=True, group="sandboxes.gitguard")
+    def _check_git(self, workspace: str, name: str) -> None:
+        """A sandbox stopped: did it plant something that redirects the host's git?"""
+        import os
+
+        from wrapix_core.sandbox import gitguard
+
+        if os.path.isdir(workspace):
+            self.wrapix_app.post_message(GitChecked(workspace, gitguard.scan(workspace),
+                                                    thorough=True, sandbox=name))
 
     def request_refresh(self, delay: float = COALESCE) -> None:
         """A listing soon: one per burst of events, never two at once."""
