@@ -97,10 +97,7 @@ def open_dir(anchor: PathLike, path: PathLike = "", *, create: bool = False) -> 
             except FileNotFoundError:
                 if not create:
                     raise
-                try:
-                    os.mkdir(part, 0o755, dir_fd=fd)
-                except FileExistsError:
-                    pass  # made meanwhile (or a link planted meanwhile: refused below)
+                _mkdir(part, fd)
                 child = _open_child_dir(part, fd, shown)
             except OSError as exc:
                 if exc.errno in (errno.ELOOP, errno.ENOTDIR, errno.EMLINK):
@@ -113,6 +110,24 @@ def open_dir(anchor: PathLike, path: PathLike = "", *, create: bool = False) -> 
         os.close(fd)
         raise
     return fd
+
+
+def _mkdir(name: str, dir_fd: int) -> None:
+    """Make directory ``name``; one made meanwhile is fine (and a link planted meanwhile
+    is refused when it is opened). No contextlib: the fast path pays for every import."""
+    try:
+        os.mkdir(name, 0o755, dir_fd=dir_fd)
+    except FileExistsError:
+        return
+
+
+def _unlink(name: str, dir_fd: int) -> bool:
+    """Remove ``name`` (a link itself, never its target); False when it was not there."""
+    try:
+        os.unlink(name, dir_fd=dir_fd)
+    except FileNotFoundError:
+        return False
+    return True
 
 
 def _open_child_dir(part: str, fd: int, shown: str) -> int:
@@ -284,10 +299,7 @@ def write_atomic(anchor: PathLike, path: PathLike, data: bytes,
                 os.fsync(handle.fileno())
             os.replace(tmp, name, src_dir_fd=dir_fd, dst_dir_fd=dir_fd)
         except BaseException:
-            try:
-                os.unlink(tmp, dir_fd=dir_fd)
-            except OSError:
-                pass
+            _unlink(tmp, dir_fd)
             raise
     finally:
         os.close(dir_fd)
@@ -325,11 +337,7 @@ def remove_stale_temps(anchor: PathLike, path: PathLike) -> int:
         prefix = temp_prefix(name)
         for entry in os.listdir(dir_fd):
             if entry.startswith(prefix) and entry.endswith(_TMP_SUFFIX):
-                try:
-                    os.unlink(entry, dir_fd=dir_fd)  # unlinks a link itself, never its target
-                    removed += 1
-                except FileNotFoundError:
-                    continue
+                removed += _unlink(entry, dir_fd)
     finally:
         os.close(dir_fd)
     return removed

@@ -19,8 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from wrapix_core.errors import WrapixError
 from wrapix_core import workspace_fs
+from wrapix_core.errors import WrapixError
 from wrapix_core.tasks import edits, ids
 from wrapix_core.tasks.jsonl_file import IssuesDocument, problem_messages, read_lines
 from wrapix_core.tasks.model import DEFAULT_DEPENDENCY_TYPE, Issue

@@ -16,8 +16,8 @@ from typing import Any
 
 import yaml
 
-from wrapix_core.errors import ConfigError
 from wrapix_core import workspace_fs
+from wrapix_core.errors import ConfigError
 
 BEADS_DIR = ".beads"
 ISSUES_FILE = "issues.jsonl"
