@@ -43,6 +43,10 @@ class SandboxSettings(_Section):
     """CPU limit; default max(nproc / 2, 2)."""
     memory: str = "4096m"
     """Memory limit passed to ``--memory``."""
+    home_size: str | None = None
+    """Size of the sandbox's tmpfs home (``512m``, ``2g``; the ``size=`` of its mount,
+    which the kernel enforces even where cgroups ignore ``--memory``); default: ``memory``.
+    Writing more into ``$HOME`` fails with "No space left on device"."""
     pids_limit: int = Field(default=4096, ge=64)
     """Process limit passed to ``--pids-limit``."""
     network: Literal["auto", "pasta", "slirp4netns"] = "auto"

@@ -37,15 +37,18 @@ class LinkRefused(WrapixError):
     """A workspace path is a symbolic link (or not what it must be); nothing was done."""
 
 
-def _refuse(shown: str, what: str, wanted: str = "file") -> LinkRefused:
-    """The error for ``shown`` being ``what`` where a real ``wanted`` belongs."""
+def refusal(shown: str, what: str, wanted: str = "file") -> tuple[str, str]:
+    """(message, hint) for ``shown`` being ``what`` where a real ``wanted`` belongs."""
     if what == LINK:
-        return LinkRefused(
-            f"{shown} is a symbolic link; wrapix does not follow links in the workspace "
-            "(an agent may have planted it to make the host read or write elsewhere)",
-            f"look at it, then remove it (`rm {shown}`) and put a real {wanted} there if "
-            "one belongs")
-    return LinkRefused(f"{shown} is {what}", f"replace it with a regular {wanted}, or remove it")
+        return (f"{shown} is a symbolic link; wrapix does not follow links in the workspace "
+                "(an agent may have planted it to make the host read or write elsewhere)",
+                f"look at it, then remove it (`rm {shown}`) and put a real {wanted} there "
+                "if one belongs")
+    return f"{shown} is {what}", f"replace it with a regular {wanted}, or remove it"
+
+
+def _refuse(shown: str, what: str, wanted: str = "file") -> LinkRefused:
+    return LinkRefused(*refusal(shown, what, wanted))
 
 
 def relative_parts(anchor: PathLike, path: PathLike) -> list[str]:

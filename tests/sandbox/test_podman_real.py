@@ -59,10 +59,11 @@ class Env:
             env[f"WRAPIX_{name}_DIR"] = str(path)
         return env
 
-    def wrapix(self, *args: str, check: bool = True, timeout: float = 120
-               ) -> subprocess.CompletedProcess[str]:
+    def wrapix(self, *args: str, check: bool = True, timeout: float = 120,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([script("wrapix"), *args], capture_output=True, text=True,
-                              env=self.vars(), cwd=self.workspace, timeout=timeout, check=False)
+                              env={**self.vars(), **(env or {})}, cwd=self.workspace,
+                              timeout=timeout, check=False)
         if check and done.returncode != 0:
             pytest.fail(f"wrapix {' '.join(args)} exited {done.returncode}: {done.stderr}")
         return done

@@ -18,12 +18,12 @@ from pathlib import Path
 from wrapix_core.errors import WrapixError
 from wrapix_core.image.progress import BuildEvent, ProgressCallback
 from wrapix_core.profiles import Mount, Profile, ProfileCatalog, load_catalog
-from wrapix_core.sandbox import naming, staging
+from wrapix_core.sandbox import launchchecks, naming, staging
 from wrapix_core.sandbox.host import gather
 from wrapix_core.sandbox.model import HostFacts, LaunchPlan, RalphEnv, SandboxSpec
-from wrapix_core.sandbox.plan import plan_podman
+from wrapix_core.sandbox.plan import plan_podman, protected_paths
 from wrapix_core.sandbox.runtime import Runtime, get_runtime
-from wrapix_core.settings import Settings
+from wrapix_core.settings import SandboxSettings, Settings
 
 
 class ImageMissing(WrapixError):
@@ -74,6 +74,11 @@ def resolve_workspace(path: Path) -> Path:
     if not workspace.is_dir():
         raise WrapixError(f"workspace {workspace} is not a directory", "pass a directory")
     return workspace.resolve()
+
+
+def check_target(spec: SandboxSpec, settings: SandboxSettings) -> launchchecks.Target:
+    """What :mod:`.launchchecks` looks at for ``spec`` (recorded for the fast path too)."""
+    return launchchecks.Target(str(spec.workspace), protected_paths(spec, settings))
 
 
 def _session_id(detach: bool) -> str | None:
@@ -142,6 +147,7 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
         command=request.command, env=dict(request.env), mounts=request.mounts,
         allow_host_mounts=request.allow_host_mounts, ralph=request.ralph, role=request.role,
     )
+    launchchecks.run(check_target(spec, settings.sandbox))  # the fast path runs the same
     caps = await runtime.caps()
     facts = await gather(spec, settings.sandbox, caps, session_id=_session_id(request.detach))
     if runtime.name == "apple":
