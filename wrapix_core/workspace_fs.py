@@ -24,7 +24,7 @@ from wrapix_core.errors import WrapixError
 TYPE_CHECKING = False  # typing costs milliseconds on the fast path; mypy honours this name
 if TYPE_CHECKING:
     from pathlib import PurePath
-    from typing import BinaryIO
+    from typing import BinaryIO, TextIO
 
     PathLike = str | PurePath
 
@@ -213,6 +213,13 @@ def open_append(anchor: PathLike, path: PathLike, mode: int = 0o644) -> BinaryIO
     fd = open_file(anchor, path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, mode,
                    create_dirs=True)
     return os.fdopen(fd, "ab")
+
+
+def open_append_text(anchor: PathLike, path: PathLike, errors: str = "strict") -> TextIO:
+    """:func:`open_append` as UTF-8 text (for logs)."""
+    import io
+
+    return io.TextIOWrapper(open_append(anchor, path), encoding="utf-8", errors=errors)
 
 
 def open_new(anchor: PathLike, path: PathLike, mode: int = 0o644) -> BinaryIO:

@@ -16,9 +16,6 @@ TYPE_CHECKING = False
 if TYPE_CHECKING:
     from wrapix_core.sandbox.launchcache import Record
 
-TRACE_ENV = "WRAPIX_LAUNCH_TRACE"
-"""Set (to anything): say on stderr when a launch takes the fast path (for tests and
-for anyone wondering)."""
 PODMAN_ERROR = 125
 """`podman run`'s own failure (name in use, image gone, …), or a container's exit status."""
 
@@ -120,7 +117,7 @@ def run_fast(args: list[str]) -> int | None:
         record = launchcache.lookup(key)
         if record is None:
             return None
-        if os.environ.get(TRACE_ENV):
+        if os.environ.get(launchcache.TRACE_ENV):
             print(f"wrapix: launch: fast path ({launchcache.record_file(key)})",
                   file=sys.stderr)
         launchchecks.run(launchchecks.Target.from_record(record["checks"]))

@@ -36,6 +36,9 @@ _ENV_PREFIXES = ("WRAPIX_", "RALPH_", "XDG_", "GIT_")
 _ENV_NAMES = ("HOME", "USER", "TERM", "PATH", "TMUX", "CLAUDE_CODE_OAUTH_TOKEN",
               "ANTHROPIC_API_KEY")
 _SECRETS = ("CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_API_KEY")
+TRACE_ENV = "WRAPIX_LAUNCH_TRACE"
+"""Set (to anything): say on stderr when a launch takes the fast path (for tests, and for
+anyone wondering); not part of the key."""
 
 TYPE_CHECKING = False  # typing itself costs a millisecond; mypy honours this name
 if TYPE_CHECKING:
@@ -65,7 +68,8 @@ def launch_key(argv: list[str], cwd: str, environ: dict[str, str] | os._Environ[
     """Everything about the invocation itself that could change the plan."""
     env = sorted((name, "<set>" if name in _SECRETS else value)  # never a secret's value
                  for name, value in environ.items()
-                 if name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES)
+                 if (name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES)
+                 and name != TRACE_ENV)
     material = (FORMAT, tuple(argv), cwd, tuple(env), stdin_tty, os.getuid(),
                 os.cpu_count(), sys.executable, sys.version)
     return repr(material).encode("utf-8", "backslashreplace")
