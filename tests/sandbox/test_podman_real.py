@@ -455,6 +455,7 @@ def test_repeat_launch_uses_the_recorded_plan_until_something_changes(
     recorded_at = record.stat().st_mtime_ns
     assert launch() == first
     assert record.stat().st_mtime_ns == recorded_at  # the fast path did not re-plan
+    assert list(records.glob("*.plan")) == [record]  # same key: no second record
     # A setting changes: the record is stale, the full path re-plans and records again.
     (env.workspace / "wrapix.toml").write_text(
         PROFILE_TOML.replace("{data}", str(env.data)) + '\n[sandbox]\nmemory = "2g"\n')

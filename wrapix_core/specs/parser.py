@@ -13,13 +13,14 @@ markdown parser chokes on all end up in ``Spec.problems``.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from markdown_it.token import Token
 
-from wrapix_core.paths import open_regular
+from wrapix_core import workspace_fs
 from wrapix_core.specs import links, markdown
 from wrapix_core.specs.model import (
     AffectedFile,
@@ -154,9 +155,15 @@ def read_capped(path: Path) -> tuple[bytes, FileStamp]:
     """The first ``MAX_SPEC_BYTES + 1`` bytes of the regular file ``path``, and its identity.
 
     Raises ``OSError``, also for what is not a regular file: a checkout can hold a link
-    to anything, and a FIFO must not be waited on nor a device read without end.
+    to anything, and a FIFO must not be waited on nor a device read without end. Spec
+    files are ``<workspace>/specs/NAME.md``: no link below the workspace is followed (a
+    link is an ``OSError`` whose text names it, see :mod:`wrapix_core.workspace_fs`).
     """
-    with open_regular(path) as handle:
+    try:
+        handle = workspace_fs.open_read(path.parent.parent, path)
+    except workspace_fs.LinkRefused as error:
+        raise OSError(errno.ELOOP, error.message) from None
+    with handle:
         info = os.fstat(handle.fileno())
         data = handle.read(MAX_SPEC_BYTES + 1)
     return data, FileStamp(info.st_size, info.st_mtime_ns, info.st_ino)
