@@ -87,7 +87,7 @@ def test_a_linked_lock_file_is_refused_not_created_through(workspace: Path, host
     paths = ralph_paths(workspace, {})
     paths.locks.mkdir(parents=True, exist_ok=True)
     paths.label_lock("demo").symlink_to(host / "made-by-the-lock")
-    with pytest.raises(workspace_fs.LinkRefused, match="label-demo.lock is a symbolic link"):
+    with pytest.raises(workspace_fs.LinkRefused, match=r"label-demo\.lock is a symbolic link"):
         asyncio.run(mutate(paths, "demo", lambda state: None))
     assert not (host / "made-by-the-lock").exists()
     issue_lock = lock.RalphLock(paths.issue_lock("wx-1"), "issue", paths.anchor)
