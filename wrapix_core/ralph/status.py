@@ -92,10 +92,9 @@ class LabelStatus:
 
 
 def _last_log(paths: RalphPaths) -> str | None:
-    try:
-        logs = sorted(paths.logs.glob("*.log"), key=lambda path: path.stat().st_mtime)
-    except OSError:
-        return None
+    from wrapix_core.ralph.logs import list_logs  # names only, never through a link
+
+    logs = list_logs(paths)
     return paths.in_workspace(logs[-1]) if logs else None
 
 
