@@ -165,7 +165,7 @@ class Engine:
         spec_path = self.workspace / state.spec
         title = state.spec_name
         if spec_path.is_file():
-            title = read_spec(spec_path).title or title
+            title = read_spec(spec_path, self.workspace).title or title
         readme = spec_path.parent / INDEX_FILE
         pinned = (f"Read `{self.paths.in_workspace(readme)}` first: the project's spec index "
                   "and terminology.") if readme.is_file() else ""
