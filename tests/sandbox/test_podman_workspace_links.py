@@ -67,49 +67,69 @@ def test_claude_is_a_mount_point_the_agent_cannot_remove_or_replace(
     assert sorted(path.name for path in host_dir.iterdir()) == ["config.toml"]
 
 
+FAST = "wrapix: launch: fast path"
+
+
+def launch(env: Env, image: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    return env.wrapix("run", "--detach", "--json", "--image", image, str(env.workspace), "--",
+                      "sleep", "600", check=check, env=TRACE)
+
+
+def recorded(env: Env, podman: str, image: str) -> str:
+    """Launch until a repeat launch takes the fast path; the sandbox's name. (The image
+    store is shared with other test runs: an image built meanwhile rightly invalidates a
+    record, and the launch after it records afresh.)"""
+    for _ in range(5):
+        done = launch(env, image)
+        name: str = json.loads(done.stdout)["name"]
+        remove(podman, name)
+        if FAST in done.stderr:
+            return name
+    pytest.fail("no repeat launch took the fast path")
+
+
+def refused_on_the_fast_path(env: Env, podman: str, image: str, path: Path,
+                             plant: Path) -> tuple[subprocess.CompletedProcess[str], str]:
+    """Record a plan, replace ``path`` with a link to ``plant``, launch again: the
+    launch's result, which took the fast path, and the sandbox's name."""
+    moved = path.with_name(path.name + ".moved")
+    for _ in range(5):
+        name = recorded(env, podman, image)
+        path.rename(moved)
+        path.symlink_to(plant)  # planted between two launches
+        done = launch(env, image, check=False)
+        if FAST in done.stderr:
+            return done, name
+        path.unlink()
+        moved.rename(path)
+    pytest.fail("no launch after the plant took the fast path")
+
+
 def test_a_claude_link_is_refused_at_launch_on_both_paths(
         env: Env, podman: str, busybox_image: str, host_dir: Path) -> None:
     """A .claude link (planted by an earlier sandbox, before it was a mount point, or by
-    anything else that writes the workspace) is refused by the full launch, and by the
-    fast path when it appears between two launches."""
-    first = start(env, busybox_image)
-    name = json.loads(first.stdout)["name"]
-    remove(podman, name)
-    second = env.wrapix("run", "--detach", "--json", "--image", busybox_image,
-                        str(env.workspace), "--", "sleep", "600", env=TRACE)
-    remove(podman, name)
-    assert "wrapix: launch: fast path" in second.stderr  # the repeat launch took it
+    anything else that writes the workspace) is refused by the fast path when it appears
+    between two launches, and by the full launch."""
     claude = env.workspace / ".claude"
-    claude.rmdir()
-    claude.symlink_to(host_dir)
-    refused = env.wrapix("run", "--detach", "--json", "--image", busybox_image,
-                         str(env.workspace), "--", "sleep", "600", check=False, env=TRACE)
-    assert "wrapix: launch: fast path" in refused.stderr  # refused on the fast path
+    (env.workspace / ".claude").mkdir(exist_ok=True)
+    refused, name = refused_on_the_fast_path(env, podman, busybox_image, claude, host_dir)
     assert refused.returncode == 2, refused.stderr
     assert f"{claude} is a symbolic link" in refused.stderr
     assert "Traceback" not in refused.stderr
-    full = env.wrapix("run", "--detach", "--json", "--image", busybox_image,
-                      str(env.workspace), "--", "sleep", "600", check=False, env=TRACE)
-    assert "fast path" not in full.stderr  # the refusal dropped the record
+    full = launch(env, busybox_image, check=False)
+    assert FAST not in full.stderr  # the refusal dropped the record
     assert full.returncode == 2 and f"{claude} is a symbolic link" in full.stderr
     listed = subprocess.run([podman, "ps", "-a", "--format", "{{.Names}}"],
                             capture_output=True, text=True, timeout=60, check=True).stdout
-    assert name not in listed.split()
+    assert name not in listed.split()  # nothing was started
     assert sorted(path.name for path in host_dir.iterdir()) == ["config.toml"]
 
 
 def test_a_protected_path_link_planted_between_launches_is_refused_on_the_fast_path(
         env: Env, podman: str, busybox_image: str, host_dir: Path) -> None:
-    for _ in range(2):
-        launched = env.wrapix("run", "--detach", "--json", "--image", busybox_image,
-                              str(env.workspace), "--", "sleep", "600", env=TRACE)
-        remove(podman, json.loads(launched.stdout)["name"])
-    assert "wrapix: launch: fast path" in launched.stderr
     wrapix_dir = env.workspace / ".wrapix"
-    wrapix_dir.rmdir()
-    wrapix_dir.symlink_to(host_dir)
-    refused = env.wrapix("run", "--detach", "--json", "--image", busybox_image,
-                         str(env.workspace), "--", "sleep", "600", check=False, env=TRACE)
+    wrapix_dir.mkdir(exist_ok=True)
+    refused, _ = refused_on_the_fast_path(env, podman, busybox_image, wrapix_dir, host_dir)
     assert refused.returncode == 2 and f"{wrapix_dir} is a symbolic link" in refused.stderr
 
 
