@@ -10,9 +10,7 @@ platformdirs knows the platform's conventions.
 
 from __future__ import annotations
 
-import errno
 import os
-import stat
 import sys
 from pathlib import Path
 
@@ -103,28 +101,15 @@ def atomic_write_bytes(path: Path, data: bytes, mode: int | None = 0o644) -> Non
     """Write ``data`` to ``path`` so readers see the old or the new file, never half.
 
     The bytes go to a temporary file beside ``path``, are synced, and replace it in one
-    rename. ``mode`` is the new file's permissions; None keeps those of the file being
-    replaced (0o644 when there is none).
+    rename (:func:`wrapix_core.workspace_fs.write_atomic` anchored at the parent, so a
+    link at ``path`` is refused rather than replaced or written through). ``mode`` is the
+    new file's permissions; None keeps those of the file being replaced (0o644 when there
+    is none).
     """
-    import tempfile  # only writers pay for it; readers of paths stay cheap
+    from wrapix_core import workspace_fs
 
-    if mode is None:
-        try:
-            mode = path.stat().st_mode & 0o777
-        except FileNotFoundError:
-            mode = 0o644
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, mode)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    workspace_fs.write_atomic(path.parent, path.name, data, mode)
 
 
 def atomic_write_text(path: Path, text: str, mode: int = 0o644) -> None:
@@ -136,13 +121,9 @@ def open_regular(path: Path) -> BinaryIO:
     """``path`` open for reading, if it is a regular file; raises ``OSError`` otherwise.
 
     Files in a workspace can be linked to anything (an agent writes there): a FIFO must
-    not be waited on (the open does not block) and a device not read without end.
+    not be waited on (the open does not block) and a device not read without end. For a
+    path inside a workspace, :mod:`wrapix_core.workspace_fs` also refuses links.
     """
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
-    try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise OSError(errno.EINVAL, "not a regular file")
-        return os.fdopen(fd, "rb")
-    except BaseException:
-        os.close(fd)
-        raise
+    from wrapix_core.workspace_fs import regular_fd
+
+    return os.fdopen(regular_fd(path), "rb")

@@ -23,7 +23,7 @@ from wrapix_core import paths
 from wrapix_core.errors import ConfigError
 from wrapix_core.settings import PROJECT_FILE, config_files, read_toml
 
-ENV_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+ENV_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]*\Z")
 _DEST_PREFIXES = ("/", "~/", "$HOME/", "${HOME}/")
 _KERNEL_DIRS = ("proc", "sys", "dev")
 

@@ -43,6 +43,10 @@ class SandboxSettings(_Section):
     """CPU limit; default max(nproc / 2, 2)."""
     memory: str = "4096m"
     """Memory limit passed to ``--memory``."""
+    home_size: str | None = None
+    """Size of the sandbox's tmpfs home (``512m``, ``2g``; the ``size=`` of its mount,
+    which the kernel enforces even where cgroups ignore ``--memory``); default: ``memory``.
+    Writing more into ``$HOME`` fails with "No space left on device"."""
     pids_limit: int = Field(default=4096, ge=64)
     """Process limit passed to ``--pids-limit``."""
     network: Literal["auto", "pasta", "slirp4netns"] = "auto"
@@ -176,10 +180,16 @@ def read_toml(path: Path, *, project: bool = False) -> dict[str, Any]:
     """Parse a TOML file; a syntax error becomes a ConfigError naming the file.
 
     ``project`` files live where agents can write, so they must be trusted first
-    (:mod:`wrapix_core.trust`).
+    (:mod:`wrapix_core.trust`), and a link there is refused, never followed
+    (:mod:`wrapix_core.workspace_fs`).
     """
     try:
-        data = path.read_bytes()
+        if project:
+            from wrapix_core import workspace_fs
+
+            data = workspace_fs.read_bytes(path.parent, path.name)
+        else:
+            data = path.read_bytes()
     except OSError as exc:
         raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
     if project:
@@ -187,8 +197,16 @@ def read_toml(path: Path, *, project: bool = False) -> dict[str, Any]:
 
         trust.require(path, data)
     try:
-        return tomllib.loads(data.decode("utf-8"))
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        return toml_text(path, data.decode("utf-8"))
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: invalid TOML ({exc})", "fix the file or remove it") from None
+
+
+def toml_text(path: Path, text: str) -> dict[str, Any]:
+    """``text`` (read from ``path``) parsed; a syntax error becomes a ConfigError."""
+    try:
+        return tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML ({exc})", "fix the file or remove it") from None
 
 
@@ -212,10 +230,12 @@ def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
 def config_files(workspace: Path | None) -> list[tuple[Path, bool]]:
     """The TOML files that feed settings, lowest precedence first, existing ones only,
     each with whether it is the project's (which must be trusted before it is obeyed)."""
-    candidates = [(user_config_file(), False)]
-    if workspace is not None:
-        candidates.append((workspace / PROJECT_FILE, True))
-    return [(path, project) for path, project in candidates if path.is_file()]
+    found = [(user_config_file(), False)] if user_config_file().is_file() else []
+    # The project's file as it is, not where a link leads: a link is read (and refused).
+    project = None if workspace is None else workspace / PROJECT_FILE
+    if project is not None and (project.is_symlink() or project.is_file()):
+        found.append((project, True))
+    return found
 
 
 def load_settings(workspace: Path | None = None) -> Settings:

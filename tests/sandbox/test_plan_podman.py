@@ -122,6 +122,8 @@ def test_workspace_claude_and_protected_git_paths() -> None:
     vols = volumes(result.argv)
     assert vols[0] == f"{WS}:/workspace:rw"
     assert f"{WS}/.claude:/home/alice/.claude:rw" in vols
+    # Also onto itself: a mount point the agent cannot remove and replace with a link.
+    assert f"{WS}/.claude:/workspace/.claude:rw" in vols
     assert f"{WS}/.git/hooks:/workspace/.git/hooks:ro" in vols
     assert f"{WS}/.git/config:/workspace/.git/config:ro" in vols
     # Nested read-only mounts come after the workspace they cover.
@@ -193,6 +195,32 @@ def test_protected_paths_leading_out_of_the_workspace_are_refused() -> None:
              resolved={f"{WS}/wrapix.toml": f"{HOME}/.ssh/id_ed25519"})
     with pytest.raises(PlanError, match="leads out of the workspace"):
         plan(resolved={f"{WS}/.git": "/elsewhere/repo.git"})
+
+
+@pytest.mark.parametrize("target", [str(HOME / ".config/wrapix"), "/etc", str(WS / "other")])
+def test_a_claude_link_is_refused_wherever_it_leads(target: str) -> None:
+    with pytest.raises(PlanError, match=r"\.claude is not a directory of the workspace"):
+        plan(resolved={f"{WS}/.claude": target})
+
+
+def test_a_claude_file_is_refused() -> None:
+    with pytest.raises(PlanError, match=r"\.claude is not a directory of the workspace"):
+        plan(files={f"{WS}/.claude"})
+
+
+def test_a_protected_path_linked_within_the_workspace_is_refused() -> None:
+    with pytest.raises(PlanError, match="leads elsewhere in the workspace"):
+        plan(resolved={f"{WS}/.wrapix": str(WS / "mine")})
+
+
+def test_the_tmpfs_home_has_a_size_from_memory_or_its_own_setting() -> None:
+    assert ",size=4096m," in flag(plan().argv, "--tmpfs")
+    assert ",size=2g," in flag(plan(settings=SandboxSettings(memory="2G")).argv, "--tmpfs")
+    sized = plan(settings=SandboxSettings(memory="8g", home_size="512MiB")).argv
+    assert ",size=512m," in flag(sized, "--tmpfs")
+    for bad in ("lots", "0", "1g,uid=0", "-1m"):
+        with pytest.raises(PlanError, match="is not a size"):
+            plan(settings=SandboxSettings(home_size=bad))
 
 
 def test_claude_dir_that_exposes_the_host_is_refused() -> None:
@@ -283,7 +311,7 @@ def test_env_values_are_single_argv_items_never_shell() -> None:
     assert f"NASTY={nasty}" in argv
 
 
-@pytest.mark.parametrize("name", ["1ABC", "A-B", "A B", "", "A=B", "é"])
+@pytest.mark.parametrize("name", ["1ABC", "A-B", "A B", "", "A=B", "é", "OK\n", "A\nB"])
 def test_env_names_validated(name: str) -> None:
     with pytest.raises(PlanError, match="not an identifier"):
         plan(spec(env={name: "x"}))

@@ -59,10 +59,11 @@ class Env:
             env[f"WRAPIX_{name}_DIR"] = str(path)
         return env
 
-    def wrapix(self, *args: str, check: bool = True, timeout: float = 120
-               ) -> subprocess.CompletedProcess[str]:
+    def wrapix(self, *args: str, check: bool = True, timeout: float = 120,
+               env: dict[str, str] | None = None) -> subprocess.CompletedProcess[str]:
         done = subprocess.run([script("wrapix"), *args], capture_output=True, text=True,
-                              env=self.vars(), cwd=self.workspace, timeout=timeout, check=False)
+                              env={**self.vars(), **(env or {})}, cwd=self.workspace,
+                              timeout=timeout, check=False)
         if check and done.returncode != 0:
             pytest.fail(f"wrapix {' '.join(args)} exited {done.returncode}: {done.stderr}")
         return done
@@ -454,6 +455,7 @@ def test_repeat_launch_uses_the_recorded_plan_until_something_changes(
     recorded_at = record.stat().st_mtime_ns
     assert launch() == first
     assert record.stat().st_mtime_ns == recorded_at  # the fast path did not re-plan
+    assert list(records.glob("*.plan")) == [record]  # same key: no second record
     # A setting changes: the record is stale, the full path re-plans and records again.
     (env.workspace / "wrapix.toml").write_text(
         PROFILE_TOML.replace("{data}", str(env.data)) + '\n[sandbox]\nmemory = "2g"\n')

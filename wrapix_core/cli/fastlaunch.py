@@ -9,7 +9,8 @@ from __future__ import annotations
 import os
 import sys
 
-from wrapix_core.sandbox import gitguard, launchcache
+from wrapix_core.errors import WrapixError
+from wrapix_core.sandbox import gitguard, launchcache, launchchecks
 
 TYPE_CHECKING = False
 if TYPE_CHECKING:
@@ -99,23 +100,38 @@ def _foreground(record: Record) -> int | None:
     return None if code == PODMAN_ERROR and not container else code
 
 
+def _refused(error: WrapixError) -> int:
+    """Say why the launch was refused as the full CLI would (one line, nothing a terminal
+    acts on); its exit code."""
+    text = "".join(char if char.isprintable() else repr(char)[1:-1] for char in str(error))
+    print(f"wrapix: error: {text}", file=sys.stderr)
+    return error.exit_code
+
+
 def run_fast(args: list[str]) -> int | None:
     """Launch from a valid record for exactly this invocation, else return None."""
+    from wrapix_core import workspace_fs
+
     try:
         key = launchcache.launch_key(args, os.getcwd(), os.environ, sys.stdin.isatty())
         record = launchcache.lookup(key)
         if record is None:
             return None
-        workspace = record.get("workspace")
-        if not workspace or gitguard.quick(workspace):
-            return None  # the full path refuses and names what was planted
-        for target in record.get("mkdir", []):
-            os.makedirs(target, exist_ok=True)
-    except OSError:
+        if os.environ.get(launchcache.TRACE_ENV):
+            print(f"wrapix: launch: fast path ({launchcache.record_file(key)})",
+                  file=sys.stderr)
+        checked = launchchecks.Target.from_record(record["checks"])
+        launchchecks.run(checked)
+        for anchor, target in record.get("mkdir", []):
+            workspace_fs.makedirs(anchor, target)
+    except WrapixError as error:
+        launchcache.forget(key)  # the full path re-checks everything next time
+        return _refused(error)
+    except (OSError, KeyError, ValueError, TypeError):
         return None
     code = _detached(record) if record.get("detach") else _foreground(record)
     if code is None:
         launchcache.forget(key)
-    elif not record.get("detach") and gitguard.say_after_stop(workspace):
+    elif not record.get("detach") and gitguard.say_after_stop(checked.workspace):
         return gitguard.REDIRECTED
     return code

@@ -404,7 +404,7 @@ def logs(selector: str | None, lines: int, follow: bool, raw: bool, listing: boo
         return
     path = ralph_logs.latest(paths, selector)
     _say(f"==> {paths.in_workspace(path)} <==", err=True)
-    content, start_at = ralph_logs.snapshot(path)
+    content, start_at = ralph_logs.snapshot(path, paths.anchor)
     shown = ralph_logs.render(content, raw)
     for line in shown[-lines:] if lines else []:
         _say(display.line(line))
@@ -414,7 +414,7 @@ def logs(selector: str | None, lines: int, follow: bool, raw: bool, listing: boo
             for text in ralph_logs.render([line], raw):
                 _say(display.line(text))
 
-        _run(ralph_logs.follow(path, emit, start=start_at))
+        _run(ralph_logs.follow(path, emit, start=start_at, anchor=paths.anchor))
 
 
 
@@ -459,8 +459,6 @@ def edit_text(text: str, suffix: str, check: Callable[[str], list[str]]) -> str 
 @_dir_option
 def tune(phase: str, directory: Path | None) -> None:
     """Edit the project's PHASE prompt in $EDITOR; it is saved only when it renders."""
-    from wrapix_core.paths import atomic_write_text
-
     paths = _paths(directory)
     current = templates.load(paths, phase)
     target = templates.project_path(paths, phase)
@@ -479,7 +477,7 @@ def tune(phase: str, directory: Path | None) -> None:
     if edited is None:
         _say(f"{phase} prompt unchanged ({current.origin})")
         return
-    atomic_write_text(target, edited)
+    paths.write_text(target, edited)  # never through a link
     _say(f"saved {paths.in_workspace(target)}")
 
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import click
 
-from wrapix_core.cli.base import CliGroup, echo_json, run_async
+from wrapix_core.cli.base import CliGroup, echo_json, run_async, warn
 from wrapix_core.errors import WrapixError
 from wrapix_core.tasks import bd_json, display
 from wrapix_core.tasks.model import Issue
@@ -91,6 +91,15 @@ def _line(issue: Issue, readiness: Readiness | None = None) -> str:
     return text
 
 
+def _listed(ctx: click.Context) -> list[Issue]:
+    """Every issue, with a warning on stderr for each line of the store that is not one
+    (an issue that cannot be read must not vanish silently)."""
+    issues, problems = run_async(_store(ctx).list_with_problems())
+    for problem in problems:
+        warn("wrapix tasks", display.line(problem))
+    return issues
+
+
 def _list_json(issues: Sequence[Issue], everything: Sequence[Issue]) -> list[dict[str, Any]]:
     dependents = bd_json.reverse_dependencies(everything)
     return [bd_json.list_entry(issue, len(dependents.get(issue.id, ()))) for issue in issues]
@@ -160,7 +169,7 @@ def create(ctx: click.Context, title_arg: str | None, title: str | None, issue_t
 def list_(ctx: click.Context, status: str | None, labels: tuple[str, ...],
           issue_type: str | None, ready: bool, show_all: bool, as_json: bool) -> None:
     """List issues (open ones unless --all or --status)."""
-    everything = run_async(_store(ctx).list_issues())
+    everything = _listed(ctx)
     readiness = compute_readiness(everything)
     wanted = _split(labels)
     chosen = readiness.ready_issues() if ready else everything
@@ -181,7 +190,7 @@ def list_(ctx: click.Context, status: str | None, labels: tuple[str, ...],
 @click.pass_context
 def ready(ctx: click.Context, as_json: bool) -> None:
     """Issues ready to work on, in the order Ralph takes them."""
-    everything = run_async(_store(ctx).list_issues())
+    everything = _listed(ctx)
     chosen = compute_readiness(everything).ready_issues()
     if as_json:
         echo_json(_list_json(chosen, everything))

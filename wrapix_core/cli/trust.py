@@ -7,6 +7,7 @@ from pathlib import Path
 import click
 
 from wrapix_core import trust as trust_store
+from wrapix_core import workspace_fs
 from wrapix_core.errors import WrapixError
 from wrapix_core.settings import PROJECT_FILE
 from wrapix_core.tasks.display import block
@@ -29,7 +30,7 @@ def trust(directory: Path | None, revoke: bool, yes: bool) -> None:
         click.echo(f"{path}: {'no longer trusted' if found else 'was not trusted'}")
         return
     try:
-        data = path.read_bytes()
+        data = workspace_fs.read_bytes(path.parent, path.name)  # a link is refused
     except OSError as exc:
         raise WrapixError(f"{path}: cannot read ({exc.strerror})",
                           "run this in a directory with a wrapix.toml") from None

@@ -12,7 +12,7 @@ import re
 from wrapix_core.image.recipe import Recipe
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+")
-_ATTR = re.compile(r"^[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*$")
+_ATTR = re.compile(r"[A-Za-z_][A-Za-z0-9_'-]*(\.[A-Za-z_][A-Za-z0-9_'-]*)*\Z")
 
 
 def _string(value: str) -> str:

@@ -23,9 +23,9 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, TYPE_CHECKING, Protocol
+from typing import IO, TYPE_CHECKING, Protocol, TextIO
 
-from wrapix_core import proc
+from wrapix_core import proc, workspace_fs
 from wrapix_core.errors import WrapixError
 from wrapix_core.ralph.errors import RalphError
 from wrapix_core.ralph.signals import FinalResult, OutputReader, Signal
@@ -83,6 +83,15 @@ class Session:
     """``RALPH_ARGS`` in the sandbox (the label, the issue)."""
     timeout: float = 3600.0
     watchdog: float = 30.0
+    anchor: Path | None = None
+    """Where no link on the way to ``log`` is followed from (the workspace); None: the
+    log's own directory."""
+
+    def open_log(self, errors: str = "strict") -> TextIO:
+        """The log, open for appending (never through a link)."""
+        if self.anchor is None:
+            self.log.parent.mkdir(parents=True, exist_ok=True)
+        return workspace_fs.open_append_text(self.anchor or self.log.parent, self.log, errors)
 
 
 @dataclass(frozen=True)
@@ -139,13 +148,12 @@ async def stream_session(argv: list[str], session: Session, on_line: LineCallbac
     """Run ``argv``, log and forward its output, judge its final result."""
     reader = OutputReader()
     tail: list[str] = []
-    session.log.parent.mkdir(parents=True, exist_ok=True)
     deadline = time.monotonic() + session.timeout
     result_at: float | None = None
     returncode: int | None = None
     timed_out = watchdog = False
     start_error = ""
-    with session.log.open("a", encoding="utf-8", errors="replace") as log:
+    with session.open_log(errors="replace") as log:
         try:
             async with proc.open_lines(argv, env=env, cwd=cwd, stderr_to_stdout=True) as lines:
                 returncode, result_at, timed_out, watchdog = await _pump(
@@ -309,8 +317,7 @@ class SandboxRunner:
             staging.perform(staged)
         except WrapixError as exc:
             staging.undo(staged)
-            session.log.parent.mkdir(parents=True, exist_ok=True)
-            with session.log.open("a", encoding="utf-8") as log:
+            with session.open_log() as log:
                 log.write(f"[ralph] the sandbox could not start: {exc}\n")
             return SessionResult(session.log, None, FinalResult("", "none"), None,
                                  start_error=f"the sandbox could not start: {exc}",

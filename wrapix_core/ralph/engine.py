@@ -37,6 +37,7 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
+from wrapix_core import workspace_fs
 from wrapix_core.errors import WrapixError
 from wrapix_core.ralph import clarify, templates
 from wrapix_core.ralph.agent import (
@@ -164,7 +165,7 @@ class Engine:
         spec_path = self.workspace / state.spec
         title = state.spec_name
         if spec_path.is_file():
-            title = read_spec(spec_path).title or title
+            title = read_spec(spec_path, self.workspace).title or title
         readme = spec_path.parent / INDEX_FILE
         pinned = (f"Read `{self.paths.in_workspace(readme)}` first: the project's spec index "
                   "and terminology.") if readme.is_file() else ""
@@ -175,7 +176,7 @@ class Engine:
     def _session(self, phase: str, prompt: str, log: Path, name: str,
                  args: tuple[str, ...]) -> Session:
         return Session(phase, prompt, log, name, args, timeout=self.ralph.step_timeout,
-                       watchdog=self.ralph.watchdog)
+                       watchdog=self.ralph.watchdog, anchor=self.paths.anchor)
 
     def _settings_state(self) -> dict[Path, tuple[int, int, int] | None]:
         """The settings files the agent could write: (inode, size, mtime) or None."""
@@ -222,11 +223,11 @@ class Engine:
         try:
             self.emit(PhaseStarted("plan", name, log, time.time(), runner.describe(session)))
             code = terminal.run_logged(argv, log=log, timeout=self.ralph.step_timeout,
-                                       env=env, cwd=self.workspace)
+                                       env=env, cwd=self.workspace, anchor=self.paths.anchor)
         finally:
             await runner.interactive_done(session)
         await mutate(self.paths, name, lambda changed: changed.count("plan"))
-        transcript = strip_terminal(log.read_text(encoding="utf-8", errors="replace"))
+        transcript = strip_terminal(self.paths.read_text(log, errors="replace"))
         said = find_line_signal(transcript, "INTERVIEW_COMPLETE")
         spec = self.workspace / state.spec
         tampered = self._settings_changed()
@@ -338,7 +339,7 @@ class Engine:
         """Reopen issues whose step died; returns what was done (also emitted as notes)."""
         done: list[str] = []
         async with holding(self.paths.label_lock(label), f"Ralph label '{label}'",
-                           LOCK_TIMEOUT):
+                           LOCK_TIMEOUT, anchor=self.paths.anchor):
             state = read_label_state(self.paths, label)
             dead = [run for run in state.running.values()
                     if not is_held(self.paths.issue_lock(run.issue))]
@@ -429,11 +430,12 @@ class Engine:
 
     async def _claim(self, name: str, issue_id: str) -> _Claim | None:
         async with holding(self.paths.label_lock(name), f"Ralph label '{name}'",
-                           LOCK_TIMEOUT):
+                           LOCK_TIMEOUT, anchor=self.paths.anchor):
             issues = await self.store.list_issues()
             if not compute_readiness(issues).is_ready(issue_id):
                 return None
-            lock = RalphLock(self.paths.issue_lock(issue_id), f"issue {issue_id}")
+            lock = RalphLock(self.paths.issue_lock(issue_id), f"issue {issue_id}",
+                             self.paths.anchor)
             if not lock.try_acquire():
                 return None
             try:
@@ -473,7 +475,7 @@ class Engine:
                     "PREVIOUS_ATTEMPT": self._previous(previous, attempt, attempts, log)})
                 session = self._session("step", prompt, log, f"ralph-{issue.id}",
                                         (name, issue.id))
-                with log.open("a", encoding="utf-8") as handle:
+                with workspace_fs.open_append_text(self.paths.anchor, log) as handle:
                     handle.write(f"[ralph] {issue.id} attempt {attempt} of {attempts} "
                                  f"({timestamps.now()}, {runner.describe(session)})\n")
                 self.emit(StepStarted(name, IssueRef.of(issue), attempt, attempts, log,
@@ -506,7 +508,7 @@ class Engine:
                     failure = (f"blocked: {signal.detail}" if signal.kind == "RALPH_BLOCKED"
                                else f"the agent answered {signal.kind}, not a step signal")
                 reason = failure or "the agent gave no usable answer"
-                with log.open("a", encoding="utf-8") as handle:
+                with workspace_fs.open_append_text(self.paths.anchor, log) as handle:
                     handle.write(f"[ralph] attempt {attempt} failed: {reason}\n")
                 self.emit(AttemptFailed(issue.id, attempt, reason, log, attempt < attempts))
                 previous = reason

@@ -12,6 +12,7 @@ import re
 from collections.abc import Callable
 from pathlib import Path
 
+from wrapix_core import workspace_fs
 from wrapix_core.ralph.errors import RalphError
 from wrapix_core.ralph.signals import readable
 from wrapix_core.ralph.state import RalphPaths
@@ -28,8 +29,9 @@ def _stem_of(path: Path) -> str | None:
 
 def list_logs(paths: RalphPaths, selector: str | None = None) -> list[Path]:
     """Logs oldest first: all, a phase's (``plan``, ``ready``, ``step``), or an issue's."""
-    try:
-        found = [path for path in paths.logs.iterdir() if _stem_of(path) is not None]
+    try:  # a logs directory that is a link is refused (workspace_fs), not listed
+        found = [paths.logs / name for name in workspace_fs.listdir(paths.anchor, paths.logs)
+                 if _stem_of(Path(name)) is not None]
     except OSError:
         return []
     found.sort(key=lambda path: (path.name.rsplit("-", 2)[-2:], path.name))
@@ -59,28 +61,37 @@ def render(lines: list[str], raw: bool = False) -> list[str]:
     return shown
 
 
-def read_lines(path: Path) -> list[str]:
+def _read(path: Path, anchor: Path | None) -> bytes:
+    """``path``'s bytes; below ``anchor`` (Ralph's :attr:`RalphPaths.anchor`) no link on
+    the way is followed."""
+    if anchor is None:
+        return path.read_bytes()
+    return workspace_fs.read_bytes(anchor, path)
+
+
+def read_lines(path: Path, anchor: Path | None = None) -> list[str]:
     try:
-        return path.read_text(encoding="utf-8", errors="replace").splitlines()
+        return _read(path, anchor).decode("utf-8", errors="replace").splitlines()
     except OSError as exc:
         raise RalphError(f"cannot read {path}: {exc.strerror or exc}") from None
 
 
-def snapshot(path: Path) -> tuple[list[str], int]:
+def snapshot(path: Path, anchor: Path | None = None) -> tuple[list[str], int]:
     """The log's complete lines and the byte offset they end at.
 
     Following must continue from exactly there: a line appended after this read (and
     before following starts) would otherwise be skipped for good.
     """
     try:
-        data = path.read_bytes()
+        data = _read(path, anchor)
     except OSError as exc:
         raise RalphError(f"cannot read {path}: {exc.strerror or exc}") from None
     end = data.rfind(b"\n") + 1
     return data[:end].decode("utf-8", errors="replace").splitlines(), end
 
 
-async def follow(path: Path, emit: Callable[[str], None], *, start: int) -> None:
+async def follow(path: Path, emit: Callable[[str], None], *, start: int,
+                 anchor: Path | None = None) -> None:
     """Call ``emit`` for each complete line appended to ``path`` after byte ``start``;
     runs until cancelled (Ctrl-C). Watches the file; the watcher's periodic wake-up also
     catches a line written before the watch was in place."""
@@ -92,7 +103,8 @@ async def follow(path: Path, emit: Callable[[str], None], *, start: int) -> None
     def drain() -> None:
         nonlocal position, pending
         try:
-            with path.open("rb") as handle:
+            with (path.open("rb") if anchor is None
+                  else workspace_fs.open_read(anchor, path)) as handle:
                 handle.seek(position)
                 data = handle.read()
         except FileNotFoundError:

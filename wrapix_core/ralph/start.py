@@ -14,7 +14,7 @@ import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from wrapix_core.paths import atomic_write_text
+from wrapix_core import workspace_fs
 from wrapix_core.ralph import templates
 from wrapix_core.ralph.errors import NotStarted
 from wrapix_core.ralph.state import (
@@ -62,9 +62,9 @@ def _readme_text(label: str) -> str:
     )
 
 
-def _add_index_row(readme: Path, label: str) -> str | None:
+def _add_index_row(workspace: Path, readme: Path, label: str) -> str | None:
     """Add the spec's row to the index table; returns a note when it could not."""
-    text = readme.read_text(encoding="utf-8", errors="replace")
+    text = workspace_fs.read_text(workspace, readme, errors="replace")
     lines = text.splitlines(keepends=True)
     header = None
     for number, line in enumerate(lines):
@@ -86,7 +86,7 @@ def _add_index_row(readme: Path, label: str) -> str | None:
     if end > 0 and not lines[end - 1].endswith("\n"):
         lines[end - 1] += "\n"
     lines.insert(end, row)
-    atomic_write_text(readme, "".join(lines))
+    workspace_fs.write_atomic(workspace, readme, "".join(lines).encode())
     return None
 
 
@@ -106,19 +106,21 @@ def start(paths: RalphPaths, label: str | None = None) -> StartResult:
         result.created.append(paths.in_workspace(path))
 
     for directory in (paths.root, paths.state_dir, paths.logs, paths.templates):
-        if not directory.is_dir():
-            directory.mkdir(parents=True, exist_ok=True)
+        if paths.kind(directory) == "missing":
+            paths.makedirs(directory)
             made(directory)
-    if not paths.config.exists():
-        atomic_write_text(paths.config, CONFIG_TEMPLATE)
+        else:
+            paths.makedirs(directory)  # a link there is refused
+    if paths.kind(paths.config) == "missing":
+        paths.write_text(paths.config, CONFIG_TEMPLATE)
         made(paths.config)
     ignore = paths.root / ".gitignore"
-    if not ignore.exists():
-        atomic_write_text(ignore, GITIGNORE)
+    if paths.kind(ignore) == "missing":
+        paths.write_text(ignore, GITIGNORE)
     for path in templates.install(paths):
         made(path)
     state_file = paths.label_file(chosen)
-    if not state_file.exists():
+    if paths.kind(state_file) == "missing":
         write_label_state(paths, LabelState(chosen, spec_rel, created_at=timestamps.now()))
         made(state_file)
     else:
@@ -126,15 +128,15 @@ def start(paths: RalphPaths, label: str | None = None) -> StartResult:
     set_current(paths, chosen)
 
     specs_dir = catalog.specs_dir(workspace)
-    if not specs_dir.is_dir():
-        specs_dir.mkdir(parents=True)
+    if not workspace_fs.is_real_dir(workspace, specs_dir):  # a link: refused
+        workspace_fs.makedirs(workspace, specs_dir)
         made(specs_dir)
     readme = specs_dir / INDEX_FILE
-    if not readme.exists():
-        atomic_write_text(readme, _readme_text(chosen))
+    if workspace_fs.kind(workspace, readme) == "missing":
+        workspace_fs.write_atomic(workspace, readme, _readme_text(chosen).encode())
         made(readme)
     elif not _index_lists(specs_dir, chosen):
-        note = _add_index_row(readme, chosen)
+        note = _add_index_row(workspace, readme, chosen)
         if note:
             result.notes.append(note)
         else:
@@ -147,7 +149,7 @@ def start(paths: RalphPaths, label: str | None = None) -> StartResult:
 def use(paths: RalphPaths, label: str) -> str:
     """Make ``label`` current; it must have been started."""
     check_label(label)
-    if not paths.label_file(label).exists():
+    if paths.kind(paths.label_file(label)) == "missing":
         others = known_labels(paths)
         raise NotStarted(f"label '{label}' has no Ralph state ({paths.label_file(label)})",
                          f"start it with `ralph start {label}`"

@@ -30,11 +30,11 @@ from typing import Any
 
 from pydantic import ValidationError
 
+from wrapix_core import workspace_fs
 from wrapix_core.errors import ConfigError
-from wrapix_core.paths import atomic_write_text
 from wrapix_core.ralph.errors import NotStarted, RalphError
 from wrapix_core.ralph.lock import holding
-from wrapix_core.settings import RalphSettings, Settings, read_toml
+from wrapix_core.settings import RalphSettings, Settings, toml_text
 from wrapix_core.tasks import timestamps
 
 RALPH_DIR_ENV = "RALPH_DIR"
@@ -102,8 +102,39 @@ class RalphPaths:
             return str(path)
 
     @property
+    def anchor(self) -> Path:
+        """Where host-side access to these files starts: the workspace when the Ralph
+        directory is in it (no link below it is followed, see
+        :mod:`wrapix_core.workspace_fs`), else the Ralph directory itself."""
+        return self.workspace if _is_within(self.root, self.workspace) else self.root
+
+    def read_text(self, path: Path, errors: str = "strict") -> str:
+        """``path`` (one of these files) read without following a link."""
+        return workspace_fs.read_text(self.anchor, path, errors)
+
+    def write_text(self, path: Path, text: str) -> None:
+        """Replace ``path`` atomically, never through a link."""
+        workspace_fs.write_atomic(self.anchor, path, text.encode("utf-8"))
+
+    def kind(self, path: Path) -> str:
+        """'missing', 'dir', 'file', 'link' or 'other' (a link above it is refused)."""
+        if path == self.anchor:
+            return "dir" if path.is_dir() else "missing"
+        return workspace_fs.kind(self.anchor, path)
+
+    def makedirs(self, path: Path) -> None:
+        workspace_fs.makedirs(self.anchor, path)
+
+    @property
     def exists(self) -> bool:
-        return self.state_dir.is_dir()
+        try:
+            return workspace_fs.is_real_dir(self.anchor, self.state_dir)
+        except workspace_fs.LinkRefused:
+            return False
+
+
+def _is_within(path: Path, root: Path) -> bool:
+    return path == root or root in path.parents
 
 
 def ralph_paths(workspace: Path, env: Mapping[str, str] | None = None) -> RalphPaths:
@@ -123,9 +154,13 @@ def ralph_settings(settings: Settings, paths: RalphPaths,
                    env: Mapping[str, str] | None = None) -> RalphSettings:
     """Effective Ralph settings: ``settings.ralph`` with ``config.toml`` over it, except
     where a ``WRAPIX_RALPH__KEY`` environment variable set the key."""
-    if not paths.config.is_file():
+    try:
+        text = paths.read_text(paths.config)
+    except FileNotFoundError:
         return settings.ralph
-    data = read_toml(paths.config)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{paths.config}: cannot read ({exc})") from None
+    data = toml_text(paths.config, text)
     ralph_table = data.get("ralph", data)
     if not isinstance(ralph_table, dict):
         raise ConfigError(f"{paths.config}: expected Ralph keys such as `agent = \"…\"`")
@@ -161,14 +196,14 @@ CONFIG_TEMPLATE = """\
 # -- the current label ------------------------------------------------------------------
 def current_label(paths: RalphPaths) -> str | None:
     try:
-        text = paths.current_file.read_text(encoding="utf-8").strip()
-    except FileNotFoundError:
+        text = paths.read_text(paths.current_file).strip()
+    except (FileNotFoundError, UnicodeDecodeError):
         return None
     return text if LABEL_RE.fullmatch(text) else None
 
 
 def set_current(paths: RalphPaths, label: str) -> None:
-    atomic_write_text(paths.current_file, check_label(label) + "\n")
+    paths.write_text(paths.current_file, check_label(label) + "\n")
 
 
 def resolve_label(paths: RalphPaths, label: str | None) -> str:
@@ -185,10 +220,11 @@ def resolve_label(paths: RalphPaths, label: str | None) -> str:
 
 def known_labels(paths: RalphPaths) -> list[str]:
     try:
-        files = sorted(paths.state_dir.glob("*.json"))
+        names = sorted(workspace_fs.listdir(paths.anchor, paths.state_dir))
     except OSError:
         return []
-    return [file.stem for file in files if LABEL_RE.fullmatch(file.stem)]
+    return [name[:-5] for name in names
+            if name.endswith(".json") and LABEL_RE.fullmatch(name[:-5])]
 
 
 # -- per-label state --------------------------------------------------------------------
@@ -269,7 +305,7 @@ class LabelState:
 def read_label_state(paths: RalphPaths, label: str) -> LabelState:
     path = paths.label_file(label)
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(paths.read_text(path))
     except FileNotFoundError:
         raise NotStarted(f"no Ralph state for label '{label}' ({path})",
                          f"start it with `ralph start {label}`") from None
@@ -291,14 +327,15 @@ def read_label_state(paths: RalphPaths, label: str) -> LabelState:
 
 def write_label_state(paths: RalphPaths, state: LabelState) -> None:
     """Replace ``state/<label>.json`` (call under the label lock, see :func:`mutate`)."""
-    atomic_write_text(paths.label_file(state.label),
-                      json.dumps(state.to_json(), indent=2, sort_keys=False) + "\n")
+    paths.write_text(paths.label_file(state.label),
+                     json.dumps(state.to_json(), indent=2, sort_keys=False) + "\n")
 
 
 async def mutate(paths: RalphPaths, label: str,
                  change: Callable[[LabelState], object]) -> LabelState:
     """Read, change and write a label's state under its lock; returns the new state."""
-    async with holding(paths.label_lock(label), f"Ralph label '{label}'"):
+    async with holding(paths.label_lock(label), f"Ralph label '{label}'",
+                       anchor=paths.anchor):
         state = read_label_state(paths, label)
         change(state)
         write_label_state(paths, state)

@@ -92,10 +92,9 @@ class LabelStatus:
 
 
 def _last_log(paths: RalphPaths) -> str | None:
-    try:
-        logs = sorted(paths.logs.glob("*.log"), key=lambda path: path.stat().st_mtime)
-    except OSError:
-        return None
+    from wrapix_core.ralph.logs import list_logs  # names only, never through a link
+
+    logs = list_logs(paths)
     return paths.in_workspace(logs[-1]) if logs else None
 
 
@@ -108,7 +107,7 @@ async def label_status(paths: RalphPaths, store: TaskStore, label: str) -> Label
     for issue in work:
         by_status[issue.status] = by_status.get(issue.status, 0) + 1
     spec_path = paths.workspace / state.spec
-    spec = read_spec(spec_path) if spec_path.is_file() else None
+    spec = read_spec(spec_path, paths.workspace) if spec_path.is_file() else None
     index = read_index(catalog.specs_dir(paths.workspace))
     entry = index.entry(state.spec_name) if index is not None else None
     ready = scope.ready()

@@ -22,7 +22,6 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from wrapix_core.paths import atomic_write_text
 from wrapix_core.ralph.errors import TemplateError
 from wrapix_core.ralph.state import RalphPaths
 
@@ -92,7 +91,7 @@ def load(paths: RalphPaths | None, phase: str) -> Template:
     if paths is not None:
         path = project_path(paths, phase)
         try:
-            return Template(phase, path.read_text(encoding="utf-8"), str(path))
+            return Template(phase, paths.read_text(path), str(path))
         except FileNotFoundError:
             pass
         except (OSError, UnicodeDecodeError) as exc:
@@ -107,8 +106,8 @@ def install(paths: RalphPaths) -> list[Path]:
     written: list[Path] = []
     for phase in PHASES:
         path = project_path(paths, phase)
-        if not path.exists():
-            atomic_write_text(path, package_text(phase))
+        if paths.kind(path) == "missing":
+            paths.write_text(path, package_text(phase))
             written.append(path)
     return written
 

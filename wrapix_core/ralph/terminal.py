@@ -32,6 +32,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
 from types import FrameType
 
+from wrapix_core import workspace_fs
 from wrapix_core.proc import KILL_GRACE, CommandNotFound, CommandTimeout
 
 
@@ -95,7 +96,8 @@ def _write_all(fd: int, data: bytes) -> None:
 
 
 def run_logged(argv: Sequence[str], *, log: Path, timeout: float,
-               env: Mapping[str, str] | None = None, cwd: Path | None = None) -> int:
+               env: Mapping[str, str] | None = None, cwd: Path | None = None,
+               anchor: Path | None = None) -> int:
     """Run ``argv`` on a new pseudo-terminal relayed to this one, logging its output.
 
     Blocks until the program exits (or ``timeout`` seconds pass: then its group is ended
@@ -103,7 +105,9 @@ def run_logged(argv: Sequence[str], *, log: Path, timeout: float,
     """
     args = [str(part) for part in argv]
     environ = dict(os.environ if env is None else env)
-    log.parent.mkdir(parents=True, exist_ok=True)
+    if anchor is None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+    out = workspace_fs.open_new(anchor or log.parent, log)  # never through a link
     pid, master = pty.fork()
     if pid == 0:  # the child: become the program
         try:
@@ -121,7 +125,7 @@ def run_logged(argv: Sequence[str], *, log: Path, timeout: float,
     status: int | None = None
     drain_until = float("inf")
     reading_stdin = True
-    with log.open("wb") as out, _follow_size(stdin, master), _raw(stdin):
+    with out, _follow_size(stdin, master), _raw(stdin):
         while time.monotonic() < drain_until:
             if time.monotonic() > deadline:
                 _end_group(pid)

@@ -15,7 +15,7 @@ from wrapix_core.sandbox.staging import has_escaping_symlinks
 from wrapix_core.settings import SandboxSettings
 
 DATA = Path(__file__).parent / "data"
-_PASSWD_SAFE = re.compile(r"^[a-z_][a-z0-9_.-]{0,31}$")
+_PASSWD_SAFE = re.compile(r"[a-z_][a-z0-9_.-]{0,31}\Z")
 
 
 def sandbox_user() -> str:

@@ -6,7 +6,9 @@ a sixth. So the full launch path records its plan together with *validators*: th
 of everything the plan was derived from (settings and profile files, wrapix's own files,
 git configuration, the Podman binary and image store, each mounted path, keys, the notify
 socket, the tmux pane). The next identical invocation re-checks those with plain ``stat``
-calls and, when nothing changed, runs the recorded command directly.
+calls and, when nothing changed, runs the recorded command directly — after running
+the very same workspace checks as the full path (:mod:`.launchchecks`: a link planted in
+the workspace since the record was made is refused here too).
 
 Anything unexpected — a changed file, a missing secret, Podman refusing — falls back to
 the full path, which re-plans, explains errors, and records afresh.
@@ -14,7 +16,9 @@ the full path, which re-plans, explains errors, and records afresh.
 Every millisecond here is a percent of the launch: this module imports only built-in
 modules (``marshal`` for records — they live in the user's own 0700 cache directory and
 are never read from anywhere else — and ``zlib`` for file names; the full invocation is
-compared, so a name collision only costs a re-plan).
+compared, so a name collision only costs a re-plan). The key is the ``repr`` of plain
+strings, numbers and tuples, which is the same bytes in every process; ``marshal``'s
+bytes are not (they depend on reference counts), so it only stores the record.
 """
 
 from __future__ import annotations
@@ -25,13 +29,16 @@ import stat
 import sys
 import zlib
 
-FORMAT = 2
+FORMAT = 3
 _LINUX = sys.platform.startswith("linux")
 MAX_ENTRIES = 200
 _ENV_PREFIXES = ("WRAPIX_", "RALPH_", "XDG_", "GIT_")
 _ENV_NAMES = ("HOME", "USER", "TERM", "PATH", "TMUX", "CLAUDE_CODE_OAUTH_TOKEN",
               "ANTHROPIC_API_KEY")
 _SECRETS = ("CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_API_KEY")
+TRACE_ENV = "WRAPIX_LAUNCH_TRACE"
+"""Set (to anything): say on stderr when a launch takes the fast path (for tests, and for
+anyone wondering); not part of the key."""
 
 TYPE_CHECKING = False  # typing itself costs a millisecond; mypy honours this name
 if TYPE_CHECKING:
@@ -61,10 +68,16 @@ def launch_key(argv: list[str], cwd: str, environ: dict[str, str] | os._Environ[
     """Everything about the invocation itself that could change the plan."""
     env = sorted((name, "<set>" if name in _SECRETS else value)  # never a secret's value
                  for name, value in environ.items()
-                 if name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES)
+                 if (name.startswith(_ENV_PREFIXES) or name in _ENV_NAMES)
+                 and name != TRACE_ENV)
     material = (FORMAT, tuple(argv), cwd, tuple(env), stdin_tty, os.getuid(),
                 os.cpu_count(), sys.executable, sys.version)
-    return marshal.dumps(material)
+    return repr(material).encode("utf-8", "backslashreplace")
+
+
+def record_file(key: bytes) -> str:
+    """Where the record for ``key`` is kept."""
+    return _file(key)
 
 
 def _file(key: bytes) -> str:

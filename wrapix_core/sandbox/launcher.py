@@ -18,12 +18,12 @@ from pathlib import Path
 from wrapix_core.errors import WrapixError
 from wrapix_core.image.progress import BuildEvent, ProgressCallback
 from wrapix_core.profiles import Mount, Profile, ProfileCatalog, load_catalog
-from wrapix_core.sandbox import naming, staging
+from wrapix_core.sandbox import launchchecks, naming, staging
 from wrapix_core.sandbox.host import gather
 from wrapix_core.sandbox.model import HostFacts, LaunchPlan, RalphEnv, SandboxSpec
-from wrapix_core.sandbox.plan import plan_podman
+from wrapix_core.sandbox.plan import plan_podman, protected_paths
 from wrapix_core.sandbox.runtime import Runtime, get_runtime
-from wrapix_core.settings import Settings
+from wrapix_core.settings import SandboxSettings, Settings
 
 
 class ImageMissing(WrapixError):
@@ -32,25 +32,6 @@ class ImageMissing(WrapixError):
 
 class SandboxRunning(WrapixError):
     """A sandbox with this name is already running."""
-
-
-class GitRedirected(WrapixError):
-    """Something planted in the workspace would make the host's git run a command."""
-
-
-def refuse_git_redirection(workspace: Path) -> None:
-    """Refuse to launch in a workspace where :func:`gitguard.quick` finds something: a
-    sandbox planted it (or an earlier one did), and the user must see it before anything
-    else runs there."""
-    from wrapix_core.sandbox import gitguard
-
-    findings = gitguard.quick(str(workspace))
-    if findings:
-        raise GitRedirected(
-            f"git in {workspace} was redirected from inside a sandbox, so the host's git "
-            f"would run what was planted: {gitguard.summary(findings)}",
-            f"nothing was started; `wrapix audit {workspace}` lists them and "
-            f"`wrapix audit --fix {workspace}` moves them aside")
 
 
 @dataclass(frozen=True)
@@ -93,6 +74,11 @@ def resolve_workspace(path: Path) -> Path:
     if not workspace.is_dir():
         raise WrapixError(f"workspace {workspace} is not a directory", "pass a directory")
     return workspace.resolve()
+
+
+def check_target(spec: SandboxSpec, settings: SandboxSettings) -> launchchecks.Target:
+    """What :mod:`.launchchecks` looks at for ``spec`` (recorded for the fast path too)."""
+    return launchchecks.Target(str(spec.workspace), protected_paths(spec, settings))
 
 
 def _session_id(detach: bool) -> str | None:
@@ -145,7 +131,6 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
     ``check_image=False`` (dry runs) neither checks nor builds.
     """
     workspace = resolve_workspace(request.workspace)
-    refuse_git_redirection(workspace)
     catalog = catalog or load_catalog(workspace)
     profile = catalog.get(request.profile or settings.sandbox.profile)
     runtime = runtime or get_runtime(settings.sandbox)
@@ -162,6 +147,7 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
         command=request.command, env=dict(request.env), mounts=request.mounts,
         allow_host_mounts=request.allow_host_mounts, ralph=request.ralph, role=request.role,
     )
+    launchchecks.run(check_target(spec, settings.sandbox))  # the fast path runs the same
     caps = await runtime.caps()
     facts = await gather(spec, settings.sandbox, caps, session_id=_session_id(request.detach))
     if runtime.name == "apple":

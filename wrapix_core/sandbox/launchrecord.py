@@ -17,7 +17,7 @@ from wrapix_core import paths, trust
 from wrapix_core.image.wheel import collect
 from wrapix_core.sandbox import launchcache
 from wrapix_core.sandbox.host import deploy_key_paths
-from wrapix_core.sandbox.launcher import Prepared
+from wrapix_core.sandbox.launcher import Prepared, check_target
 from wrapix_core.settings import PROJECT_FILE, Settings, user_config_file
 
 
@@ -30,7 +30,7 @@ def _git_configs() -> list[str]:
 def record(args: list[str], prepared: Prepared, settings: Settings, *, as_json: bool) -> bool:
     """Record ``prepared`` for ``wrapix ARGS``; False when it is not cacheable."""
     plan = prepared.plan
-    if any(action.kind != "mkdir" for action in plan.staging):
+    if any(action.kind != "mkdir" or action.anchor is None for action in plan.staging):
         return False  # staged copies must be refreshed each launch
     spec = prepared.spec
     profiles = paths.config_dir() / "profiles"
@@ -59,7 +59,8 @@ def record(args: list[str], prepared: Prepared, settings: Settings, *, as_json: 
         "json": as_json,
         "detach_keys": settings.sandbox.detach_keys,
         "warnings": prepared.warnings,
-        "mkdir": [str(action.target) for action in plan.staging],
+        "mkdir": [[str(action.anchor), str(action.target)] for action in plan.staging],
+        "checks": check_target(spec, settings.sandbox).to_record(),
         "session_id": plan.container_env.get("WRAPIX_SESSION_ID"),
         "timeout": settings.sandbox.command_timeout * 4,
         "validators": launchcache.validators(full, kinds),

@@ -114,6 +114,8 @@ class StagingAction:
     kind: Literal["mkdir", "copy", "clear"]
     target: Path
     source: Path | None = None
+    anchor: Path | None = None
+    """For ``mkdir`` in the workspace: the workspace, below which no link is followed."""
 
     def to_json(self) -> dict[str, str]:
         data = {"action": self.kind, "target": str(self.target)}

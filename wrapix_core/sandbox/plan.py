@@ -199,10 +199,15 @@ class PlanBuilder:
         claude = ws / ".claude"
         claude_fact = _fact(self.facts, str(claude))
         if claude_fact.kind == "missing":
-            self.staging.append(StagingAction("mkdir", claude))
-        else:
-            _refuse_exposure(".claude", claude_fact.resolved, self.facts, self.spec)
+            self.staging.append(StagingAction("mkdir", claude, anchor=ws))
+        elif claude_fact.kind != "dir" or claude_fact.resolved != fact.resolved / ".claude":
+            raise PlanError(f"{claude} is not a directory of the workspace (it leads to "
+                            f"{claude_fact.resolved}), so it cannot be mounted as the "
+                            "agent's ~/.claude", "replace the link with a real directory "
+                            "(an agent may have planted it)")
+        # Also onto itself: a mount point cannot be removed or replaced by a link inside.
         self.bind(claude, f"{self.home}/.claude", "rw")
+        self.bind(claude, f"{WORKSPACE}/.claude", "rw")
         for rel in protected_paths(self.spec, self.settings):
             self._protect(rel, fact.resolved)
 
@@ -219,15 +224,16 @@ class PlanBuilder:
             if fact.kind == "missing":
                 if part != rel or rel not in CREATED_WHEN_MISSING:
                     return
-                self.staging.append(StagingAction("mkdir", ws / rel))
+                self.staging.append(StagingAction("mkdir", ws / rel, anchor=ws))
                 break
             if fact.kind == "other":
                 return
-            if not _is_within(fact.resolved, real_workspace):
-                raise PlanError(f"{ws / part} leads out of the workspace (to "
-                                f"{fact.resolved}), so it cannot be protected from the "
-                                "agent", "replace the link with what it points to (an agent "
-                                "may have planted it)")
+            if fact.resolved != real_workspace / part:
+                where = ("out of the workspace" if not _is_within(fact.resolved, real_workspace)
+                         else "elsewhere in the workspace")
+                raise PlanError(f"{ws / part} leads {where} (to {fact.resolved}), so it "
+                                "cannot be protected from the agent", "replace the link with "
+                                "what it points to (an agent may have planted it)")
             if part == rel or fact.kind == "file":
                 target = part
                 break
@@ -319,6 +325,21 @@ class PlanBuilder:
         return f"{min(float(nproc), max(nproc / 2, 2.0)):g}"
 
 
+_SIZE = re.compile(r"([0-9]+)\s*([kmgt]?)i?b?\Z", re.IGNORECASE)
+
+
+def home_size(settings: SandboxSettings) -> str:
+    """The tmpfs home's ``size=`` (``sandbox.home_size``, else ``sandbox.memory``) in the
+    kernel's syntax: a number with an optional k, m, g or t."""
+    value = settings.home_size or settings.memory
+    found = _SIZE.match(value.strip())
+    if found is None or int(found.group(1)) == 0:
+        key = "home_size" if settings.home_size else "memory"
+        raise PlanError(f"sandbox.{key} {value!r} is not a size",
+                        "write a number with k, m or g, e.g. \"2g\"")
+    return f"{int(found.group(1))}{found.group(2).lower()}"
+
+
 def _network(facts: HostFacts, settings: SandboxSettings) -> str:
     if settings.network == "auto":
         return "pasta" if facts.caps.pasta else "slirp4netns"
@@ -355,7 +376,7 @@ def plan_podman(spec: SandboxSpec, facts: HostFacts, settings: SandboxSettings,
     if caps.passwd_entry:
         argv += ["--passwd-entry",
                  f"{facts.user}:*:{facts.uid}:{facts.gid}:wrapix sandbox:{home}:/bin/sh"]
-    argv += ["--tmpfs", f"{home}:rw,exec,nosuid,nodev,mode=0700,U"]
+    argv += ["--tmpfs", f"{home}:rw,exec,nosuid,nodev,mode=0700,size={home_size(settings)},U"]
     argv += ["--security-opt", "no-new-privileges", "--cap-drop", "all"]
     argv += ["--network", _network(facts, settings)]
     argv += ["--cpus", cpus, "--memory", settings.memory,

@@ -12,6 +12,7 @@ import os
 import shutil
 from pathlib import Path
 
+from wrapix_core import workspace_fs
 from wrapix_core.errors import WrapixError
 from wrapix_core.sandbox.model import StagingAction
 
@@ -43,6 +44,8 @@ def perform(actions: list[StagingAction]) -> None:
         try:
             if action.kind == "clear":
                 shutil.rmtree(action.target, ignore_errors=True)
+            elif action.kind == "mkdir" and action.anchor is not None:
+                workspace_fs.makedirs(action.anchor, action.target)
             elif action.kind == "mkdir":
                 action.target.mkdir(parents=True, exist_ok=True)
             elif action.kind == "copy":

@@ -13,13 +13,14 @@ markdown parser chokes on all end up in ``Spec.problems``.
 
 from __future__ import annotations
 
+import errno
 import os
 from collections.abc import Sequence
 from pathlib import Path
 
 from markdown_it.token import Token
 
-from wrapix_core.paths import open_regular
+from wrapix_core import workspace_fs
 from wrapix_core.specs import links, markdown
 from wrapix_core.specs.model import (
     AffectedFile,
@@ -150,24 +151,32 @@ def parse_spec(source: str | bytes, name: str, path: Path | None = None, *,
                     problems=(*problems, f"could not parse ({type(exc).__name__}: {exc})"))
 
 
-def read_capped(path: Path) -> tuple[bytes, FileStamp]:
+def read_capped(path: Path, anchor: Path | None = None) -> tuple[bytes, FileStamp]:
     """The first ``MAX_SPEC_BYTES + 1`` bytes of the regular file ``path``, and its identity.
 
     Raises ``OSError``, also for what is not a regular file: a checkout can hold a link
-    to anything, and a FIFO must not be waited on nor a device read without end.
+    to anything, and a FIFO must not be waited on nor a device read without end. No link
+    below ``anchor`` is followed (a link is an ``OSError`` whose text names it, see
+    :mod:`wrapix_core.workspace_fs`); the default anchor is the workspace of a spec file
+    ``<workspace>/specs/NAME.md``.
     """
-    with open_regular(path) as handle:
+    try:
+        handle = workspace_fs.open_read(anchor or path.parent.parent, path)
+    except workspace_fs.LinkRefused as error:
+        raise OSError(errno.ELOOP, error.message) from None
+    with handle:
         info = os.fstat(handle.fileno())
         data = handle.read(MAX_SPEC_BYTES + 1)
     return data, FileStamp(info.st_size, info.st_mtime_ns, info.st_ino)
 
 
-def read_spec(path: Path) -> Spec:
-    """Read and parse ``path``. A file that cannot be read (gone, a directory, no
-    permission, not a regular file) gives a Spec whose ``problems`` say so."""
+def read_spec(path: Path, anchor: Path | None = None) -> Spec:
+    """Read and parse ``path`` (see :func:`read_capped` for ``anchor``). A file that
+    cannot be read (gone, a directory, no permission, not a regular file, a link) gives a
+    Spec whose ``problems`` say so."""
     name = path.stem
     try:
-        data, stamp = read_capped(path)
+        data, stamp = read_capped(path, anchor)
     except OSError as exc:
         return Spec(name=name, path=path, problems=(f"cannot read: {exc.strerror or exc}",))
     return parse_spec(data, name, path, stamp=stamp, size=stamp.size)

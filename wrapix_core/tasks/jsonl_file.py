@@ -25,6 +25,10 @@ class LineProblem:
     reason: str
 
 
+_BOM = "\ufeff"
+_BOM_BYTES = _BOM.encode()
+
+
 def _spaced(like: bytes) -> bool:
     colon = like.find(b'":')
     return colon >= 0 and like[colon + 2:colon + 3] == b" "
@@ -91,7 +95,10 @@ class IssuesDocument:
                 append(None)
                 continue
             try:
-                issue = issue_from_json(loads(raw.decode("utf-8")), raw)
+                text = raw.decode("utf-8")
+                if number == 0 and text.startswith(_BOM):  # an editor's byte order mark
+                    text = text[1:]
+                issue = issue_from_json(loads(text), raw)
             except UnicodeDecodeError:
                 problems.append(LineProblem(number + 1, "invalid UTF-8 (kept as-is)"))
                 append(None)
@@ -149,7 +156,9 @@ class IssuesDocument:
             issues.append(issue)
             trailing = True
         else:
-            lines[number] = encode_issue(issue, like=lines[number])
+            like = lines[number]
+            bom = _BOM_BYTES if number == 0 and like.startswith(_BOM_BYTES) else b""
+            lines[number] = bom + encode_issue(issue, like=like[len(bom):])
             issues[number] = issue
         return IssuesDocument(lines, issues, index, list(self.problems), trailing)
 

@@ -19,10 +19,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Literal
 
-from filelock import FileLock, Timeout
-
+from wrapix_core import workspace_fs
 from wrapix_core.errors import WrapixError
-from wrapix_core.paths import atomic_write_bytes, open_regular
 from wrapix_core.tasks import edits, ids
 from wrapix_core.tasks.jsonl_file import IssuesDocument, problem_messages, read_lines
 from wrapix_core.tasks.model import DEFAULT_DEPENDENCY_TYPE, Issue
@@ -35,8 +33,10 @@ from wrapix_core.tasks.store import (
     check_type,
 )
 from wrapix_core.tasks.workspace import (
+    BEADS_DIR,
+    ISSUES_FILE,
     LOCK_FILE,
-    beads_dir,
+    ignore_temporary_files,
     init_workspace,
     issue_prefix,
     issues_path,
@@ -44,6 +44,7 @@ from wrapix_core.tasks.workspace import (
 
 _StatKey = tuple[int, int, int, int, int]
 _EMPTY = IssuesDocument.parse(b"")
+_ISSUES = f"{BEADS_DIR}/{ISSUES_FILE}"
 
 
 def _stat_key(stat: os.stat_result) -> _StatKey:
@@ -57,7 +58,8 @@ class JsonlIssues:
         self.workspace = workspace
         self.path = issues_path(workspace)
         self.lock_timeout = lock_timeout
-        self._lock = FileLock(str(beads_dir(workspace) / LOCK_FILE), timeout=lock_timeout)
+        self.lock_path = workspace / BEADS_DIR / LOCK_FILE
+        self._lock = workspace_fs.Lock(workspace, f"{BEADS_DIR}/{LOCK_FILE}")
         self._thread_lock = threading.Lock()
         self._cached: tuple[_StatKey, IssuesDocument] | None = None
 
@@ -65,8 +67,9 @@ class JsonlIssues:
     def document(self) -> IssuesDocument:
         """The current file, parsed; cached while the file is unchanged (one stat call)."""
         try:
-            key = _stat_key(self.path.stat())
-        except FileNotFoundError:
+            key = _stat_key(self.path.stat(follow_symlinks=False))
+        except (FileNotFoundError, NotADirectoryError):
+            workspace_fs.kind(self.workspace, _ISSUES)  # .beads a link: refused, not empty
             return _EMPTY
         cached = self._cached
         if cached is not None and cached[0] == key:
@@ -75,7 +78,7 @@ class JsonlIssues:
 
     def _load(self) -> IssuesDocument:
         try:
-            with open_regular(self.path) as handle:
+            with workspace_fs.open_read(self.workspace, _ISSUES) as handle:
                 key = _stat_key(os.fstat(handle.fileno()))
                 cached = self._cached
                 if cached is not None and cached[0] == key:
@@ -103,25 +106,25 @@ class JsonlIssues:
     # -- writing ------------------------------------------------------------------------
     def _mutate(self, change: Callable[[IssuesDocument], Issue]) -> Issue:
         """Run ``change`` on the freshly read file under the lock; write what it put."""
-        if not self.path.exists():
+        if workspace_fs.kind(self.workspace, _ISSUES) == "missing":
             init_workspace(self.workspace)
         with self._thread_lock:
-            try:
-                self._lock.acquire()
-            except Timeout:
+            if not self._lock.acquire(self.lock_timeout):
                 raise WrapixError(
                     f"{self.path}: another process has held the lock for "
                     f"{self.lock_timeout:g}s", f"check for a hung writer; the lock file is "
-                    f"{self._lock.lock_file}", exit_code=1) from None
+                    f"{self.lock_path}", exit_code=1)
             try:
+                if workspace_fs.remove_stale_temps(self.workspace, _ISSUES):
+                    ignore_temporary_files(self.workspace)  # a writer was killed: never again
                 before = self._load()
                 result = change(before)
                 if before.get(result.id) is result:
                     return result
                 after = before.put(result)
                 # Bytes, not text: lines kept verbatim may hold invalid UTF-8.
-                atomic_write_bytes(self.path, after.render(), mode=None)
-                self._cached = (_stat_key(self.path.stat()), after)
+                workspace_fs.write_atomic(self.workspace, _ISSUES, after.render(), mode=None)
+                self._cached = (_stat_key(self.path.stat(follow_symlinks=False)), after)
                 return result
             finally:
                 self._lock.release()

@@ -16,13 +16,15 @@ from typing import Any
 
 import yaml
 
+from wrapix_core import workspace_fs
 from wrapix_core.errors import ConfigError
-from wrapix_core.paths import atomic_write_text, open_regular
 
 BEADS_DIR = ".beads"
 ISSUES_FILE = "issues.jsonl"
 CONFIG_FILE = "config.yaml"
 LOCK_FILE = "issues.jsonl.lock"
+GITIGNORE = "# lock files and interrupted writes of wrapix's issue store\n*.lock\n.*.tmp\n"
+_IGNORED_TEMPS = ".*.tmp"
 
 _BD_MARKERS = ("metadata.json", "dolt", "beads.db")
 _MAX_CONFIG_BYTES = 1 << 20
@@ -48,7 +50,7 @@ def find_workspace(start: Path, markers: Sequence[str] = (BEADS_DIR,)) -> Path |
 def is_bd_workspace(workspace: Path) -> bool:
     """True when ``.beads/`` holds bd's own database or metadata (not only our JSONL)."""
     directory = beads_dir(workspace)
-    if not directory.is_dir():
+    if not workspace_fs.is_real_dir(workspace, BEADS_DIR):  # a link: refused, bd not run
         return False
     if any((directory / marker).exists() for marker in _BD_MARKERS):
         return True
@@ -59,8 +61,8 @@ def read_config(workspace: Path) -> dict[str, Any]:
     """``.beads/config.yaml`` as a mapping ({} when absent); invalid YAML names the file."""
     path = beads_dir(workspace) / CONFIG_FILE
     try:
-        with open_regular(path) as handle:
-            text = handle.read(_MAX_CONFIG_BYTES).decode("utf-8", errors="replace")
+        text = workspace_fs.read_bytes(workspace, f"{BEADS_DIR}/{CONFIG_FILE}",
+                                       _MAX_CONFIG_BYTES).decode("utf-8", errors="replace")
     except FileNotFoundError:
         return {}
     except OSError as exc:
@@ -101,22 +103,39 @@ def init_workspace(workspace: Path, prefix: str | None = None) -> Path:
     """Create ``.beads/`` with ``config.yaml`` and an empty ``issues.jsonl`` if missing.
 
     Never overwrites: an existing config or issues file is left exactly as it is (a new
-    ``.beads/`` also gets a ``.gitignore`` for the lock file). Returns
-    the ``.beads`` directory. Called by ``wrapix tasks`` before its first write and by Ralph.
+    ``.beads/`` also gets a ``.gitignore`` for lock and temporary files). Nothing is
+    followed through a link (see :mod:`wrapix_core.workspace_fs`). Returns the ``.beads``
+    directory. Called by ``wrapix tasks`` before its first write and by Ralph.
     """
     directory = beads_dir(workspace)
-    created = not directory.exists()
-    directory.mkdir(parents=True, exist_ok=True)
-    config = directory / CONFIG_FILE
-    if not config.exists():
+    created = workspace_fs.kind(workspace, BEADS_DIR) == "missing"
+    workspace_fs.makedirs(workspace, BEADS_DIR)
+    if workspace_fs.kind(workspace, f"{BEADS_DIR}/{CONFIG_FILE}") == "missing":
         chosen = (prefix or default_prefix(workspace)).strip().rstrip("-")
-        atomic_write_text(config, "# Beads configuration (bd reads the same keys).\n"
-                          + yaml.safe_dump({"issue-prefix": chosen}, default_flow_style=False))
-    issues = directory / ISSUES_FILE
-    if not issues.exists():
-        with issues.open("ab"):
-            pass
-    ignore = directory / ".gitignore"
+        workspace_fs.write_atomic(
+            workspace, f"{BEADS_DIR}/{CONFIG_FILE}",
+            ("# Beads configuration (bd reads the same keys).\n"
+             + yaml.safe_dump({"issue-prefix": chosen}, default_flow_style=False)).encode())
+    with workspace_fs.open_append(workspace, f"{BEADS_DIR}/{ISSUES_FILE}"):
+        pass
     if created:
-        atomic_write_text(ignore, "# lock files of wrapix's issue store\n*.lock\n")
+        workspace_fs.write_atomic(workspace, f"{BEADS_DIR}/.gitignore", GITIGNORE.encode())
     return directory
+
+
+def ignore_temporary_files(workspace: Path) -> None:
+    """Make sure git ignores ``.beads/.*.tmp`` (what an interrupted write leaves): add the
+    line to ``.beads/.gitignore`` (creating it when missing). Only a regular file is ever
+    written; a link there is refused."""
+    name = f"{BEADS_DIR}/.gitignore"
+    try:
+        text = workspace_fs.read_bytes(workspace, name, _MAX_CONFIG_BYTES).decode(
+            "utf-8", errors="replace")
+    except FileNotFoundError:
+        workspace_fs.write_atomic(workspace, name, GITIGNORE.encode())
+        return
+    if _IGNORED_TEMPS in text.split("\n"):
+        return
+    with workspace_fs.open_append(workspace, name) as handle:
+        handle.write(f"{'' if text.endswith(chr(10)) or not text else chr(10)}"
+                     f"{_IGNORED_TEMPS}\n".encode())

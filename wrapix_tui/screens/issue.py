@@ -170,7 +170,7 @@ class IssueScreen(Screen[None]):
         else:
             latest = found[-1]
             try:
-                lines = logs.render(logs.read_lines(latest))[-LOG_LINES:]
+                lines = logs.render(logs.read_lines(latest, paths.anchor))[-LOG_LINES:]
             except Exception as exc:
                 text = Text(f"cannot read {latest}: {exc}", style="red")
             else:
