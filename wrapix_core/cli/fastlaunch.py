@@ -75,7 +75,18 @@ def _detached(record: Record) -> int | None:
     return 0
 
 
-def _foreground(record: Record) -> int | None:
+def _socket_dir(record: Record) -> bool:
+    """Make the sandbox's notification socket directory; True when this launch made it
+    (and so removes it when the sandbox ends)."""
+    directory = record.get("socket_dir")
+    if not directory:
+        return False
+    from wrapix_core.notify import socketdirs
+
+    return socketdirs.create(directory)
+
+
+def _foreground(record: Record, socket_dir: bool) -> int | None:
     import signal  # here: its enum import alone is 3 ms of every detached launch
 
     _say(record)
@@ -93,6 +104,10 @@ def _foreground(record: Record) -> int | None:
         signal.signal(signal.SIGINT, previous)
         if session:
             sessions.unregister_session(session)
+        if socket_dir:  # the sandbox is gone (--rm); one that ran before keeps its own
+            from wrapix_core.notify import socketdirs
+
+            socketdirs.remove(record["socket_dir"])
     # Podman's own failure (name taken, image gone) before it created a container: the
     # full path explains. A container that ran keeps its exit status, 125 included: it
     # must never run a second time.
@@ -108,9 +123,10 @@ def run_fast(args: list[str]) -> int | None:
             return None
         for target in record.get("mkdir", []):
             os.makedirs(target, exist_ok=True)
+        socket_dir = _socket_dir(record)
     except OSError:
         return None
-    code = _detached(record) if record.get("detach") else _foreground(record)
+    code = _detached(record) if record.get("detach") else _foreground(record, socket_dir)
     if code is None:
         launchcache.forget(key)
     return code

@@ -30,7 +30,8 @@ def _store() -> InboxStore:
 def _row(entry: Entry, width: int) -> str:
     mark = " " if entry.read else "*"
     when = entry.time.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    sandbox = display_text(entry.sandbox or "-", SANDBOX_WIDTH).ljust(SANDBOX_WIDTH)
+    name = entry.sandbox or (f"{entry.claimed_sandbox}?" if entry.claimed_sandbox else "-")
+    sandbox = display_text(name, SANDBOX_WIDTH).ljust(SANDBOX_WIDTH)
     head = f"{mark}{entry.id:>6}  {when}  {sandbox}  {entry.popup:<10}  "
     room = max(20, width - len(head))
     title = display_text(entry.title, room)
