@@ -11,6 +11,7 @@ import json
 import os
 import socket
 import stat
+import sys
 from pathlib import Path
 
 import pytest
@@ -171,3 +172,30 @@ async def test_a_directory_with_something_else_in_the_socket_place_is_skipped() 
         await asyncio.sleep(0)
         assert daemon.sandbox_names() == []
         assert (directory / "notify.sock").read_text() == "not a socket"
+
+
+@pytest.mark.parametrize("detach", [False, True])
+def test_the_launch_fast_path_makes_the_socket_directory_first(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detach: bool) -> None:
+    from wrapix_core.cli import fastlaunch
+    from wrapix_core.sandbox import launchcache
+
+    directory = paths.sandbox_socket_dir("wrapix-fast-1")
+    seen = tmp_path / "seen"
+    fake = tmp_path / "podman"  # records what the container would see, then "runs"
+    fake.write_text(f"#!/bin/sh\nstat -c '%a %F' '{directory}' > '{seen}'\n"
+                    'echo cafe > "$3"\n')
+    fake.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    args = ["run", "somewhere"]
+    key = launchcache.launch_key(args, os.getcwd(), os.environ, sys.stdin.isatty())
+    launchcache.store(key, {"argv": [str(fake), "run", "-v", f"{directory}:/run/wrapix:ro"],
+                            "name": "wrapix-fast-1", "detach": detach, "json": False,
+                            "detach_keys": "ctrl-p,ctrl-q", "warnings": [], "mkdir": [],
+                            "socket_dir": str(directory), "session_id": None,
+                            "validators": []})
+    assert fastlaunch.run_fast(args) == 0
+    assert seen.read_text() == "700 directory\n"  # there, private, before the start
+    # A foreground sandbox is gone when run_fast returns (--rm): so is its directory; a
+    # detached one keeps it until it is removed.
+    assert directory.exists() is detach

@@ -3,7 +3,8 @@
 Text from sandboxes is untrusted: the table shows it through
 :func:`wrapix_core.notify.sanitize.display_text` (escaped, one line, truncated);
 ``--json`` prints it exactly as stored, JSON-escaped (ASCII only), so nothing in it
-can reach the terminal raw.
+can reach the terminal raw. The sandbox column is the sandbox the daemon knows sent it;
+``NAME?`` is a name the sender claimed that nothing vouches for (TCP, on macOS).
 """
 
 from __future__ import annotations

@@ -269,7 +269,8 @@ class PlanBuilder:
             self.bind(facts.notify_dir, NOTIFY_DIR, "ro")
         if not facts.notify_daemon:
             self.warnings.append("no notification daemon is running, so this sandbox cannot "
-                                 "notify you: start one with `wrapix-notifyd` (or wrapix-tui)")
+                                 "notify you until one starts: start one with "
+                                 "`wrapix-notifyd` (or wrapix-tui)")
         if facts.deploy_key is not None:
             self.bind(facts.deploy_key, f"{KEYS_DIR}/deploy_key", "ro")
         if facts.signing_key is not None:
