@@ -117,8 +117,9 @@ class DaemonConfig:
     """Concurrent connections; default from the open-file limit (at most 4096)."""
     sandbox_connections: int = SANDBOX_CONNECTIONS
     """Concurrent connections per sandbox socket (each sandbox's own quota)."""
-    sandbox_sockets: bool = True
-    """Serve the per-sandbox sockets under ``sockets/`` beside ``socket_path``."""
+    sandbox_sockets: bool = field(default_factory=lambda: sys.platform.startswith("linux"))
+    """Serve the per-sandbox sockets under ``sockets/`` beside ``socket_path`` (Podman on
+    Linux; Apple containers on macOS reach the daemon over TCP)."""
     verbose: bool = field(default_factory=lambda: os.environ.get("WRAPIX_NOTIFY_VERBOSE") == "1")
     """Log every decision; default from ``WRAPIX_NOTIFY_VERBOSE=1``."""
 
@@ -213,7 +214,8 @@ class NotifyDaemon:
         self._focus = focus
         self._popups = popups
         self.stats = DaemonStats()
-        self.max_connections = self.config.max_connections or _default_max_connections()
+        self.max_connections = self.config.max_connections or 0
+        """Set by :meth:`start`: the open-file limit it depends on is raised there first."""
         self.tcp_address: tuple[str, int] | None = None
         self._unix = UnixListener(self.config.socket_path)
         self._host = Source("the host socket")
@@ -242,6 +244,8 @@ class NotifyDaemon:
         if self._running:
             return
         raise_open_file_limit()
+        if not self.config.max_connections:
+            self.max_connections = _default_max_connections()
         tcp = listener.parse_tcp(self.config.tcp) if self.config.tcp else None
         unix_sock = self._unix.claim()
         if self._focus is None:
