@@ -70,7 +70,9 @@ def runtime_dir() -> Path:
     """Per-login ephemeral files: the notify socket and tmux session registry.
 
     ``$XDG_RUNTIME_DIR/wrapix`` when the login has one, else ``~/.local/share/wrapix``
-    (as the original did), never a world-writable shared directory.
+    (as the original did), never a world-writable shared directory. That fallback is
+    wrapix's data directory (builder keys live there): this directory is therefore never
+    mounted into a sandbox, only each sandbox's own ``sockets/<name>/`` in it.
     """
     override = _override("WRAPIX_RUNTIME_DIR")
     if override:
@@ -84,6 +86,15 @@ def runtime_dir() -> Path:
 def notify_socket() -> Path:
     """The notification daemon's Unix socket."""
     return runtime_dir() / "notify.sock"
+
+
+def sandbox_socket_dir(name: str) -> Path:
+    """Sandbox ``name``'s notification socket directory, the one thing mounted at
+    ``/run/wrapix`` in it (see :mod:`wrapix_core.notify.socketdirs`); ValueError for a
+    name that is not a container name."""
+    from wrapix_core.notify import socketdirs
+
+    return Path(socketdirs.sandbox_dir(str(notify_socket()), name))
 
 
 def sessions_dir() -> Path:

@@ -120,7 +120,8 @@ def test_what_counts_as_a_launch(args: list[str], launch: bool) -> None:
 
 
 def test_fast_path_module_imports_only_the_standard_library() -> None:
-    code = ("import sys; import wrapix_core.cli.fastlaunch, wrapix_core.cli.entry; "
+    code = ("import sys; import wrapix_core.cli.fastlaunch, wrapix_core.cli.entry, "
+            "wrapix_core.notify.socketdirs; "
             "heavy = [m for m in ('click', 'pydantic', 'pydantic_settings', 'rich', "
             "'platformdirs', 'psutil', 'textual', 'subprocess', 'pathlib', 'json', 'typing') "
             "if m in sys.modules]; print(heavy)")

@@ -9,7 +9,7 @@ import pytest
 
 from tests.sandbox.factories import HOME, WS, facts, spec
 from wrapix_core.profiles import Mount, Profile
-from wrapix_core.sandbox.model import RalphEnv, RuntimeCaps
+from wrapix_core.sandbox.model import RalphEnv, RuntimeCaps, StagingAction
 from wrapix_core.sandbox.plan import PlanError, plan_podman
 from wrapix_core.settings import SandboxSettings
 
@@ -251,13 +251,20 @@ def test_known_hosts_and_system_prompt_readonly() -> None:
     assert "/pkg/prompt.md:/etc/wrapix/system-prompt.md:ro" in vols
 
 
-def test_notify_socket_dir_mounted_only_when_daemon_runs() -> None:
-    with_daemon = plan(notify_dir=Path("/run/user/1000/wrapix"))
-    assert "/run/user/1000/wrapix:/run/wrapix:ro" in volumes(with_daemon.argv)
-    assert with_daemon.warnings == []
-    without = plan()
-    assert not any(":/run/wrapix:" in v for v in volumes(without.argv))
-    assert any("wrapix-notifyd" in warning for warning in without.warnings)
+def test_only_the_sandboxs_own_socket_directory_is_mounted() -> None:
+    # Never the runtime directory itself (without XDG_RUNTIME_DIR that is the data
+    # directory, with the builder's keys): the sandbox's own directory, made before the
+    # start and removed after the end, whether or not a daemon runs yet.
+    own = Path("/run/user/1000/wrapix/sockets/wrapix-proj-abc123")
+    for daemon in (True, False):
+        planned = plan(notify_dir=own, notify_daemon=daemon)
+        mounted = [v for v in volumes(planned.argv) if ":/run/wrapix:" in v]
+        assert mounted == [f"{own}:/run/wrapix:ro"]
+        assert [a for a in planned.staging if a.kind == "socketdir"] == [
+            StagingAction("socketdir", own)]
+        assert any("wrapix-notifyd" in w for w in planned.warnings) is not daemon
+    unsupported = plan()  # no socket directory (not Podman): nothing mounted there
+    assert not any(":/run/wrapix:" in v for v in volumes(unsupported.argv))
 
 
 def test_deploy_and_signing_keys() -> None:

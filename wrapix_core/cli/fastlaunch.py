@@ -76,7 +76,18 @@ def _detached(record: Record) -> int | None:
     return 0
 
 
-def _foreground(record: Record) -> int | None:
+def _socket_dir(record: Record) -> bool:
+    """Make the sandbox's notification socket directory; True when this launch made it
+    (and so removes it when the sandbox ends)."""
+    directory = record.get("socket_dir")
+    if not directory:
+        return False
+    from wrapix_core.notify import socketdirs
+
+    return socketdirs.create(directory)
+
+
+def _foreground(record: Record, socket_dir: bool) -> int | None:
     import signal  # here: its enum import alone is 3 ms of every detached launch
 
     _say(record)
@@ -94,6 +105,10 @@ def _foreground(record: Record) -> int | None:
         signal.signal(signal.SIGINT, previous)
         if session:
             sessions.unregister_session(session)
+        if socket_dir:  # the sandbox is gone (--rm); one that ran before keeps its own
+            from wrapix_core.notify import socketdirs
+
+            socketdirs.remove(record["socket_dir"])
     # Podman's own failure (name taken, image gone) before it created a container: the
     # full path explains. A container that ran keeps its exit status, 125 included: it
     # must never run a second time.
@@ -124,12 +139,13 @@ def run_fast(args: list[str]) -> int | None:
         launchchecks.run(checked)
         for anchor, target in record.get("mkdir", []):
             workspace_fs.makedirs(anchor, target)
+        socket_dir = _socket_dir(record)
     except WrapixError as error:
         launchcache.forget(key)  # the full path re-checks everything next time
         return _refused(error)
     except (OSError, KeyError, ValueError, TypeError):
         return None
-    code = _detached(record) if record.get("detach") else _foreground(record)
+    code = _detached(record) if record.get("detach") else _foreground(record, socket_dir)
     if code is None:
         launchcache.forget(key)
     elif not record.get("detach") and gitguard.say_after_stop(checked.workspace):

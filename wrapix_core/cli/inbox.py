@@ -3,7 +3,8 @@
 Text from sandboxes is untrusted: the table shows it through
 :func:`wrapix_core.notify.sanitize.display_text` (escaped, one line, truncated);
 ``--json`` prints it exactly as stored, JSON-escaped (ASCII only), so nothing in it
-can reach the terminal raw.
+can reach the terminal raw. The sandbox column is the sandbox the daemon knows sent it;
+``NAME?`` is a name the sender claimed that nothing vouches for (TCP, on macOS).
 """
 
 from __future__ import annotations
@@ -30,7 +31,8 @@ def _store() -> InboxStore:
 def _row(entry: Entry, width: int) -> str:
     mark = " " if entry.read else "*"
     when = entry.time.astimezone().strftime("%Y-%m-%d %H:%M:%S")
-    sandbox = display_text(entry.sandbox or "-", SANDBOX_WIDTH).ljust(SANDBOX_WIDTH)
+    name = entry.sandbox or (f"{entry.claimed_sandbox}?" if entry.claimed_sandbox else "-")
+    sandbox = display_text(name, SANDBOX_WIDTH).ljust(SANDBOX_WIDTH)
     head = f"{mark}{entry.id:>6}  {when}  {sandbox}  {entry.popup:<10}  "
     room = max(20, width - len(head))
     title = display_text(entry.title, room)

@@ -10,11 +10,13 @@ Where it sends, first match wins:
 - ``WRAPIX_NOTIFY_TCP=1``: TCP to the default gateway (from ``/proc/net/route``), port
   5959 — inside Apple containers; ``WRAPIX_NOTIFY_TCP=HOST:PORT``: there;
 - ``WRAPIX_NOTIFY__SOCKET``: that Unix socket (the ``notify.socket`` setting's variable);
-- ``/run/wrapix/notify.sock`` when it exists (the host's socket directory, mounted into
-  the sandbox);
+- ``/run/wrapix/notify.sock`` when it exists (inside a sandbox: its own socket, the only
+  thing in its own socket directory, see :mod:`wrapix_core.notify.socketdirs`);
 - the host's socket, found as :func:`wrapix_core.paths.notify_socket` finds it.
 
 It adds ``session_id`` from ``WRAPIX_SESSION_ID`` and ``sandbox`` from ``WRAPIX_SANDBOX``.
+The daemon believes the latter only from the host: a message from a sandbox is recorded
+under the sandbox whose socket it arrived on, whatever it says.
 Exit codes: 0 sent or no daemon; 2 bad usage.
 """
 
@@ -50,7 +52,8 @@ Exits 0 without a word when no daemon listens, and within one second in any case
 
 environment:
   WRAPIX_SESSION_ID        tmux pane of the sandbox (for focus-aware suppression)
-  WRAPIX_SANDBOX           sandbox name shown in the inbox
+  WRAPIX_SANDBOX           sandbox name for the inbox (from the host only: inside a
+                           sandbox the daemon knows which one sent it)
   WRAPIX_NOTIFY_TCP        1: TCP to the default gateway, port 5959; or HOST:PORT
   WRAPIX_NOTIFY__SOCKET    Unix socket to use instead of the default
   WRAPIX_NOTIFY_VERBOSE=1  say on stderr why nothing was sent

@@ -8,6 +8,22 @@ same API::
     async for entry in daemon.subscribe(): ...   # new inbox entries, straight from memory
     await daemon.stop()           # or: async with NotifyDaemon(...) as daemon: ...
 
+Where it listens: the host socket (host clients: ``wrapix-notify`` on the host, Ralph on
+the host), one socket per sandbox (:mod:`.sandboxes`: the only thing mounted into that
+sandbox, at ``/run/wrapix/notify.sock``), and TCP on macOS.
+
+Who sent it: the listener a connection arrived on, never the message. A notification
+from a sandbox's socket is recorded under that sandbox, whatever its ``sandbox`` field
+claims (the claim is dropped: the socket already says who it is). On the host socket the
+claim stands (only the host user can reach it: the same trust as writing the inbox file).
+On TCP (macOS: any container on the network can connect, and nothing identifies it) the
+claim is kept apart, as the entry's ``claimed_sandbox``, never as its ``sandbox``.
+
+Connection quotas: each sandbox's socket may hold ``sandbox_connections`` connections at
+once (default 256), and all listeners together ``max_connections``; a connection over
+either is closed at once. So a sandbox that opens thousands of connections only refuses
+its own, and every other sandbox and the host still get through.
+
 Per connection: lines are framed with a per-line size limit (:mod:`.protocol`), and a
 connection must complete a line every ``idle_timeout`` seconds or it is closed, so a
 slow or hostile client holds at most one buffer and one timer, never the daemon. Bad
@@ -29,7 +45,8 @@ import resource
 import socket
 import sys
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from pathlib import Path
 from types import TracebackType
 from typing import TYPE_CHECKING
@@ -48,6 +65,7 @@ from wrapix_core.notify.protocol import (
     ProtocolError,
     parse_line,
 )
+from wrapix_core.notify.sandboxes import SandboxSockets
 from wrapix_core.notify.sanitize import display_text
 
 if TYPE_CHECKING:
@@ -63,6 +81,8 @@ QUEUE_LIMIT = 10_000
 BATCH_LIMIT = 1024
 RECONNECT_RESERVE = 64
 """File descriptors kept free for everything that is not a connection."""
+SANDBOX_CONNECTIONS = 256
+"""Connections one sandbox's socket may hold at once (its quota)."""
 
 
 def raise_open_file_limit() -> None:
@@ -95,6 +115,11 @@ class DaemonConfig:
     """Seconds a connection may go without completing a line."""
     max_connections: int | None = None
     """Concurrent connections; default from the open-file limit (at most 4096)."""
+    sandbox_connections: int = SANDBOX_CONNECTIONS
+    """Concurrent connections per sandbox socket (each sandbox's own quota)."""
+    sandbox_sockets: bool = field(default_factory=lambda: sys.platform.startswith("linux"))
+    """Serve the per-sandbox sockets under ``sockets/`` beside ``socket_path`` (Podman on
+    Linux; Apple containers on macOS reach the daemon over TCP)."""
     verbose: bool = field(default_factory=lambda: os.environ.get("WRAPIX_NOTIFY_VERBOSE") == "1")
     """Log every decision; default from ``WRAPIX_NOTIFY_VERBOSE=1``."""
 
@@ -111,6 +136,32 @@ class DaemonConfig:
                    tcp=tcp_value, tcp_optional=tcp_optional, backend=notify.backend,
                    inbox_limit=notify.inbox_limit,
                    verbose=verbose or os.environ.get("WRAPIX_NOTIFY_VERBOSE") == "1")
+
+
+@dataclass(eq=False)
+class Source:
+    """A listener, as connections arriving on it are attributed and counted."""
+
+    label: str
+    """For the log: ``the host socket``, ``sandbox NAME``, ``TCP``."""
+    sandbox: str | None = None
+    """The sandbox this listener belongs to: every message on it is that sandbox's."""
+    trust_claims: bool = True
+    """Whether a message's own ``sandbox`` field is believed (host socket only)."""
+    limit: int | None = None
+    """Connections this listener may hold at once (None: only the daemon-wide limit)."""
+    open: int = 0
+
+    def attribute(self, notification: Notification) -> tuple[Notification, str | None]:
+        """``notification`` with its ``sandbox`` as this listener vouches for it, and the
+        claim kept apart (``claimed_sandbox``) where it cannot be checked."""
+        if self.sandbox is not None:
+            if notification.sandbox == self.sandbox:
+                return notification, None
+            return replace(notification, sandbox=self.sandbox), None
+        if self.trust_claims or notification.sandbox is None:
+            return notification, None
+        return replace(notification, sandbox=None), notification.sandbox
 
 
 @dataclass
@@ -163,9 +214,12 @@ class NotifyDaemon:
         self._focus = focus
         self._popups = popups
         self.stats = DaemonStats()
-        self.max_connections = self.config.max_connections or _default_max_connections()
+        self.max_connections = self.config.max_connections or 0
+        """Set by :meth:`start`: the open-file limit it depends on is raised there first."""
         self.tcp_address: tuple[str, int] | None = None
         self._unix = UnixListener(self.config.socket_path)
+        self._host = Source("the host socket")
+        self._sandboxes: SandboxSockets | None = None
         self._servers: list[asyncio.Server] = []
         self._listening: list[socket.socket] = []
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
@@ -190,6 +244,8 @@ class NotifyDaemon:
         if self._running:
             return
         raise_open_file_limit()
+        if not self.config.max_connections:
+            self.max_connections = _default_max_connections()
         tcp = listener.parse_tcp(self.config.tcp) if self.config.tcp else None
         unix_sock = self._unix.claim()
         if self._focus is None:
@@ -202,16 +258,37 @@ class NotifyDaemon:
         try:
             self._listening.append(unix_sock)
             self._servers.append(await asyncio.start_unix_server(
-                self._serve_connection, sock=unix_sock, limit=READ_CHUNK,
-                backlog=listener.BACKLOG))
+                partial(self._serve_connection, self._host), sock=unix_sock,
+                limit=READ_CHUNK, backlog=listener.BACKLOG))
             if tcp is not None:
                 await self._start_tcp(*tcp)
+            if self.config.sandbox_sockets:
+                self._sandboxes = SandboxSockets(self.sockets_dir, self._serve_sandbox)
+                await self._sandboxes.start()
         except BaseException:
             await self.stop()
             raise
         log.info("listening on %s%s", self.socket_path,
                  f" and {self.tcp_address[0]}:{self.tcp_address[1]}" if self.tcp_address
                  else "")
+
+    @property
+    def sockets_dir(self) -> Path:
+        """Where the sandboxes' socket directories are (see :mod:`.socketdirs`)."""
+        from wrapix_core.notify import socketdirs
+
+        return Path(socketdirs.sockets_dir(str(self.socket_path)))
+
+    def sandbox_names(self) -> list[str]:
+        """The sandboxes the daemon listens for now."""
+        return sorted(self._sandboxes.bound) if self._sandboxes is not None else []
+
+    async def _serve_sandbox(self, name: str, sock: socket.socket) -> asyncio.Server:
+        source = Source(f"sandbox {name}", sandbox=name, trust_claims=False,
+                        limit=self.config.sandbox_connections)
+        return await asyncio.start_unix_server(
+            partial(self._serve_connection, source), sock=sock, limit=READ_CHUNK,
+            backlog=listener.BACKLOG)
 
     async def _start_tcp(self, host: str, port: int) -> None:
         try:
@@ -226,8 +303,10 @@ class NotifyDaemon:
                                        "check the address is this host's container "
                                        "gateway and the port is free", exit_code=1) from None
         self._listening.append(sock)
+        tcp_source = Source("TCP", trust_claims=False)
         self._servers.append(await asyncio.start_server(
-            self._serve_connection, sock=sock, limit=READ_CHUNK, backlog=listener.BACKLOG))
+            partial(self._serve_connection, tcp_source), sock=sock, limit=READ_CHUNK,
+            backlog=listener.BACKLOG))
         self.tcp_address = (host, port)
 
     async def stop(self) -> None:
@@ -236,16 +315,18 @@ class NotifyDaemon:
             return
         self._running = False
         waiting = self._take_backlog()
-        for server in self._servers:
+        sandbox_servers = self._sandboxes.servers() if self._sandboxes is not None else []
+        for server in [*self._servers, *sandbox_servers]:
             server.close()
         late = []
-        for conn in waiting:  # connected before we closed: serve them like the others
+        for conn, source in waiting:  # connected before we closed: serve them too
             with contextlib.suppress(OSError):
                 if conn.family == socket.AF_UNIX:
                     reader, writer = await asyncio.open_unix_connection(sock=conn)
                 else:
                     reader, writer = await asyncio.open_connection(sock=conn)
-                late.append(asyncio.create_task(self._serve_connection(reader, writer)))
+                late.append(asyncio.create_task(
+                    self._serve_connection(source, reader, writer)))
         await asyncio.sleep(0)  # let those tasks register themselves
         # Clients send at once: give them a moment, then hang up on the rest (closing
         # the transport ends their reads normally), and cancel only what still hangs.
@@ -271,22 +352,31 @@ class NotifyDaemon:
                 await asyncio.wait_for(server.wait_closed(), timeout=1.0)
         self._servers.clear()
         self._listening.clear()
+        if self._sandboxes is not None:
+            await self._sandboxes.stop()
+            self._sandboxes = None
         self._unix.release()
         for subscription in list(self._subscribers):
             subscription.end()
         log.info("stopped; removed %s", self.socket_path)
 
-    def _take_backlog(self) -> list[socket.socket]:
+    def _take_backlog(self) -> list[tuple[socket.socket, Source]]:
         """Connections the kernel accepted that the event loop has not picked up yet."""
+        listening = [(sock, self._host if sock.family == socket.AF_UNIX
+                      else Source("TCP", trust_claims=False)) for sock in self._listening]
+        if self._sandboxes is not None:
+            listening += [(bound.sock, Source(f"sandbox {name}", sandbox=name,
+                                              trust_claims=False))
+                          for name, bound in self._sandboxes.bound.items()]
         taken = []
-        for sock in self._listening:
+        for sock, source in listening:
             while True:
                 try:
                     conn, _address = sock.accept()
                 except OSError:  # BlockingIOError: none left
                     break
                 conn.setblocking(False)
-                taken.append(conn)
+                taken.append((conn, source))
         return taken
 
     async def __aenter__(self) -> NotifyDaemon:
@@ -316,22 +406,27 @@ class NotifyDaemon:
 
     # -- connections ----------------------------------------------------------------
 
-    async def _serve_connection(self, reader: asyncio.StreamReader,
+    async def _serve_connection(self, source: Source, reader: asyncio.StreamReader,
                                 writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         stats = self.stats
         stats.connections += 1
-        if task is None or len(self._connections) >= self.max_connections:
+        full = None
+        if len(self._connections) >= self.max_connections:
+            full = f"{len(self._connections)} connections open (the daemon's limit)"
+        elif source.limit is not None and source.open >= source.limit:
+            full = f"{source.open} connections open on {source.label} (its quota)"
+        if task is None or full is not None:
             stats.refused_connections += 1
-            self._reject("a new connection", f"{len(self._connections)} connections open "
-                                             "(the limit); connection closed")
+            self._reject(f"a new connection on {source.label}", f"{full}; connection closed")
             writer.transport.abort()
             return
         self._connections[task] = writer
         stats.open_connections += 1
-        peer = _peer_name(writer)
+        source.open += 1
+        peer = source.label if source.sandbox is not None else _peer_name(writer)
         try:
-            await self._read_lines(reader, peer)
+            await self._read_lines(reader, peer, source)
         except (ConnectionError, OSError):
             pass
         except asyncio.CancelledError:
@@ -340,10 +435,12 @@ class NotifyDaemon:
             log.exception("error while serving %s", peer)
         finally:
             stats.open_connections -= 1
+            source.open -= 1
             self._connections.pop(task, None)
             writer.close()
 
-    async def _read_lines(self, reader: asyncio.StreamReader, peer: str) -> None:
+    async def _read_lines(self, reader: asyncio.StreamReader, peer: str,
+                          source: Source) -> None:
         loop = asyncio.get_running_loop()
         framer = LineFramer(MAX_LINE)
         deadline = loop.time() + self.config.idle_timeout
@@ -359,13 +456,14 @@ class NotifyDaemon:
                 return
             items = framer.feed(chunk) if chunk else framer.finish()
             for item in items:
-                await self._handle_line(item, peer)
+                await self._handle_line(item, peer, source)
             if not chunk:
                 return
             if items:
                 deadline = loop.time() + self.config.idle_timeout
 
-    async def _handle_line(self, item: bytes | Oversized, peer: str) -> None:
+    async def _handle_line(self, item: bytes | Oversized, peer: str,
+                           source: Source) -> None:
         if isinstance(item, Oversized):
             self.stats.rejected += 1
             self._reject(peer, f"line of {item.size}+ bytes exceeds the {MAX_LINE}-byte limit")
@@ -377,19 +475,25 @@ class NotifyDaemon:
             self._reject(peer, f"{exc} ({display_text(repr(item[:60]), 80)})")
             return
         self.stats.received += 1
-        await self.submit(notification)
+        notification, claimed = source.attribute(notification)
+        await self.submit(notification, claimed_sandbox=claimed)
 
     # -- deciding and recording ----------------------------------------------------
 
-    async def submit(self, notification: Notification) -> None:
-        """Handle one notification as if it had arrived on the socket."""
+    async def submit(self, notification: Notification, *,
+                     claimed_sandbox: str | None = None) -> None:
+        """Handle one notification as if it had arrived on the host socket.
+
+        ``claimed_sandbox``: a sandbox name the sender claimed and nothing vouches for
+        (stored apart from ``sandbox``, see the module docstring)."""
         popup, reason = await self._decide(notification)
         if self.config.verbose:
             source = notification.sandbox or notification.session_id or "?"
             log.info("%s %r from %s: %s", popup, display_text(notification.title, 60),
                      display_text(source, 60), display_text(reason, 300))
         assert self._queue is not None, "the daemon is not started"
-        await self._queue.put(NewEntry(notification, popup, reason))
+        await self._queue.put(NewEntry(notification, popup, reason,
+                                       claimed_sandbox=claimed_sandbox))
 
     async def _decide(self, notification: Notification) -> tuple[PopupOutcome, str]:
         assert self._popups is not None and self._focus is not None

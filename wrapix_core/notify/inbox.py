@@ -62,6 +62,7 @@ looking at the sandbox's pane; ``skipped``: no popup for another reason (no back
 too many at once). ``reason`` says which."""
 
 _ENTRY_PREFIX = b'{"id":'
+_OPTIONAL = ("sound", "session_id", "sandbox", "kind", "claimed_sandbox")
 
 
 class InboxError(WrapixError):
@@ -84,6 +85,8 @@ class NewEntry:
     popup: PopupOutcome
     reason: str
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
+    claimed_sandbox: str | None = None
+    """A sandbox name the sender claimed that nothing vouches for (see ``Entry``)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,13 +103,18 @@ class Entry:
     sound: str | None = None
     session_id: str | None = None
     sandbox: str | None = None
+    """The sandbox it came from, as the daemon knows it (the socket it arrived on), or as
+    the host user's own process said; never a sandbox's claim."""
     kind: str | None = None
+    claimed_sandbox: str | None = None
+    """Untrusted: the sandbox a sender claimed to be where nothing identifies senders
+    (TCP, macOS). Shown marked as a claim, never counted as that sandbox's."""
 
     def to_record(self) -> dict[str, Any]:
         """The stored (and ``--json``) form; ``id`` first, unset optionals left out."""
         data: dict[str, Any] = {"id": self.id, "time": self.time.isoformat(),
                                 "title": self.title, "message": self.message}
-        for name in ("sound", "session_id", "sandbox", "kind"):
+        for name in _OPTIONAL:
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
@@ -125,7 +133,7 @@ class Entry:
                 or not isinstance(message, str):
             raise ValueError("malformed inbox entry: wrong field types")
         popup = data.get("popup")
-        optional = {name: value for name in ("sound", "session_id", "sandbox", "kind")
+        optional = {name: value for name in _OPTIONAL
                     if isinstance(value := data.get(name), str)}
         return cls(id=ident, time=when, title=title, message=message,
                    popup=popup if popup in ("shown", "suppressed", "skipped") else "skipped",
@@ -383,7 +391,8 @@ def _entry(ident: int, item: NewEntry) -> Entry:
     note = item.notification
     return Entry(id=ident, time=item.time, title=note.title, message=note.message,
                  popup=item.popup, reason=item.reason, sound=note.sound,
-                 session_id=note.session_id, sandbox=note.sandbox, kind=note.kind)
+                 session_id=note.session_id, sandbox=note.sandbox, kind=note.kind,
+                 claimed_sandbox=item.claimed_sandbox)
 
 
 def _last_entry_id(data: bytes) -> int:

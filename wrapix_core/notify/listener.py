@@ -3,7 +3,10 @@
 Unix socket: its directory is private (0700, ours), the socket is 0600. A daemon holds
 an exclusive lock (``notify.sock.lock``) for as long as it runs, so a second one knows a
 live daemon exists without racing it for the socket path; a socket file left by a
-daemon that died is replaced, a live daemon's socket never is.
+daemon that died is replaced, a live daemon's socket never is. That directory is never
+mounted into a sandbox (each sandbox gets a directory of its own holding only its socket,
+see :mod:`.socketdirs`), so nothing a sandbox can reach — ``flock`` works on a read-only
+descriptor — decides whether the daemon runs.
 
 TCP (macOS, where containers cannot reach a Unix socket through virtio-fs): an IP
 address literal, never an unspecified one (``0.0.0.0``, ``::``) — the gateway address
@@ -111,18 +114,11 @@ class UnixListener:
             if socket_is_live(self.path):  # not ours, yet alive: never steal it
                 raise DaemonAlreadyRunning(self.path)
             self.path.unlink()
-        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            sock.bind(str(self.path))
-            # The directory is 0700, so the window before chmod exposes nothing.
-            self.path.chmod(0o600)
-            sock.listen(BACKLOG)
-            sock.setblocking(False)
+            sock, self._inode = bind_unix(self.path)
         except OSError as exc:
-            sock.close()
             raise ListenError(f"cannot listen on {self.path}: {exc.strerror}",
                               exit_code=1) from None
-        self._inode = self.path.stat().st_ino
         return sock
 
     def release(self) -> None:
@@ -136,6 +132,36 @@ class UnixListener:
         self._inode = None
         if self._lock.is_locked:
             self._lock.release()
+
+
+def bind_unix(path: Path) -> tuple[socket.socket, int]:
+    """A listening, non-blocking Unix socket bound at ``path`` (0600): (socket, inode).
+
+    ``path``'s directory must be private (0700), so the moment before the chmod exposes
+    nothing. A path longer than a socket address holds (a sandbox's socket directory is
+    named after the sandbox) is bound through ``/proc/self/fd`` on Linux: clients connect
+    to it by another, short path (``/run/wrapix/notify.sock`` inside the sandbox).
+    """
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    directory_fd = None
+    try:
+        address = str(path)
+        if len(os.fsencode(address)) > MAX_UNIX_PATH and os.path.isdir("/proc/self/fd"):
+            directory_fd = os.open(path.parent, os.O_PATH | os.O_DIRECTORY | os.O_CLOEXEC
+                                   | os.O_NOFOLLOW)
+            address = f"/proc/self/fd/{directory_fd}/{path.name}"
+        sock.bind(address)
+        path.chmod(0o600)
+        inode = path.stat().st_ino
+        sock.listen(BACKLOG)
+        sock.setblocking(False)
+    except BaseException:
+        sock.close()
+        raise
+    finally:
+        if directory_fd is not None:
+            os.close(directory_fd)
+    return sock, inode
 
 
 def parse_tcp(value: str) -> tuple[str, int]:

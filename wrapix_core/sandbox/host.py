@@ -96,7 +96,10 @@ async def gather(spec: SandboxSpec, settings: SandboxSettings, caps: RuntimeCaps
              for path in paths_to_probe(spec, settings, home, user)}
     git_name, git_email = await git_identity(spec.workspace)
     key, signing = deploy_keys(settings.deploy_key or spec.workspace.name, home)
-    socket = paths.notify_socket()
+    try:
+        notify_dir = paths.sandbox_socket_dir(spec.name) if caps.runtime == "podman" else None
+    except ValueError:  # the plan refuses the name, saying why
+        notify_dir = None
     return HostFacts(
         uid=uid, gid=gid, user=user, home=home, nproc=os.cpu_count() or 1, caps=caps,
         cache_dir=paths.cache_dir(),
@@ -104,7 +107,7 @@ async def gather(spec: SandboxSpec, settings: SandboxSettings, caps: RuntimeCaps
         system_prompt=DATA / "system-prompt.md",
         git_name=git_name, git_email=git_email,
         secrets={name: os.environ[name] for name in SECRET_NAMES if os.environ.get(name)},
-        notify_dir=socket.parent if socket.is_socket() else None,
+        notify_dir=notify_dir, notify_daemon=paths.notify_socket().is_socket(),
         deploy_key=key, signing_key=signing, session_id=session_id,
         term=os.environ.get("TERM"), paths=facts,
         forbidden=(home / ".ssh", *podman_sockets(uid)),

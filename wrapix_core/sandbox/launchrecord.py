@@ -30,7 +30,9 @@ def _git_configs() -> list[str]:
 def record(args: list[str], prepared: Prepared, settings: Settings, *, as_json: bool) -> bool:
     """Record ``prepared`` for ``wrapix ARGS``; False when it is not cacheable."""
     plan = prepared.plan
-    if any(action.kind != "mkdir" or action.anchor is None for action in plan.staging):
+    if any(not (action.kind == "socketdir"
+                or (action.kind == "mkdir" and action.anchor is not None))
+           for action in plan.staging):
         return False  # staged copies must be refreshed each launch
     spec = prepared.spec
     profiles = paths.config_dir() / "profiles"
@@ -59,8 +61,11 @@ def record(args: list[str], prepared: Prepared, settings: Settings, *, as_json: 
         "json": as_json,
         "detach_keys": settings.sandbox.detach_keys,
         "warnings": prepared.warnings,
-        "mkdir": [[str(action.anchor), str(action.target)] for action in plan.staging],
+        "mkdir": [[str(action.anchor), str(action.target)] for action in plan.staging
+                  if action.kind == "mkdir"],
         "checks": check_target(spec, settings.sandbox).to_record(),
+        "socket_dir": next((str(action.target) for action in plan.staging
+                            if action.kind == "socketdir"), None),
         "session_id": plan.container_env.get("WRAPIX_SESSION_ID"),
         "timeout": settings.sandbox.command_timeout * 4,
         "validators": launchcache.validators(full, kinds),

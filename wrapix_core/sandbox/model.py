@@ -92,6 +92,10 @@ class HostFacts:
     git_email: str | None = None
     secrets: Mapping[str, str] = field(default_factory=dict)
     notify_dir: Path | None = None
+    """This sandbox's own notification socket directory (mounted at /run/wrapix): it
+    holds its socket and nothing else. None: no notifications (not Podman)."""
+    notify_daemon: bool = False
+    """Whether a notification daemon runs now (else the launch says how to start one)."""
     deploy_key: Path | None = None
     signing_key: Path | None = None
     session_id: str | None = None
@@ -111,7 +115,9 @@ class Bind:
 
 @dataclass(frozen=True)
 class StagingAction:
-    kind: Literal["mkdir", "copy", "clear"]
+    kind: Literal["mkdir", "copy", "clear", "socketdir"]
+    """``socketdir``: the sandbox's notification socket directory, made 0700 before it
+    starts and removed when it ends (:mod:`wrapix_core.notify.socketdirs`)."""
     target: Path
     source: Path | None = None
     anchor: Path | None = None

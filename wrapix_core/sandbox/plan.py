@@ -15,7 +15,8 @@ Everything a sandbox gets is decided here, flag by flag, so it can be printed
   the Podman socket; limits on CPU, memory and processes;
 - profile and user mounts (``~``/``$HOME``/``$USER`` expanded, nothing else), refused when
   they would expose the host wholesale unless explicitly allowed;
-- keys, the pinned known_hosts, the system prompt, the notify socket directory;
+- keys, the pinned known_hosts, the system prompt, the sandbox's own notification
+  socket directory (its socket only: :mod:`wrapix_core.notify.socketdirs`);
 - the environment, with secrets passed by name so they never appear in argv.
 """
 
@@ -273,10 +274,15 @@ class PlanBuilder:
         self.bind(facts.known_hosts, KNOWN_HOSTS, "ro")
         self.bind(facts.system_prompt, SYSTEM_PROMPT, "ro")
         if facts.notify_dir is not None:
+            # The sandbox's own directory, holding its socket and nothing else (never
+            # the runtime directory: without XDG_RUNTIME_DIR that is the data directory,
+            # with the builder's keys). Made before the start, removed after the end.
+            self.staging.append(StagingAction("socketdir", facts.notify_dir))
             self.bind(facts.notify_dir, NOTIFY_DIR, "ro")
-        else:
+        if not facts.notify_daemon:
             self.warnings.append("no notification daemon is running, so this sandbox cannot "
-                                 "notify you: start one with `wrapix-notifyd` (or wrapix-tui)")
+                                 "notify you until one starts: start one with "
+                                 "`wrapix-notifyd` (or wrapix-tui)")
         if facts.deploy_key is not None:
             self.bind(facts.deploy_key, f"{KEYS_DIR}/deploy_key", "ro")
         if facts.signing_key is not None:

@@ -14,6 +14,7 @@ from pathlib import Path
 
 from wrapix_core import workspace_fs
 from wrapix_core.errors import WrapixError
+from wrapix_core.notify import socketdirs
 from wrapix_core.sandbox.model import StagingAction
 
 
@@ -48,6 +49,8 @@ def perform(actions: list[StagingAction]) -> None:
                 workspace_fs.makedirs(action.anchor, action.target)
             elif action.kind == "mkdir":
                 action.target.mkdir(parents=True, exist_ok=True)
+            elif action.kind == "socketdir":
+                socketdirs.create(str(action.target))
             elif action.kind == "copy":
                 assert action.source is not None
                 action.target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
@@ -63,12 +66,23 @@ def perform(actions: list[StagingAction]) -> None:
 
 
 def undo(actions: list[StagingAction]) -> None:
-    """Remove the staged copies a plan made (its ``clear`` roots), when the sandbox ends."""
+    """Remove the staged copies a plan made (its ``clear`` roots) and its notification
+    socket directory, when the sandbox ends."""
     for action in actions:
         if action.kind == "clear":
             shutil.rmtree(action.target, ignore_errors=True)
+        elif action.kind == "socketdir":
+            socketdirs.remove(str(action.target))
 
 
 def clear(cache_dir: Path, name: str) -> None:
-    """Remove a sandbox's staged copies by name (when it is removed)."""
+    """Remove a sandbox's staged copies and its notification socket directory by name
+    (when it is removed)."""
     shutil.rmtree(cache_dir / "staging" / name, ignore_errors=True)
+    from wrapix_core import paths
+
+    try:
+        socket_dir = paths.sandbox_socket_dir(name)
+    except ValueError:  # not a container name: it never had one
+        return
+    socketdirs.remove(str(socket_dir))
