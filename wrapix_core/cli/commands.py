@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "inbox": "wrapix_core.cli.inbox:inbox",
     "tasks": "wrapix_core.cli.tasks:tasks",
     "trust": "wrapix_core.cli.trust:trust",
+    "doctor": "wrapix_core.cli.doctor:doctor",
 }
 _NOT_LAUNCHES = {"--help", "-h", "--version", "--dry-run"}
 
