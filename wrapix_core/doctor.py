@@ -396,6 +396,9 @@ class Doctor:
 
     async def fix(self, report: Report, say: Callable[[str], None]) -> None:
         """Apply the fixes of ``report`` that destroy nothing; ``say`` what is done."""
+        from wrapix_core.sandbox.podman import forget_caps
+
+        forget_caps()  # the storage driver or runtime may change under it
         for check in report.checks:
             if not check.fixable:
                 continue
@@ -444,3 +447,30 @@ class Doctor:
         reference, _ = await builder.resolve_base(
             self.settings.image.base, lambda event: say(event.line) if event.note else None)
         say(f"base image: {reference} is ready")
+
+
+MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
+
+
+def render(report: Report) -> list[str]:
+    """The report as text lines: one line per check, its fix indented under it (control
+    characters escaped: details can quote Podman's stderr)."""
+    from wrapix_core.tasks.display import line
+
+    width = max(len(check.name) for check in report.checks)
+    lines: list[str] = []
+    for check in report.checks:
+        lines.append(line(f"{MARKS[check.status]}  {check.name:<{width}}  {check.detail}"))
+        if check.fix and (check.status != "ok" or check.fixable):
+            lines.append(line(f"{'':{width + 8}}fix: {check.fix}"))
+    failed = [check.name for check in report.checks if check.status == "fail"]
+    warned = [check.name for check in report.checks if check.status == "warn"]
+    if failed:
+        lines.append(f"{len(failed)} check(s) failed: sandboxes may not start.")
+    elif warned:
+        lines.append(f"sandboxes can start; {len(warned)} warning(s).")
+    else:
+        lines.append("everything wrapix needs is in place.")
+    if any(check.fixable for check in report.checks):
+        lines.append("`wrapix doctor --fix` applies the fixes marked safe (it deletes nothing).")
+    return lines

@@ -29,6 +29,9 @@ from wrapix_core.sandbox import podman
 from wrapix_core.sandbox.errors import RuntimeFailed, RuntimeHung
 from wrapix_core.settings import ImageSettings, SandboxSettings
 
+VFS_NOTE = ("Podman stores images with the slow vfs driver (a full copy per layer: a build "
+            "takes minutes and gigabytes more than with overlay); `wrapix doctor` says how "
+            "to switch, and `wrapix doctor --fix` does it while Podman holds no image")
 TAIL_LINES = 12
 PULL_TIMEOUT = 600.0
 
@@ -95,11 +98,22 @@ class ImageBuilder:
         self.podman = sandbox.podman
         self.timeout = sandbox.command_timeout
         self.settings = image
+        self._driver_checked = False
 
     async def _podman(self, *args: str, timeout: float | None = None,
                       check: bool = True) -> proc.Completed:
         return await podman.call(self.podman, args, timeout=timeout or self.timeout,
                                  check=check)
+
+    async def warn_if_vfs(self, on_event: ProgressCallback) -> None:
+        """Before the first build: say so when Podman uses the vfs storage driver."""
+        if self._driver_checked:
+            return
+        self._driver_checked = True
+        done = await self._podman("info", "--format", "{{.Store.GraphDriverName}}",
+                                  check=False)
+        if done.returncode == 0 and done.stdout.strip() == "vfs":
+            on_event(BuildEvent(VFS_NOTE, note=True))
 
     async def image_id(self, reference: str) -> str | None:
         done = await self._podman("image", "inspect", "--format", "{{.Id}}", reference,
@@ -141,6 +155,7 @@ class ImageBuilder:
                         on_event: ProgressCallback = progress_events.ignore) -> str:
         """Make the Debian base ``recipe`` describes (mmdebstrap, then podman import)."""
         started = time.monotonic()
+        await self.warn_if_vfs(on_event)
         on_event(BuildEvent(
             f"building a Debian {recipe.suite} base from Debian's packages with mmdebstrap "
             f"(once; it is kept as {recipe.tag}), because {base} could not be pulled: "
@@ -181,6 +196,7 @@ class ImageBuilder:
         existing = await self.image_id(inputs.tag)
         if existing and not no_cache:
             return BuiltImage(inputs.tag, existing, built=False)
+        await self.warn_if_vfs(on_event)
         workdir = paths.ensure_private_dir(paths.cache_dir() / "build")
         with tempfile.TemporaryDirectory(dir=workdir, prefix=f"{inputs.digest[:12]}-") as tmp:
             recipe = inputs.write_context(Path(tmp))

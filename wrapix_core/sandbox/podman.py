@@ -410,6 +410,12 @@ def _caps_cache() -> Path:
     return paths.cache_dir() / "podman-caps.json"
 
 
+def forget_caps() -> None:
+    """Drop the cached capabilities (after Podman's storage or runtime was reconfigured)."""
+    with contextlib.suppress(OSError):
+        _caps_cache().unlink()
+
+
 def _read_caps_cache(key: str) -> RuntimeCaps | None:
     with contextlib.suppress(OSError, ValueError, TypeError, KeyError):
         cached = json.loads(_caps_cache().read_text())
