@@ -174,3 +174,12 @@ def test_details_are_escaped_when_rendered() -> None:
                                                  ("5.10.0-28-amd64", False), ("4.19", False)])
 def test_native_rootless_overlay_by_kernel(release: str, native: bool) -> None:
     assert doctor.kernel_has_rootless_overlay(release) is native
+
+
+def test_a_failed_start_points_to_the_doctor() -> None:
+    from wrapix_core.sandbox.podman import start_hint
+
+    hint = start_hint("Error: OCI runtime error: crun: cannot set memory limit")
+    assert 'runtime = "runc"' in hint and "wrapix doctor --fix" in hint
+    assert start_hint("Error: name is in use") == (
+        "`wrapix doctor` checks every prerequisite of a sandbox")

@@ -3,9 +3,9 @@
 Each check gives a verdict (ok, warn, fail), what it found, and the fix. The checks run
 concurrently, each bounded by a timeout, and share one ``podman info``. Some fixes are
 safe to apply for the user (``--fix``): writing a Podman setting to a file that does not
-exist yet, switching the storage driver of a Podman that holds nothing yet, making the
-base image. A fix that would destroy anything (``podman system reset`` with images
-present) is only ever described, never applied.
+exist yet, switching the storage driver of a Podman that holds nothing yet. A fix that
+would destroy anything (``podman system reset`` with images present) is only ever
+described, never applied. The base image is made by the first build that needs it.
 """
 
 from __future__ import annotations
@@ -343,9 +343,8 @@ class Doctor:
         why = base_recipes.cannot_make(wanted)
         if why is None:
             return Check("base image", "ok",
-                         f"{wanted} cannot be pulled; wrapix makes a Debian base from Debian's "
-                         "packages with mmdebstrap on first use (once, about a minute)",
-                         "`wrapix doctor --fix` makes it now", fixable=True)
+                         f"{wanted} cannot be pulled; the first build makes a Debian base "
+                         "from Debian's packages with mmdebstrap (once, about a minute)")
         return Check("base image", "fail", f"{wanted} cannot be pulled and cannot be made here",
                      why)
 
@@ -406,8 +405,6 @@ class Doctor:
                 await self._fix_storage(say)
             elif check.name == "OCI runtime":
                 self._write_new(containers_config_dir() / "containers.conf", RUNC_LINE, say)
-            elif check.name == "base image":
-                await self._fix_base(say)
 
     def _write_new(self, path: Path, text: str, say: Callable[[str], None]) -> bool:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -439,14 +436,6 @@ class Doctor:
             await self._run("system", "reset", "--force", timeout=120)
             return
         say("storage driver: reset the empty Podman storage; it now uses overlay")
-
-    async def _fix_base(self, say: Callable[[str], None]) -> None:
-        from wrapix_core.image.builder import ImageBuilder
-
-        builder = ImageBuilder(self.settings.sandbox, self.settings.image)
-        reference, _ = await builder.resolve_base(
-            self.settings.image.base, lambda event: say(event.line) if event.note else None)
-        say(f"base image: {reference} is ready")
 
 
 MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
