@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 from collections.abc import Callable
 from pathlib import Path
 
@@ -11,7 +10,6 @@ import pytest
 from tests.tui.conftest import wait_until
 from tests.tui.fake_runtime import FakeRuntime
 from wrapix_core import doctor
-from wrapix_core.notify.backends import NotifySend, PopupRunner
 from wrapix_tui.app import WrapixApp
 
 REPORT = doctor.Report([
@@ -64,10 +62,3 @@ async def test_no_check_with_a_fake_runtime(make_app: Callable[..., WrapixApp],
         await pilot.pause(0.1)
         assert app.doctor is False and app.doctor_report is None
 
-
-def test_a_missing_notify_send_is_no_warning_at_start(caplog: pytest.LogCaptureFixture) -> None:
-    """The toast on every start is gone: the doctor reports it (with the fix) instead."""
-    with caplog.at_level(logging.INFO, logger="wrapix"):
-        runner = PopupRunner(NotifySend(executable="/nonexistent/notify-send"))
-    assert runner.unavailable() == "/nonexistent/notify-send not found"
-    assert [r.levelno for r in caplog.records] == [logging.INFO]
