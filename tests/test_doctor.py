@@ -183,3 +183,22 @@ def test_a_failed_start_points_to_the_doctor() -> None:
     assert 'runtime = "runc"' in hint and "wrapix doctor --fix" in hint
     assert start_hint("Error: name is in use") == (
         "`wrapix doctor` checks every prerequisite of a sandbox")
+
+
+@pytest.mark.parametrize(("makeable", "status", "words"), [
+    (True, "ok", "the first build makes a Debian base"),
+    (False, "warn", "wrapix cannot make it here"),
+])
+def test_an_unpullable_base_is_made_or_says_what_to_install(
+        monkeypatch: pytest.MonkeyPatch, tmp_path: Path, makeable: bool, status: str,
+        words: str) -> None:
+    monkeypatch.setattr(doctor.base_recipes, "cannot_make",
+                        lambda base: None if makeable else "mmdebstrap is not installed; "
+                        "install it (Debian/Ubuntu: `sudo apt-get install mmdebstrap`)")
+    monkeypatch.setenv("WRAPIX_IMAGE__BACKEND", "containerfile")
+    checker = make(FakePodman(), monkeypatch, tmp_path)
+    checker.settings = Settings()
+    check = run(checker.check_base)
+    assert check.status == status and words in check.detail
+    if not makeable:
+        assert "apt-get install mmdebstrap" in (check.fix or "")

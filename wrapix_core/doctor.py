@@ -228,6 +228,8 @@ class Doctor:
         if done.returncode == 0:
             return Check("OCI runtime", "ok", f"{name} starts containers")
         detail = proc.last_lines(done.stderr, 1) or f"exit {done.returncode}"
+        if "not found" in detail.lower() or "no such file" in detail.lower():
+            return Check("OCI runtime", "ok", f"{name} (not tried: {image} has no /bin/sh)")
         return Check("OCI runtime", "fail", f"{name} could not start a container: {detail}",
                      to_runc if runc else f"check `podman --log-level=debug run --rm {image}`",
                      fixable=runc and not conf.exists())
@@ -336,8 +338,7 @@ class Doctor:
         if recipe and (await self._run("image", "exists", recipe.tag)).returncode == 0:
             return Check("base image", "ok",
                          f"{recipe.tag}, made from Debian's packages ({wanted} is not pullable)")
-        remote = await self._run("manifest", "inspect", f"docker://{wanted}",
-                                 timeout=min(self.timeout, 20))
+        remote = await self._run("manifest", "inspect", wanted, timeout=min(self.timeout, 20))
         if remote.returncode == 0:
             return Check("base image", "ok", f"{wanted} is pullable (pulled on first build)")
         why = base_recipes.cannot_make(wanted)
@@ -345,8 +346,10 @@ class Doctor:
             return Check("base image", "ok",
                          f"{wanted} cannot be pulled; the first build makes a Debian base "
                          "from Debian's packages with mmdebstrap (once, about a minute)")
-        return Check("base image", "fail", f"{wanted} cannot be pulled and cannot be made here",
-                     why)
+        detail = proc.last_lines(remote.stderr, 1) or f"exit {remote.returncode}"
+        return Check("base image", "warn",
+                     f"{wanted} is not present, its registry did not answer ({detail}), and "
+                     "wrapix cannot make it here", why)
 
     async def check_disk(self) -> Check:
         try:

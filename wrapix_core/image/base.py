@@ -137,11 +137,11 @@ def cannot_make(base: str) -> str | None:
         return (f"wrapix can only make Debian bases itself (debian:SUITE[-slim]), not {base}; "
                 "set image.base (or --base) to an image you have (see `podman images`) "
                 "or to docker.io/library/debian:bookworm-slim")
-    if os.geteuid() == 0:
-        return None  # root needs no subordinate ids
     if find("mmdebstrap") is None:
         return ("mmdebstrap is not installed; install it (Debian/Ubuntu: "
                 "`sudo apt-get install mmdebstrap`)")
+    if os.geteuid() == 0:
+        return None  # root needs no subordinate ids
     for helper in ("newuidmap", "newgidmap"):
         if find(helper) is None:
             return (f"{helper} is not installed; install it (Debian/Ubuntu: "
