@@ -37,12 +37,17 @@ from wrapix_tui.styles import stylesheet
 from wrapix_tui.widgets.sandboxes import IDLE_AFTER
 
 if TYPE_CHECKING:
+    from wrapix_core.doctor import Report
     from wrapix_core.notify.daemon import NotifyDaemon
     from wrapix_tui.core import Core, RuntimeFactory
     from wrapix_tui.events_hub import EventHub
     from wrapix_tui.widgets.ralph import RalphPane
 
 log = logging.getLogger("wrapix.tui")
+
+LOUD_CHECKS = frozenset({"storage driver", "OCI runtime", "base image", "disk space"})
+"""Warnings shown with their fix on a banner line of their own (they cost every build
+minutes, or stop sandboxes); the others share one line that points to the report."""
 
 QUIT_WAIT = 10.0
 """Seconds a quit waits for a stopped Ralph run to clean up before it exits anyway."""
@@ -61,7 +66,8 @@ class WrapixApp(App[None]):
 
     def __init__(self, workspace: Path, *, runtime_factory: RuntimeFactory | None = None,
                  clock: Callable[[], datetime] | None = None,
-                 exit_after_first_frame: bool = False, exit_after_board: bool = False) -> None:
+                 exit_after_first_frame: bool = False, exit_after_board: bool = False,
+                 doctor: bool | None = None) -> None:
         super().__init__()
         self.workspace = workspace
         self.runtime_factory = runtime_factory
@@ -82,6 +88,10 @@ class WrapixApp(App[None]):
         self.git_reported: dict[str, tuple[bool, frozenset[tuple[str, str]]]] = {}
         """Per workspace: whether the check that raised its banner was thorough, and what
         it found (said once; said again only when that changes)."""
+        self.doctor = runtime_factory is None if doctor is None else doctor
+        """Check the machine (`wrapix doctor`) once the core is loaded; off with a fake
+        runtime (tests), which the checks would bypass."""
+        self.doctor_report: Report | None = None
 
     def get_default_screen(self) -> Screen[Any]:
         return DashboardScreen(self.workspace)
@@ -148,6 +158,33 @@ class WrapixApp(App[None]):
         self._run_events(self.hub)
         self.dashboard.start(core, self.hub)
         self._host_notifications(core)
+        if self.doctor:
+            self._run_doctor(core)
+
+    @work(exclusive=True, group="doctor")
+    async def _run_doctor(self, core: Core) -> None:
+        """`wrapix doctor`'s checks, after the first frame: each problem a banner line."""
+        from wrapix_core.doctor import Doctor
+
+        try:
+            report = await Doctor(core.settings).run()
+        except Exception as exc:
+            log.exception("the start-up check failed")
+            self.post_message(Problem(f"the start-up check failed: {exc!r}", source="doctor"))
+            return
+        self.doctor_report = report
+        minor: list[str] = []
+        for check in report.problems():
+            if check.status == "warn" and check.name not in LOUD_CHECKS:
+                minor.append(check.name)
+                continue
+            fix = f" — fix: {check.fix}" if check.fix else ""
+            verdict = "FAIL" if check.status == "fail" else "WARN"
+            self.post_message(Problem(f"{verdict} {check.detail}{fix}", source=check.name))
+        if minor:
+            self.post_message(Problem(
+                f"{len(minor)} warning(s): {', '.join(minor)} — the fixes: palette (ctrl+p) "
+                "→ Doctor, or `wrapix doctor`", source="doctor"))
 
     @work(exclusive=True, group="events")
     async def _run_events(self, hub: EventHub) -> None:
@@ -357,6 +394,11 @@ class WrapixApp(App[None]):
 
         return keys.key_for(self.binding_groups(), self.keymap, binding_id)
 
+    def action_doctor(self) -> None:
+        from wrapix_tui.screens.doctor import DoctorScreen
+
+        self.push_screen(DoctorScreen(self.doctor_report))
+
     def action_help(self) -> None:
         from wrapix_tui.screens.help import HelpScreen
 
@@ -379,3 +421,5 @@ class WrapixApp(App[None]):
             yield SystemCommand(title, f"key {keys.display_keys(action.keys)} · id {action.id}",
                                 partial(self.run_action, action.binding.action, target))
         yield SystemCommand("Keys", "show every key (id app.help)", self.action_help)
+        yield SystemCommand("Doctor", "what this machine lacks for sandboxes, with the fixes "
+                            "(`wrapix doctor`)", self.action_doctor)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import stat
 from pathlib import Path
 
@@ -39,11 +40,15 @@ def test_popup_text_is_cleaned_and_bounded() -> None:
 
 
 def test_a_missing_backend_is_reported_once(caplog: pytest.LogCaptureFixture) -> None:
+    """Once, and only at INFO: `wrapix doctor` (and the TUI's start-up check) report it
+    with the fix, so it is no warning toast on every start."""
+    caplog.set_level(logging.INFO, logger="wrapix")
     runner = PopupRunner(NotifySend(executable="/nonexistent/notify-send"))
     for _ in range(5):
         assert runner.show(Notification("T", "M")) == "/nonexistent/notify-send not found"
     assert caplog.text.count("not found") == 1
     assert "libnotify" in caplog.text
+    assert all(record.levelno == logging.INFO for record in caplog.records)
 
 
 def fake(directory: Path, body: str) -> str:

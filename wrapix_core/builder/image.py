@@ -14,6 +14,7 @@ from pathlib import Path
 from wrapix_core.builder.errors import BuilderImageMissing
 from wrapix_core.builder.events import BuilderCallback, BuilderEvent
 from wrapix_core.builder.events import ignore as ignore_events
+from wrapix_core.image.progress import BuildEvent
 from wrapix_core.profiles import Package, Profile
 from wrapix_core.sandbox.runtime import Runtime
 from wrapix_core.settings import Settings
@@ -51,15 +52,17 @@ async def ensure(runtime: Runtime, settings: Settings, *, base: str | None = Non
         return named
     from wrapix_core.image.builder import ImageBuilder, choose_backend
 
+    def forward(event: BuildEvent) -> None:
+        on_event(BuilderEvent("image", event.line, build=event))
+
     builder = ImageBuilder(settings.sandbox, settings.image)
     inputs = await builder.inputs(PROFILE, choose_backend(settings.image), base,
-                                  entrypoint=entrypoint())
+                                  entrypoint=entrypoint(), on_event=forward)
     if await runtime.image_exists(inputs.tag):
         return inputs.tag
     on_event(BuilderEvent("image", f"building the builder image {inputs.tag} "
                                    f"from {inputs.recipe.base}"))
-    built = await builder.build(
-        inputs, on_event=lambda event: on_event(BuilderEvent("image", event.line, build=event)))
+    built = await builder.build(inputs, on_event=forward)
     if not await runtime.image_exists(built.tag):
         raise BuilderImageMissing(f"built {built.tag}, but {runtime.name} cannot see it",
                                   "load it into the runtime, or set builder.image")

@@ -17,6 +17,7 @@ SUBCOMMANDS = {
     "tasks": "wrapix_core.cli.tasks:tasks",
     "trust": "wrapix_core.cli.trust:trust",
     "audit": "wrapix_core.cli.audit:audit",
+    "doctor": "wrapix_core.cli.doctor:doctor",
 }
 _NOT_LAUNCHES = {"--help", "-h", "--version", "--dry-run"}
 

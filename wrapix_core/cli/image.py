@@ -36,8 +36,9 @@ def build(profile: str | None, backend: str | None, base: str | None, no_cache: 
     builder = ImageBuilder(settings.sandbox, settings.image)
 
     async def go() -> BuiltImage:
-        inputs = await builder.inputs(chosen, choose_backend(settings.image, backend), base)
-        with build_progress(f"building {inputs.tag}") as on_event:
+        with build_progress(f"image for profile '{chosen.name}'") as on_event:
+            inputs = await builder.inputs(chosen, choose_backend(settings.image, backend), base,
+                                          on_event=on_event)
             return await builder.build(inputs, no_cache=no_cache, on_event=on_event)
 
     result = run_async(go())

@@ -37,6 +37,11 @@ class _RichBar:
         self.progress.start()
 
     def __call__(self, event: BuildEvent) -> None:
+        if event.note:
+            from rich.text import Text
+
+            self.progress.console.print(Text(safe_line(event.line.strip())))
+            return
         detail = safe_line(event.line.strip())[:70]
         if event.starts_step and event.step is not None:
             self.progress.update(self.task, total=event.total, completed=event.step - 1,
@@ -59,7 +64,8 @@ def build_progress(title: str) -> Iterator[ProgressCallback]:
     def report(event: BuildEvent) -> None:
         nonlocal bar
         if not sys.stderr.isatty():
-            if event.starts_step or (event.step is None and event.line.startswith("building ")):
+            if event.starts_step or event.note or (event.step is None
+                                                   and event.line.startswith("building ")):
                 print(safe_line(f"{title}: {event.line.strip()}"), file=sys.stderr,
                       flush=True)
             return

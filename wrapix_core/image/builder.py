@@ -11,6 +11,7 @@ import asyncio
 import json
 import shutil
 import tempfile
+import time
 from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 from wrapix_core import paths, proc
 from wrapix_core.errors import WrapixError
+from wrapix_core.image import base as base_recipes
 from wrapix_core.image import progress as progress_events
 from wrapix_core.image.inputs import LABEL_IMAGE, LABEL_INPUTS, LABEL_PROFILE, Backend, BuildInputs
 from wrapix_core.image.inputs import gather as gather_inputs
@@ -27,6 +29,9 @@ from wrapix_core.sandbox import podman
 from wrapix_core.sandbox.errors import RuntimeFailed, RuntimeHung
 from wrapix_core.settings import ImageSettings, SandboxSettings
 
+VFS_NOTE = ("Podman stores images with the slow vfs driver (a full copy per layer: a build "
+            "takes minutes and gigabytes more than with overlay); `wrapix doctor` says how "
+            "to switch, and `wrapix doctor --fix` does it while Podman holds no image")
 TAIL_LINES = 12
 PULL_TIMEOUT = 600.0
 
@@ -93,38 +98,95 @@ class ImageBuilder:
         self.podman = sandbox.podman
         self.timeout = sandbox.command_timeout
         self.settings = image
+        self._driver_checked = False
 
     async def _podman(self, *args: str, timeout: float | None = None,
                       check: bool = True) -> proc.Completed:
         return await podman.call(self.podman, args, timeout=timeout or self.timeout,
                                  check=check)
 
+    async def warn_if_vfs(self, on_event: ProgressCallback) -> None:
+        """Before the first build: say so when Podman uses the vfs storage driver."""
+        if self._driver_checked:
+            return
+        self._driver_checked = True
+        done = await self._podman("info", "--format", "{{.Store.GraphDriverName}}",
+                                  check=False)
+        if done.returncode == 0 and done.stdout.strip() == "vfs":
+            on_event(BuildEvent(VFS_NOTE, note=True))
+
     async def image_id(self, reference: str) -> str | None:
         done = await self._podman("image", "inspect", "--format", "{{.Id}}", reference,
                                   check=False)
         return done.stdout.strip() or None if done.returncode == 0 else None
 
-    async def base_id(self, base: str) -> str:
-        """The base image's id, pulling it once when it is not present."""
+    async def resolve_base(self, base: str, on_event: ProgressCallback = progress_events.ignore,
+                           ) -> tuple[str, str]:
+        """The image to build on, as (reference, id).
+
+        ``base`` itself when it is present or can be pulled; otherwise, for a Debian base,
+        one wrapix makes from Debian's packages (:mod:`wrapix_core.image.base`), once:
+        its content-addressed tag is reused by every later build.
+        """
         found = await self.image_id(base)
         if found:
-            return found
+            return base, found
+        recipe = base_recipes.recipe_for(base)
+        if recipe is not None:
+            made = await self.image_id(recipe.tag)
+            if made:
+                return recipe.tag, made
         try:
             await self._podman("pull", "--quiet", base, timeout=PULL_TIMEOUT)
         except (RuntimeFailed, RuntimeHung) as exc:
-            raise BaseImageMissing(
-                f"base image {base} is not present and could not be pulled ({exc.message})",
-                "set image.base (or --base) to an image you have (see `podman images`)"
-            ) from None
+            why = base_recipes.cannot_make(base)
+            if recipe is None or why is not None:
+                raise BaseImageMissing(
+                    f"base image {base} is not present and could not be pulled "
+                    f"({exc.message}), and wrapix cannot make one here",
+                    why or "set image.base (or --base) to an image you have") from None
+            return recipe.tag, await self.make_base(recipe, base, exc.message, on_event)
         found = await self.image_id(base)
         if not found:
             raise BaseImageMissing(f"base image {base} vanished after pulling it")
-        return found
+        return base, found
+
+    async def make_base(self, recipe: base_recipes.BaseRecipe, base: str, why: str,
+                        on_event: ProgressCallback = progress_events.ignore) -> str:
+        """Make the Debian base ``recipe`` describes (mmdebstrap, then podman import)."""
+        started = time.monotonic()
+        await self.warn_if_vfs(on_event)
+        on_event(BuildEvent(
+            f"building a Debian {recipe.suite} base from Debian's packages with mmdebstrap "
+            f"(once; it is kept as {recipe.tag}), because {base} could not be pulled: "
+            f"{why}", note=True))
+        workdir = paths.ensure_private_dir(paths.cache_dir() / "build")
+        with tempfile.TemporaryDirectory(dir=workdir, prefix="base-") as tmp:
+            tarball = Path(tmp) / "rootfs.tar"
+            steps = 2
+            on_event(BuildEvent(f"STEP 1/{steps}: mmdebstrap {recipe.suite}", 1, steps))
+            await self._stream(recipe.mmdebstrap_argv(tarball), on_event,
+                               f"making the Debian {recipe.suite} base with mmdebstrap")
+            on_event(BuildEvent(f"STEP 2/{steps}: podman import {recipe.tag}", 2, steps))
+            await self._podman("import", "--quiet", "--change",
+                               f"LABEL {base_recipes.LABEL}={recipe.digest}",
+                               "--change", 'CMD ["/bin/bash"]', str(tarball), recipe.tag,
+                               timeout=self.settings.build_timeout)
+        made = await self.image_id(recipe.tag)
+        if not made:
+            raise ImageBuildError(f"podman import did not produce {recipe.tag}")
+        on_event(BuildEvent(f"built the base {recipe.tag} in "
+                            f"{time.monotonic() - started:.0f} s; later builds reuse it",
+                            note=True))
+        return made
 
     async def inputs(self, profile: Profile, backend: Backend, base: str | None = None, *,
-                     entrypoint: bytes | None = None) -> BuildInputs:
+                     entrypoint: bytes | None = None,
+                     on_event: ProgressCallback = progress_events.ignore) -> BuildInputs:
         base_name = base or self.settings.base
-        base_id = await self.base_id(base_name) if backend == "containerfile" else None
+        base_id = None
+        if backend == "containerfile":
+            base_name, base_id = await self.resolve_base(base_name, on_event)
         return await asyncio.to_thread(gather_inputs, profile, self.settings, backend,
                                        base=base_name, base_id=base_id, entrypoint=entrypoint)
 
@@ -134,6 +196,7 @@ class ImageBuilder:
         existing = await self.image_id(inputs.tag)
         if existing and not no_cache:
             return BuiltImage(inputs.tag, existing, built=False)
+        await self.warn_if_vfs(on_event)
         workdir = paths.ensure_private_dir(paths.cache_dir() / "build")
         with tempfile.TemporaryDirectory(dir=workdir, prefix=f"{inputs.digest[:12]}-") as tmp:
             recipe = inputs.write_context(Path(tmp))
@@ -222,6 +285,7 @@ class ImageBuilder:
                      on_event: ProgressCallback = progress_events.ignore) -> BuiltImage:
         """The image for ``profile``, built first when missing."""
         chosen = choose_backend(self.settings, backend)
-        inputs = await self.inputs(profile, chosen, base, entrypoint=entrypoint)
+        inputs = await self.inputs(profile, chosen, base, entrypoint=entrypoint,
+                                   on_event=on_event)
         return await self.build(inputs, on_event=on_event)
 

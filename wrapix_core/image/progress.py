@@ -19,6 +19,8 @@ class BuildEvent:
     line: str
     step: int | None = None
     total: int | None = None
+    note: bool = False
+    """A line to keep on screen (what wrapix decided and why), not just build output."""
 
     @property
     def starts_step(self) -> bool:

@@ -95,14 +95,16 @@ class PopupRunner:
         self._missing: str | None = None
         self._failed_once = False
         if backend is not None and shutil.which(backend.executable) is None:
-            self._report_missing()
+            # Known before anything was shown: `wrapix doctor` (and the TUI's start-up
+            # check) reports it with the fix, so no warning on every start.
+            self._report_missing(logging.INFO)
 
-    def _report_missing(self) -> None:
+    def _report_missing(self, level: int = logging.WARNING) -> None:
         assert self.backend is not None
         self._missing = f"{self.backend.executable} not found"
-        log.warning("%s: desktop popups are off, notifications still go to the inbox "
-                    "(%s, or set notify.backend = \"none\")",
-                    self._missing, self.backend.install_hint)
+        log.log(level, "%s: desktop popups are off, notifications still go to the inbox "
+                "(%s, or set notify.backend = \"none\")",
+                self._missing, self.backend.install_hint)
 
     def unavailable(self) -> str | None:
         """Why no popup can be shown at all right now, or None."""

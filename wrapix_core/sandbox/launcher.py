@@ -17,6 +17,7 @@ from pathlib import Path
 
 from wrapix_core.errors import WrapixError
 from wrapix_core.image.progress import BuildEvent, ProgressCallback
+from wrapix_core.image.progress import ignore as ignore_progress
 from wrapix_core.profiles import Mount, Profile, ProfileCatalog, load_catalog
 from wrapix_core.sandbox import launchchecks, naming, staging
 from wrapix_core.sandbox.host import gather
@@ -108,7 +109,8 @@ async def resolve_image(request: LaunchRequest, profile: Profile, settings: Sett
     from wrapix_core.image.builder import ImageBuilder, choose_backend
 
     builder = ImageBuilder(settings.sandbox, settings.image)
-    inputs = await builder.inputs(profile, choose_backend(settings.image))
+    inputs = await builder.inputs(profile, choose_backend(settings.image),
+                                  on_event=on_build or ignore_progress)
     if await runtime.image_exists(inputs.tag):
         return inputs.tag
     if on_build is None:

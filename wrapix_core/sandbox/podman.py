@@ -234,7 +234,8 @@ class PodmanRuntime:
                 if created:
                     await self._run("rm", "-f", created, check=False)
                 detail = proc.last_lines(without_noise(done.stderr), 2)
-                raise RuntimeFailed(f"podman could not start {plan.name}: {detail}")
+                raise RuntimeFailed(f"podman could not start {plan.name}: {detail}",
+                                    start_hint(detail))
         return done.stdout.strip()
 
     def launch_foreground(self, plan: LaunchPlan) -> int:
@@ -408,6 +409,22 @@ def _has_init() -> bool:
 
 def _caps_cache() -> Path:
     return paths.cache_dir() / "podman-caps.json"
+
+
+def start_hint(detail: str) -> str:
+    """What to do when ``podman run`` failed with ``detail``."""
+    lowered = detail.lower()
+    if "oci runtime" in lowered or "crun" in lowered:
+        return ("the OCI runtime cannot start containers here (crun on hybrid cgroups, "
+                "say): `wrapix doctor` checks it, and `wrapix doctor --fix` sets "
+                "[engine] runtime = \"runc\" in ~/.config/containers/containers.conf")
+    return "`wrapix doctor` checks every prerequisite of a sandbox"
+
+
+def forget_caps() -> None:
+    """Drop the cached capabilities (after Podman's storage or runtime was reconfigured)."""
+    with contextlib.suppress(OSError):
+        _caps_cache().unlink()
 
 
 def _read_caps_cache(key: str) -> RuntimeCaps | None:
