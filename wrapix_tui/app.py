@@ -215,13 +215,15 @@ class WrapixApp(App[None]):
 
     # -- the terminal ---------------------------------------------------------------
 
-    def hand_over(self, argv: list[str], intro: str, *, done: str) -> int | None:
-        """Run ``argv`` (attach, shell) on this terminal and come back; None on failure."""
+    def hand_over(self, argv: list[str], intro: str, *, done: str, redraw: bool = False,
+                  running: list[str] | None = None) -> int | None:
+        """Run ``argv`` (attach, shell) on this terminal and come back; None on failure.
+        ``redraw``/``running``: see :func:`wrapix_tui.terminal.run_in_terminal`."""
         from wrapix_tui.terminal import run_in_terminal
 
         self.suspended = True
         try:
-            code = run_in_terminal(self, argv, intro)
+            code = run_in_terminal(self, argv, intro, redraw=redraw, running=running)
         except WrapixError as exc:
             self.notify(str(exc), severity="error", timeout=10, markup=False)
             return None

@@ -192,6 +192,9 @@ class FakeRuntime:
     def attach_argv(self, name: str, detach_keys: str) -> list[str]:
         return [sys.executable, "-c", "print('attached')", name, detach_keys]
 
+    def running_argv(self, name: str) -> list[str] | None:
+        return None
+
     def shell_argv(self, name: str) -> list[str]:
         return [sys.executable, "-c", "print('shell')", name]
 

@@ -84,13 +84,20 @@ def _foreground(record: Record) -> int | None:
         from wrapix_core.notify import sessions
 
         sessions.register_session(session, sessions.focused_window_id())
+    from wrapix_core.sandbox import tty
+
+    saved = tty.take()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the TTY delivers it to podman
+    container = ""
     try:
         code, container = _run(record["argv"], quiet=False)
     except OSError:
         return None
     finally:
         signal.signal(signal.SIGINT, previous)
+        # Detached from (still running), or ended: the terminal is given back either way.
+        tty.give_back(saved, left_running=bool(container) and tty.left_running(
+            tty.podman_running(record["argv"][0], container)))
         if session:
             sessions.unregister_session(session)
     # Podman's own failure (name taken, image gone) before it created a container: the

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shlex
 import sys
 from datetime import UTC, datetime
@@ -180,14 +179,18 @@ def _table(items: list[ContainerInfo]) -> None:
     Console().print(table)
 
 
-def _exec(argv: list[str]) -> None:
-    """Replace this process (terminal handed over intact to podman)."""
+def _hand_over(runtime: Runtime, name: str, argv: list[str], *, redraw: bool) -> None:
+    """Give this terminal to podman (attach, shell), take it back as it was (see
+    :func:`wrapix_core.sandbox.tty.hand_over`) and exit with its status."""
+    from wrapix_core.sandbox import tty
+
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        os.execvp(argv[0], argv)
+        code = tty.hand_over(argv, redraw_after=redraw, running=runtime.running_argv(name))
     except FileNotFoundError:
         raise WrapixError(f"{argv[0]} is not installed", "install Podman") from None
+    sys.exit(code)
 
 
 @click.command()
@@ -201,7 +204,8 @@ def attach(name: str | None) -> None:
         raise WrapixError(f"sandbox {target} is not running ({info.state})",
                           f"start a new one with `wrapix run --detach {info.workspace or '.'}`")
     click.echo(f"attaching to {target}; detach with {settings.sandbox.detach_keys}", err=True)
-    _exec(runtime.attach_argv(target, settings.sandbox.detach_keys))
+    _hand_over(runtime, target, runtime.attach_argv(target, settings.sandbox.detach_keys),
+               redraw=True)
 
 
 @click.command()
@@ -213,7 +217,7 @@ def shell(name: str | None) -> None:
     info = run_async(runtime.inspect(target))
     if not info.running:
         raise WrapixError(f"sandbox {target} is not running ({info.state})")
-    _exec(runtime.shell_argv(target))
+    _hand_over(runtime, target, runtime.shell_argv(target), redraw=False)
 
 
 @click.command()

@@ -23,7 +23,7 @@ from typing import Any
 import psutil
 
 from wrapix_core import paths, proc
-from wrapix_core.sandbox import staging
+from wrapix_core.sandbox import staging, tty
 from wrapix_core.sandbox.errors import (
     RuntimeFailed,
     RuntimeGarbage,
@@ -240,7 +240,8 @@ class PodmanRuntime:
     def launch_foreground(self, plan: LaunchPlan) -> int:
         """Run attached to this terminal; returns the sandbox's exit code."""
         return run_on_terminal(plan.argv, plan.env, RuntimeMissing(
-            f"podman ({self.executable}) is not installed", INSTALL_HINT))
+            f"podman ({self.executable}) is not installed", INSTALL_HINT),
+            running=self.running_argv(plan.name))
 
     async def containers(self, *, all: bool = False, sandboxes_only: bool = True
                          ) -> list[ContainerInfo]:
@@ -351,6 +352,9 @@ class PodmanRuntime:
 
     def shell_argv(self, name: str) -> list[str]:
         return [self.executable, "exec", "-it", name, *SHELL_COMMAND]
+
+    def running_argv(self, name: str) -> list[str]:
+        return tty.podman_running(self.executable, name)
 
     def exec_argv(self, name: str, command: Sequence[str], *, tty: bool = False) -> list[str]:
         return [self.executable, "exec", *(["-it"] if tty else ["-i"]), name, *command]
