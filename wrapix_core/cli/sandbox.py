@@ -73,8 +73,9 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         mounts: tuple[str, ...], name: str | None, allow_host_mount: bool) -> None:
     """Launch a sandbox for DIRECTORY (default: here).
 
-    In the foreground the agent runs attached to this terminal, as in the original
-    wrapix; with --detach it runs in the background for `wrapix attach` or wrapix-tui.
+    In the foreground the agent runs attached to this terminal (detach with the detach
+    keys, ctrl-p ctrl-q by default, and it keeps running); with --detach it runs in the
+    background for `wrapix attach` or wrapix-tui.
     To run a different command, name the directory first: `wrapix run . -- sh`.
     """
     workspace = directory or Path.cwd()
