@@ -122,3 +122,42 @@ def test_attach_draws_the_screen_and_detach_gives_the_terminal_back(
         assert "redraw=" in screen, f"attach {attach} drew nothing"
         screen = session.detach(marker)
         assert session.modes() == GIVEN_BACK, screen
+
+
+DRAWS = r"""#!/bin/sh
+# A full-screen UI that never writes a newline: it positions the cursor and redraws.
+i=0
+while :; do
+  i=$((i+1))
+  printf '\033[?1049h\033[2J\033[1;1H\033]0;pwned-title\007Agent UI'
+  printf '\033[3;3H\033[1m> step %s\033[0m\033[5;1H? for shortcuts' "$i"
+  sleep 0.3
+done
+"""
+
+
+def test_logs_tail_shows_what_a_full_screen_sandbox_drew(tmp_path: Path, podman: str,
+                                                          debian_image: str) -> None:
+    workspace = tmp_path / "proj"
+    workspace.mkdir()
+    (workspace / "draws.sh").write_text(DRAWS)
+    (workspace / "draws.sh").chmod(0o755)
+    name = naming.container_name(workspace.resolve())
+    wrapix = [script("wrapix")]
+    try:
+        subprocess.run([*wrapix, "run", "--detach", "--image", debian_image, str(workspace),
+                        "--", "/workspace/draws.sh"], capture_output=True, timeout=180,
+                       check=True)
+        time.sleep(2)
+        # What `podman logs --tail` counts: no newline, so nothing of the screen.
+        counted = subprocess.run([podman, "logs", "--tail", "3", name], capture_output=True,
+                                 text=True, timeout=60, check=True).stdout
+        assert "? for shortcuts" not in counted.splitlines()
+        shown = subprocess.run([*wrapix, "logs", "-n", "3", name], capture_output=True,
+                               text=True, timeout=60, check=True).stdout.splitlines()
+        assert shown[0].startswith("  > step ") and shown[-1] == "? for shortcuts", shown
+        assert len(shown) == 3
+        assert not any("\x1b" in line or "pwned" in line for line in shown)
+    finally:
+        subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True,
+                       timeout=60, check=False)

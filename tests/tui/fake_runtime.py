@@ -172,7 +172,7 @@ class FakeRuntime:
         self._existing(name)
         self.calls.append(("logs_args", (name, follow, tail)))
         lines = self.log_lines.get(name, [])
-        for line in lines[-tail:] if tail else lines:
+        for line in lines[max(len(lines) - tail, 0):] if tail is not None else lines:
             yield line
         if not follow:
             return

@@ -100,6 +100,30 @@ async def test_new_sandbox_shows_core_errors_in_place(make_app: MakeApp, fake: F
         assert not any(c[0] == "launch" for c in fake.calls)
 
 
+async def test_logs_of_a_full_screen_agent_show_what_it_drew(make_app: MakeApp,
+                                                                fake: FakeRuntime) -> None:
+    """Issue 14 item 7: a full-screen agent draws with cursor moves and writes (almost)
+    no newline; the logs screen shows its screen, inert."""
+    fake.items["wrapix-a"] = sandbox("wrapix-a")
+    fake.log_lines["wrapix-a"] = [
+        "\x1b[?1049h\x1b[2J\x1b[1;1H\x1b]0;pwned-title\x07Claude Code"
+        "\x1b[3;3H\x1b[1m> fix the tests\x1b[0m\x1b[5;3H\u202eevil\x1b[40;1H? for shortcuts"]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await wait_until(pilot, lambda: "wrapix-a" in app.dashboard.sandboxes._cells)
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LogsScreen))
+        screen = app.screen
+        assert isinstance(screen, LogsScreen)
+        await wait_until(pilot, lambda: screen.view.line_count == 4)
+        shown = list(screen.view.lines)  # (the log view shows no blank lines)
+        # The bidi override is shown, not obeyed; the title never reaches the terminal.
+        assert shown == ["Claude Code", "  > fix the tests", "  \\u202eevil",
+                         "? for shortcuts"]
+        assert not any("\x1b" in line or "pwned" in line for line in shown)
+
+
 async def test_logs_follow_pause_count_filter_and_bound(make_app: MakeApp,
                                                         fake: FakeRuntime) -> None:
     fake.items["wrapix-a"] = sandbox("wrapix-a")
@@ -115,7 +139,9 @@ async def test_logs_follow_pause_count_filter_and_bound(make_app: MakeApp,
         assert isinstance(screen, LogsScreen)
         view = screen.view
         await wait_until(pilot, lambda: view.line_count == 61)
-        assert ("logs_args", ("wrapix-a", True, MAX_LINES)) in fake.calls
+        # What it drew (all of its output, played), then what it writes from now on.
+        assert ("logs_args", ("wrapix-a", False, None)) in fake.calls
+        assert ("logs_args", ("wrapix-a", True, 0)) in fake.calls
         assert view.lines[-1] == "red alert"
         assert screen.following and view.is_vertical_scroll_end
         # Scrolling up pauses following; new lines are counted, not jumped to.

@@ -255,7 +255,8 @@ def logs(name: str | None, follow: bool, tail: int | None, raw: bool) -> None:
 
     It is what the agent wrote to its terminal: escape sequences are dropped (an agent
     could otherwise set your window title, or your clipboard) and other control
-    characters shown as escapes, unless --raw.
+    characters shown as escapes, unless --raw. With --tail, the last N lines of what it
+    drew (its screen as a terminal shows it, full-screen agents included).
     """
     from wrapix_core.notify.sanitize import output_lines
 
@@ -263,7 +264,19 @@ def logs(name: str | None, follow: bool, tail: int | None, raw: bool) -> None:
     target = _default_name(name)
 
     async def show() -> None:
-        async with contextlib.aclosing(runtime.logs(target, follow=follow, tail=tail)) as lines:
+        if tail is not None and not raw:
+            # What it drew: a full-screen agent writes almost no newlines to count.
+            from wrapix_core.sandbox.screen import drawn_tail
+
+            for shown in await drawn_tail(runtime, target, tail):
+                click.echo(shown)
+            if not follow:
+                return
+            tail_now: int | None = 0
+        else:
+            tail_now = tail
+        async with contextlib.aclosing(runtime.logs(target, follow=follow, tail=tail_now)
+                                       ) as lines:
             async for line in lines:
                 if raw:
                     click.echo(line)
