@@ -186,10 +186,22 @@ def read_toml(path: Path, *, project: bool = False) -> dict[str, Any]:
         from wrapix_core import trust
 
         trust.require(path, data)
+    return parse_toml(path, data)
+
+
+def parse_toml(path: Path, data: bytes) -> dict[str, Any]:
+    """``data`` (the content of ``path``) as TOML; a ConfigError naming the file and the
+    line otherwise."""
     try:
         return tomllib.loads(data.decode("utf-8"))
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise ConfigError(f"{path}: invalid TOML ({exc})", "fix the file or remove it") from None
+        detail = str(exc)
+        if isinstance(exc, tomllib.TOMLDecodeError) and "line" not in detail:
+            # "at end of document": say which line that is.
+            lines = data.rstrip(b"\n").count(b"\n") + 1
+            detail += f", line {lines}"
+        raise ConfigError(f"{path}: invalid TOML ({detail})", "fix the file or remove it"
+                          ) from None
 
 
 def _describe(exc: ValidationError, source: str) -> ConfigError:

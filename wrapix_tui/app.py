@@ -31,6 +31,7 @@ from wrapix_tui.widgets.sandboxes import IDLE_AFTER
 
 if TYPE_CHECKING:
     from wrapix_core.notify.daemon import NotifyDaemon
+    from wrapix_core.settings import Settings
     from wrapix_tui.core import Core, RuntimeFactory
     from wrapix_tui.events_hub import EventHub
     from wrapix_tui.widgets.ralph import RalphPane
@@ -138,6 +139,44 @@ class WrapixApp(App[None]):
         self._run_events(self.hub)
         self.dashboard.start(core, self.hub)
         self._host_notifications(core)
+        self._watch_config(core)
+
+    @work(exclusive=True, group="config")
+    async def _watch_config(self, core: Core) -> None:
+        """Settings follow their files (the user's config.toml, the project's wrapix.toml):
+        on a change they are read again and every pane uses them from then on (they all
+        read ``core.settings`` when they act), and the config banner says what is wrong
+        now, or goes."""
+        from watchfiles import awatch
+
+        from wrapix_core.settings import PROJECT_FILE, user_config_file
+        from wrapix_tui.core import load_settings_for
+
+        files = {user_config_file().resolve(), (core.workspace / PROJECT_FILE).resolve()}
+        folders = sorted({path.parent for path in files if path.parent.is_dir()})
+        if not folders:
+            return
+        try:
+            async for _changes in awatch(
+                    *folders, recursive=False, debounce=100, step=20,
+                    watch_filter=lambda _change, path: Path(path).resolve() in files):
+                settings, problems = await asyncio.to_thread(load_settings_for,
+                                                             core.workspace)
+                self._settings_changed(core, settings, problems)
+        except Exception:
+            log.exception("watching the settings files failed")
+
+    def _settings_changed(self, core: Core, settings: Settings,
+                          problems: list[WrapixError]) -> None:
+        core.settings, core.problems = settings, problems
+        self.post_message(ProblemSolved("config"))
+        for problem in problems:
+            self.post_message(Problem(problem, source="config"))
+        keymap = dict(settings.keymap)
+        if keymap != self.keymap:
+            self.keymap = keymap
+            self.set_keymap(keymap)
+        self.notify("Settings reloaded (their files changed).", timeout=4, markup=False)
 
     @work(exclusive=True, group="events")
     async def _run_events(self, hub: EventHub) -> None:

@@ -311,6 +311,43 @@ async def test_config_errors_are_banners_and_defaults_are_used(make_app: MakeApp
         await ready(pilot, app)
 
 
+async def test_a_broken_project_file_is_said_in_the_new_sandbox_dialog(
+        make_app: MakeApp, workspace: Path) -> None:
+    """Issue 14 item 10: not "loading profiles…" for ever, but the error, with its line."""
+    (workspace / "wrapix.toml").write_text("[profiles.x\nbase = 1\n")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewSandboxScreen))
+        status = app.screen.query_one("#status")
+        await wait_until(pilot, lambda: "invalid TOML" in str(status.render()))
+        assert "wrapix.toml" in str(status.render()) and "line 1" in str(status.render())
+        select = app.screen.query_one("#profile", Select)
+        assert "no profiles" in select.prompt
+
+
+async def test_settings_follow_their_files(make_app: MakeApp, workspace: Path) -> None:
+    """Issue 14 items 9 and 10: a changed config.toml is used by every pane (the builder
+    reads core.settings); a broken wrapix.toml is a banner, and deleting it clears it."""
+    config = paths.config_dir() / "config.toml"
+    config.write_text('[image]\nbase = "localhost/old:1"\n')
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        assert app.core is not None and app.core.settings.image.base == "localhost/old:1"
+        config.write_text('[image]\nbase = "localhost/new:2"\n')
+        await wait_until(pilot, lambda: app.core is not None
+                         and app.core.settings.image.base == "localhost/new:2")
+        project = workspace / "wrapix.toml"
+        project.write_text("[sandbox\n")
+        await wait_until(pilot, lambda: "config" in app.dashboard.banner.problems)
+        assert "invalid TOML" in app.dashboard.banner.problems["config"]
+        project.unlink()
+        await wait_until(pilot, lambda: "config" not in app.dashboard.banner.problems)
+        assert app.core.settings.image.base == "localhost/new:2"
+
+
 async def test_new_sandbox_launch_runs_off_the_event_loop_with_build_progress(
         make_app: MakeApp, fake: FakeRuntime, workspace: Path,
         monkeypatch: pytest.MonkeyPatch) -> None:
