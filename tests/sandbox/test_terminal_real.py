@@ -161,3 +161,27 @@ def test_logs_tail_shows_what_a_full_screen_sandbox_drew(tmp_path: Path, podman:
     finally:
         subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True,
                        timeout=60, check=False)
+
+
+def test_a_sandbox_whose_pid_1_ignores_sigterm_stops_at_once(
+        session: Session, podman: str, busybox_image: str) -> None:
+    """`-- sleep` is PID 1 without an init (catatonit not installed): SIGTERM is ignored,
+    so `wrapix stop` does not wait its 10 s for nothing. A foreground sandbox (--rm) is
+    gone once stopped: stop says so, and `wrapix rm` explains."""
+    wrapix = script("wrapix")
+    marker = session.command(f"{wrapix} run --image {busybox_image} . -- sleep 600")
+    deadline = time.monotonic() + 120
+    while subprocess.run([podman, "container", "inspect", "--format", "{{.State.Running}}",
+                          session.name], capture_output=True, text=True, timeout=60,
+                         check=False).stdout.strip() != "true":
+        assert time.monotonic() < deadline, session.tmux.screen()
+        time.sleep(0.2)
+    started = time.monotonic()
+    stopped = subprocess.run([wrapix, "stop", session.name], capture_output=True, text=True,
+                             timeout=60, check=True)
+    assert time.monotonic() - started < 6, "stop waited for a SIGTERM nobody handles"
+    assert "it is gone" in stopped.stdout and "nothing to `wrapix rm`" in stopped.stdout
+    session.tmux.wait_for(f"{marker}=137", timeout=60)  # killed
+    removed = subprocess.run([wrapix, "rm", session.name], capture_output=True, text=True,
+                             timeout=60, check=False)
+    assert removed.returncode == 2 and "gone already" in removed.stderr, removed

@@ -229,8 +229,13 @@ def stop(names: tuple[str, ...], grace: int) -> None:
     """Stop sandboxes (default: the one for this directory)."""
     _, runtime = _runtime()
     for target in names or (_default_name(None),):
+        info = run_async(runtime.inspect(target))
         run_async(runtime.stop(target, grace))
-        click.echo(f"stopped {target}")
+        if not info.auto_remove:
+            click.echo(f"stopped {target}")
+        else:
+            click.echo(f"stopped {target}; it is gone (started in the foreground, it is "
+                       "removed when it stops: nothing to `wrapix rm`)")
 
 
 @click.command()

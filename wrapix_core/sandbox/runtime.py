@@ -32,6 +32,8 @@ class ContainerInfo:
     started: datetime | None = None
     pid: int | None = None
     exit_code: int | None = None
+    auto_remove: bool = False
+    """Removed when it stops (a sandbox started in the foreground: ``--rm``)."""
 
     @property
     def is_sandbox(self) -> bool:
