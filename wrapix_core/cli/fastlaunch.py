@@ -115,6 +115,12 @@ def run_fast(args: list[str]) -> int | None:
             return None
         for target in record.get("mkdir", []):
             os.makedirs(target, exist_ok=True)
+        if record.get("workspace"):  # the same as every launch: see launcher.prepare
+            from wrapix_core.sandbox.gitexclude import exclude_sandbox_files
+
+            problem = exclude_sandbox_files(record["workspace"])
+            if problem is not None:
+                print(f"wrapix: {problem}", file=sys.stderr)
     except OSError:
         return None
     code = _detached(record) if record.get("detach") else _foreground(record)

@@ -54,6 +54,7 @@ def record(args: list[str], prepared: Prepared, settings: Settings, *, as_json: 
     data = {
         "argv": plan.argv,
         "name": plan.name,
+        "workspace": str(spec.workspace),
         "detach": spec.detach,
         "json": as_json,
         "detach_keys": settings.sandbox.detach_keys,
