@@ -350,8 +350,11 @@ class WrapixApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from wrapix_tui import keys
 
-        yield from super().get_system_commands(screen)
-        if not isinstance(screen, DashboardScreen):
+        dashboard = isinstance(screen, DashboardScreen)
+        for command in super().get_system_commands(screen):
+            if not (dashboard and command.title == "Keys"):  # ours below shows every key
+                yield command
+        if not dashboard:
             return
         for action in keys.actions(self.binding_groups(dashboard_only=True), self.keymap):
             if action.id in ("app.quit", "app.help"):

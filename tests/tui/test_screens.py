@@ -217,6 +217,7 @@ async def test_every_binding_has_an_id_and_is_in_the_palette(make_app: MakeApp) 
         ids = [binding.id for _group, owner in groups for binding in keys.bindings_of(owner)]
         assert all(ids) and len(ids) == len(set(ids))
         titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert len(titles) == len(set(titles)), "a command listed twice (issue 14: Keys)"
         for action in keys.actions(app.binding_groups(dashboard_only=True), {}):
             if action.id not in ("app.quit", "app.help"):
                 assert f"{action.group.capitalize()}: {action.binding.description}" in titles

@@ -29,6 +29,7 @@ from textual.widgets import Footer, Input, Label, Log, Static
 from wrapix_core.errors import WrapixError
 from wrapix_core.notify.sanitize import output_lines
 from wrapix_core.sandbox.screen import drawn_tail
+from wrapix_core.units import plural
 from wrapix_tui import format as fmt
 from wrapix_tui.styles import stylesheet
 
@@ -156,10 +157,10 @@ class LogsScreen(Screen[None]):
             text.append(" following ", style="bold reverse green")
         else:
             text.append(" paused ", style="bold reverse yellow")
-            text.append(f" {self.missed} new line{'s' if self.missed != 1 else ''} "
+            text.append(f" {plural(self.missed, 'new line')} "
                         "since you scrolled up — End follows again")
         shown = self.view.line_count if self.is_mounted else 0
-        text.append(f"  {len(self.lines)} lines kept (max {MAX_LINES})")
+        text.append(f"  {plural(len(self.lines), 'line')} kept (max {MAX_LINES})")
         if self.filter_text:
             text.append(f" · filter “{self.filter_text}”: {shown} match")
         if self.ended:
