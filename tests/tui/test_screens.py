@@ -286,7 +286,11 @@ async def test_builder_pane_status_start_and_stop_in_place(
             await pilot.press("s")  # idempotent
             await wait_until(pilot, lambda: pane.busy is None and "already running" in progress(),
                          what="already running")
-            await pilot.press("x")
+            await pilot.press("x")  # asks first, as for a sandbox
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            assert "Stop the builder?" in str(app.screen.query_one("#question").render())
+            assert ("stop_name", "wrapix-builder") not in fake.calls
+            await pilot.press("y")
             await wait_until(pilot, lambda: pane.busy is None and "removed" in progress())
             assert ("stop_name", "wrapix-builder") in fake.calls
             assert ("remove_name", ("wrapix-builder", True)) in fake.calls
@@ -393,3 +397,27 @@ async def test_new_sandbox_launch_runs_off_the_event_loop_with_build_progress(
         assert {0.25, 0.5} <= seen  # steps 2 and 3 of 4 shown while they ran
         assert "fix the profile's packages" in str(screen.query_one("#status").render())
         assert not screen.busy and not screen.query_one("#build-progress").display
+
+
+async def test_a_40x10_terminal_shows_one_pane_and_reachable_buttons(
+        make_app: MakeApp) -> None:
+    """Issue 14: at 40×10 no pane squeezed to nothing takes the focus, 1-4 switch the
+    pane shown, and the new-sandbox dialog's Start button is on screen."""
+    app = make_app()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await ready(pilot, app)
+        dashboard = app.dashboard
+        for _ in range(4):
+            await pilot.press("tab")
+            focused = app.focused
+            assert focused is not None and focused.region.height > 0, focused
+        await pilot.press("4")
+        await wait_until(pilot, lambda: dashboard.ralph.region.height > 0)
+        assert not dashboard.sandboxes.display
+        await pilot.press("1")
+        await wait_until(pilot, lambda: dashboard.sandboxes.region.height > 0)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewSandboxScreen))
+        await pilot.pause()
+        start = app.screen.query_one("#start")
+        assert start.region.y >= 0 and start.region.bottom <= 10, start.region
