@@ -168,7 +168,9 @@ class WrapixApp(App[None]):
 
     def _settings_changed(self, core: Core, settings: Settings,
                           problems: list[WrapixError]) -> None:
-        core.settings, core.problems = settings, problems
+        before, core.settings, core.problems = core.settings, settings, problems
+        if settings.builder != before.builder and self.hub is not None:
+            self.dashboard.builder.start(core, self.hub)  # watch the builder they name now
         self.post_message(ProblemSolved("config"))
         for problem in problems:
             self.post_message(Problem(problem, source="config"))

@@ -341,9 +341,12 @@ async def test_settings_follow_their_files(make_app: MakeApp, workspace: Path) -
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
         assert app.core is not None and app.core.settings.image.base == "localhost/old:1"
-        config.write_text('[image]\nbase = "localhost/new:2"\n')
+        config.write_text('[image]\nbase = "localhost/new:2"\n\n[builder]\nport = 2299\n')
         await wait_until(pilot, lambda: app.core is not None
                          and app.core.settings.image.base == "localhost/new:2")
+        builder = app.dashboard.builder  # its status follows the builder settings now named
+        await wait_until(pilot, lambda: "127.0.0.1:2299" in str(
+            builder.query_one("#builder-status").render()))
         project = workspace / "wrapix.toml"
         project.write_text("[sandbox\n")
         await wait_until(pilot, lambda: "config" in app.dashboard.banner.problems)
