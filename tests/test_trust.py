@@ -38,11 +38,11 @@ def test_a_new_project_file_is_not_obeyed(tmp_path: Path) -> None:
 
 
 def test_trust_shows_the_file_and_asks(tmp_path: Path) -> None:
-    (tmp_path / "wrapix.toml").write_text(EVIL + 'note = "\x1b]0;owned\x07"\n')
+    (tmp_path / "wrapix.toml").write_text(EVIL + 'note = "\u202egnp.exe"\n')
     declined = wrapix("trust", cwd=tmp_path, input="n\n")
     assert declined.returncode == 2
     assert "/workspace/evil.sh" in declined.stdout  # shown before the question
-    assert "\x1b" not in declined.stdout  # and shown safely
+    assert "\u202e" not in declined.stdout  # and shown safely
     with pytest.raises(ConfigError):
         load_settings(tmp_path)
     accepted = wrapix("trust", cwd=tmp_path, input="y\n")
@@ -78,3 +78,24 @@ def test_opting_out_with_the_environment(tmp_path: Path,
     (tmp_path / "wrapix.toml").write_text('[sandbox]\nmemory = "5g"\n')
     monkeypatch.setenv("WRAPIX_TRUST_PROJECTS", "all")
     assert load_settings(tmp_path).sandbox.memory == "5g"
+
+
+def test_unparseable_toml_is_never_trusted(tmp_path: Path) -> None:
+    """Issue 14 item 10: `wrapix trust` refuses a file it cannot read as TOML, saying
+    which file and which line."""
+    (tmp_path / "wrapix.toml").write_text('[sandbox]\nprofile = "x"\nbroken = [\n')
+    done = wrapix("trust", "--yes", cwd=tmp_path)
+    assert done.returncode == 2 and "line 3" in done.stderr, done.stderr  # the end
+    (tmp_path / "wrapix.toml").write_text('[sandbox]\nprofile = "x"\nbroken = ]\n[a]\n')
+    for answer in ("y\n", None):
+        args = ("trust",) if answer else ("trust", "--yes")
+        done = wrapix(*args, cwd=tmp_path, input=answer)
+        assert done.returncode == 2, done
+        assert "not trusted" in done.stderr and str(tmp_path / "wrapix.toml") in done.stderr
+        assert "line 3" in done.stderr, done.stderr
+    with pytest.raises(ConfigError, match="not trusted"):
+        load_settings(tmp_path)
+    # Raw terminal escapes are never valid TOML: refused, and the refusal is inert.
+    (tmp_path / "wrapix.toml").write_text('note = "\x1b]0;owned\x07"\n')
+    done = wrapix("trust", cwd=tmp_path, input="y\n")
+    assert done.returncode == 2 and "\x1b" not in done.stderr + done.stdout

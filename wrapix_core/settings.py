@@ -196,18 +196,31 @@ def read_toml(path: Path, *, project: bool = False) -> dict[str, Any]:
         from wrapix_core import trust
 
         trust.require(path, data)
+    return parse_toml(path, data)
+
+
+def parse_toml(path: Path, data: bytes) -> dict[str, Any]:
+    """``data`` (the content of ``path``) as TOML; a ConfigError naming the file and the
+    line otherwise."""
     try:
-        return toml_text(path, data.decode("utf-8"))
+        text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise ConfigError(f"{path}: invalid TOML ({exc})", "fix the file or remove it") from None
+    return toml_text(path, text)
 
 
 def toml_text(path: Path, text: str) -> dict[str, Any]:
-    """``text`` (read from ``path``) parsed; a syntax error becomes a ConfigError."""
+    """``text`` (read from ``path``) parsed; a syntax error becomes a ConfigError naming
+    the file and the line."""
     try:
         return tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: invalid TOML ({exc})", "fix the file or remove it") from None
+        detail = str(exc)
+        if "line" not in detail:
+            # "at end of document": say which line that is.
+            detail += f", line {text.rstrip(chr(10)).count(chr(10)) + 1}"
+        raise ConfigError(f"{path}: invalid TOML ({detail})", "fix the file or remove it"
+                          ) from None
 
 
 def _describe(exc: ValidationError, source: str) -> ConfigError:

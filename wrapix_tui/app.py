@@ -39,6 +39,7 @@ from wrapix_tui.widgets.sandboxes import IDLE_AFTER
 if TYPE_CHECKING:
     from wrapix_core.doctor import Report
     from wrapix_core.notify.daemon import NotifyDaemon
+    from wrapix_core.settings import Settings
     from wrapix_tui.core import Core, RuntimeFactory
     from wrapix_tui.events_hub import EventHub
     from wrapix_tui.widgets.ralph import RalphPane
@@ -158,6 +159,7 @@ class WrapixApp(App[None]):
         self._run_events(self.hub)
         self.dashboard.start(core, self.hub)
         self._host_notifications(core)
+        self._watch_config(core)
         if self.doctor:
             self._run_doctor(core)
 
@@ -185,6 +187,45 @@ class WrapixApp(App[None]):
             self.post_message(Problem(
                 f"{len(minor)} warning(s): {', '.join(minor)} — the fixes: palette (ctrl+p) "
                 "→ Doctor, or `wrapix doctor`", source="doctor"))
+
+    @work(exclusive=True, group="config")
+    async def _watch_config(self, core: Core) -> None:
+        """Settings follow their files (the user's config.toml, the project's wrapix.toml):
+        on a change they are read again and every pane uses them from then on (they all
+        read ``core.settings`` when they act), and the config banner says what is wrong
+        now, or goes."""
+        from watchfiles import awatch
+
+        from wrapix_core.settings import PROJECT_FILE, user_config_file
+        from wrapix_tui.core import load_settings_for
+
+        files = {user_config_file().resolve(), (core.workspace / PROJECT_FILE).resolve()}
+        folders = sorted({path.parent for path in files if path.parent.is_dir()})
+        if not folders:
+            return
+        try:
+            async for _changes in awatch(
+                    *folders, recursive=False, debounce=100, step=20,
+                    watch_filter=lambda _change, path: Path(path).resolve() in files):
+                settings, problems = await asyncio.to_thread(load_settings_for,
+                                                             core.workspace)
+                self._settings_changed(core, settings, problems)
+        except Exception:
+            log.exception("watching the settings files failed")
+
+    def _settings_changed(self, core: Core, settings: Settings,
+                          problems: list[WrapixError]) -> None:
+        before, core.settings, core.problems = core.settings, settings, problems
+        if settings.builder != before.builder and self.hub is not None:
+            self.dashboard.builder.start(core, self.hub)  # watch the builder they name now
+        self.post_message(ProblemSolved("config"))
+        for problem in problems:
+            self.post_message(Problem(problem, source="config"))
+        keymap = dict(settings.keymap)
+        if keymap != self.keymap:
+            self.keymap = keymap
+            self.set_keymap(keymap)
+        self.notify("Settings reloaded (their files changed).", timeout=4, markup=False)
 
     @work(exclusive=True, group="events")
     async def _run_events(self, hub: EventHub) -> None:
@@ -308,13 +349,15 @@ class WrapixApp(App[None]):
 
     # -- the terminal ---------------------------------------------------------------
 
-    def hand_over(self, argv: list[str], intro: str, *, done: str) -> int | None:
-        """Run ``argv`` (attach, shell) on this terminal and come back; None on failure."""
+    def hand_over(self, argv: list[str], intro: str, *, done: str, redraw: bool = False,
+                  running: list[str] | None = None) -> int | None:
+        """Run ``argv`` (attach, shell) on this terminal and come back; None on failure.
+        ``redraw``/``running``: see :func:`wrapix_tui.terminal.run_in_terminal`."""
         from wrapix_tui.terminal import run_in_terminal
 
         self.suspended = True
         try:
-            code = run_in_terminal(self, argv, intro)
+            code = run_in_terminal(self, argv, intro, redraw=redraw, running=running)
         except WrapixError as exc:
             self.notify(str(exc), severity="error", timeout=10, markup=False)
             return None
@@ -407,8 +450,11 @@ class WrapixApp(App[None]):
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         from wrapix_tui import keys
 
-        yield from super().get_system_commands(screen)
-        if not isinstance(screen, DashboardScreen):
+        dashboard = isinstance(screen, DashboardScreen)
+        for command in super().get_system_commands(screen):
+            if not (dashboard and command.title == "Keys"):  # ours below shows every key
+                yield command
+        if not dashboard:
             return
         for action in keys.actions(self.binding_groups(dashboard_only=True), self.keymap):
             if action.id in ("app.quit", "app.help"):

@@ -16,6 +16,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from wrapix_core.specs.board import is_work
 from wrapix_core.tasks.model import CLARIFY_LABEL, PROPOSED_LABEL
 
 if TYPE_CHECKING:
@@ -108,7 +109,7 @@ def classify(issue: Issue, board: Board) -> str:
     if issue.status == "in_progress":
         return "in_progress"
     readiness = board.readiness
-    if readiness.is_ready(issue.id):
+    if readiness.is_ready(issue.id) and is_work(issue):
         return "ready"
     if readiness.is_blocked(issue.id):
         return "blocked"

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from rich.text import Text
 
+from wrapix_core import units
 from wrapix_core.notify.sanitize import display_text
 
 
@@ -50,15 +51,8 @@ def coarse_age(seconds: float) -> str:
 
 
 def size(num_bytes: int | None) -> str:
-    """Bytes in the shortest readable unit: ``512B``, ``3.4M``, ``1.2G``."""
-    if num_bytes is None:
-        return "-"
-    value = float(num_bytes)
-    for unit in ("B", "K", "M", "G", "T"):
-        if value < 1024 or unit == "T":
-            return f"{value:.0f}{unit}" if unit == "B" or value >= 100 else f"{value:.1f}{unit}"
-        value /= 1024
-    return f"{value:.1f}T"  # pragma: no cover - the loop always returns
+    """Bytes by the one rule (:func:`wrapix_core.units.size`); ``-`` when unknown."""
+    return "-" if num_bytes is None else units.size(num_bytes)
 
 
 def percent(value: float | None) -> str:

@@ -8,7 +8,6 @@ draw over the other program, and everything periodic pauses by itself.
 
 from __future__ import annotations
 
-import subprocess
 import sys
 from collections.abc import Sequence
 from typing import Any
@@ -16,23 +15,27 @@ from typing import Any
 from textual.app import App, SuspendNotSupported
 
 from wrapix_core.errors import WrapixError
+from wrapix_core.sandbox import tty
 
 
 class TerminalUnavailable(WrapixError):
     """This app cannot hand its terminal over (headless, or Textual web)."""
 
 
-def run_in_terminal(app: App[Any], argv: Sequence[str], intro: str) -> int:
+def run_in_terminal(app: App[Any], argv: Sequence[str], intro: str, *,
+                    redraw: bool = False, running: Sequence[str] | None = None) -> int:
     """Run ``argv`` on the app's terminal; returns its exit code.
 
-    ``intro`` is printed first (e.g. the detach keys), where the person will see it.
+    ``intro`` is printed first (e.g. the detach keys), where the person will see it. The
+    terminal is given back as it was, and ``redraw`` makes an attached program draw its
+    screen: :func:`wrapix_core.sandbox.tty.hand_over`, as in the CLI.
     """
     try:
         with app.suspend():
             sys.stdout.write(f"\r\n{intro}\r\n")
             sys.stdout.flush()
             try:
-                return subprocess.call(list(argv))
+                return tty.hand_over(argv, redraw_after=redraw, running=running)
             except FileNotFoundError:
                 raise WrapixError(f"{argv[0]} is not installed", "install it or fix the "
                                   "sandbox.podman setting") from None

@@ -172,7 +172,7 @@ class FakeRuntime:
         self._existing(name)
         self.calls.append(("logs_args", (name, follow, tail)))
         lines = self.log_lines.get(name, [])
-        for line in lines[-tail:] if tail else lines:
+        for line in lines[max(len(lines) - tail, 0):] if tail is not None else lines:
             yield line
         if not follow:
             return
@@ -191,6 +191,9 @@ class FakeRuntime:
 
     def attach_argv(self, name: str, detach_keys: str) -> list[str]:
         return [sys.executable, "-c", "print('attached')", name, detach_keys]
+
+    def running_argv(self, name: str) -> list[str] | None:
+        return None
 
     def shell_argv(self, name: str) -> list[str]:
         return [sys.executable, "-c", "print('shell')", name]

@@ -137,3 +137,17 @@ async def test_a_socket_it_cannot_take_is_a_banner_and_the_app_goes_on(
                                       .render())
         await wait_until(pilot, lambda: app.dashboard.inbox.following)  # file still read
         assert app.is_running
+
+
+async def test_an_empty_inbox_shows_no_scrollbar(make_app: MakeApp) -> None:
+    """Issue 14: the empty table's columns are wider than the pane; nothing to scroll."""
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        inbox = app.dashboard.inbox
+        await wait_until(pilot, lambda: inbox.following and app.daemon is not None)
+        await pilot.pause()
+        assert not inbox.table.show_horizontal_scrollbar
+        await notify("a title", "a message", "wrapix-a")
+        await wait_until(pilot, lambda: len(inbox_rows(app)) == 1)
+        await pilot.pause()
+        assert inbox.table.show_horizontal_scrollbar  # the wide columns can be scrolled

@@ -168,3 +168,21 @@ async def test_event_hub_fans_out_one_stream() -> None:
     with contextlib.suppress(asyncio.CancelledError):
         await runner
     await first.aclose()
+
+
+async def test_the_all_issues_view_agrees_with_the_header_and_ralph_board(
+        tmp_path: Path) -> None:
+    """Issue 14: an open epic is ready in beads' sense but not work Ralph takes; the
+    all-issues view must not list it under "ready" while the header counts it out."""
+    from tests.tui.ralph_support import demo_workspace
+    from wrapix_core.specs.board import load_board
+    from wrapix_tui.board_model import ALL, IssueRow, issue_rows
+
+    board = await load_board(demo_workspace(tmp_path / "ws"))
+    for key in (ALL, "demo"):
+        listed = [row.issue.id for row in issue_rows(board, key)
+                  if isinstance(row, IssueRow) and row.group == "ready"]
+        card = board.card(key) if key != ALL else None
+        header = board.issues.ready if card is None else card.issues.ready
+        assert listed == list(header) and "demo-epic" not in listed
+    assert board.to_json()["issues"]["ready"] == list(board.issues.ready)  # ralph board --json

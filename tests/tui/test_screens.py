@@ -100,6 +100,30 @@ async def test_new_sandbox_shows_core_errors_in_place(make_app: MakeApp, fake: F
         assert not any(c[0] == "launch" for c in fake.calls)
 
 
+async def test_logs_of_a_full_screen_agent_show_what_it_drew(make_app: MakeApp,
+                                                                fake: FakeRuntime) -> None:
+    """Issue 14 item 7: a full-screen agent draws with cursor moves and writes (almost)
+    no newline; the logs screen shows its screen, inert."""
+    fake.items["wrapix-a"] = sandbox("wrapix-a")
+    fake.log_lines["wrapix-a"] = [
+        "\x1b[?1049h\x1b[2J\x1b[1;1H\x1b]0;pwned-title\x07Claude Code"
+        "\x1b[3;3H\x1b[1m> fix the tests\x1b[0m\x1b[5;3H\u202eevil\x1b[40;1H? for shortcuts"]
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await wait_until(pilot, lambda: "wrapix-a" in app.dashboard.sandboxes._cells)
+        await pilot.press("l")
+        await wait_until(pilot, lambda: isinstance(app.screen, LogsScreen))
+        screen = app.screen
+        assert isinstance(screen, LogsScreen)
+        await wait_until(pilot, lambda: screen.view.line_count == 4)
+        shown = list(screen.view.lines)  # (the log view shows no blank lines)
+        # The bidi override is shown, not obeyed; the title never reaches the terminal.
+        assert shown == ["Claude Code", "  > fix the tests", "  \\u202eevil",
+                         "? for shortcuts"]
+        assert not any("\x1b" in line or "pwned" in line for line in shown)
+
+
 async def test_logs_follow_pause_count_filter_and_bound(make_app: MakeApp,
                                                         fake: FakeRuntime) -> None:
     fake.items["wrapix-a"] = sandbox("wrapix-a")
@@ -115,7 +139,9 @@ async def test_logs_follow_pause_count_filter_and_bound(make_app: MakeApp,
         assert isinstance(screen, LogsScreen)
         view = screen.view
         await wait_until(pilot, lambda: view.line_count == 61)
-        assert ("logs_args", ("wrapix-a", True, MAX_LINES)) in fake.calls
+        # What it drew (all of its output, played), then what it writes from now on.
+        assert ("logs_args", ("wrapix-a", False, None)) in fake.calls
+        assert ("logs_args", ("wrapix-a", True, 0)) in fake.calls
         assert view.lines[-1] == "red alert"
         assert screen.following and view.is_vertical_scroll_end
         # Scrolling up pauses following; new lines are counted, not jumped to.
@@ -191,6 +217,7 @@ async def test_every_binding_has_an_id_and_is_in_the_palette(make_app: MakeApp) 
         ids = [binding.id for _group, owner in groups for binding in keys.bindings_of(owner)]
         assert all(ids) and len(ids) == len(set(ids))
         titles = [command.title for command in app.get_system_commands(app.screen)]
+        assert len(titles) == len(set(titles)), "a command listed twice (issue 14: Keys)"
         for action in keys.actions(app.binding_groups(dashboard_only=True), {}):
             if action.id not in ("app.quit", "app.help"):
                 assert f"{action.group.capitalize()}: {action.binding.description}" in titles
@@ -259,7 +286,11 @@ async def test_builder_pane_status_start_and_stop_in_place(
             await pilot.press("s")  # idempotent
             await wait_until(pilot, lambda: pane.busy is None and "already running" in progress(),
                          what="already running")
-            await pilot.press("x")
+            await pilot.press("x")  # asks first, as for a sandbox
+            await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
+            assert "Stop the builder?" in str(app.screen.query_one("#question").render())
+            assert ("stop_name", "wrapix-builder") not in fake.calls
+            await pilot.press("y")
             await wait_until(pilot, lambda: pane.busy is None and "removed" in progress())
             assert ("stop_name", "wrapix-builder") in fake.calls
             assert ("remove_name", ("wrapix-builder", True)) in fake.calls
@@ -283,6 +314,46 @@ async def test_config_errors_are_banners_and_defaults_are_used(make_app: MakeApp
         await wait_until(pilot, lambda: "config" in app.dashboard.banner.problems)
         assert "wrapix.toml" in app.dashboard.banner.problems["config"]
         await ready(pilot, app)
+
+
+async def test_a_broken_project_file_is_said_in_the_new_sandbox_dialog(
+        make_app: MakeApp, workspace: Path) -> None:
+    """Issue 14 item 10: not "loading profiles…" for ever, but the error, with its line."""
+    (workspace / "wrapix.toml").write_text("[profiles.x\nbase = 1\n")
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewSandboxScreen))
+        status = app.screen.query_one("#status")
+        await wait_until(pilot, lambda: "invalid TOML" in str(status.render()))
+        assert "wrapix.toml" in str(status.render()) and "line 1" in str(status.render())
+        select = app.screen.query_one("#profile", Select)
+        assert "no profiles" in select.prompt
+
+
+async def test_settings_follow_their_files(make_app: MakeApp, workspace: Path) -> None:
+    """Issue 14 items 9 and 10: a changed config.toml is used by every pane (the builder
+    reads core.settings); a broken wrapix.toml is a banner, and deleting it clears it."""
+    config = paths.config_dir() / "config.toml"
+    config.write_text('[image]\nbase = "localhost/old:1"\n')
+    app = make_app()
+    async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
+        assert app.core is not None and app.core.settings.image.base == "localhost/old:1"
+        config.write_text('[image]\nbase = "localhost/new:2"\n\n[builder]\nport = 2299\n')
+        await wait_until(pilot, lambda: app.core is not None
+                         and app.core.settings.image.base == "localhost/new:2")
+        builder = app.dashboard.builder  # its status follows the builder settings now named
+        await wait_until(pilot, lambda: "127.0.0.1:2299" in str(
+            builder.query_one("#builder-status").render()))
+        project = workspace / "wrapix.toml"
+        project.write_text("[sandbox\n")
+        await wait_until(pilot, lambda: "config" in app.dashboard.banner.problems)
+        assert "invalid TOML" in app.dashboard.banner.problems["config"]
+        project.unlink()
+        await wait_until(pilot, lambda: "config" not in app.dashboard.banner.problems)
+        assert app.core.settings.image.base == "localhost/new:2"
 
 
 async def test_new_sandbox_launch_runs_off_the_event_loop_with_build_progress(
@@ -329,3 +400,27 @@ async def test_new_sandbox_launch_runs_off_the_event_loop_with_build_progress(
         assert {0.25, 0.5} <= seen  # steps 2 and 3 of 4 shown while they ran
         assert "fix the profile's packages" in str(screen.query_one("#status").render())
         assert not screen.busy and not screen.query_one("#build-progress").display
+
+
+async def test_a_40x10_terminal_shows_one_pane_and_reachable_buttons(
+        make_app: MakeApp) -> None:
+    """Issue 14: at 40×10 no pane squeezed to nothing takes the focus, 1-4 switch the
+    pane shown, and the new-sandbox dialog's Start button is on screen."""
+    app = make_app()
+    async with app.run_test(size=(40, 10)) as pilot:
+        await ready(pilot, app)
+        dashboard = app.dashboard
+        for _ in range(4):
+            await pilot.press("tab")
+            focused = app.focused
+            assert focused is not None and focused.region.height > 0, focused
+        await pilot.press("4")
+        await wait_until(pilot, lambda: dashboard.ralph.region.height > 0)
+        assert not dashboard.sandboxes.display
+        await pilot.press("1")
+        await wait_until(pilot, lambda: dashboard.sandboxes.region.height > 0)
+        await pilot.press("n")
+        await wait_until(pilot, lambda: isinstance(app.screen, NewSandboxScreen))
+        await pilot.pause()
+        start = app.screen.query_one("#start")
+        assert start.region.y >= 0 and start.region.bottom <= 10, start.region

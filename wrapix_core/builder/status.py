@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Literal
 
-from wrapix_core import paths
+from wrapix_core import paths, units
 from wrapix_core.errors import WrapixError
 from wrapix_core.sandbox.errors import SandboxNotFound
 from wrapix_core.sandbox.runtime import EventStreamStatus, Runtime, RuntimeEvent
@@ -69,18 +69,8 @@ class BuilderStatus:
         """One line for people (the TUI shows it after start and stop)."""
         where = f" on 127.0.0.1:{self.port}" if self.state == "running" else ""
         state = self.state.replace("-", " ")
-        return (f"Builder {state}{where}; store {human_size(self.store_bytes)} "
+        return (f"Builder {state}{where}; store {units.size(self.store_bytes)} "
                 f"at {self.store}.")
-
-
-def human_size(count: int) -> str:
-    """``512 B``, ``16.4 KB``, ``1.2 GB`` (decimal units, as ``du -h --si``)."""
-    value = float(count)
-    for unit in ("B", "KB", "MB", "GB"):
-        if value < 1000 or unit == "GB":
-            return f"{value:.0f} {unit}" if unit == "B" else f"{value:.1f} {unit}"
-        value /= 1000
-    return f"{value:.1f} GB"
 
 
 def ssh_options(settings: BuilderSettings) -> list[str]:

@@ -18,13 +18,13 @@ import tempfile
 from collections import deque
 from pathlib import Path
 
-from wrapix_core import paths, proc
+from wrapix_core import paths, proc, units
 from wrapix_core.builder.commands import Commands
 from wrapix_core.builder.errors import StoreInitFailed, StoreNotWritable
 from wrapix_core.builder.events import BuilderCallback, BuilderEvent
 from wrapix_core.builder.events import ignore as ignore_events
 from wrapix_core.builder.podman import helper_name
-from wrapix_core.builder.status import directory_size, human_size
+from wrapix_core.builder.status import directory_size
 
 VERSION_FILE = ".image-version"
 COPY_TIMEOUT = 3600.0
@@ -101,7 +101,7 @@ async def initialise(commands: Commands, image: str, image_id: str, store: Path,
     """
     if is_current(store, image_id):
         size = await asyncio.to_thread(directory_size, store)
-        on_event(BuilderEvent("store", f"store kept: {human_size(size)} in {store}"))
+        on_event(BuilderEvent("store", f"store kept: {units.size(size)} in {store}"))
         return False
     previous = recorded_version(store)
     reason = ("the builder image changed; paths built before are dropped" if previous
@@ -127,7 +127,7 @@ async def initialise(commands: Commands, image: str, image_id: str, store: Path,
                                                            "starting with an empty store"))
                             continue
                         on_event(BuilderEvent("store", f"copying {total} entries "
-                                                       f"({human_size(int(match.group(2)))})",
+                                                       f"({units.size(int(match.group(2)))})",
                                               done=0, total=total))
                     elif (match := _COPIED.match(text)) and total:
                         done = int(match.group(1))
@@ -148,7 +148,7 @@ async def initialise(commands: Commands, image: str, image_id: str, store: Path,
         raise
     paths.atomic_write_text(store / VERSION_FILE, image_id + "\n")
     size = await asyncio.to_thread(directory_size, store)
-    on_event(BuilderEvent("store", f"store ready: {human_size(size)} in {store}"))
+    on_event(BuilderEvent("store", f"store ready: {units.size(size)} in {store}"))
     return True
 
 

@@ -16,8 +16,9 @@ from typing import Any
 
 import click
 
+from wrapix_core import units
 from wrapix_core.builder.events import BuilderEvent
-from wrapix_core.builder.status import BuilderStatus, human_size
+from wrapix_core.builder.status import BuilderStatus
 from wrapix_core.cli.base import CliGroup, echo_json, run_async
 from wrapix_core.errors import WrapixError
 from wrapix_core.image.progress import ProgressCallback
@@ -101,7 +102,7 @@ def _print_status(status: BuilderStatus) -> None:
                + f"   ({status.name} on 127.0.0.1:{status.port})")
     click.echo(f"ssh    {status.ssh}")
     click.echo(f"keys   {status.keys}")
-    click.echo(f"store  {status.store} ({human_size(status.store_bytes)})")
+    click.echo(f"store  {status.store} ({units.size(status.store_bytes)})")
     if status.image:
         click.echo(f"image  {status.image}")
     if status.error:  # may quote the runtime's own output

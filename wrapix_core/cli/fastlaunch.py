@@ -76,6 +76,15 @@ def _detached(record: Record) -> int | None:
     return 0
 
 
+def _exclude_sandbox_files(workspace: str) -> None:
+    """The same as every launch (see :func:`wrapix_core.sandbox.launcher.prepare`)."""
+    from wrapix_core.sandbox.gitexclude import exclude_sandbox_files
+
+    problem = exclude_sandbox_files(workspace)
+    if problem is not None:
+        print(f"wrapix: {problem}", file=sys.stderr)
+
+
 def _socket_dir(record: Record) -> bool:
     """Make the sandbox's notification socket directory; True when this launch made it
     (and so removes it when the sandbox ends)."""
@@ -96,13 +105,20 @@ def _foreground(record: Record, socket_dir: bool) -> int | None:
         from wrapix_core.notify import sessions
 
         sessions.register_session(session, sessions.focused_window_id())
+    from wrapix_core.sandbox import tty
+
+    saved = tty.take()
     previous = signal.signal(signal.SIGINT, signal.SIG_IGN)  # the TTY delivers it to podman
+    container = ""
     try:
         code, container = _run(record["argv"], quiet=False)
     except OSError:
         return None
     finally:
         signal.signal(signal.SIGINT, previous)
+        # Detached from (still running), or ended: the terminal is given back either way.
+        tty.give_back(saved, left_running=bool(container) and tty.left_running(
+            tty.podman_running(record["argv"][0], container)))
         if session:
             sessions.unregister_session(session)
         if socket_dir:  # the sandbox is gone (--rm); one that ran before keeps its own
@@ -139,6 +155,7 @@ def run_fast(args: list[str]) -> int | None:
         launchchecks.run(checked)
         for anchor, target in record.get("mkdir", []):
             workspace_fs.makedirs(anchor, target)
+        _exclude_sandbox_files(checked.workspace)
         socket_dir = _socket_dir(record)
     except WrapixError as error:
         launchcache.forget(key)  # the full path re-checks everything next time

@@ -16,6 +16,7 @@ from wrapix_core.cli.base import echo_json, run_async
 from wrapix_core.specs.board import Board, IssueSummary, load_board
 from wrapix_core.tasks import display
 from wrapix_core.tasks.workspace import BEADS_DIR, find_workspace
+from wrapix_core.units import plural
 
 WORKSPACE_MARKERS = ("specs", BEADS_DIR)
 
@@ -29,7 +30,7 @@ def resolve_workspace(directory: Path | None) -> Path:
 
 def _counts(summary: IssueSummary) -> str:
     parts = [f"{count} {display.line(status)}" for status, count in summary.by_status.items()]
-    return f"{summary.total} issues" + (f" ({', '.join(parts)})" if parts else "")
+    return plural(summary.total, "issue") + (f" ({', '.join(parts)})" if parts else "")
 
 
 def _ids(ids: Iterable[str]) -> str:

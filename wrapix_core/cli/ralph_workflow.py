@@ -48,6 +48,7 @@ from wrapix_core.ralph.events import (
 from wrapix_core.ralph.state import RalphPaths, known_labels, ralph_paths, resolve_label
 from wrapix_core.tasks import display
 from wrapix_core.tasks.workspace import BEADS_DIR, find_workspace
+from wrapix_core.units import plural
 
 T = TypeVar("T")
 WORKSPACE_MARKERS = (".wrapix/ralph", "specs", BEADS_DIR)
@@ -234,7 +235,7 @@ def _proposal_lines(proposal: StepProposal) -> list[str]:
     for line in body[:8]:
         lines.append(f"  {display.line(line)}")
     if len(body) > 8:
-        lines.append(f"  … ({len(body) - 8} more lines: `wrapix tasks show {issue.id}`)")
+        lines.append(f"  … ({plural(len(body) - 8, 'more line')}: `wrapix tasks show {issue.id}`)")
     return lines
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import os
 import shlex
 import sys
 from datetime import UTC, datetime
@@ -74,8 +73,9 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         mounts: tuple[str, ...], name: str | None, allow_host_mount: bool) -> None:
     """Launch a sandbox for DIRECTORY (default: here).
 
-    In the foreground the agent runs attached to this terminal, as in the original
-    wrapix; with --detach it runs in the background for `wrapix attach` or wrapix-tui.
+    In the foreground the agent runs attached to this terminal (detach with the detach
+    keys, ctrl-p ctrl-q by default, and it keeps running); with --detach it runs in the
+    background for `wrapix attach` or wrapix-tui.
     To run a different command, name the directory first: `wrapix run . -- sh`.
     """
     workspace = directory or Path.cwd()
@@ -185,14 +185,18 @@ def _table(items: list[ContainerInfo]) -> None:
     Console().print(table)
 
 
-def _exec(argv: list[str]) -> None:
-    """Replace this process (terminal handed over intact to podman)."""
+def _hand_over(runtime: Runtime, name: str, argv: list[str], *, redraw: bool) -> None:
+    """Give this terminal to podman (attach, shell), take it back as it was (see
+    :func:`wrapix_core.sandbox.tty.hand_over`) and exit with its status."""
+    from wrapix_core.sandbox import tty
+
     sys.stdout.flush()
     sys.stderr.flush()
     try:
-        os.execvp(argv[0], argv)
+        code = tty.hand_over(argv, redraw_after=redraw, running=runtime.running_argv(name))
     except FileNotFoundError:
         raise WrapixError(f"{argv[0]} is not installed", "install Podman") from None
+    sys.exit(code)
 
 
 @click.command()
@@ -206,7 +210,8 @@ def attach(name: str | None) -> None:
         raise WrapixError(f"sandbox {target} is not running ({info.state})",
                           f"start a new one with `wrapix run --detach {info.workspace or '.'}`")
     click.echo(f"attaching to {target}; detach with {settings.sandbox.detach_keys}", err=True)
-    _exec(runtime.attach_argv(target, settings.sandbox.detach_keys))
+    _hand_over(runtime, target, runtime.attach_argv(target, settings.sandbox.detach_keys),
+               redraw=True)
 
 
 @click.command()
@@ -218,7 +223,7 @@ def shell(name: str | None) -> None:
     info = run_async(runtime.inspect(target))
     if not info.running:
         raise WrapixError(f"sandbox {target} is not running ({info.state})")
-    _exec(runtime.shell_argv(target))
+    _hand_over(runtime, target, runtime.shell_argv(target), redraw=False)
 
 
 @click.command()
@@ -235,11 +240,15 @@ def stop(names: tuple[str, ...], grace: int) -> None:
     _, runtime = _runtime()
     redirected = False
     for target in names or (_default_name(None),):
-        workspace = run_async(runtime.inspect(target)).workspace
+        info = run_async(runtime.inspect(target))
         run_async(runtime.stop(target, grace))
-        click.echo(f"stopped {target}")
-        if workspace and Path(workspace).is_dir():
-            redirected |= gitguard.say_after_stop(workspace, PROG)
+        if not info.auto_remove:
+            click.echo(f"stopped {target}")
+        else:
+            click.echo(f"stopped {target}; it is gone (started in the foreground, it is "
+                       "removed when it stops: nothing to `wrapix rm`)")
+        if info.workspace and Path(info.workspace).is_dir():
+            redirected |= gitguard.say_after_stop(info.workspace, PROG)
     if redirected:
         sys.exit(gitguard.REDIRECTED)
 
@@ -266,7 +275,8 @@ def logs(name: str | None, follow: bool, tail: int | None, raw: bool) -> None:
 
     It is what the agent wrote to its terminal: escape sequences are dropped (an agent
     could otherwise set your window title, or your clipboard) and other control
-    characters shown as escapes, unless --raw.
+    characters shown as escapes, unless --raw. With --tail, the last N lines of what it
+    drew (its screen as a terminal shows it, full-screen agents included).
     """
     from wrapix_core.notify.sanitize import output_lines
 
@@ -274,7 +284,19 @@ def logs(name: str | None, follow: bool, tail: int | None, raw: bool) -> None:
     target = _default_name(name)
 
     async def show() -> None:
-        async with contextlib.aclosing(runtime.logs(target, follow=follow, tail=tail)) as lines:
+        if tail is not None and not raw:
+            # What it drew: a full-screen agent writes almost no newlines to count.
+            from wrapix_core.sandbox.screen import drawn_tail
+
+            for shown in await drawn_tail(runtime, target, tail):
+                click.echo(shown)
+            if not follow:
+                return
+            tail_now: int | None = 0
+        else:
+            tail_now = tail
+        async with contextlib.aclosing(runtime.logs(target, follow=follow, tail=tail_now)
+                                       ) as lines:
             async for line in lines:
                 if raw:
                     click.echo(line)

@@ -9,7 +9,7 @@ import click
 from wrapix_core import trust as trust_store
 from wrapix_core import workspace_fs
 from wrapix_core.errors import WrapixError
-from wrapix_core.settings import PROJECT_FILE
+from wrapix_core.settings import PROJECT_FILE, parse_toml
 from wrapix_core.tasks.display import block
 
 
@@ -34,6 +34,11 @@ def trust(directory: Path | None, revoke: bool, yes: bool) -> None:
     except OSError as exc:
         raise WrapixError(f"{path}: cannot read ({exc.strerror})",
                           "run this in a directory with a wrapix.toml") from None
+    try:
+        parse_toml(path, data)  # a file wrapix cannot read is not one to vouch for
+    except WrapixError as exc:
+        raise WrapixError(f"not trusted: {exc.message}",
+                          "fix the file, then run `wrapix trust` again") from None
     if trust_store.is_trusted(path, data) and not yes:
         click.echo(f"{path} is already trusted as it is")
         return

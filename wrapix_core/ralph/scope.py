@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from wrapix_core.specs.membership import IssueGroups
 from wrapix_core.tasks.model import CLARIFY_LABEL, PARENT_CHILD, PROPOSED_LABEL, Issue
 from wrapix_core.tasks.readiness import Readiness, compute_readiness
+from wrapix_core.units import plural
 
 
 def issue_label(label: str) -> str:
@@ -133,4 +134,4 @@ class LabelScope:
 
 
 def _n(count: int) -> str:
-    return f"{count} issue" if count == 1 else f"{count} issues"
+    return plural(count, "issue")

@@ -246,6 +246,9 @@ class AppleRuntime:
                     memory_limit=int(item.get("memoryLimitBytes", 0)) or None))
         return results
 
+    def running_argv(self, name: str) -> None:
+        return None  # its attach is a shell: nothing is left running by leaving it
+
     def attach_argv(self, name: str, detach_keys: str) -> list[str]:
         # Apple's CLI has no attach; a login shell in the agent's container is the closest.
         return self.shell_argv(name)

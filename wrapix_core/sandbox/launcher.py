@@ -167,6 +167,11 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
                 f"`wrapix stop {spec.name}`")
         await runtime.remove(spec.name)
         notes.append(f"removed the stopped sandbox {spec.name} to start a fresh one")
+    if check_image:  # a launch, not a dry run: keep what it leaves out of commits
+        from wrapix_core.sandbox.gitexclude import exclude_sandbox_files
+
+        if (problem := exclude_sandbox_files(str(workspace))) is not None:
+            notes.append(problem)
     return Prepared(spec, plan, runtime, facts, notes, list(plan.warnings))
 
 

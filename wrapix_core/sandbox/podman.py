@@ -23,7 +23,7 @@ from typing import Any
 import psutil
 
 from wrapix_core import paths, proc
-from wrapix_core.sandbox import staging
+from wrapix_core.sandbox import staging, tty
 from wrapix_core.sandbox.errors import (
     RuntimeFailed,
     RuntimeGarbage,
@@ -47,6 +47,8 @@ INSTALL_HINT = ("install rootless Podman (Debian: apt install podman runc uidmap
 CGROUP_V1_WARNING = "Resource limits are not supported and ignored on cgroups V1 rootless"
 CATATONIT = ("/usr/libexec/podman/catatonit", "/usr/bin/catatonit",
              "/usr/libexec/catatonit/catatonit")
+GONE_HINT = ("it may be gone already (a sandbox started in the foreground is removed when "
+             "it stops); see `wrapix ls --all`")
 EVENT_BACKOFF = (0.5, 1.0, 2.0, 5.0, 10.0, 30.0)
 STATS_TEMPLATE = ("{{.Name}}\t{{.ContainerStats.CPU}}\t{{.ContainerStats.MemUsage}}\t"
                   "{{.ContainerStats.MemLimit}}")
@@ -106,6 +108,7 @@ def _info_from_inspect(item: dict[str, Any]) -> ContainerInfo:
         labels=_labels(config.get("Labels")), created=_time(item.get("Created")),
         started=_time(state.get("StartedAt")), pid=state.get("Pid") or None,
         exit_code=state.get("ExitCode") if status in ("exited", "stopped") else None,
+        auto_remove=bool((item.get("HostConfig") or {}).get("AutoRemove")),
     )
 
 
@@ -241,7 +244,8 @@ class PodmanRuntime:
     def launch_foreground(self, plan: LaunchPlan) -> int:
         """Run attached to this terminal; returns the sandbox's exit code."""
         return run_on_terminal(plan.argv, plan.env, RuntimeMissing(
-            f"podman ({self.executable}) is not installed", INSTALL_HINT))
+            f"podman ({self.executable}) is not installed", INSTALL_HINT),
+            running=self.running_argv(plan.name))
 
     async def containers(self, *, all: bool = False, sandboxes_only: bool = True
                          ) -> list[ContainerInfo]:
@@ -259,7 +263,7 @@ class PodmanRuntime:
         done = await self._run("container", "inspect", "--format", "json", name, check=False)
         if done.returncode != 0:
             if "no such container" in done.stderr.lower():
-                raise SandboxNotFound(f"no sandbox named '{name}'", "see `wrapix ls --all`")
+                raise SandboxNotFound(f"no sandbox named '{name}'", GONE_HINT)
             raise RuntimeFailed(f"`podman inspect {name}` failed: "
                                 f"{proc.last_lines(done.stderr, 1)}")
         data = _loads(done.stdout, "podman container inspect")
@@ -269,10 +273,15 @@ class PodmanRuntime:
 
     async def _existing(self, name: str) -> None:
         if not await self.container_exists(name):
-            raise SandboxNotFound(f"no sandbox named '{name}'", "see `wrapix ls --all`")
+            raise SandboxNotFound(f"no sandbox named '{name}'", GONE_HINT)
 
     async def stop(self, name: str, timeout: int = 10) -> None:
-        await self._existing(name)
+        info = await self.inspect(name)
+        if info.pid and not catches_sigterm(info.pid):
+            # Its PID 1 (a `-- sh`, `-- sleep` without an init: catatonit is not
+            # installed) ignores SIGTERM, as the kernel makes a namespace's init do:
+            # waiting for it would only delay the SIGKILL that follows anyway.
+            timeout = 0
         await self._run("stop", "-t", str(timeout), name, timeout=self.timeout + timeout)
 
     async def remove(self, name: str, force: bool = False) -> None:
@@ -353,6 +362,9 @@ class PodmanRuntime:
     def shell_argv(self, name: str) -> list[str]:
         return [self.executable, "exec", "-it", name, *SHELL_COMMAND]
 
+    def running_argv(self, name: str) -> list[str]:
+        return tty.podman_running(self.executable, name)
+
     def exec_argv(self, name: str, command: Sequence[str], *, tty: bool = False) -> list[str]:
         return [self.executable, "exec", *(["-it"] if tty else ["-i"]), name, *command]
 
@@ -401,6 +413,18 @@ class PodmanRuntime:
             failures += 1
             yield EventStreamStatus(connected=False, error=error, retry_in=delay)
             await asyncio.sleep(delay)
+
+
+def catches_sigterm(pid: int) -> bool:
+    """Whether host process ``pid`` handles SIGTERM (True when it cannot be told)."""
+    try:
+        with open(f"/proc/{pid}/status") as status:
+            for line in status:
+                if line.startswith("SigCgt:"):
+                    return bool(int(line.split()[1], 16) & (1 << (15 - 1)))
+    except (OSError, ValueError, IndexError):
+        pass
+    return True
 
 
 def _has_init() -> bool:

@@ -32,6 +32,8 @@ class ContainerInfo:
     started: datetime | None = None
     pid: int | None = None
     exit_code: int | None = None
+    auto_remove: bool = False
+    """Removed when it stops (a sandbox started in the foreground: ``--rm``)."""
 
     @property
     def is_sandbox(self) -> bool:
@@ -116,6 +118,8 @@ class Runtime(Protocol):
     async def stats(self, names: Sequence[str]) -> list[ContainerStats]: ...
     def attach_argv(self, name: str, detach_keys: str) -> list[str]: ...
     def shell_argv(self, name: str) -> list[str]: ...
+    def running_argv(self, name: str) -> list[str] | None:
+        """A command that prints ``true`` while NAME runs (tells a detach from an exit)."""
     def exec_argv(self, name: str, command: Sequence[str], *, tty: bool = False
                   ) -> list[str]: ...
     def events(self) -> AsyncGenerator[RuntimeEvent | EventStreamStatus, None]: ...
@@ -124,26 +128,22 @@ class Runtime(Protocol):
 SHELL_COMMAND = ["sh", "-c", "command -v bash >/dev/null && exec bash || exec sh"]
 
 
-def run_on_terminal(argv: Sequence[str], env: Mapping[str, str], missing: WrapixError) -> int:
+def run_on_terminal(argv: Sequence[str], env: Mapping[str, str], missing: WrapixError, *,
+                    running: Sequence[str] | None = None) -> int:
     """Run a runtime's foreground ``run`` on this terminal until it ends; its exit status.
 
     Not through :mod:`wrapix_core.proc`: the sandbox owns the terminal, for as long as
-    the person keeps it. Ctrl-C is ignored here meanwhile: the terminal delivers it to
-    the runtime, which passes it to the agent (wrapix must not exit under it).
+    the person keeps it (see :func:`wrapix_core.sandbox.tty.hand_over`, which also gives
+    the terminal back as it was, after a detach too; ``running`` tells one from an exit).
     """
     import os
-    import signal
-    import subprocess
 
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    from wrapix_core.sandbox import tty
+
     try:
-        try:
-            child = subprocess.Popen(list(argv), env={**os.environ, **env})
-        except FileNotFoundError:
-            raise missing from None
-        return child.wait()
-    finally:
-        signal.signal(signal.SIGINT, previous)
+        return tty.hand_over(argv, env={**os.environ, **env}, running=running)
+    except FileNotFoundError:
+        raise missing from None
 
 
 def get_runtime(settings: SandboxSettings, platform: str | None = None) -> Runtime:

@@ -95,6 +95,13 @@ def _question(notes: str) -> str:
     return paragraphs[-1] if paragraphs else ""
 
 
+def is_work(issue: Issue) -> bool:
+    """Whether a ready ``issue`` is in the queue Ralph takes work from: epics are ready
+    in beads' sense but never worked (the board's header, its ready group and
+    ``ralph board --json`` all count by this)."""
+    return issue.issue_type != "epic"
+
+
 def summarize(ids: Iterable[str], readiness: Readiness) -> IssueSummary:
     """Counts, ready queue (work only, in Ralph's order), clarify questions, proposals
     and blockers of ``ids``."""
@@ -116,9 +123,8 @@ def summarize(ids: Iterable[str], readiness: Readiness) -> IssueSummary:
                 awaiting += 1
         if readiness.is_blocked(issue.id):
             blocked.append(BlockedItem(issue.id, issue.title, readiness.blockers(issue.id)))
-    # The queue Ralph takes work from: epics are ready in beads' sense but never worked.
     ready = tuple(issue_id for issue_id in readiness.ready_ids
-                  if issue_id in wanted and by_id[issue_id].issue_type != "epic")
+                  if issue_id in wanted and is_work(by_id[issue_id]))
     return IssueSummary(len(members), dict(sorted(statuses.items())), ready, tuple(clarify),
                         proposed, tuple(blocked), awaiting)
 

@@ -24,6 +24,9 @@ if TYPE_CHECKING:
     from wrapix_tui.events_hub import EventHub
 
 PANES = ("sandboxes", "inbox", "builder", "ralph")
+SHORT_BELOW = 20
+"""Rows under which the dashboard shows one pane at a time: a pane squeezed to nothing
+would still take the focus (Tab) without being seen."""
 
 
 class DashboardScreen(Screen[None]):
@@ -31,6 +34,8 @@ class DashboardScreen(Screen[None]):
     # Textual declares breakpoints as instance variables (no ClassVar allowed)
     HORIZONTAL_BREAKPOINTS = [  # noqa: RUF012
         (0, "-narrow"), (100, "-wide")]
+    # Too short for four panes: one at a time (the shown one), 1-4 switch.
+    VERTICAL_BREAKPOINTS = [(0, "-short"), (SHORT_BELOW, "-tall")]  # noqa: RUF012
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("1", "focus_pane('sandboxes')", "Sandboxes", show=False, id="pane.sandboxes"),
         Binding("2", "focus_pane('inbox')", "Inbox", show=False, id="pane.inbox"),
@@ -52,6 +57,9 @@ class DashboardScreen(Screen[None]):
             yield InboxPane()
             yield BuilderPane()
         yield Footer()
+
+    def on_mount(self) -> None:
+        self.show_pane("sandboxes")
 
     @property
     def sandboxes(self) -> SandboxesPane:
@@ -84,7 +92,13 @@ class DashboardScreen(Screen[None]):
 
     # -- panes ----------------------------------------------------------------------
 
+    def show_pane(self, pane: str) -> None:
+        """The pane shown when the terminal is too short for all four (``-short``)."""
+        for name in PANES:
+            self.query_one(f"#{name}").set_class(name == pane, "-shown")
+
     def action_focus_pane(self, pane: str) -> None:
+        self.show_pane(pane)
         widget = self.query_one(f"#{pane}")
         if self.maximized is not None and self.maximized is not widget:
             self.maximize(widget, container=False)
@@ -112,9 +126,11 @@ class DashboardScreen(Screen[None]):
     def on_jump_to_sandbox(self, message: JumpToSandbox) -> None:
         if self.maximized is not None:
             self.minimize()
+        self.show_pane("sandboxes")
         if not self.sandboxes.select(message.name):
             self.app.notify(f"Sandbox {message.name} is not there any more.",
                             severity="warning", markup=False)
 
     def on_answer_question(self, message: AnswerQuestion) -> None:
+        self.show_pane("ralph")
         self.ralph.answer(message.issue_id)

@@ -17,6 +17,7 @@ from textual.containers import VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
+from wrapix_core.units import plural
 from wrapix_tui import format as fmt
 from wrapix_tui.styles import stylesheet
 from wrapix_tui.widgets.untrusted import SafeMarkdown
@@ -174,7 +175,7 @@ class IssueScreen(Screen[None]):
             except Exception as exc:
                 text = Text(f"cannot read {latest}: {exc}", style="red")
             else:
-                text = Text(f"{paths.in_workspace(latest)} (last {len(lines)} lines)\n",
+                text = Text(f"{paths.in_workspace(latest)} (last {plural(len(lines), 'line')})\n",
                             style="dim")
                 for line in lines:
                     text.append(fmt.safe(line, 400))

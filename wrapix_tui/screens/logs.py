@@ -5,6 +5,8 @@
   you scroll back to the end (or press End).
 - ``/`` filters the kept lines (case-insensitive substring); new lines that match keep
   arriving.
+- It opens on the last lines the sandbox drew (its screen played through a terminal
+  emulator: a full-screen agent writes almost no newlines), then follows what it writes.
 - Container output is untrusted: colour codes are dropped and other control characters
   are shown as escapes.
 """
@@ -26,6 +28,8 @@ from textual.widgets import Footer, Input, Label, Log, Static
 
 from wrapix_core.errors import WrapixError
 from wrapix_core.notify.sanitize import output_lines
+from wrapix_core.sandbox.screen import drawn_tail
+from wrapix_core.units import plural
 from wrapix_tui import format as fmt
 from wrapix_tui.styles import stylesheet
 
@@ -95,7 +99,11 @@ class LogsScreen(Screen[None]):
     @work(exclusive=True, group="logs.stream")
     async def _stream(self) -> None:
         try:
-            logs = self.runtime.logs(self.sandbox, follow=True, tail=MAX_LINES)
+            # What it drew first (a full-screen agent writes almost no lines), then what
+            # it writes from now on.
+            self._incoming.extend(await drawn_tail(self.runtime, self.sandbox, MAX_LINES))
+            self._flush()
+            logs = self.runtime.logs(self.sandbox, follow=True, tail=0)
             async with contextlib.aclosing(logs) as lines:
                 async for line in lines:
                     self._incoming.extend(clean(line))
@@ -149,10 +157,10 @@ class LogsScreen(Screen[None]):
             text.append(" following ", style="bold reverse green")
         else:
             text.append(" paused ", style="bold reverse yellow")
-            text.append(f" {self.missed} new line{'s' if self.missed != 1 else ''} "
+            text.append(f" {plural(self.missed, 'new line')} "
                         "since you scrolled up — End follows again")
         shown = self.view.line_count if self.is_mounted else 0
-        text.append(f"  {len(self.lines)} lines kept (max {MAX_LINES})")
+        text.append(f"  {plural(len(self.lines), 'line')} kept (max {MAX_LINES})")
         if self.filter_text:
             text.append(f" · filter “{self.filter_text}”: {shown} match")
         if self.ended:

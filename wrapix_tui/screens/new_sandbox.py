@@ -46,6 +46,7 @@ class NewSandboxScreen(ModalScreen[str | None]):
         self.core = core
         self.busy = False
         self._profiles_for: Path | None = None
+        self._profiles_failed = False
         self._reload_timer: Any = None
 
     def compose(self) -> ComposeResult:
@@ -94,13 +95,26 @@ class NewSandboxScreen(ModalScreen[str | None]):
             catalog = load_catalog(workspace if workspace.is_dir() else None)
             names = catalog.names()
         except WrapixError as exc:
-            self.app.call_from_thread(self._show_status, str(exc), True)
+            self.app.call_from_thread(self._no_profiles, workspace, exc)
             return
         self.app.call_from_thread(self._set_profiles, workspace, names)
+
+    def _no_profiles(self, workspace: Path, error: WrapixError) -> None:
+        """The profiles cannot be read (a broken wrapix.toml): say so where they would be."""
+        self._profiles_for = workspace
+        self._profiles_failed = True
+        select = self.query_one("#profile", Select)
+        select.prompt = "no profiles: see the error below"
+        select.set_options([])
+        self._show_status(str(error), True)
 
     def _set_profiles(self, workspace: Path, names: list[str]) -> None:
         self._profiles_for = workspace
         select = self.query_one("#profile", Select)
+        if self._profiles_failed:
+            self._profiles_failed = False
+            select.prompt = "Select"
+            self._show_status("", False)
         current = select.value
         select.set_options([(name, name) for name in names])
         default = self.core.settings.sandbox.profile

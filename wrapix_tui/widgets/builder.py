@@ -151,7 +151,21 @@ class BuilderPane(Vertical, can_focus=True):
         self._lifecycle("start")
 
     def action_stop(self) -> None:
-        self._lifecycle("stop")
+        """Asks first, as stopping a sandbox does (when there is a builder to stop)."""
+        status = self.status
+        if self.core is None or self.busy or status is None or status.state == "not-created":
+            self._lifecycle("stop")  # says why not, or that there is nothing to stop
+            return
+        from wrapix_tui.screens.confirm import ConfirmScreen
+
+        def answered(yes: bool | None) -> None:
+            if yes:
+                self._lifecycle("stop")
+
+        lines = [f"{self.core.settings.builder.name} ({status.state.replace('-', ' ')})",
+                 "its container is stopped and removed; the store and the keys stay"]
+        self.app.push_screen(ConfirmScreen("Stop the builder?", lines, "Stop", verb="stop"),
+                             answered)
 
     def _lifecycle(self, verb: str) -> None:
         if self.core is None:

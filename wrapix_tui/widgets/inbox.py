@@ -223,6 +223,8 @@ class InboxPane(Vertical):
     def _after_change(self) -> None:
         self._update_title()
         note = self.query_one("#inbox-note", Static)
+        # Nothing to scroll to while empty: no scrollbar under the column headers.
+        self.table.styles.overflow_x = "auto" if self.model.entries else "hidden"
         if self.model.entries:
             note.display = False
         else:

@@ -35,6 +35,7 @@ from textual.containers import Vertical
 from textual.widgets import Static
 
 from wrapix_core.errors import WrapixError
+from wrapix_core.units import plural
 from wrapix_tui import board_model as model
 from wrapix_tui import format as fmt
 from wrapix_tui.messages import (
@@ -374,7 +375,7 @@ class RalphPane(Vertical):
                 text.append("  epic ")
                 text.append(fmt.safe(card.epic, 40))
         counts = summary.by_status
-        parts = [f"{summary.total} issues", f"{len(summary.ready)} ready"]
+        parts = [plural(summary.total, "issue"), f"{len(summary.ready)} ready"]
         parts += [f"{count} {fmt.safe(status.replace('_', ' '), 20).plain}"  # free text
                   for status, count in counts.items() if status not in ("open",) and count]
         if summary.clarify:

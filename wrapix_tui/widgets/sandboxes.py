@@ -541,7 +541,8 @@ class SandboxesPane(Vertical):
         argv = self.core.runtime.attach_argv(name, keys)
         self.wrapix_app.hand_over(argv, f"wrapix: attached to {name}; detach with {keys} "
                                         "(the agent keeps running)",
-                                  done=f"Detached from {name}.")
+                                  done=f"Detached from {name}.", redraw=True,
+                                  running=self.core.runtime.running_argv(name))
         self.request_refresh(0)
 
     def action_shell(self) -> None:
@@ -550,7 +551,8 @@ class SandboxesPane(Vertical):
         assert self.core is not None
         argv = self.core.runtime.shell_argv(name)
         self.wrapix_app.hand_over(argv, f"wrapix: shell in {name}; `exit` returns to wrapix-tui",
-                                  done=f"Left the shell in {name}.")
+                                  done=f"Left the shell in {name}.",
+                                  running=self.core.runtime.running_argv(name))
         self.request_refresh(0)
 
     def action_logs(self) -> None:

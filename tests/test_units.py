@@ -1,0 +1,19 @@
+"""One rule for counts and one for sizes, CLI and TUI alike (issue 14, "Smaller")."""
+
+from __future__ import annotations
+
+from wrapix_core import units
+from wrapix_tui import format as fmt
+
+
+def test_counts_agree_in_number() -> None:
+    assert units.plural(1, "issue") == "1 issue"
+    assert units.plural(0, "issue") == "0 issues"
+    assert units.plural(2, "sandbox", "sandboxes") == "2 sandboxes"
+
+
+def test_sizes_print_the_same_in_the_cli_and_the_tui() -> None:
+    assert units.size(16 * 1024) == "16.0K" == fmt.size(16 * 1024)
+    assert units.size(512) == "512B"
+    assert units.size(300 * 1024 * 1024) == "300M"
+    assert fmt.size(None) == "-"
