@@ -9,8 +9,11 @@ passes the prompt as the last argument.
 Every output line (stderr merged) goes to the session's log as it arrives, then to the
 caller's callback. The session ends when the agent exits, when ``step_timeout`` passes,
 or — the watchdog — ``watchdog`` seconds after the final result record when the agent
-keeps running (its process group gets SIGTERM, then SIGKILL). In a sandbox the
-container is removed afterwards whatever happened.
+keeps running (its process group gets SIGTERM, then SIGKILL). Children the agent leaves
+behind are ended with it: :data:`ORPHAN_GRACE` seconds after the agent itself exited the
+session is over even if a background process still holds its output, and what is left
+of its process group is ended (SIGTERM, then SIGKILL). In a sandbox the container is
+removed afterwards whatever happened.
 """
 
 from __future__ import annotations
@@ -38,6 +41,8 @@ if TYPE_CHECKING:
 
 AGENT_ENV = "RALPH_AGENT"
 PRINT_FLAGS = ("--output-format", "stream-json", "--verbose")
+ORPHAN_GRACE = 2.0
+"""Seconds the output of an agent that exited is still read (what it wrote last)."""
 
 LineCallback = Callable[[str], None]
 NoteCallback = Callable[[str], None]
@@ -147,9 +152,13 @@ async def stream_session(argv: list[str], session: Session, on_line: LineCallbac
     start_error = ""
     with session.log.open("a", encoding="utf-8", errors="replace") as log:
         try:
-            async with proc.open_lines(argv, env=env, cwd=cwd, stderr_to_stdout=True) as lines:
+            async with proc.open_lines(argv, env=env, cwd=cwd, stderr_to_stdout=True,
+                                       orphan_grace=ORPHAN_GRACE) as lines:
                 returncode, result_at, timed_out, watchdog = await _pump(
                     lines, reader, log, tail, on_line, deadline, session.watchdog)
+                if lines.orphaned:
+                    log.write("[ralph] the agent exited but processes it started still held "
+                              "its output: ended them\n")
             if returncode is None:
                 returncode = lines.process.returncode
         except proc.CommandNotFound as exc:
