@@ -253,7 +253,8 @@ def ralph_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
     ws = make_workspace(tmp_path / "proj")
     for name, value in ws.env().items():
-        if name in ("PATH", "WRAPIX_RALPH__HOST", "WRAPIX_RALPH__WATCHDOG"):
+        if name in ("PATH", "WRAPIX_RALPH__HOST", "WRAPIX_RALPH__WATCHDOG",
+                    "ANTHROPIC_API_KEY"):
             monkeypatch.setenv(name, value)
     return ws
 
