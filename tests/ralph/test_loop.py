@@ -88,13 +88,14 @@ def test_max_steps(ws: Workspace) -> None:
     assert len(ws.worked()) == 2
 
 
-def test_a_question_does_not_stop_the_loop_but_a_failure_does(ws: Workspace) -> None:
+def test_a_question_does_not_stop_the_loop_but_a_failure_does_when_paused(ws: Workspace
+                                                                          ) -> None:
     asks = ws.create("Asks", priority=0)
     fails = ws.create("Fails", priority=1)
     never = ws.create("Never reached", priority=2)
     ws.scenario(final("RALPH_CLARIFY: which colour?", "Asks"),
                 final("no idea", "Fails", times=0), complete())
-    done = ws.ralph("loop")
+    done = ws.ralph("loop", WRAPIX_RALPH__PAUSE_ON_FAILURE="true")
     assert done.returncode == 1
     assert ws.worked() == [asks, fails, fails, fails]
     assert ws.issue(never)["status"] == "open"
