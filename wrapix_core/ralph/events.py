@@ -339,6 +339,10 @@ class OutputTail:
     limit: int = 200
     lines: list[str] = field(default_factory=list)
 
-    def add(self, event: AgentLine) -> None:
-        self.lines.extend(event.text)
+    def add(self, event: AgentLine | CommandLine) -> None:
+        """An agent's readable lines, or a check's or hook's output line (marked)."""
+        if isinstance(event, CommandLine):
+            self.lines.append(f"┆ {event.line}")
+        else:
+            self.lines.extend(event.text)
         del self.lines[: max(0, len(self.lines) - self.limit)]
