@@ -185,7 +185,7 @@ def test_no_credentials_is_one_clear_error_and_no_issue_touched(ws: Workspace,
     ws.scenario(complete())
     done = ws.ralph("loop", ANTHROPIC_API_KEY="", CLAUDE_CODE_OAUTH_TOKEN="",
                     CLAUDE_CONFIG_DIR=str(config))
-    assert done.returncode != 0
+    assert done.returncode == 2  # a missing prerequisite: nothing was started
     assert "the agent (claude) has no credentials on this machine (--host)" in done.stderr
     assert "CLAUDE_CODE_OAUTH_TOKEN" in done.stderr and "Traceback" not in done.stderr
     assert not ws.calls()

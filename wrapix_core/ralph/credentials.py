@@ -98,4 +98,4 @@ def problem(agent: list[str], ralph: RalphSettings, settings: Settings, workspac
         f"the agent ({Path(agent[0]).name}) has no credentials {where}: none of "
         f"{', '.join(SECRET_NAMES)} is set and {config}/.credentials.json does not exist",
         f"set CLAUDE_CODE_OAUTH_TOKEN (from `claude setup-token`) or ANTHROPIC_API_KEY in "
-        f"the environment you run Ralph from, or {login}")
+        f"the environment you run Ralph from, or {login}", exit_code=2)
