@@ -74,15 +74,26 @@ def result_line(result: StepResult) -> str:
     return f"{MARKS.get(str(result.outcome), '·')} {result.message}"
 
 
+COMMAND_NAME = 60
+"""Characters of a check's command line shown in a result line."""
+
+
+def _name(name: str) -> str:
+    flat = " ".join(name.split())
+    return flat if len(flat) <= COMMAND_NAME else flat[: COMMAND_NAME - 1] + "…"
+
+
 def command_started_line(event: CommandStarted) -> str:
     """A check or hook starting, in the run panel."""
-    return f"▷ {event.kind} {event.name}" + (f" ({event.issue_id})" if event.issue_id else "")
+    return f"▷ {event.kind} {_name(event.name)}" + (
+        f" ({event.issue_id})" if event.issue_id else "")
 
 
 def command_ended_line(event: CommandEnded) -> tuple[str, str]:
     """(line, style) for a check or hook that ended."""
     mark, style = ("✓", "green") if event.ok else ("✗", "red")
-    return f"{mark} {event.kind} {event.name}: {event.detail} ({event.elapsed:.1f}s)", style
+    return (f"{mark} {event.kind} {_name(event.name)}: {event.detail} "
+            f"({event.elapsed:.1f}s)", style)
 
 
 NOTIFY_KIND = "ralph-step"
