@@ -21,7 +21,8 @@ def test_loop_works_in_priority_order_then_exits_100(ws: Workspace) -> None:
     done = ws.ralph("loop")
     assert done.returncode == 100, done.stdout + done.stderr
     assert ws.worked() == [high, needs_high, mid, low]
-    assert "loop ended after 4 steps" in done.stdout
+    assert (f"loop demo: done 4 ({high}, {needs_high}, {mid}, {low}), parked 0, asked 0, "
+            "skipped 0") in done.stdout
 
 
 def test_discovered_work_is_worked_by_the_same_loop(ws: Workspace) -> None:

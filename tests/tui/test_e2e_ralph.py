@@ -80,7 +80,7 @@ def test_supervised_loop_approve_skip_stop(tmp_path: Path) -> None:
         tmux.send("s")
         wait(tmux, f"{third}  P3  Third", "ralph-04-approval-third")
         tmux.send("x")
-        screen = wait(tmux, "loop ended after 1 step", "ralph-05-after-stop")
+        screen = wait(tmux, f"loop demo: done 1 ({first}), parked 0", "ralph-05-after-stop")
         for line in (f"✓ {first} done", f"· skipped {second}", f"■ stopped before {third}"):
             assert line in screen, screen
         # The board afterwards: two ready in Ralph's order, one closed.
