@@ -233,3 +233,23 @@ def test_credentials_are_checked_for_the_sandbox(wrapix_image: str, tmp_path: Pa
     assert done.returncode == 0, done.stdout + done.stderr
     assert ws.issue(issue)["status"] == "closed"
     assert leftover_sandboxes(ws) == []
+
+
+def test_children_of_an_agent_in_a_sandbox_end_with_it(wrapix_image: str,
+                                                        tmp_path: Path) -> None:
+    """The agent leaves `sleep 1000 &` holding its output and exits: the step ends soon
+    after (not at the watchdog) and nothing of the sandbox is left."""
+    import time
+
+    ws = sandbox_workspace(tmp_path / "proj", wrapix_image)
+    assert ws.ralph("start", "demo").returncode == 0
+    issue = ws.create("Leaves a child in the sandbox")
+    ws.scenario(respond({"background": ["sleep", "1000"], "pid_file": "bg.pid"},
+                        {"result": "Done. WORK_COMPLETE"}))
+    started = time.monotonic()
+    done = ws.ralph("step", timeout=300, WRAPIX_RALPH__WATCHDOG="120")
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ws.issue(issue)["status"] == "closed"
+    assert took < 90, f"the step took {took:.0f}s"
+    assert leftover_sandboxes(ws) == []

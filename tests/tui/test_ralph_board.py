@@ -353,6 +353,30 @@ async def test_checks_and_hooks_are_shown_live_in_the_run_panel(ralph_ws: Any) -
         assert ws.issue(only)["status"] == "closed"
 
 
+async def test_an_agent_that_is_not_logged_in_is_shown_in_its_own_words(
+        ralph_ws: Any) -> None:
+    from tests.ralph.support import respond
+
+    ws = ralph_ws
+    only = ws.create("Needs a login")
+    ws.scenario(respond({"result": "Not logged in · Please run /login", "is_error": True},
+                        {"exit": 1}, times=0))
+    app = make(ws.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down", "s")
+        from wrapix_tui.screens.approval import ApprovalScreen
+
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: pane.running is None, what="the step to end")
+        shown = str(pane.query_one("#ralph-run").render())
+        assert "Not logged in · Please run /login" in shown
+        assert '{"' not in shown
+        assert len(ws.calls()) == 1  # not retried
+        assert ws.issue(only)["status"] == "open"
+
+
 async def test_stop_key_cancels_a_running_step_and_the_issue_is_put_back(
         ralph_ws: Any) -> None:
     ws = ralph_ws
