@@ -283,8 +283,13 @@ class Engine:
     async def _pre_step(self, name: str, claim: _Claim) -> str | None:
         """The ``pre_step`` hook; when it fails, the issue is put back with its output in
         the notes and the reason returned."""
-        result = await self._hook("pre_step", claim.log,
-                                  self._step_values(name, claim.issue, "pending"))
+        try:
+            result = await self._hook("pre_step", claim.log,
+                                      self._step_values(name, claim.issue, "pending"))
+        except BaseException:  # Ctrl-C during the hook: the issue goes back as it was
+            await asyncio.shield(self._interrupted(claim.issue.id, claim.log))
+            await self._release(name, claim)
+            raise
         if result is None or result.ok:
             return None
         detail = result.detail(self.ralph.hook_timeout)
