@@ -626,6 +626,12 @@ class Engine:
                 if failure is None and signal is not None:
                     if signal.kind == "WORK_COMPLETE":
                         failure = await self._checks(name, issue, log, runner)
+                        tampered = self._settings_changed()  # a check runs agent code
+                        if tampered:
+                            result = await self._give_up(name, issue, tampered, attempt,
+                                                         log, started, fatal=True)
+                            finished = True
+                            return result
                     if signal.kind == "WORK_COMPLETE" and failure is None:
                         result = await self._complete(name, state, issue, attempt, log,
                                                       started)
