@@ -211,7 +211,7 @@ def test_not_logged_in_is_not_retried_and_shows_the_agents_words(ws: Workspace) 
     assert '{"' not in stored["notes"] and '"type"' not in done.stdout
     assert ws.issue(second)["status"] == "open"
     status = ws.ralph("status")
-    assert "agent:    could not work" in status.stdout
+    assert "agent:    the agent cannot work: Not logged in" in status.stdout
     assert "Not logged in · Please run /login" in status.stdout
     as_json = json.loads(ws.ralph("status", "--json").stdout)
     assert as_json["agent_error"]["message"].endswith("Not logged in · Please run /login")

@@ -362,7 +362,7 @@ def _status_lines(status: Any) -> list[str]:
                          f"reopens it. Log {run.log}")
     if status.agent_error:
         at, said, log = status.agent_error
-        lines.append(f"  agent:    could not work ({at}): {display.line(said)[:300]}"
+        lines.append(f"  agent:    {display.line(said)[:300]} ({at})"
                      + (f"; log {log}" if log else ""))
     if status.iterations:
         lines.append("  sessions: " + ", ".join(f"{phase} {count}" for phase, count
