@@ -3,7 +3,9 @@
 Every call takes an argv list (never a shell string) and a timeout. Failures are
 typed so callers can tell "not installed" from "hung" from "said no":
 :class:`CommandNotFound`, :class:`CommandTimeout`, :class:`CommandFailed`. A command
-that times out is ended with its whole process group (SIGTERM, then SIGKILL).
+that times out is ended with its whole process group (SIGTERM, then SIGKILL) — what is
+left of the group too when the command itself already exited (a background child that
+still holds its output).
 """
 
 from __future__ import annotations
@@ -150,15 +152,43 @@ def _terminate_group(pid: int, sig: int) -> None:
         os.killpg(pid, sig)
 
 
-async def _end(process: asyncio.subprocess.Process) -> None:
-    """End a running process and its group: SIGTERM, then SIGKILL after a grace period."""
-    if process.returncode is not None:
-        return
-    _terminate_group(process.pid, signal.SIGTERM)
+def _group_alive(pgid: int) -> bool:
     try:
-        await asyncio.wait_for(process.wait(), KILL_GRACE)
-    except TimeoutError:
-        _terminate_group(process.pid, signal.SIGKILL)
+        os.killpg(pgid, 0)
+    except (ProcessLookupError, PermissionError):
+        return False
+    return True
+
+
+async def _end_leftovers(pgid: int) -> None:
+    """End what is left of a process group whose leader already exited (children it
+    started in the background): SIGTERM, then SIGKILL after a grace period.
+
+    The group id cannot name anything else while a member lives (Linux does not hand
+    out a pid in use as a group id), so this never reaches another program's processes.
+    """
+    if not _group_alive(pgid):
+        return
+    _terminate_group(pgid, signal.SIGTERM)
+    for _ in range(int(KILL_GRACE / 0.05)):  # nothing to wait on: not our children
+        if not _group_alive(pgid):
+            return
+        await asyncio.sleep(0.05)
+    _terminate_group(pgid, signal.SIGKILL)
+
+
+async def _end(process: asyncio.subprocess.Process) -> None:
+    """End a process and its group: SIGTERM, then SIGKILL after a grace period; what is
+    left of the group when the process itself already exited."""
+    if process.returncode is None:
+        _terminate_group(process.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(process.wait(), KILL_GRACE)
+        except TimeoutError:
+            _terminate_group(process.pid, signal.SIGKILL)
+    # the children it left behind (``sleep 1000 &`` holding its output)
+    await _end_leftovers(process.pid)
+    if process.returncode is None:  # pragma: no cover - SIGKILL cannot be ignored
         await process.wait()
 
 
@@ -291,16 +321,49 @@ def run_sync(
     return result
 
 
+EXIT_POLL = 0.25
+"""Seconds between looks at whether a streamed command exited (see ``orphan_grace``)."""
+
+
 class LineStream:
     """The stdout lines of a running command; see :func:`open_lines`."""
 
     def __init__(self, argv: list[str], process: asyncio.subprocess.Process,
-                 start_timeout: float | None):
+                 start_timeout: float | None, orphan_grace: float | None = None):
         self.argv = argv
         self.process = process
         self._start_timeout = start_timeout
+        self._orphan_grace = orphan_grace
+        self._reading: asyncio.Future[bytes] | None = None
+        self._exited_at: float | None = None
+        self.orphaned = False
+        """True when the stream ended because the command exited while something it
+        left behind still held its output."""
         self._stderr = (asyncio.ensure_future(process.stderr.read())
                         if process.stderr is not None else None)
+
+    async def _readline(self) -> bytes:
+        assert self.process.stdout is not None
+        if self._orphan_grace is None:
+            return await self.process.stdout.readline()
+        if self.orphaned:
+            return b""
+        if self._reading is None:
+            self._reading = asyncio.ensure_future(self.process.stdout.readline())
+        reading = self._reading  # kept across a cancelled call: one reader at a time
+        loop = asyncio.get_running_loop()
+        while not reading.done():
+            if self.process.returncode is not None:
+                if self._exited_at is None:
+                    self._exited_at = loop.time()
+                elif loop.time() - self._exited_at >= self._orphan_grace:
+                    self.orphaned = True
+                    reading.cancel()
+                    self._reading = None
+                    return b""
+            await asyncio.wait({reading}, timeout=EXIT_POLL)
+        self._reading = None
+        return reading.result()
 
     def __aiter__(self) -> LineStream:
         return self
@@ -310,21 +373,29 @@ class LineStream:
         if self._start_timeout is not None:
             timeout, self._start_timeout = self._start_timeout, None
             try:
-                raw = await asyncio.wait_for(self.process.stdout.readline(), timeout)
+                raw = await asyncio.wait_for(self._readline(), timeout)
             except TimeoutError:
                 raise CommandTimeout(self.argv, timeout) from None
         else:
-            raw = await self.process.stdout.readline()
+            raw = await self._readline()
         if raw:
             return raw.decode(errors="replace").rstrip("\r\n")
         returncode = await self.process.wait()
-        stderr = (await self._stderr).decode(errors="replace") if self._stderr else ""
+        stderr = ""
+        if self._stderr is not None:
+            # a child left behind may hold stderr open too
+            done, _ = await asyncio.wait({self._stderr}, timeout=self._orphan_grace)
+            stderr = self._stderr.result().decode(errors="replace") if done else ""
         if returncode != 0:
             raise CommandFailed(self.argv, returncode, stderr)
         raise StopAsyncIteration
 
     async def close(self) -> None:
         await _end(self.process)
+        if self._reading is not None and not self._reading.done():
+            self._reading.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._reading
         if self._stderr is not None and not self._stderr.done():
             self._stderr.cancel()
             with contextlib.suppress(asyncio.CancelledError):
@@ -339,14 +410,18 @@ async def open_lines(
     cwd: Path | str | None = None,
     start_timeout: float | None = None,
     stderr_to_stdout: bool = False,
+    orphan_grace: float | None = None,
 ) -> AsyncGenerator[LineStream, None]:
     """Start a long-running command and iterate its stdout lines as they arrive.
 
     The command is running when the ``async with`` body begins and is ended (with its
-    process group) when the body leaves, or when this process dies (Linux). Iteration
-    raises :class:`CommandFailed` after the last line when the command exits non-zero.
-    ``start_timeout`` bounds the wait for the first line only (a follow stream may then
-    be quiet for as long as it likes).
+    process group, what is left of it included) when the body leaves, or when this
+    process dies (Linux). Iteration raises :class:`CommandFailed` after the last line when
+    the command exits non-zero. ``start_timeout`` bounds the wait for the first line only
+    (a follow stream may then be quiet for as long as it likes). With ``orphan_grace``,
+    the lines end that many seconds after the command itself exited even when a child it
+    left behind still holds its output (``stream.orphaned`` then says so); without it
+    they end when the output closes.
     """
     argv = [str(part) for part in argv]
     try:
@@ -363,7 +438,7 @@ async def open_lines(
         )
     except (FileNotFoundError, PermissionError) as exc:
         raise _not_started(argv, exc) from None
-    stream = LineStream(argv, process, start_timeout)
+    stream = LineStream(argv, process, start_timeout, orphan_grace)
     try:
         yield stream
     finally:

@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from wrapix_core import paths
@@ -109,6 +109,54 @@ class BuilderSettings(_Section):
     """Seconds to wait for the builder's SSH to answer."""
 
 
+def command_argv(command: list[str] | str) -> list[str]:
+    """A ``ralph.check`` command as argv: a list as it is, a line split like a shell
+    splits words (:func:`shlex.split`; no shell ever runs it). ValueError when it is
+    empty or its quotes do not close."""
+    import shlex
+
+    argv = shlex.split(command) if isinstance(command, str) else list(command)
+    if not argv or not argv[0]:
+        raise ValueError("a command needs at least a program name")
+    return argv
+
+
+def _command(value: Any) -> Any:
+    if isinstance(value, str | list):
+        command_argv(value)
+    return value
+
+
+def _argv_list(value: Any) -> Any:
+    if isinstance(value, list) and value and not value[0]:
+        raise ValueError("the program name is empty")
+    return value
+
+
+Command = Annotated[list[str] | str, AfterValidator(_command)]
+"""A command: an argv list, or a line split like a shell splits words (never a shell)."""
+HookCommand = Annotated[list[str], Field(min_length=1), AfterValidator(_argv_list)]
+"""A hook: an argv list only (a string is refused: it would look like a shell line)."""
+
+
+class RalphHooks(_Section):
+    """Host commands (argv lists, never a shell string) Ralph runs around its work, in
+    the workspace, with ``RALPH_HOOK``, ``RALPH_LABEL``, ``RALPH_ISSUE``,
+    ``RALPH_ISSUE_TITLE``, ``RALPH_OUTCOME``, ``RALPH_REASON``, ``RALPH_LOG``,
+    ``RALPH_ATTEMPTS`` and, after a loop, ``RALPH_DONE``, ``RALPH_PARKED``,
+    ``RALPH_ASKED``, ``RALPH_SKIPPED`` and ``RALPH_EXIT`` in their environment. Only from
+    the user's config or a trusted ``wrapix.toml``: never from Ralph's ``config.toml``."""
+
+    pre_loop: HookCommand | None = None
+    """Before ``ralph loop`` takes its first issue; failing ends the loop (exit 1)."""
+    pre_step: HookCommand | None = None
+    """Before each step's agent; failing skips the issue (its output in the notes)."""
+    post_step: HookCommand | None = None
+    """After each step (after a failed one only with ``hooks_on_failure``)."""
+    post_loop: HookCommand | None = None
+    """After ``ralph loop`` (after one with a failure only with ``hooks_on_failure``)."""
+
+
 class RalphSettings(_Section):
     agent: str = "claude --dangerously-skip-permissions"
     """Agent command line (split like a shell splits words, never run by a shell);
@@ -125,6 +173,23 @@ class RalphSettings(_Section):
     """Seconds an agent may keep running after its final result before it is ended."""
     step_timeout: float = Field(default=3600.0, gt=0)
     """Seconds one agent session may take in all."""
+    pause_on_failure: bool = False
+    """``ralph loop`` stops at the first failed issue (by default it parks the issue with
+    ``ralph:clarify`` and goes on with the next ready one)."""
+    check: list[Command] = []
+    """Commands run after ``WORK_COMPLETE``, before the issue closes, in a sandbox like
+    the agent's (on the host with ``--host``): each an argv list or a command line split
+    like a shell splits words, never run by a shell. A failing one makes the attempt a
+    failure, its output's tail given to the next attempt."""
+    check_timeout: float = Field(default=1800.0, gt=0)
+    """Seconds each ``check`` command may take."""
+    hooks: RalphHooks = RalphHooks()
+    """Host commands around the loop and each step (see ``ralph.hooks.*``)."""
+    hooks_on_failure: bool = False
+    """Run ``post_step`` after a failed step and ``post_loop`` after a loop with a failure
+    (by default they run after successes and questions only)."""
+    hook_timeout: float = Field(default=300.0, gt=0)
+    """Seconds each hook may take."""
 
 
 class SettingsData(BaseModel):

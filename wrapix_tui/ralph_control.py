@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING
 from wrapix_core.errors import WrapixError
 
 if TYPE_CHECKING:
-    from wrapix_core.ralph.events import StepResult
+    from wrapix_core.ralph.events import CommandEnded, CommandStarted, StepResult
     from wrapix_core.specs.board import SpecCard
 
 
@@ -72,6 +72,28 @@ MARKS = {"completed": "✓", "clarify": "?", "failed": "✗", "nothing-left": "�
 def result_line(result: StepResult) -> str:
     """What a step result says on the board (escaping is the renderer's job)."""
     return f"{MARKS.get(str(result.outcome), '·')} {result.message}"
+
+
+COMMAND_NAME = 60
+"""Characters of a check's command line shown in a result line."""
+
+
+def _name(name: str) -> str:
+    flat = " ".join(name.split())
+    return flat if len(flat) <= COMMAND_NAME else flat[: COMMAND_NAME - 1] + "…"
+
+
+def command_started_line(event: CommandStarted) -> str:
+    """A check or hook starting, in the run panel."""
+    return f"▷ {event.kind} {_name(event.name)}" + (
+        f" ({event.issue_id})" if event.issue_id else "")
+
+
+def command_ended_line(event: CommandEnded) -> tuple[str, str]:
+    """(line, style) for a check or hook that ended."""
+    mark, style = ("✓", "green") if event.ok else ("✗", "red")
+    return (f"{mark} {event.kind} {_name(event.name)}: {event.detail} "
+            f"({event.elapsed:.1f}s)", style)
 
 
 NOTIFY_KIND = "ralph-step"

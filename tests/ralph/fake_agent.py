@@ -21,6 +21,8 @@ working directory (the workspace, on the host and in a sandbox)::
             {"wait_file": "path", "timeout": 30},
             {"result": "final text", "is_error": false, "subtype": "success"},
             {"hang": 60, "ignore_term": true},       # keep running (after the result)
+            {"background": ["sleep", "1000"], "pid_file": "bg.pid"},
+                                                     # a child left running, holding stdout
             {"exit": 3}
          ]}
      ]}
@@ -205,6 +207,11 @@ def main():
                   "session_id": f"fake-{number}", "total_cost_usd": 0})
             with open(os.path.join(home, f"result-{number}.time"), "w") as handle:
                 handle.write(repr(time.time()))
+        elif "background" in action:
+            child = subprocess.Popen(action["background"])  # inherits stdout and stderr
+            if action.get("pid_file"):
+                with open(os.path.join(home, action["pid_file"]), "w") as handle:
+                    handle.write(str(child.pid))
         elif "hang" in action:
             if action.get("ignore_term"):
                 signal.signal(signal.SIGTERM, signal.SIG_IGN)

@@ -20,6 +20,9 @@ from typing import Any
 from tests.support.cli import script
 
 FAKE_AGENT = Path(__file__).resolve().parent / "fake_agent.py"
+AGENT_CREDENTIALS = {"ANTHROPIC_API_KEY": "fake-key-for-the-fake-agent"}
+"""The fake agent is named ``claude``, whose credentials Ralph checks before a step
+(the credential tests take this away)."""
 SPEC = """# Demo feature
 
 A small feature for the Ralph tests.
@@ -113,7 +116,7 @@ class Workspace:
         path = os.pathsep.join([str(self.bin), str(Path(sys.executable).parent),
                                 os.environ.get("PATH", os.defpath)])
         return {**os.environ, "PATH": path, "WRAPIX_RALPH__HOST": "true",
-                "WRAPIX_RALPH__WATCHDOG": "1", **self.env_extra, **extra}
+                "WRAPIX_RALPH__WATCHDOG": "1", **AGENT_CREDENTIALS, **self.env_extra, **extra}
 
     def scenario(self, *responses: Mapping[str, Any]) -> None:
         self.fake_dir.mkdir(exist_ok=True)

@@ -30,7 +30,8 @@ from wrapix_core.settings import RalphSettings
 @pytest.fixture
 def host_env(ws: Workspace, monkeypatch: pytest.MonkeyPatch) -> Workspace:
     for name, value in ws.env().items():
-        if name in ("PATH", "WRAPIX_RALPH__HOST", "WRAPIX_RALPH__WATCHDOG"):
+        if name in ("PATH", "WRAPIX_RALPH__HOST", "WRAPIX_RALPH__WATCHDOG",
+                    "ANTHROPIC_API_KEY"):
             monkeypatch.setenv(name, value)
     return ws
 

@@ -21,7 +21,8 @@ def test_loop_works_in_priority_order_then_exits_100(ws: Workspace) -> None:
     done = ws.ralph("loop")
     assert done.returncode == 100, done.stdout + done.stderr
     assert ws.worked() == [high, needs_high, mid, low]
-    assert "loop ended after 4 steps" in done.stdout
+    assert (f"loop demo: done 4 ({high}, {needs_high}, {mid}, {low}), parked 0, asked 0, "
+            "skipped 0") in done.stdout
 
 
 def test_discovered_work_is_worked_by_the_same_loop(ws: Workspace) -> None:
@@ -88,13 +89,14 @@ def test_max_steps(ws: Workspace) -> None:
     assert len(ws.worked()) == 2
 
 
-def test_a_question_does_not_stop_the_loop_but_a_failure_does(ws: Workspace) -> None:
+def test_a_question_does_not_stop_the_loop_but_a_failure_does_when_paused(ws: Workspace
+                                                                          ) -> None:
     asks = ws.create("Asks", priority=0)
     fails = ws.create("Fails", priority=1)
     never = ws.create("Never reached", priority=2)
     ws.scenario(final("RALPH_CLARIFY: which colour?", "Asks"),
                 final("no idea", "Fails", times=0), complete())
-    done = ws.ralph("loop")
+    done = ws.ralph("loop", WRAPIX_RALPH__PAUSE_ON_FAILURE="true")
     assert done.returncode == 1
     assert ws.worked() == [asks, fails, fails, fails]
     assert ws.issue(never)["status"] == "open"

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ralph.support import SPEC, Workspace, complete, install_agent, respond
+from tests.ralph.support import SPEC, Workspace, complete, final, install_agent, respond
 
 pytestmark = [pytest.mark.podman]
 
@@ -151,4 +151,105 @@ def test_plan_interview_in_a_sandbox_on_a_terminal(wrapix_image: str, tmp_path: 
     [call] = ws.calls()
     assert call["cwd"] == "/workspace" and call["interactive"] is True
     assert call["env"]["RALPH_CMD"] == "plan"
+    assert leftover_sandboxes(ws) == []
+
+
+SANDBOX_CHECK = """\
+import os, pathlib, sys
+count = pathlib.Path(".check-count")
+runs = int(count.read_text()) + 1 if count.exists() else 1
+count.write_text(str(runs))
+print(f"check run {runs} in {os.environ.get('WRAPIX_SANDBOX')}")
+if runs == 1:
+    print("FAILED test_thing - expected 2, got 3")
+    sys.exit(1)
+print("1 passed")
+"""
+
+
+def test_a_night_in_real_sandboxes_failure_question_checks_and_hooks(
+        wrapix_image: str, tmp_path: Path) -> None:
+    """Five issues: the second fails, the fourth asks; the others end with an inline
+    signal; a check fails once (the first issue's first attempt) then passes; hooks on
+    the host record their environment. The loop goes on and exits 1 with its summary."""
+    ws = sandbox_workspace(tmp_path / "proj", wrapix_image)
+    hooks = tmp_path / "hooks.jsonl"
+    record = ["python3", "-c", "import json, os, sys; open(sys.argv[1], 'a').write(json.dumps("
+              "{k: v for k, v in os.environ.items() if k.startswith('RALPH_')}) + '\\n')",
+              str(hooks)]
+    with (ws.root / "wrapix.toml").open("a") as handle:
+        handle.write("\n[ralph]\ncheck = [\"python3 check.py\"]\nhooks_on_failure = true\n"
+                     "[ralph.hooks]\n"
+                     + "".join(f"{name} = {json.dumps(record)}\n"
+                               for name in ("pre_loop", "post_step", "post_loop")))
+    (ws.root / "check.py").write_text(SANDBOX_CHECK)
+    assert ws.ralph("start", "demo").returncode == 0
+    ids = [ws.create(f"Issue {n}", priority=1) for n in range(1, 6)]
+    ws.scenario(final("no idea what to do", "Issue 2", times=0),
+                final("RALPH_CLARIFY: which colour?", "Issue 4"),
+                final("Implemented {ISSUE_ID}; the tests pass, so `WORK_COMPLETE`.",
+                      times=0))
+    done = ws.ralph("loop", timeout=900, WRAPIX_RALPH__RETRIES="1")
+    print(done.stdout, done.stderr, sep="\n")
+    assert done.returncode == 1, done.stdout + done.stderr
+    first, second, third, fourth, fifth = ids
+    # the first issue twice (its check failed once), the second twice (1 retry)
+    assert ws.worked() == [first, first, second, second, third, fourth, fifth]
+    assert all(call["cwd"] == "/workspace" for call in ws.calls())
+    assert [ws.issue(i)["status"] for i in ids] == ["closed", "open", "closed", "open",
+                                                    "closed"]
+    assert "FAILED test_thing - expected 2, got 3" in ws.calls()[1]["prompt"]
+    assert (f"loop demo: done 3 ({first}, {third}, {fifth}), parked 1 ({second}), "
+            f"asked 1 ({fourth}), skipped 0") in done.stdout
+    first_log = next(log for log in ws.logs() if log.name.startswith(first))
+    text = first_log.read_text()
+    assert "[check] check run 1 in " in text and f"-ralph-{first}-check" in text
+    assert "[check] 1 passed" in text
+    seen = [json.loads(line) for line in hooks.read_text().splitlines()]
+    assert [env["RALPH_HOOK"] for env in seen] == ["pre_loop", *["post_step"] * 5,
+                                                   "post_loop"]
+    assert [(env["RALPH_ISSUE"], env["RALPH_OUTCOME"]) for env in seen[1:6]] == [
+        (first, "completed"), (second, "failed"), (third, "completed"),
+        (fourth, "clarify"), (fifth, "completed")]
+    assert seen[-1]["RALPH_PARKED"] == second and seen[-1]["RALPH_EXIT"] == "1"
+    assert seen[-1]["RALPH_DONE"] == f"{first} {third} {fifth}"
+    assert seen[-1]["RALPH_ASKED"] == fourth
+    assert leftover_sandboxes(ws) == []
+
+
+def test_credentials_are_checked_for_the_sandbox(wrapix_image: str, tmp_path: Path) -> None:
+    ws = sandbox_workspace(tmp_path / "proj", wrapix_image)
+    assert ws.ralph("start", "demo").returncode == 0
+    issue = ws.create("Needs a login")
+    ws.scenario(complete())
+    bare = ws.ralph("step", ANTHROPIC_API_KEY="", CLAUDE_CODE_OAUTH_TOKEN="")
+    assert bare.returncode == 2
+    assert "has no credentials in its sandbox" in bare.stderr
+    assert not ws.calls() and ws.issue(issue)["status"] == "open"
+    # a login kept in the workspace's .claude (the sandbox's ~/.claude) is enough
+    (ws.root / ".claude").mkdir(exist_ok=True)
+    (ws.root / ".claude" / ".credentials.json").write_text("{}")
+    done = ws.ralph("step", timeout=300, ANTHROPIC_API_KEY="", CLAUDE_CODE_OAUTH_TOKEN="")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ws.issue(issue)["status"] == "closed"
+    assert leftover_sandboxes(ws) == []
+
+
+def test_children_of_an_agent_in_a_sandbox_end_with_it(wrapix_image: str,
+                                                        tmp_path: Path) -> None:
+    """The agent leaves `sleep 1000 &` holding its output and exits: the step ends soon
+    after (not at the watchdog) and nothing of the sandbox is left."""
+    import time
+
+    ws = sandbox_workspace(tmp_path / "proj", wrapix_image)
+    assert ws.ralph("start", "demo").returncode == 0
+    issue = ws.create("Leaves a child in the sandbox")
+    ws.scenario(respond({"background": ["sleep", "1000"], "pid_file": "bg.pid"},
+                        {"result": "Done. WORK_COMPLETE"}))
+    started = time.monotonic()
+    done = ws.ralph("step", timeout=300, WRAPIX_RALPH__WATCHDOG="120")
+    took = time.monotonic() - started
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ws.issue(issue)["status"] == "closed"
+    assert took < 90, f"the step took {took:.0f}s"
     assert leftover_sandboxes(ws) == []

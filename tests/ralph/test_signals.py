@@ -30,20 +30,44 @@ def assistant(text: str) -> str:
 
 
 @pytest.mark.parametrize(("text", "expected"), [
+    # at the start of a line
     ("Done.\n\nWORK_COMPLETE", Signal("WORK_COMPLETE")),
-    ("**WORK_COMPLETE**", Signal("WORK_COMPLETE")),
     ("READY_COMPLETE", Signal("READY_COMPLETE")),
     ("RALPH_BLOCKED: the database is down", Signal("RALPH_BLOCKED", "the database is down")),
     ("Hmm.\nRALPH_CLARIFY: Postgres or SQLite?\nEither works for me.",
      Signal("RALPH_CLARIFY", "Postgres or SQLite?\nEither works for me.")),
     ("RALPH_BLOCKED:", Signal("RALPH_BLOCKED", "(no reason given)")),
-    # a reason that mentions another signal inside a sentence stays a reason
+    # mid-line, inline at the end of a sentence
+    ("Implemented and tested it. WORK_COMPLETE", Signal("WORK_COMPLETE")),
+    ("All tests pass, so WORK_COMPLETE.", Signal("WORK_COMPLETE")),
+    ("The plan is written: READY_COMPLETE!", Signal("READY_COMPLETE")),
+    ("I cannot go on. RALPH_BLOCKED: the API key is missing",
+     Signal("RALPH_BLOCKED", "the API key is missing")),
+    ("One thing first — RALPH_CLARIFY: which database?",
+     Signal("RALPH_CLARIFY", "which database?")),
+    # inside markdown decoration
+    ("**WORK_COMPLETE**", Signal("WORK_COMPLETE")),
+    ("Done: `WORK_COMPLETE`", Signal("WORK_COMPLETE")),
+    ("> _WORK_COMPLETE_", Signal("WORK_COMPLETE")),
+    ("## WORK_COMPLETE", Signal("WORK_COMPLETE")),
+    ("**RALPH_CLARIFY:** Postgres or SQLite?", Signal("RALPH_CLARIFY", "Postgres or SQLite?")),
+    ("**RALPH_BLOCKED**: no network", Signal("RALPH_BLOCKED", "no network")),
+    # several in one message: the last wins
+    ("READY_COMPLETE, then WORK_COMPLETE", Signal("WORK_COMPLETE")),
+    ("WORK_COMPLETE\nRALPH_CLARIFY: wait, which one?", Signal("RALPH_CLARIFY", "wait, which one?")),
+    ("RALPH_CLARIFY: which one?\nRALPH_BLOCKED: no answer possible",
+     Signal("RALPH_BLOCKED", "no answer possible")),
+    # ... but a reason or question runs to the end: a signal inside it is its text
     ("RALPH_BLOCKED: the test expects WORK_COMPLETE output",
      Signal("RALPH_BLOCKED", "the test expects WORK_COMPLETE output")),
-    # the last signal that starts a line wins
-    ("WORK_COMPLETE\nRALPH_CLARIFY: wait, which one?", Signal("RALPH_CLARIFY", "wait, which one?")),
-    ("I did not print WORK_COMPLETE because it is not done", None),
+    ("RALPH_CLARIFY: should I still say WORK_COMPLETE when a test is flaky?",
+     Signal("RALPH_CLARIFY", "should I still say WORK_COMPLETE when a test is flaky?")),
+    # longer identifiers are not signals
     ("WORK_COMPLETED", None),
+    ("NOT_WORK_COMPLETE", None),
+    ("WORK_COMPLETE_SOON and XWORK_COMPLETE", None),
+    ("RALPH_BLOCKED_ON: x", None),
+    ("RALPH_CLARIFY without a colon", None),
     ("", None),
 ])
 def test_find_signal(text: str, expected: Signal | None) -> None:

@@ -207,3 +207,22 @@ def test_untrusted_agent_output_is_escaped(ws: Workspace) -> None:
     assert done.returncode == 0
     assert "\x1b" not in done.stdout
     assert "\\x1b]0;pwned\\x07" in done.stdout
+
+
+def test_children_the_agent_leaves_behind_are_ended_with_it(ws: Workspace) -> None:
+    """A host-mode agent that leaves `sleep 1000 &` holding its output: the step ends
+    soon after the agent exits (not at the watchdog or the step timeout) and the sleep
+    is gone, although the agent itself had already exited."""
+    issue = ws.create("Leaves a child")
+    ws.scenario(respond({"background": ["sleep", "1000"], "pid_file": "bg.pid"},
+                        {"say": "done"}, {"result": "Tested. WORK_COMPLETE"}))
+    started = time.time()
+    done = ws.ralph("step", timeout=60, WRAPIX_RALPH__WATCHDOG="300")
+    took = time.time() - started
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert ws.issue(issue)["status"] == "closed"
+    assert took < 15, f"the step took {took:.1f}s"
+    sleeper = int((ws.fake_dir / "bg.pid").read_text())
+    wait_until(lambda: process_gone(sleeper), 5, "the agent's background child to be ended")
+    assert "processes it started still held its output: ended them" in \
+        ws.logs()[0].read_text()

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.ralph.support import Workspace, complete, make_workspace
+from tests.ralph.support import AGENT_CREDENTIALS, Workspace, complete, make_workspace
 from tests.support.cli import script
 from tests.support.tmux import Tmux, shell_env
 from tests.tui.test_e2e_podman import capture, wrapix_vars
@@ -36,7 +36,7 @@ open(path, "w").write(text)
 def start_tui(ws: Workspace, tmp_path: Path, **extra: str) -> Tmux:
     env = {**wrapix_vars(), "WRAPIX_NOTIFY__BACKEND": "none",
            "PATH": ws.env()["PATH"], "WRAPIX_RALPH__HOST": "true",
-           "WRAPIX_RALPH__WATCHDOG": "1", **extra}
+           "WRAPIX_RALPH__WATCHDOG": "1", **AGENT_CREDENTIALS, **extra}
     tmux = Tmux(120, 40)
     # A shell runs the TUI (so its exit can be checked); the variables are given on the
     # command line too: a tmux server may replace PATH from its global environment.
@@ -80,7 +80,7 @@ def test_supervised_loop_approve_skip_stop(tmp_path: Path) -> None:
         tmux.send("s")
         wait(tmux, f"{third}  P3  Third", "ralph-04-approval-third")
         tmux.send("x")
-        screen = wait(tmux, "loop ended after 1 step", "ralph-05-after-stop")
+        screen = wait(tmux, f"loop demo: done 1 ({first}), parked 0", "ralph-05-after-stop")
         for line in (f"✓ {first} done", f"· skipped {second}", f"■ stopped before {third}"):
             assert line in screen, screen
         # The board afterwards: two ready in Ralph's order, one closed.

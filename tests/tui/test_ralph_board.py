@@ -253,7 +253,8 @@ def ralph_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
 
     ws = make_workspace(tmp_path / "proj")
     for name, value in ws.env().items():
-        if name in ("PATH", "WRAPIX_RALPH__HOST", "WRAPIX_RALPH__WATCHDOG"):
+        if name in ("PATH", "WRAPIX_RALPH__HOST", "WRAPIX_RALPH__WATCHDOG",
+                    "ANTHROPIC_API_KEY"):
             monkeypatch.setenv(name, value)
     return ws
 
@@ -292,7 +293,10 @@ async def test_supervised_loop_approve_skip_stop(ralph_ws: Any) -> None:
         assert ws.worked() == [first]
         results = [entry.partition("\x00")[2] for entry in pane.results]
         assert results == [f"✓ {first} done", f"· skipped {second}",
-                           f"■ stopped before {third}", "loop ended after 1 step"]
+                           f"■ stopped before {third}",
+                           f"loop demo: done 1 ({first}), parked 0, asked 0, skipped 1 "
+                           f"({second})", f"  skipped {second}: skipped when asked",
+                           f"  ended: stopped before {third}", "  exit 0"]
         # The board shows exactly that: first closed, the other two still ready.
         await wait_until(pilot, lambda: pane.board is not None
                          and pane.board.readiness.ready_ids == (second, third))
@@ -305,6 +309,72 @@ async def test_supervised_loop_approve_skip_stop(ralph_ws: Any) -> None:
         await wait_until(pilot, lambda: any(entry.title == f"Ralph: {first} closed"
                                             for entry in inbox.model.entries.values()),
                          what="the step's notification in the inbox")
+
+
+async def test_checks_and_hooks_are_shown_live_in_the_run_panel(ralph_ws: Any) -> None:
+    import json
+    import sys
+
+    from tests.ralph.support import complete
+
+    ws = ralph_ws
+    only = ws.create("Checked one")
+    gate = ws.root.parent / "go-check"
+    slow = [sys.executable, "-c", "import os, sys, time\nprint('collecting 3 tests', "
+            "flush=True)\nwhile not os.path.exists(sys.argv[1]): time.sleep(0.05)\n"
+            "print('3 passed')", str(gate)]
+    hook = [sys.executable, "-c", "print('hook says hi')"]
+    (ws.root / "wrapix.toml").write_text(
+        f"[ralph]\ncheck = [{json.dumps(slow)}]\n[ralph.hooks]\n"
+        f"pre_step = {json.dumps(hook)}\npost_step = {json.dumps(hook)}\n")
+    ws.scenario(complete())
+    app = make(ws.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down", "s")
+        from wrapix_tui.screens.approval import ApprovalScreen
+
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: "collecting 3 tests" in str(
+            pane.query_one("#ralph-run").render()), what="the check's output, live")
+        shown = str(pane.query_one("#ralph-run").render())
+        assert "▷ check" in shown and only in shown
+        assert "✓ hook pre_step: exit 0" in shown
+        gate.write_text("")
+        await wait_until(pilot, lambda: pane.running is None, what="the step to end")
+        results = [entry.partition("\x00")[2] for entry in pane.results]
+        assert results[0] == f"▷ hook pre_step ({only})"
+        assert results[1].startswith("✓ hook pre_step: exit 0")
+        assert results[2].startswith("▷ check ") and results[2].endswith(f"({only})")
+        assert results[3].startswith("✓ check ") and ": exit 0" in results[3]
+        assert results[4] == f"✓ {only} done"
+        assert results[6].startswith("✓ hook post_step: exit 0")
+        assert ws.issue(only)["status"] == "closed"
+
+
+async def test_an_agent_that_is_not_logged_in_is_shown_in_its_own_words(
+        ralph_ws: Any) -> None:
+    from tests.ralph.support import respond
+
+    ws = ralph_ws
+    only = ws.create("Needs a login")
+    ws.scenario(respond({"result": "Not logged in · Please run /login", "is_error": True},
+                        {"exit": 1}, times=0))
+    app = make(ws.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await board_ready(pilot, app)
+        await pilot.press("4", "down", "s")
+        from wrapix_tui.screens.approval import ApprovalScreen
+
+        await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
+        await pilot.press("y")
+        await wait_until(pilot, lambda: pane.running is None, what="the step to end")
+        shown = str(pane.query_one("#ralph-run").render())
+        assert "Not logged in · Please run /login" in shown
+        assert '{"' not in shown
+        assert len(ws.calls()) == 1  # not retried
+        assert ws.issue(only)["status"] == "open"
 
 
 async def test_stop_key_cancels_a_running_step_and_the_issue_is_put_back(

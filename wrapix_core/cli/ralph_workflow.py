@@ -33,6 +33,9 @@ from wrapix_core.ralph.errors import RalphError
 from wrapix_core.ralph.events import (
     AgentLine,
     AttemptFailed,
+    CommandEnded,
+    CommandLine,
+    CommandStarted,
     Decision,
     EngineEvent,
     LoopEnded,
@@ -115,10 +118,18 @@ class Printer:
         elif isinstance(event, PhaseEnded):
             mark = "✓" if event.result.ok else "✗"
             _say(f"{mark} {display.line(event.result.message)}")
+        elif isinstance(event, CommandStarted):
+            _say(f"  ▷ {event.kind} {display.line(event.name)} — {event.where}")
+        elif isinstance(event, CommandLine):
+            if not self.quiet:
+                _say(f"  ┆ {display.line(event.line)}")
+        elif isinstance(event, CommandEnded):
+            mark = "✓" if event.ok else "✗"
+            _say(f"  {mark} {event.kind} {display.line(event.name)}: "
+                 f"{display.line(event.detail)} ({event.elapsed:.1f}s)")
         elif isinstance(event, LoopEnded):
-            worked = event.result.worked
-            _say(f"loop ended after {len(worked)} step{'s' if len(worked) != 1 else ''}"
-                 + (f": {', '.join(worked)}" if worked else ""))
+            for line in event.result.summary():
+                _say(display.line(line))
 
 
 _MARKS = {StepOutcome.COMPLETED: "✓", StepOutcome.CLARIFY: "?", StepOutcome.FAILED: "✗",
@@ -299,8 +310,12 @@ def loop(label: str | None, confirm: bool, max_steps: int | None, quiet: bool,
          host: bool | None, directory: Path | None) -> None:
     """Work ready issues of LABEL one by one until none is left.
 
-    Exit codes: 0 stopped or max steps reached, 1 a step failed, 100 nothing left, 101
-    stuck (blocked, awaiting review or answers).
+    A failed issue is parked (ralph:clarify, the reason in its notes) and the loop goes
+    on with the next ready one (ralph.pause_on_failure = true stops there instead). It
+    ends with a summary of what was done, parked, asked and skipped.
+
+    Exit codes: 0 done (stopped, or max steps reached), 1 anything failed, 100 nothing
+    left, 101 stuck (blocked, awaiting review or answers).
     """
     engine = _engine(directory, host, quiet)
     result = _run(engine.loop(label, approve=confirm_on_terminal if confirm else None,
@@ -346,6 +361,10 @@ def _status_lines(status: Any) -> list[str]:
             lines.append(f"  interrupted: {run.issue} — its step (pid {run.pid}, started "
                          f"{run.started_at}) ended without finishing; the next `ralph step` "
                          f"reopens it. Log {run.log}")
+    if status.agent_error:
+        at, said, log = status.agent_error
+        lines.append(f"  agent:    {display.line(said)[:300]} ({at})"
+                     + (f"; log {log}" if log else ""))
     if status.iterations:
         lines.append("  sessions: " + ", ".join(f"{phase} {count}" for phase, count
                                                 in status.iterations.items()))

@@ -9,8 +9,11 @@ passes the prompt as the last argument.
 Every output line (stderr merged) goes to the session's log as it arrives, then to the
 caller's callback. The session ends when the agent exits, when ``step_timeout`` passes,
 or — the watchdog — ``watchdog`` seconds after the final result record when the agent
-keeps running (its process group gets SIGTERM, then SIGKILL). In a sandbox the
-container is removed afterwards whatever happened.
+keeps running (its process group gets SIGTERM, then SIGKILL). Children the agent leaves
+behind are ended with it: :data:`ORPHAN_GRACE` seconds after the agent itself exited the
+session is over even if a background process still holds its output, and what is left
+of its process group is ended (SIGTERM, then SIGKILL). In a sandbox the container is
+removed afterwards whatever happened.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import re
 import shlex
 import time
 from collections.abc import Callable, Mapping
@@ -28,7 +32,13 @@ from typing import IO, TYPE_CHECKING, Protocol, TextIO
 from wrapix_core import proc, workspace_fs
 from wrapix_core.errors import WrapixError
 from wrapix_core.ralph.errors import RalphError
-from wrapix_core.ralph.signals import FinalResult, OutputReader, Signal
+from wrapix_core.ralph.signals import (
+    FinalResult,
+    OutputReader,
+    Signal,
+    readable,
+    strip_terminal,
+)
 from wrapix_core.settings import RalphSettings, Settings
 
 if TYPE_CHECKING:
@@ -38,6 +48,8 @@ if TYPE_CHECKING:
 
 AGENT_ENV = "RALPH_AGENT"
 PRINT_FLAGS = ("--output-format", "stream-json", "--verbose")
+ORPHAN_GRACE = 2.0
+"""Seconds the output of an agent that exited is still read (what it wrote last)."""
 
 LineCallback = Callable[[str], None]
 NoteCallback = Callable[[str], None]
@@ -116,16 +128,57 @@ class SessionResult:
             return self.start_error
         if self.timed_out:
             return "the agent did not finish within the step timeout"
+        said = self.said()
         if self.returncode not in (0, None) and not self.watchdog_fired:
             return f"the agent exited with code {self.returncode}" + (
-                f" ({self.tail[-1][:200]})" if self.tail else "")
+                f": {said}" if said else "")
         if self.final.source == "result" and self.final.is_error and self.signal is None:
-            return f"the agent reported an error ({self.final.subtype or 'is_error'})"
+            return f"the agent reported an error ({self.final.subtype or 'is_error'})" + (
+                f": {said}" if said else "")
         if self.signal is None:
             if self.final.source == "none":
                 return "the agent's output ended without a result record"
             return "the agent's final message has no signal"
         return None
+
+    def said(self) -> str:
+        """The agent's own last words, for a failure message: its result text, else its
+        last readable output line (a stream-json record is read, never shown raw);
+        sanitized and cut to one short line."""
+        text = self.final.text.strip() if self.final.source == "result" else ""
+        if not text:
+            for raw in reversed(self.tail):
+                shown = [line for line in readable(raw) if line.strip()]
+                if shown:
+                    text = shown[-1]
+                    break
+        return _one_line(text)
+
+    def fatal(self) -> str | None:
+        """The failure when retrying cannot fix it (not logged in, a bad API key, the
+        agent missing), else None."""
+        if self.start_error:
+            return self.start_error
+        if self.final.source != "result" and self.returncode in (0, None):
+            return None
+        said = self.said()
+        if said and AUTH_ERROR.search(said) and (self.final.is_error
+                                                  or self.returncode not in (0, None)):
+            return f"the agent cannot work: {said}"
+        return None
+
+
+def _one_line(text: str, limit: int = 300) -> str:
+    from wrapix_core.notify.sanitize import display_text
+
+    return display_text(" ".join(strip_terminal(text).split()), limit)
+
+
+AUTH_ERROR = re.compile(
+    r"not logged in|please run /login|invalid api key|invalid x-api-key|"
+    r"authentication[_ ]error|oauth token (?:has )?expired|401 unauthorized|"
+    r"credit balance is too low|permission_error", re.IGNORECASE)
+"""What an agent says when retrying cannot help: it has no (valid) credentials."""
 
 
 class Runner(Protocol):
@@ -136,6 +189,12 @@ class Runner(Protocol):
     def describe(self, session: Session) -> str: ...
 
     async def run(self, session: Session, on_line: LineCallback) -> SessionResult: ...
+
+    async def run_command(self, session: Session, argv: list[str], on_line: LineCallback,
+                          timeout: float) -> CommandResult:
+        """Run a ``check`` command where the session's agent runs (its log is the
+        session's)."""
+        ...
 
     async def interactive(self, session: Session) -> tuple[list[str], dict[str, str]]: ...
 
@@ -155,9 +214,13 @@ async def stream_session(argv: list[str], session: Session, on_line: LineCallbac
     start_error = ""
     with session.open_log(errors="replace") as log:
         try:
-            async with proc.open_lines(argv, env=env, cwd=cwd, stderr_to_stdout=True) as lines:
+            async with proc.open_lines(argv, env=env, cwd=cwd, stderr_to_stdout=True,
+                                       orphan_grace=ORPHAN_GRACE) as lines:
                 returncode, result_at, timed_out, watchdog = await _pump(
                     lines, reader, log, tail, on_line, deadline, session.watchdog)
+                if lines.orphaned:
+                    log.write("[ralph] the agent exited but processes it started still held "
+                              "its output: ended them\n")
             if returncode is None:
                 returncode = lines.process.returncode
         except proc.CommandNotFound as exc:
@@ -213,6 +276,72 @@ async def _pump(lines: proc.LineStream, reader: OutputReader, log: IO[str], tail
         on_line(line)
 
 
+@dataclass(frozen=True)
+class CommandResult:
+    """How a ``check`` command or a hook ended."""
+
+    returncode: int | None
+    tail: tuple[str, ...] = ()
+    """Its last output lines (raw: sanitize before showing)."""
+    timed_out: bool = False
+    start_error: str = ""
+    elapsed: float = 0.0
+
+    @property
+    def ok(self) -> bool:
+        return self.returncode == 0 and not self.timed_out and not self.start_error
+
+    def detail(self, timeout: float) -> str:
+        if self.start_error:
+            return self.start_error
+        if self.timed_out:
+            return f"timed out after {timeout:g}s"
+        return f"exit {self.returncode}"
+
+
+COMMAND_TAIL = 30
+"""Output lines of a failed check kept for the next attempt's prompt and the notes."""
+
+
+async def stream_command(argv: list[str], log: Path, on_line: LineCallback, *,
+                         timeout: float, prefix: str, env: Mapping[str, str] | None = None,
+                         cwd: Path | None = None,
+                         anchor: Path | None = None) -> CommandResult:
+    """Run ``argv`` (never through a shell) with a timeout, its output (stderr merged)
+    to ``log`` (each line after ``prefix``) and ``on_line``; its process group, children
+    left behind included, is ended when it exits or times out."""
+    tail: list[str] = []
+    started = time.monotonic()
+    returncode: int | None = None
+    timed_out = False
+    start_error = ""
+    if anchor is None:
+        log.parent.mkdir(parents=True, exist_ok=True)
+    with workspace_fs.open_append_text(anchor or log.parent, log, "replace") as handle:
+        try:
+            async with asyncio.timeout(timeout), proc.open_lines(
+                    argv, env=env, cwd=cwd, stderr_to_stdout=True,
+                    orphan_grace=ORPHAN_GRACE) as lines:
+                try:
+                    async for line in lines:
+                        handle.write(f"{prefix}{line}\n")
+                        handle.flush()
+                        tail.append(line)
+                        del tail[:-COMMAND_TAIL]
+                        on_line(line)
+                    returncode = 0
+                except proc.CommandFailed as exc:
+                    returncode = exc.returncode
+        except TimeoutError:
+            timed_out = True
+            handle.write(f"{prefix}[ralph] did not finish within {timeout:g}s: ended\n")
+        except (proc.CommandNotFound, proc.CommandNotExecutable) as exc:
+            start_error = f"cannot run {argv[0]}: {exc.message}"
+            handle.write(f"{prefix}[ralph] {start_error}\n")
+    return CommandResult(returncode, tuple(tail), timed_out, start_error,
+                         time.monotonic() - started)
+
+
 async def remove_sandbox(settings: Settings, name: str, workspace: Path) -> None:
     """Remove the Ralph sandbox ``name`` of ``workspace`` if it still exists; never fails.
 
@@ -247,6 +376,12 @@ class HostRunner:
         argv = print_argv(self.agent, session.prompt)
         return await stream_session(argv, session, on_line, env=self.env,
                                     cwd=self.workspace)
+
+    async def run_command(self, session: Session, argv: list[str], on_line: LineCallback,
+                          timeout: float) -> CommandResult:
+        return await stream_command(argv, session.log, on_line, timeout=timeout,
+                                    prefix="[check] ", env=self.env, cwd=self.workspace,
+                                    anchor=session.anchor)
 
     async def interactive(self, session: Session) -> tuple[list[str], dict[str, str]]:
         return interactive_argv(self.agent, session.prompt), {**os.environ, **self.env}
@@ -324,7 +459,31 @@ class SandboxRunner:
                                  ended_at=time.monotonic())
         try:
             return await stream_session(prepared.plan.argv, session, on_line,
-                                        env=prepared.plan.env, cwd=self.workspace)
+                                        env=prepared.plan.env, cwd=self.workspace,
+                                        anchor=session.anchor)
+        finally:
+            staging.undo(staged)
+            await self.cleanup(session)
+
+    async def run_command(self, session: Session, argv: list[str], on_line: LineCallback,
+                          timeout: float) -> CommandResult:
+        """``argv`` in a fresh sandbox like the agent's (same profile, image, mounts and
+        environment; the agent's own is gone when it exits), removed afterwards."""
+        from wrapix_core.sandbox import staging
+
+        staged: list[StagingAction] = []
+        try:
+            prepared = await self.prepare(session, argv, interactive=False)
+            staged = prepared.plan.staging
+            staging.perform(staged)
+        except WrapixError as exc:
+            staging.undo(staged)
+            return CommandResult(None, start_error=f"the sandbox could not start: {exc}")
+        try:
+            return await stream_command(prepared.plan.argv, session.log, on_line,
+                                        timeout=timeout, prefix="[check] ",
+                                        env=prepared.plan.env, cwd=self.workspace,
+                                        anchor=session.anchor)
         finally:
             staging.undo(staged)
             await self.cleanup(session)

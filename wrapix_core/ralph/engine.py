@@ -13,13 +13,27 @@ A step, in order:
 4. claim it under the label's lock — re-check it is still ready, record the running step,
    mark it ``in_progress``, hold its issue lock — so two loops, in one process or two,
    never take the same issue;
-5. run the agent (fresh sandbox or host) with the step prompt; up to ``retries`` more
-   attempts when it is blocked, gives no signal or fails, each with the previous failure
-   in the prompt;
-6. complete → close (and close the epic whose last child this was); clarify → reopen with
+5. run the ``pre_step`` hook (``ralph.hooks``); when it fails the issue is put back with
+   its output in the notes and skipped (the next ready one is taken);
+6. run the agent (fresh sandbox or host) with the step prompt; up to ``retries`` more
+   attempts when it is blocked, gives no signal, fails, or a ``ralph.check`` command
+   fails after its ``WORK_COMPLETE``, each with the previous failure in the prompt. A
+   failure retrying cannot fix (the agent is not logged in, cannot start) is not
+   retried: the issue is put back as it was and the loop ends;
+7. complete → close (and close the epic whose last child this was); clarify → reopen with
    ``ralph:clarify`` and the question in the notes, notify; out of attempts → reopen with
    ``ralph:clarify`` and the reason. Ctrl-C reopens the issue with a note; a crash leaves
-   the running step recorded, and the next step (or ``ralph status``) sees it.
+   the running step recorded, and the next step (or ``ralph status``) sees it;
+8. the ``post_step`` hook (after a failure only with ``ralph.hooks_on_failure``).
+
+Before the first step the agent's credentials are checked
+(:mod:`wrapix_core.ralph.credentials`): none is one clear error, no issue touched.
+
+A loop goes on past a failed issue (parked) to the next ready one unless
+``ralph.pause_on_failure``; it runs ``pre_loop``/``post_loop`` hooks around itself and
+ends with a summary (done, parked, asked, skipped) and exit code 1 when anything failed.
+Hooks run on this machine, in the workspace, never through a shell, each with
+``ralph.hook_timeout``; their environment is described in :class:`RalphHooks`.
 
 Settings files in the workspace (``wrapix.toml``, Ralph's ``config.toml``) choose what
 runs on this machine, and the agent writes in the workspace. The sandbox mounts them
@@ -37,10 +51,11 @@ from collections.abc import Collection
 from dataclasses import dataclass
 from pathlib import Path
 
-from wrapix_core import workspace_fs
+from wrapix_core import proc, workspace_fs
 from wrapix_core.errors import WrapixError
-from wrapix_core.ralph import clarify, templates
+from wrapix_core.ralph import clarify, credentials, templates
 from wrapix_core.ralph.agent import (
+    CommandResult,
     HostRunner,
     LineCallback,
     Runner,
@@ -48,12 +63,16 @@ from wrapix_core.ralph.agent import (
     Session,
     agent_command,
     remove_sandbox,
+    stream_command,
 )
 from wrapix_core.ralph.errors import NotStarted
 from wrapix_core.ralph.events import (
     AgentLine,
     ApproveCallback,
     AttemptFailed,
+    CommandEnded,
+    CommandLine,
+    CommandStarted,
     Decision,
     EngineEvent,
     EventCallback,
@@ -84,7 +103,13 @@ from wrapix_core.ralph.state import (
     resolve_label,
     write_label_state,
 )
-from wrapix_core.settings import PROJECT_FILE, RalphSettings, Settings, load_settings
+from wrapix_core.settings import (
+    PROJECT_FILE,
+    RalphSettings,
+    Settings,
+    command_argv,
+    load_settings,
+)
 from wrapix_core.specs.index import INDEX_FILE
 from wrapix_core.specs.parser import read_spec
 from wrapix_core.tasks import timestamps
@@ -126,6 +151,9 @@ class Engine:
         self.store = store or open_store(self.workspace)
         self.on_event: EventCallback = on_event or (lambda _event: None)
         self._runner = runner
+        self._credentials_ok = runner is not None  # a caller's runner knows its agent
+        self.skip_reasons: dict[str, str] = {}
+        """Why issues were passed over in this loop (id → reason), in order."""
 
     # -- basics -------------------------------------------------------------------------
     def emit(self, event: EngineEvent) -> None:
@@ -208,6 +236,97 @@ class Engine:
             self.emit(AgentLine(issue_id, line, tuple(readable(line))))
         return sink
 
+    def check_credentials(self) -> None:
+        """Raise the credentials error when the agent cannot log in where it runs."""
+        if self._credentials_ok:
+            return
+        error = credentials.problem(agent_command(self.ralph), self.ralph, self.settings,
+                                    self.workspace)
+        if error is not None:
+            raise error
+        self._credentials_ok = True
+
+    def _command_sink(self, kind: str, name: str) -> LineCallback:
+        def sink(line: str) -> None:
+            self.emit(CommandLine(kind, name, line))
+        return sink
+
+    async def _hook(self, hook: str, log: Path, values: dict[str, str]) -> CommandResult | None:
+        """Run the ``ralph.hooks`` command ``hook`` (None when it is not set)."""
+        argv = getattr(self.ralph.hooks, hook)
+        if not argv:
+            return None
+        env = {"RALPH_HOOK": hook, "RALPH_WORKSPACE": str(self.workspace), "RALPH_LOG": str(log),
+               **{key: value.replace("\0", "") for key, value in values.items()}}
+        issue = values.get("RALPH_ISSUE") or None
+        shown = proc.describe(argv)
+        with workspace_fs.open_append_text(self.paths.anchor, log) as handle:
+            handle.write(f"[ralph] hook {hook}: {shown}\n")
+        self.emit(CommandStarted("hook", hook, issue, "host"))
+        result = await stream_command(list(argv), log, self._command_sink("hook", hook),
+                                      timeout=self.ralph.hook_timeout, prefix=f"[{hook}] ",
+                                      env=env, cwd=self.workspace, anchor=self.paths.anchor)
+        detail = result.detail(self.ralph.hook_timeout)
+        with workspace_fs.open_append_text(self.paths.anchor, log) as handle:
+            handle.write(f"[ralph] hook {hook}: {detail}\n")
+        self.emit(CommandEnded("hook", hook, issue, result.ok, detail, result.elapsed))
+        if not result.ok:
+            self.emit(Note(f"the {hook} hook `{shown}` failed ({detail})", "warning"))
+        return result
+
+    def _step_values(self, name: str, issue: Issue | IssueRef, outcome: str = "",
+                     reason: str = "", attempts: int = 0) -> dict[str, str]:
+        return {"RALPH_LABEL": name, "RALPH_ISSUE": issue.id,
+                "RALPH_ISSUE_TITLE": " ".join(issue.title.split()), "RALPH_OUTCOME": outcome,
+                "RALPH_REASON": reason, "RALPH_ATTEMPTS": str(attempts)}
+
+    async def _pre_step(self, name: str, claim: _Claim) -> str | None:
+        """The ``pre_step`` hook; when it fails, the issue is put back with its output in
+        the notes and the reason returned."""
+        try:
+            result = await self._hook("pre_step", claim.log,
+                                      self._step_values(name, claim.issue, "pending"))
+        except BaseException:  # Ctrl-C during the hook: the issue goes back as it was
+            await asyncio.shield(self._interrupted(claim.issue.id, claim.log))
+            await self._release(name, claim)
+            raise
+        if result is None or result.ok:
+            return None
+        detail = result.detail(self.ralph.hook_timeout)
+        tail = _tail_text(result.tail)
+        reason = f"the pre_step hook failed ({detail})"
+        try:
+            await self.store.update(claim.issue.id, IssueUpdate(
+                status="open", append_notes=f"Ralph ({timestamps.now()}): {reason}; the issue "
+                f"was skipped." + (f" Its output ended with:\n{tail}" if tail else "")
+                + f"\nLog: {self.paths.in_workspace(claim.log)}"))
+        finally:
+            await self._release(name, claim)
+        return reason
+
+    async def _post_step(self, name: str, result: StepResult) -> None:
+        if result.issue is None or result.outcome not in (
+                StepOutcome.COMPLETED, StepOutcome.CLARIFY, StepOutcome.FAILED):
+            return
+        if result.outcome == StepOutcome.FAILED and not self.ralph.hooks_on_failure:
+            return
+        log = result.log or self.paths.logs / log_name(result.issue.id)
+        await self._hook("post_step", log, self._step_values(
+            name, result.issue, str(result.outcome), result.reason, result.attempts))
+
+    async def _record_agent_error(self, name: str, message: str, log: Path | None) -> None:
+        """What the agent said when it could not work, for ``ralph status`` and the TUI
+        (cleared by the next completed step)."""
+        def record(state: LabelState) -> None:
+            if message:
+                state.extra["agent_error"] = {
+                    "at": timestamps.now(), "message": message,
+                    "log": self.paths.in_workspace(log) if log is not None else ""}
+            else:
+                state.extra.pop("agent_error", None)
+        with contextlib.suppress(WrapixError, OSError):
+            await mutate(self.paths, name, record)
+
     # -- plan -----------------------------------------------------------------------------
     async def plan(self, label: str | None = None) -> PhaseResult:
         """The interactive spec interview on this terminal (logged)."""
@@ -259,6 +378,7 @@ class Engine:
         if not spec.is_file():
             raise NotStarted(f"the spec {state.spec} does not exist",
                              "write it with `ralph plan` (or by hand) first")
+        self.check_credentials()
         proposing = self.ralph.review if review is None else review
         before = await self.store.list_issues()
         known = {issue.id for issue in before}
@@ -377,6 +497,7 @@ class Engine:
         """Work the label's next ready issue (see the module docs)."""
         name = self.label(label)
         state = self.state(name)
+        self.check_credentials()
         await self.recover(name)
         skipped = skip if skip is not None else set()
         while True:
@@ -394,6 +515,7 @@ class Engine:
                     self._values(state)["SPEC_TITLE"], number, len(candidates)))
                 if decision == Decision.SKIP:
                     skipped.add(candidate.id)
+                    self.skip_reasons.setdefault(candidate.id, "skipped when asked")
                     continue
                 if decision == Decision.STOP:
                     result = StepResult(StepOutcome.STOPPED, name, "stopped before "
@@ -403,8 +525,14 @@ class Engine:
             claim = await self._claim(name, candidate.id)
             if claim is None:  # taken by another loop in the meantime
                 continue
+            hook_failed = await self._pre_step(name, claim)
+            if hook_failed is not None:
+                skipped.add(candidate.id)
+                self.skip_reasons[candidate.id] = hook_failed
+                continue
             result = await self._work(name, claim)
             self.emit(StepEnded(result))
+            await self._post_step(name, result)
             return result
 
     def _idle(self, scope: LabelScope, skipped: Collection[str]) -> StepResult:
@@ -419,10 +547,12 @@ class Engine:
                               hint="" if total else f"create them with `ralph ready {name}`")
         passed = [issue for issue in scope.ready() if issue.id in skipped]
         if passed:
+            why = "; ".join(f"{issue.id}: {self.skip_reasons[issue.id]}" for issue in passed[:5]
+                            if issue.id in self.skip_reasons)
             return StepResult(StepOutcome.SKIPPED, name,
                               f"every ready issue was skipped in this loop "
                               f"({', '.join(issue.id for issue in passed[:5])})",
-                              reason="skipped")
+                              reason=why or "skipped")
         reason, hint = scope.why_stuck()
         return StepResult(StepOutcome.STUCK, name,
                           f"stuck: {len(open_work)} open, none ready: {reason}",
@@ -484,18 +614,26 @@ class Engine:
                 tampered = self._settings_changed()
                 if tampered:  # never retried: a person must look first
                     result = await self._give_up(name, issue, tampered, attempt, log,
-                                                 started)
+                                                 started, fatal=True)
                     finished = True
                     return result
-                if outcome.start_error:
-                    result = await self._not_run(name, issue, outcome.start_error, log,
-                                                 started)
+                fatal = outcome.fatal()
+                if fatal:  # never retried: the next attempt would fail the same way
+                    result = await self._not_run(name, issue, fatal, log, started)
                     finished = True
                     return result
                 failure = outcome.failure()
                 signal = outcome.signal
                 if failure is None and signal is not None:
                     if signal.kind == "WORK_COMPLETE":
+                        failure = await self._checks(name, issue, log, runner)
+                        tampered = self._settings_changed()  # a check runs agent code
+                        if tampered:
+                            result = await self._give_up(name, issue, tampered, attempt,
+                                                         log, started, fatal=True)
+                            finished = True
+                            return result
+                    if signal.kind == "WORK_COMPLETE" and failure is None:
                         result = await self._complete(name, state, issue, attempt, log,
                                                       started)
                         finished = True
@@ -505,8 +643,10 @@ class Engine:
                                                  started, runner.describe(session))
                         finished = True
                         return result
-                    failure = (f"blocked: {signal.detail}" if signal.kind == "RALPH_BLOCKED"
-                               else f"the agent answered {signal.kind}, not a step signal")
+                    if failure is None:
+                        failure = (f"blocked: {signal.detail}"
+                                   if signal.kind == "RALPH_BLOCKED"
+                                   else f"the agent answered {signal.kind}, not a step signal")
                 reason = failure or "the agent gave no usable answer"
                 with workspace_fs.open_append_text(self.paths.anchor, log) as handle:
                     handle.write(f"[ralph] attempt {attempt} failed: {reason}\n")
@@ -519,6 +659,31 @@ class Engine:
             if not finished:
                 await asyncio.shield(self._interrupted(issue.id, log))
             await self._release(name, claim)
+
+    async def _checks(self, name: str, issue: Issue, log: Path, runner: Runner) -> str | None:
+        """Run the ``ralph.check`` commands after WORK_COMPLETE; why the first failing one
+        failed (its output's tail included), or None when all passed."""
+        for command in self.ralph.check:
+            argv = command_argv(command)
+            shown = proc.describe(argv)
+            session = Session("check", "", log, f"ralph-{issue.id}-check", (name, issue.id),
+                              timeout=self.ralph.check_timeout, watchdog=self.ralph.watchdog)
+            where = runner.describe(session)
+            with workspace_fs.open_append_text(self.paths.anchor, log) as handle:
+                handle.write(f"[ralph] check {shown} ({where})\n")
+            self.emit(CommandStarted("check", shown, issue.id, where))
+            result = await runner.run_command(session, argv, self._command_sink("check", shown),
+                                              self.ralph.check_timeout)
+            detail = result.detail(self.ralph.check_timeout)
+            with workspace_fs.open_append_text(self.paths.anchor, log) as handle:
+                handle.write(f"[ralph] check {shown}: {detail}\n")
+            self.emit(CommandEnded("check", shown, issue.id, result.ok, detail,
+                                   result.elapsed))
+            if not result.ok:
+                tail = _tail_text(result.tail)
+                return (f"the agent said WORK_COMPLETE but the check `{shown}` failed "
+                        f"({detail})" + (f"; its output ended with:\n{tail}" if tail else ""))
+        return None
 
     def _previous(self, reason: str, attempt: int, attempts: int, log: Path) -> str:
         if not reason:
@@ -534,6 +699,8 @@ class Engine:
         if not current.is_closed:
             current = await self.store.close(issue.id, "WORK_COMPLETE (ralph step)")
         closed_epics = await self._close_finished_epics(await self.scope(name, state))
+        if "agent_error" in read_label_state(self.paths, name).extra:
+            await self._record_agent_error(name, "", None)
         extra = f"; closed epic {', '.join(closed_epics)}" if closed_epics else ""
         return StepResult(StepOutcome.COMPLETED, name, f"{issue.id} done{extra}",
                           IssueRef.of(current), attempt, logs=(log,),
@@ -553,7 +720,7 @@ class Engine:
                           hint=f"answer with `ralph msg -i {issue.id} -a ANSWER`")
 
     async def _give_up(self, name: str, issue: Issue, reason: str, attempts: int, log: Path,
-                       started: float) -> StepResult:
+                       started: float, *, fatal: bool = False) -> StepResult:
         note = (f"Ralph gave up ({timestamps.now()}) after {attempts} attempt"
                 f"{'s' if attempts != 1 else ''}: {reason}. Log: "
                 f"{self.paths.in_workspace(log)}")
@@ -564,22 +731,24 @@ class Engine:
                           f"{issue.id} failed after {attempts} attempt"
                           f"{'s' if attempts != 1 else ''}: {reason}",
                           IssueRef.of(updated), attempts, reason=reason, logs=(log,),
-                          elapsed=time.time() - started,
+                          elapsed=time.time() - started, fatal=fatal,
                           hint=f"read `ralph logs {issue.id}`, then answer with `ralph msg -i "
                                f"{issue.id} -a HINT` (or fix it yourself and close it)")
 
     async def _not_run(self, name: str, issue: Issue, error: str, log: Path,
                        started: float) -> StepResult:
-        """The agent could not be started at all: not the issue's fault, so it goes back
-        to open as it was (no question, no attempt counted against it)."""
+        """The agent could not be started, or cannot work (not logged in): not the issue's
+        fault, so it goes back to open as it was (no question, no attempt counted against
+        it), and what the agent said is kept for ``ralph status``."""
         updated = await self.store.update(issue.id, IssueUpdate(
             status="open", append_notes=f"Ralph ({timestamps.now()}): {error}; the issue was "
                                         "put back."))
+        await self._record_agent_error(name, error, log)
         return StepResult(StepOutcome.FAILED, name, f"{issue.id} was not worked: {error}",
                           IssueRef.of(updated), 0, reason=error, logs=(log,),
-                          elapsed=time.time() - started,
-                          hint="fix what stops the agent from starting, then run the step "
-                               "again")
+                          elapsed=time.time() - started, fatal=True,
+                          hint="fix what stops the agent from working (see its log), then "
+                               "run the step again")
 
     async def _interrupted(self, issue_id: str, log: Path) -> None:
         """Ctrl-C or cancellation mid-step: put the issue back (best effort)."""
@@ -610,12 +779,18 @@ class Engine:
     # -- loop -----------------------------------------------------------------------------
     async def loop(self, label: str | None = None, *, approve: ApproveCallback | None = None,
                    max_steps: int | None = None) -> LoopResult:
-        """Steps until nothing is left (100), stuck (101), a failure (1), a stop, or
-        ``max_steps`` worked issues. Skipped issues are not offered again in this loop."""
+        """Steps until nothing is left (100), stuck (101), a stop, ``max_steps`` worked
+        issues, or a failure retrying cannot fix; a failed issue is parked and the loop
+        goes on (it stops there with ``ralph.pause_on_failure``). Exit 1 when anything
+        failed. Skipped issues are not offered again in this loop."""
         name = self.label(label)
+        self.state(name)
+        self.check_credentials()
         skipped: set[str] = set()
+        self.skip_reasons = {}
         steps: list[StepResult] = []
         approve_all = False
+        loop_log = self.paths.logs / log_name(f"loop-{name}")
 
         async def gate(proposal: StepProposal) -> Decision:
             nonlocal approve_all
@@ -627,6 +802,14 @@ class Engine:
                 approve_all = True
             return decision
 
+        pre = await self._hook("pre_loop", loop_log, {"RALPH_LABEL": name})
+        if pre is not None and not pre.ok:
+            tail = _tail_text(pre.tail, 5)
+            loop_result = LoopResult(name, (), None, error=(
+                f"the pre_loop hook failed ({pre.detail(self.ralph.hook_timeout)})"
+                + (f": {tail}" if tail else "") + f"; log {self.paths.in_workspace(loop_log)}"))
+            self.emit(LoopEnded(loop_result))
+            return loop_result
         worked = 0
         final: StepResult | None = None
         while max_steps is None or worked < max_steps:
@@ -637,15 +820,34 @@ class Engine:
                 worked += 1
             if result.outcome in (StepOutcome.COMPLETED, StepOutcome.CLARIFY):
                 continue
+            if (result.outcome == StepOutcome.FAILED and not result.fatal
+                    and not self.ralph.pause_on_failure):
+                continue  # parked with ralph:clarify: no longer ready; take the next one
             final = result
             break
-        loop_result = LoopResult(name, tuple(steps), final)
+        loop_result = LoopResult(name, tuple(steps), final,
+                                 skipped=tuple(self.skip_reasons.items()))
+        if not loop_result.failed or self.ralph.hooks_on_failure:
+            ids = {"RALPH_DONE": loop_result.done, "RALPH_PARKED": loop_result.parked,
+                   "RALPH_ASKED": loop_result.asked,
+                   "RALPH_SKIPPED": tuple(issue for issue, _ in loop_result.skipped)}
+            await self._hook("post_loop", loop_log, {
+                "RALPH_LABEL": name, "RALPH_EXIT": str(loop_result.exit_code),
+                "RALPH_OUTCOME": "failed" if loop_result.failed else
+                str(final.outcome) if final is not None else "max-steps",
+                **{key: " ".join(value) for key, value in ids.items()}})
         self.emit(LoopEnded(loop_result))
         return loop_result
-
 
 
 def _after_ready(state: LabelState, epic: str | None) -> None:
     state.count("ready")
     if epic and not state.epic:
         state.epic = epic
+
+
+def _tail_text(lines: tuple[str, ...], count: int = 30) -> str:
+    """The last output lines of a command as one paragraph (no blank lines: the clarify
+    inbox reads the notes' last paragraph), terminal escapes removed."""
+    kept = [strip_terminal(line).rstrip() for line in lines if line.strip()]
+    return "\n".join(kept[-count:])[-4000:]

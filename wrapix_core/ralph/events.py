@@ -4,10 +4,12 @@ The CLI prints these; the TUI turns them into Textual messages. Events arrive th
 synchronous callback (:data:`EventCallback`) on the engine's event loop, in order; the
 approval callback (:data:`ApproveCallback`) is awaited before each step when given.
 
-Exit codes (``ralph step`` / ``ralph loop``): 0 a step was done (completed, or parked with
-a question for a person), or the loop was stopped; 1 a step failed (retries used up, the
-issue parked with ``ralph:clarify``) or an agent could not run; 100 nothing left to do;
-101 stuck (open issues of the label, none ready: blocked, awaiting review or answers).
+Exit codes (``ralph step`` / ``ralph loop``): 0 done (issues completed, or parked with a
+question for a person; the loop stopped or reached ``max_steps``); 1 failed (an issue's
+attempts were used up and it was parked with ``ralph:clarify``, an agent could not run, a
+``pre_loop`` hook failed) — for a loop, 1 whenever any step failed, even when it went on
+and ended with nothing left; 100 nothing left to do; 101 stuck (open issues of the label,
+none ready: blocked, awaiting review or answers).
 """
 
 from __future__ import annotations
@@ -125,6 +127,9 @@ class StepResult:
     elapsed: float = 0.0
     hint: str = ""
     """What to do next, when there is something to do."""
+    fatal: bool = False
+    """A failure that is not the issue's (the agent cannot run or cannot log in, the
+    settings changed): retrying or taking the next issue cannot help, the loop ends."""
 
     @property
     def exit_code(self) -> int:
@@ -141,16 +146,64 @@ class LoopResult:
     steps: tuple[StepResult, ...]
     final: StepResult | None
     """The result that ended the loop (None: ``max_steps`` reached)."""
+    skipped: tuple[tuple[str, str], ...] = ()
+    """(issue id, why) of the issues passed over: by the person, or by a ``pre_step``
+    hook that failed."""
+    error: str = ""
+    """Why the loop did not start or ended early (a ``pre_loop`` hook failed)."""
 
     @property
     def exit_code(self) -> int:
+        if self.error or self.failed:
+            return EXIT_FAILED
         return self.final.exit_code if self.final is not None else EXIT_DONE
+
+    def _ids(self, outcome: StepOutcome) -> tuple[str, ...]:
+        return tuple(step.issue.id for step in self.steps
+                     if step.outcome == outcome and step.issue is not None and step.attempts)
 
     @property
     def worked(self) -> tuple[str, ...]:
         """Ids of the issues steps worked on, in order."""
         return tuple(step.issue.id for step in self.steps if step.issue is not None
                      and step.attempts)
+
+    @property
+    def done(self) -> tuple[str, ...]:
+        return self._ids(StepOutcome.COMPLETED)
+
+    @property
+    def parked(self) -> tuple[str, ...]:
+        """Failed issues (parked with ``ralph:clarify`` and the reason)."""
+        return self._ids(StepOutcome.FAILED)
+
+    @property
+    def asked(self) -> tuple[str, ...]:
+        return self._ids(StepOutcome.CLARIFY)
+
+    @property
+    def failed(self) -> bool:
+        return any(step.outcome == StepOutcome.FAILED for step in self.steps)
+
+    def summary(self) -> list[str]:
+        """The loop in a few lines for people (ids, counts, why it ended)."""
+        def part(name: str, ids: tuple[str, ...]) -> str:
+            return f"{name} {len(ids)}" + (f" ({', '.join(ids)})" if ids else "")
+
+        skipped = tuple(issue for issue, _why in self.skipped)
+        lines = [f"loop {self.label}: " + ", ".join((
+            part("done", self.done), part("parked", self.parked),
+            part("asked", self.asked), part("skipped", skipped)))]
+        for issue, why in self.skipped:
+            lines.append(f"  skipped {issue}: {why}")
+        if self.error:
+            lines.append(f"  ended: {self.error}")
+        elif self.final is not None:
+            lines.append(f"  ended: {self.final.message}")
+        else:
+            lines.append("  ended: max steps reached")
+        lines.append(f"  exit {self.exit_code}" + (" (a step failed)" if self.failed else ""))
+        return lines
 
 
 @dataclass(frozen=True)
@@ -227,6 +280,39 @@ class AttemptFailed:
 
 
 @dataclass(frozen=True)
+class CommandStarted:
+    """A ``check`` command or a hook starts."""
+
+    kind: str
+    """``check`` or ``hook``."""
+    name: str
+    """The hook's name (``pre_step`` …) or the check's command line."""
+    issue_id: str | None
+    where: str
+    """``host`` or ``sandbox NAME``."""
+
+
+@dataclass(frozen=True)
+class CommandLine:
+    """One output line of a running check or hook (untrusted text)."""
+
+    kind: str
+    name: str
+    line: str
+
+
+@dataclass(frozen=True)
+class CommandEnded:
+    kind: str
+    name: str
+    issue_id: str | None
+    ok: bool
+    detail: str
+    """``exit 0``, ``exit 1``, ``timed out after 300s``, ``cannot run: …``."""
+    elapsed: float
+
+
+@dataclass(frozen=True)
 class StepEnded:
     result: StepResult
 
@@ -242,7 +328,7 @@ class LoopEnded:
 
 
 EngineEvent = (Note | StepStarted | PhaseStarted | AgentLine | AttemptFailed | StepEnded
-               | PhaseEnded | LoopEnded)
+               | PhaseEnded | LoopEnded | CommandStarted | CommandLine | CommandEnded)
 EventCallback = Callable[[EngineEvent], None]
 
 
@@ -253,6 +339,10 @@ class OutputTail:
     limit: int = 200
     lines: list[str] = field(default_factory=list)
 
-    def add(self, event: AgentLine) -> None:
-        self.lines.extend(event.text)
+    def add(self, event: AgentLine | CommandLine) -> None:
+        """An agent's readable lines, or a check's or hook's output line (marked)."""
+        if isinstance(event, CommandLine):
+            self.lines.append(f"┆ {event.line}")
+        else:
+            self.lines.extend(event.text)
         del self.lines[: max(0, len(self.lines) - self.limit)]

@@ -7,12 +7,26 @@ a transcript that quotes or discusses a signal earlier (the prompt itself lists 
 does not count. An agent that prints plain text instead is judged by its last
 :data:`PLAIN_TAIL` non-empty lines.
 
-A signal starts a line (after optional markdown decoration) and, when several do, the
-last one wins:
+A signal counts **anywhere** in that final text — at the start of a line, inline at the
+end of a sentence, inside markdown decoration (``**WORK_COMPLETE**``, `` `WORK_COMPLETE` ``)
+— as long as it is a whole word: ``NOT_WORK_COMPLETE`` or ``WORK_COMPLETED`` are other
+identifiers and do not count (a letter or digit on either side, directly or joined by
+``_``, disqualifies it; underscores alone are emphasis: ``_WORK_COMPLETE_`` counts).
+The signals:
 
 - ``INTERVIEW_COMPLETE``, ``READY_COMPLETE``, ``WORK_COMPLETE``
 - ``RALPH_BLOCKED: reason`` and ``RALPH_CLARIFY: question`` (the text after the colon,
   to the end of the message)
+
+When several appear, the last wins — except that a reason or a question runs to the end
+of the message, so a completion signal *after* ``RALPH_BLOCKED:``/``RALPH_CLARIFY:`` is
+part of that text ("RALPH_CLARIFY: should I still say WORK_COMPLETE if …?" is a
+question). Finishing is never read out of a blocker's or a question's text; among
+several blockers and questions the last one wins.
+
+Because a mention counts, "I did not print WORK_COMPLETE" counts too: the price of
+accepting inline signals (agents write them inline). ``ralph.check`` commands are the
+guard against an agent that claims too much.
 """
 
 from __future__ import annotations
@@ -31,10 +45,12 @@ COMPLETE_SIGNALS = ("INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE")
 PLAIN_TAIL = 5
 MAX_DETAIL = 4000
 
-_SIGNAL = re.compile(
-    r"^[ \t>*_`#-]*(?:(INTERVIEW_COMPLETE|READY_COMPLETE|WORK_COMPLETE)\b"
-    r"|(RALPH_BLOCKED|RALPH_CLARIFY)[ \t]*:)",
-    re.MULTILINE)
+# A whole word: no letter or digit on either side, nor one joined by ``_`` or ``__``
+# (``NOT_WORK_COMPLETE``); underscores alone are markdown emphasis (``_WORK_COMPLETE_``).
+_WORD = r"(?<![A-Za-z0-9])(?<![A-Za-z0-9]_)(?<![A-Za-z0-9]__)"
+_END = r"(?![A-Za-z0-9])(?!_[A-Za-z0-9])(?!__[A-Za-z0-9])"
+_COMPLETE = re.compile(_WORD + r"(INTERVIEW_COMPLETE|READY_COMPLETE|WORK_COMPLETE)" + _END)
+_WITH_TEXT = re.compile(_WORD + r"(RALPH_BLOCKED|RALPH_CLARIFY)" + _END + r"[*_`]*[ \t]*:")
 
 
 @dataclass(frozen=True)
@@ -64,16 +80,17 @@ def _clean_detail(text: str) -> str:
 
 
 def find_signal(text: str) -> Signal | None:
-    """The last signal that starts a line of ``text``, or None."""
-    last: re.Match[str] | None = None
-    for match in _SIGNAL.finditer(text):
-        last = match
-    if last is None:
-        return None
-    if last.group(1):
-        return Signal(last.group(1))  # type: ignore[arg-type]
-    kind = last.group(2)
-    return Signal(kind, _clean_detail(text[last.end():]) or "(no reason given)")  # type: ignore[arg-type]
+    """The signal of ``text`` (see the module docs), or None."""
+    asked: re.Match[str] | None = None
+    for match in _WITH_TEXT.finditer(text):
+        asked = match
+    if asked is not None:
+        return Signal(asked.group(1),  # type: ignore[arg-type]
+                      _clean_detail(text[asked.end():]) or "(no reason given)")
+    done: re.Match[str] | None = None
+    for match in _COMPLETE.finditer(text):
+        done = match
+    return Signal(done.group(1)) if done is not None else None  # type: ignore[arg-type]
 
 
 def find_line_signal(text: str, kind: str) -> bool:

@@ -164,6 +164,11 @@ def ralph_settings(settings: Settings, paths: RalphPaths,
     ralph_table = data.get("ralph", data)
     if not isinstance(ralph_table, dict):
         raise ConfigError(f"{paths.config}: expected Ralph keys such as `agent = \"…\"`")
+    if "hooks" in ralph_table:
+        raise ConfigError(f"{paths.config}: key 'hooks': hooks run on this machine, and this "
+                          "file is in the workspace, which agents can write",
+                          "set ralph.hooks in your user config or in wrapix.toml (trusted "
+                          "with `wrapix trust`)")
     environ = os.environ if env is None else env
     set_by_env = {name.upper() for name in environ}
     overlay = {key: value for key, value in ralph_table.items()
@@ -190,6 +195,10 @@ CONFIG_TEMPLATE = """\
 # retries = 2           # extra attempts for a step that fails or ends without a signal
 # watchdog = 30.0       # seconds an agent may run on after its final result
 # step_timeout = 3600.0 # seconds one agent session may take
+# pause_on_failure = false  # true: `ralph loop` stops at the first failed issue
+# check = ["pytest -q"] # run after WORK_COMPLETE before the issue closes (never a shell)
+# check_timeout = 1800.0
+# hooks: only in your user config or wrapix.toml ([ralph.hooks], argv lists), not here
 """
 
 

@@ -59,6 +59,9 @@ class LabelStatus:
     running: tuple[RunningView, ...]
     iterations: dict[str, int]
     last_log: str | None
+    agent_error: tuple[str, str, str] | None = None
+    """(when, what the agent said, log) of the last step the agent could not work (not
+    logged in, cannot start), until a step completes again."""
 
     @property
     def percent(self) -> int:
@@ -88,6 +91,8 @@ class LabelStatus:
                         for run in self.running],
             "iterations": self.iterations,
             "last_log": self.last_log,
+            "agent_error": {"at": self.agent_error[0], "message": self.agent_error[1],
+                            "log": self.agent_error[2]} if self.agent_error else None,
         }
 
 
@@ -130,4 +135,10 @@ async def label_status(paths: RalphPaths, store: TaskStore, label: str) -> Label
                       for issue in scope.clarify()),
         blocked=len(scope.blocked()), running=running,
         iterations={key: value for key, value in state.iterations.items()},
-        last_log=_last_log(paths))
+        last_log=_last_log(paths), agent_error=_agent_error(state.extra.get("agent_error")))
+
+
+def _agent_error(value: Any) -> tuple[str, str, str] | None:
+    if not isinstance(value, dict) or not isinstance(value.get("message"), str):
+        return None
+    return (str(value.get("at") or ""), value["message"], str(value.get("log") or ""))

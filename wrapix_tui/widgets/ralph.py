@@ -62,7 +62,7 @@ TAIL_LINES = 4
 """Agent output lines shown under the running issue."""
 OUTPUT_FLUSH = 0.1
 """Seconds to gather agent output into one redraw."""
-RESULT_LINES = 6
+RESULT_LINES = 8
 
 STATUS_STYLE = {"open": "", "in_progress": "bold yellow", "blocked": "red",
                 "closed": "dim green", "deferred": "dim", "pinned": "dim"}
@@ -186,6 +186,9 @@ class RalphPane(Vertical):
         """The stop key was pressed: the run is cancelled once, then left to clean up."""
         self.current: Any = None
         """The StepStarted of the step running now."""
+        self.command: Any = None
+        """The CommandStarted of the check or hook running now, and when it started."""
+        self._command_at = 0.0
         self._ended = asyncio.Event()
         """Set while no run is going on (a quit waits for it after stopping one)."""
         self._ended.set()
@@ -607,9 +610,9 @@ class RalphPane(Vertical):
 
     def _on_engine_event(self, event: Any) -> None:
         """Called by the engine, in order; agent output is coalesced into one redraw."""
-        from wrapix_core.ralph.events import AgentLine
+        from wrapix_core.ralph.events import AgentLine, CommandLine
 
-        if isinstance(event, AgentLine):
+        if isinstance(event, AgentLine | CommandLine):
             with self._tail_lock:
                 if self.tail is not None:
                     self.tail.add(event)
@@ -628,11 +631,14 @@ class RalphPane(Vertical):
     def on_ralph_event(self, message: RalphEvent) -> None:
         from wrapix_core.ralph.events import (
             AttemptFailed,
+            CommandEnded,
+            CommandStarted,
             LoopEnded,
             Note,
             StepEnded,
             StepStarted,
         )
+        from wrapix_tui.ralph_control import command_ended_line, command_started_line
 
         event = message.event
         if isinstance(event, StepStarted):
@@ -645,10 +651,17 @@ class RalphPane(Vertical):
                              f"{event.reason}", "red")
         elif isinstance(event, StepEnded):
             self._step_ended(event.result)
+        elif isinstance(event, CommandStarted):
+            self.command, self._command_at = event, time.time()
+            self._add_result(command_started_line(event), "cyan")
+        elif isinstance(event, CommandEnded):
+            self.command = None
+            self._add_result(*command_ended_line(event))
         elif isinstance(event, LoopEnded):
-            worked = event.result.worked
-            self._add_result(f"loop ended after {len(worked)} step"
-                             f"{'s' if len(worked) != 1 else ''}", "bold")
+            summary = event.result.summary()
+            style = "bold red" if event.result.exit_code == 1 else "bold"
+            for line in summary:
+                self._add_result(line, style)
         elif isinstance(event, Note):
             self.app.notify(fmt.safe(event.message, 300).plain,
                             severity="warning" if event.level == "warning" else "information",
@@ -693,7 +706,7 @@ class RalphPane(Vertical):
             self._add_result("■ stopped (the running step's issue was put back)", "yellow")
         self.running = None
         self.stopping = False
-        self.current = None
+        self.current = self.command = None
         if self._clock is not None:
             self._clock.stop()
             self._clock = None
@@ -776,6 +789,14 @@ class RalphPane(Vertical):
                     text.append(f"  attempt {current.attempt}/{current.attempts}",
                                 style="red")
                 text.append(f"  {current.where}", style="dim")
+                if self.command is not None:
+                    text.append(f"\n ▷ {self.command.kind} ", style="bold cyan")
+                    text.append(fmt.safe(self.command.name, 80, style="bold"))
+                    text.append(f"  {fmt.age(max(0.0, time.time() - self._command_at))}",
+                                style="yellow")
+            elif self.command is not None:
+                text.append(f"{self.command.kind} ", style="bold cyan")
+                text.append(fmt.safe(self.command.name, 80, style="bold"))
             elif self._asking is not None:
                 text.append("waiting for your approval of ", style="yellow")
                 text.append(fmt.safe(self._asking.issue.id, 40, style="bold yellow"))
