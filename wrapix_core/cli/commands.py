@@ -16,6 +16,7 @@ SUBCOMMANDS = {
     "inbox": "wrapix_core.cli.inbox:inbox",
     "tasks": "wrapix_core.cli.tasks:tasks",
     "trust": "wrapix_core.cli.trust:trust",
+    "net": "wrapix_core.cli.net:net",
 }
 _NOT_LAUNCHES = {"--help", "-h", "--version", "--dry-run"}
 
