@@ -106,6 +106,9 @@ class EgressProxy:
                 ConnectionError, OSError):
             writer.close()
             return
+        if len(head) > HEAD_LIMIT:
+            writer.close()
+            return
         try:
             upstream, first = await self._open(head)
         except _Refused as refused:
