@@ -76,6 +76,21 @@ def host_address() -> str:
             return "10.0.2.2"
 
 
+TEST_HOSTS = json.dumps({"allowed.test": "127.0.0.1", "denied.test": "127.0.0.1"})
+
+
+class EgressEnv(Env):
+    """Env whose wrapix calls map the test names to the local servers."""
+
+    def vars(self) -> dict[str, str]:
+        return {**super().vars(), "WRAPIX_EGRESS_TEST_HOSTS": TEST_HOSTS}
+
+
+def make_egress_env(root: Path) -> EgressEnv:
+    env = make_env(root)
+    return EgressEnv(env.root, env.workspace, env.data)
+
+
 @dataclass
 class Sandbox:
     env: Env
@@ -98,11 +113,8 @@ def stand_ins(tmp_path: Path) -> Iterator[tuple[int, int]]:
 
 @pytest.fixture
 def allowlisted(podman: str, wrapix_image: str, tmp_path_factory: pytest.TempPathFactory,
-                stand_ins: tuple[int, int], monkeypatch: pytest.MonkeyPatch
-                ) -> Iterator[Sandbox]:
-    env = make_env(tmp_path_factory.mktemp("egress"))
-    monkeypatch.setenv("WRAPIX_EGRESS_TEST_HOSTS", json.dumps(
-        {"allowed.test": "127.0.0.1", "denied.test": "127.0.0.1"}))
+                stand_ins: tuple[int, int]) -> Iterator[Sandbox]:
+    env = make_egress_env(tmp_path_factory.mktemp("egress"))
     config = env.root / "config"
     config.mkdir(exist_ok=True, mode=0o700)
     (config / "config.toml").write_text('[sandbox]\nallowlist = ["allowed.test"]\n')
@@ -118,12 +130,20 @@ def allowlisted(podman: str, wrapix_image: str, tmp_path_factory: pytest.TempPat
         _wait_gone(pid_file)
 
 
+def _alive(pid_file: Path) -> bool:
+    try:
+        os.kill(int(pid_file.read_text()), 0)
+    except (OSError, ValueError):
+        return False
+    return True
+
+
 def _wait_gone(pid_file: Path, timeout: float = 20.0) -> None:
     """The proxy ends by itself once its container is gone."""
     deadline = time.monotonic() + timeout
-    while pid_file.exists() and time.monotonic() < deadline:
+    while _alive(pid_file) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert not pid_file.exists(), "the egress proxy outlived its sandbox"
+    assert not _alive(pid_file), "the egress proxy outlived its sandbox"
 
 
 def test_allowed_host_over_http_and_https(allowlisted: Sandbox, podman: str) -> None:
@@ -195,7 +215,7 @@ def test_a_proxy_that_dies_cuts_the_sandbox_off_and_says_so(allowlisted: Sandbox
 def test_none_mode_has_no_network(podman: str, wrapix_image: str,
                                   tmp_path_factory: pytest.TempPathFactory,
                                   stand_ins: tuple[int, int]) -> None:
-    env = make_env(tmp_path_factory.mktemp("none"))
+    env = make_egress_env(tmp_path_factory.mktemp("none"))
     started = _launch(env, "--network", "none", "--image", wrapix_image)
     assert started.returncode == 0, started.stderr
     name = json.loads(started.stdout)["name"]
