@@ -28,11 +28,13 @@ SIZE = 100 * 1000 * 1000
 
 CLIENT = r'''
 import json, socket, sys, time
-mode, host, port, size, proxy = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), sys.argv[5]
+mode, host, proxy = sys.argv[1], sys.argv[2], sys.argv[5]
+port, size = int(sys.argv[3]), int(sys.argv[4])
 def download():
     if proxy:
         conn = socket.create_connection(("127.0.0.1", 3128))
-        conn.sendall(f"GET http://{host}:{port}/big/{size} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
+        target = f"http://{host}:{port}/big/{size}"
+        conn.sendall(f"GET {target} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
     else:
         conn = socket.create_connection((host, port))
         conn.sendall(f"GET /big/{size} HTTP/1.1\r\nHost: {host}\r\n\r\n".encode())
