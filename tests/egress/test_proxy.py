@@ -96,6 +96,10 @@ async def test_malformed_requests_are_bad_requests(proxy: tuple[Path, list[Denia
 
 
 async def test_an_oversized_head_is_dropped(proxy: tuple[Path, list[Denial], int]) -> None:
-    socket, _, _ = proxy
-    assert await _ask(socket, b"GET http://allowed.test/ HTTP/1.1\r\nX: "
-                      + b"a" * 200_000 + b"\r\n\r\n") == b""
+    socket, denials, _ = proxy
+    try:
+        answer = await _ask(socket, b"GET http://allowed.test/ HTTP/1.1\r\nX: "
+                            + b"a" * 200_000 + b"\r\n\r\n")
+    except ConnectionResetError:
+        answer = b""  # closed while the client was still sending
+    assert answer == b"" and denials == []

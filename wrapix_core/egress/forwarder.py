@@ -17,7 +17,7 @@ import os
 import socket
 import sys
 
-from wrapix_core.egress.relay import STREAM_LIMIT, relay
+from wrapix_core.egress.relay import Listener, relay
 
 DOWN_MESSAGE = (b"wrapix egress: the host's egress proxy for this sandbox is not running, "
                 b"so this sandbox has no network; restart the sandbox\n")
@@ -28,24 +28,26 @@ class Forwarder:
         self.socket_path = socket_path
         self.told = False
 
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-                     ) -> None:
+    async def handle(self, conn: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        upstream = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        upstream.setblocking(False)
         try:
-            up_reader, up_writer = await asyncio.open_unix_connection(
-                self.socket_path, limit=STREAM_LIMIT)
+            await loop.sock_connect(upstream, self.socket_path)
         except OSError:
-            await self._down(writer)
+            upstream.close()
+            await self._down(loop, conn)
             return
-        await relay(reader, writer, up_reader, up_writer)
+        await relay(conn, upstream)
 
-    async def _down(self, writer: asyncio.StreamWriter) -> None:
+    async def _down(self, loop: asyncio.AbstractEventLoop, conn: socket.socket) -> None:
         head = (b"HTTP/1.1 502 Bad Gateway\r\nContent-Type: text/plain\r\n"
                 b"Content-Length: %d\r\nConnection: close\r\n"
                 b"X-Wrapix-Egress: proxy-down\r\n\r\n" % len(DOWN_MESSAGE))
-        with contextlib.suppress(ConnectionError, OSError):
-            writer.write(head + DOWN_MESSAGE)
-            await writer.drain()
-        writer.close()
+        with contextlib.suppress(OSError):
+            await loop.sock_sendall(conn, head + DOWN_MESSAGE)
+            conn.shutdown(socket.SHUT_WR)
+        conn.close()
         if not self.told:
             self.told = True
             await asyncio.to_thread(_notify)
@@ -88,10 +90,7 @@ def main() -> int:
     forwarder = Forwarder(socket_path)
 
     async def serve() -> None:
-        server = await asyncio.start_server(forwarder.handle, sock=listener,
-                                            limit=STREAM_LIMIT)
-        async with server:
-            await server.serve_forever()
+        await Listener(listener, forwarder.handle).task
 
     asyncio.run(serve())
     return 0

@@ -16,6 +16,7 @@ import asyncio
 import contextlib
 import ipaddress
 import os
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,7 +24,7 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from wrapix_core.egress import policy
-from wrapix_core.egress.relay import STREAM_LIMIT, relay
+from wrapix_core.egress.relay import Listener, relay
 
 HEAD_LIMIT = 64 * 1024
 HEAD_TIMEOUT = 30.0
@@ -89,25 +90,26 @@ class EgressProxy:
                       for name, address in (hosts or {}).items()}
         self.connect_timeout = connect_timeout
 
-    async def serve(self, socket: Path) -> asyncio.Server:
-        """Listen on ``socket`` (replaced if stale), readable by the user only."""
+    async def serve(self, path: Path) -> Listener:
+        """Listen on ``path`` (replaced if stale), readable by the user only."""
         with contextlib.suppress(FileNotFoundError):
-            os.unlink(socket)
-        server = await asyncio.start_unix_server(self.handle, path=str(socket),
-                                                 limit=STREAM_LIMIT)
-        os.chmod(socket, 0o600)
-        return server
-
-    async def handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter
-                     ) -> None:
+            os.unlink(path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
-            head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), HEAD_TIMEOUT)
-        except (asyncio.IncompleteReadError, asyncio.LimitOverrunError, TimeoutError,
-                ConnectionError, OSError):
-            writer.close()
-            return
-        if len(head) > HEAD_LIMIT:
-            writer.close()
+            sock.bind(str(path))
+            os.chmod(path, 0o600)
+            sock.listen(128)
+        except BaseException:
+            sock.close()
+            raise
+        return Listener(sock, self.handle)
+
+    async def handle(self, conn: socket.socket) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            head, rest = await asyncio.wait_for(_read_head(loop, conn), HEAD_TIMEOUT)
+        except (TimeoutError, OSError, _Refused):
+            conn.close()
             return
         try:
             upstream, first = await self._open(head)
@@ -116,36 +118,16 @@ class EgressProxy:
                 host, port, method = refused.denial
                 self.on_denied(Denial(datetime.now(UTC).isoformat(timespec="seconds"),
                                       host, port, method, refused.message))
-            await self._answer(writer, refused.status, refused.message)
+            await _answer(loop, conn, refused.status, refused.message)
             return
-        up_reader, up_writer = upstream
-        try:
-            if first is None:
-                writer.write(b"HTTP/1.1 200 Connection established\r\n\r\n")
-            else:
-                up_writer.write(first)
-        except (ConnectionError, OSError):
-            up_writer.close()
-            writer.close()
-            return
-        await relay(reader, writer, up_reader, up_writer)
+        if first is None:
+            await relay(conn, upstream, to_a=b"HTTP/1.1 200 Connection established\r\n\r\n",
+                        to_b=rest)
+        else:
+            await relay(conn, upstream, to_b=first + rest)
 
-    async def _answer(self, writer: asyncio.StreamWriter, status: int, message: str) -> None:
-        body = f"wrapix egress: {message}\n".encode()
-        head = (f"HTTP/1.1 {status} {_STATUS.get(status, 'Error')}\r\n"
-                "Content-Type: text/plain; charset=utf-8\r\n"
-                f"Content-Length: {len(body)}\r\nConnection: close\r\n"
-                "X-Wrapix-Egress: refused\r\n\r\n").encode()
-        with contextlib.suppress(ConnectionError, OSError):
-            writer.write(head + body)
-            await writer.drain()
-        writer.close()
-        with contextlib.suppress(ConnectionError, OSError):
-            await writer.wait_closed()
-
-    async def _open(self, head: bytes
-                    ) -> tuple[tuple[asyncio.StreamReader, asyncio.StreamWriter], bytes | None]:
-        """Check the request and connect; (upstream streams, the head to send on, or
+    async def _open(self, head: bytes) -> tuple[socket.socket, bytes | None]:
+        """Check the request and connect; (upstream socket, the head to send on, or
         None for a ``CONNECT`` tunnel)."""
         lines = head.decode("latin-1").split("\r\n")[:-2]
         parts = lines[0].split(" ") if lines else []
@@ -184,16 +166,16 @@ class EgressProxy:
                            (host, port, method))
         return await self._connect(host, port, method), forward
 
-    async def _connect(self, host: str, port: int, method: str
-                       ) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
+    async def _connect(self, host: str, port: int, method: str) -> socket.socket:
+        loop = asyncio.get_running_loop()
         if host in self.hosts:
             addresses = [self.hosts[host]]
         elif policy.ip_literal(host) is not None:
             addresses = [host]
         else:
             try:
-                infos = await asyncio.wait_for(asyncio.get_running_loop().getaddrinfo(
-                    host, port, type=0, proto=6), self.connect_timeout)
+                infos = await asyncio.wait_for(loop.getaddrinfo(
+                    host, port, type=socket.SOCK_STREAM), self.connect_timeout)
             except (OSError, TimeoutError):
                 raise _Refused(502, f"cannot resolve {host}") from None
             found = list(dict.fromkeys(str(info[4][0]) for info in infos))
@@ -203,12 +185,47 @@ class EgressProxy:
                                (host, port, method))
         error = "no address"
         for address in addresses:
+            family = socket.AF_INET6 if ":" in address else socket.AF_INET
+            sock = socket.socket(family, socket.SOCK_STREAM)
+            sock.setblocking(False)
             try:
-                return await asyncio.wait_for(
-                    asyncio.open_connection(address, port, limit=STREAM_LIMIT),
-                    self.connect_timeout)
+                await asyncio.wait_for(loop.sock_connect(sock, (address, port)),
+                                       self.connect_timeout)
+                sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+                return sock
             except TimeoutError:
                 error = "timed out"
             except OSError as exc:
                 error = exc.strerror or str(exc)
+            sock.close()
         raise _Refused(502, f"cannot connect to {host}:{port} ({error})")
+
+
+async def _read_head(loop: asyncio.AbstractEventLoop, conn: socket.socket
+                     ) -> tuple[bytes, bytes]:
+    """The request head (through its blank line) and whatever came after it."""
+    data = b""
+    while True:
+        chunk = await loop.sock_recv(conn, 65536)
+        if not chunk:
+            raise OSError("closed before the request head ended")
+        data += chunk
+        end = data.find(b"\r\n\r\n")
+        if end >= 0:
+            return data[:end + 4], data[end + 4:]
+        if len(data) > HEAD_LIMIT:
+            raise _Refused(431, "request head too large")
+
+
+async def _answer(loop: asyncio.AbstractEventLoop, conn: socket.socket, status: int,
+                  message: str) -> None:
+    body = f"wrapix egress: {message}\n".encode()
+    head = (f"HTTP/1.1 {status} {_STATUS.get(status, 'Error')}\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n"
+            f"Content-Length: {len(body)}\r\nConnection: close\r\n"
+            "X-Wrapix-Egress: refused\r\n\r\n").encode()
+    with contextlib.suppress(OSError):
+        await asyncio.wait_for(loop.sock_sendall(conn, head + body), HEAD_TIMEOUT)
+    with contextlib.suppress(OSError):
+        conn.shutdown(socket.SHUT_WR)
+    conn.close()
