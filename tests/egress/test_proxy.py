@@ -103,3 +103,26 @@ async def test_an_oversized_head_is_dropped(proxy: tuple[Path, list[Denial], int
     except ConnectionResetError:
         answer = b""  # closed while the client was still sending
     assert answer == b"" and denials == []
+
+
+def test_a_denial_is_announced_to_the_notification_daemon() -> None:
+    import json
+    import socket as sockets
+
+    from wrapix_core import paths
+    from wrapix_core.egress.daemon import _announce
+
+    path = paths.notify_socket()
+    listener = sockets.socket(sockets.AF_UNIX, sockets.SOCK_STREAM)
+    listener.bind(str(path))
+    listener.listen(1)
+    listener.settimeout(5)
+    try:
+        _announce("wrapix-x", Denial("t", "evil.example", 443, "CONNECT", "not allowed"))
+        conn, _ = listener.accept()
+        line = json.loads(conn.makefile("rb").readline())
+        conn.close()
+    finally:
+        listener.close()
+    assert line["sandbox"] == "wrapix-x" and line["title"] == "Blocked: evil.example"
+    assert "wrapix net log wrapix-x" in line["message"]
