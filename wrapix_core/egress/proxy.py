@@ -121,8 +121,13 @@ class EgressProxy:
             await _answer(loop, conn, refused.status, refused.message)
             return
         if first is None:
-            await relay(conn, upstream, to_a=b"HTTP/1.1 200 Connection established\r\n\r\n",
-                        to_b=rest)
+            try:  # at once, from the loop: the client waits for it before anything else
+                await loop.sock_sendall(conn, b"HTTP/1.1 200 Connection established\r\n\r\n")
+            except OSError:
+                conn.close()
+                upstream.close()
+                return
+            await relay(conn, upstream, to_b=rest)
         else:
             await relay(conn, upstream, to_b=first + rest)
 
