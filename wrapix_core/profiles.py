@@ -20,6 +20,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from wrapix_core import paths
+from wrapix_core.egress import policy
 from wrapix_core.errors import ConfigError
 from wrapix_core.settings import PROJECT_FILE, config_files, read_toml
 
@@ -88,6 +89,13 @@ def _check_env(env: Mapping[str, str]) -> dict[str, str]:
     return dict(env)
 
 
+def _check_allowlist(patterns: Iterable[str]) -> tuple[str, ...]:
+    try:
+        return policy.merge(patterns)
+    except policy.PatternError as exc:
+        raise ValueError(str(exc)) from None
+
+
 class Profile(_Frozen):
     name: str
     description: str = ""
@@ -98,11 +106,20 @@ class Profile(_Frozen):
     """Use this image instead of building one from the packages."""
     agent: bool = True
     """Install the agent (Claude Code) into the image; off for fast test profiles."""
+    network: policy.Mode | None = None
+    """Egress mode for this profile's sandboxes (settings and ``--network`` win)."""
+    allowlist: tuple[str, ...] = ()
+    """Hosts its sandboxes may reach in ``allowlist`` mode (the agent's are added)."""
 
     @field_validator("env")
     @classmethod
     def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
         return _check_env(value)
+
+    @field_validator("allowlist")
+    @classmethod
+    def _patterns(cls, value: tuple[str, ...]) -> tuple[str, ...]:
+        return _check_allowlist(value)
 
     def package_names(self) -> list[str]:
         return [package.name for package in self.packages]
@@ -118,8 +135,10 @@ def derive_profile(
     mounts: Iterable[Mount] = (),
     image: str | None = None,
     agent: bool | None = None,
+    network: policy.Mode | None = None,
+    allowlist: Iterable[str] = (),
 ) -> Profile:
-    """A profile extending ``base``: packages and mounts appended, env overlaid.
+    """A profile extending ``base``: packages, mounts and allowlist appended, env overlaid.
 
     A package already in ``base`` (same name) is replaced in place, so deriving twice
     never duplicates a tool.
@@ -135,6 +154,8 @@ def derive_profile(
         mounts=(*base.mounts, *mounts),
         image=image if image is not None else base.image,
         agent=base.agent if agent is None else agent,
+        network=network if network is not None else base.network,
+        allowlist=policy.merge(base.allowlist, allowlist),
     )
 
 
@@ -154,6 +175,7 @@ BASE = Profile(
         Package.simple("procps", nix="procps"),
         Package.simple("nix", debian="nix-bin"),
     ),
+    allowlist=policy.BASE_HOSTS,
 )
 
 RUST = derive_profile(
@@ -178,6 +200,7 @@ RUST = derive_profile(
         Mount(source="~/.cargo/registry", dest="~/.cargo/registry", mode="ro", optional=True),
         Mount(source="~/.cargo/git", dest="~/.cargo/git", mode="ro", optional=True),
     ),
+    allowlist=policy.RUST_HOSTS,
 )
 
 PYTHON = derive_profile(
@@ -191,6 +214,7 @@ PYTHON = derive_profile(
     ),
     env={"UV_CACHE_DIR": "~/.cache/uv"},
     mounts=(Mount(source="~/.cache/uv", dest="~/.cache/uv", mode="ro", optional=True),),
+    allowlist=policy.PYTHON_HOSTS,
 )
 
 BUILTIN: dict[str, Profile] = {profile.name: profile for profile in (BASE, RUST, PYTHON)}
@@ -207,6 +231,8 @@ class _ProfileFile(_Frozen):
     mounts: list[Mount] = []
     image: str | None = None
     agent: bool | None = None
+    network: policy.Mode | None = None
+    allowlist: list[str] = []
 
     @field_validator("packages", mode="before")
     @classmethod
@@ -228,6 +254,11 @@ class _ProfileFile(_Frozen):
     @classmethod
     def _env_names(cls, value: dict[str, str]) -> dict[str, str]:
         return _check_env(value)
+
+    @field_validator("allowlist")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        return list(_check_allowlist(value))
 
 
 class ProfileCatalog:
@@ -279,6 +310,7 @@ class ProfileCatalog:
         profile = derive_profile(
             parent, name=name, description=spec.description, packages=spec.packages,
             env=spec.env, mounts=spec.mounts, image=spec.image, agent=spec.agent,
+            network=spec.network, allowlist=spec.allowlist,
         )
         self._resolved[name] = profile
         return profile

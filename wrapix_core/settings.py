@@ -17,13 +17,25 @@ import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from wrapix_core import paths
+from wrapix_core.egress import policy
 from wrapix_core.errors import ConfigError
 
 PROJECT_FILE = "wrapix.toml"
+NETWORK_BACKENDS = ("auto", "pasta", "slirp4netns")
+"""Values ``sandbox.network`` took before it named the egress mode (now
+``sandbox.network_backend``); still accepted there and moved, see the README."""
 
 
 class _Section(BaseModel):
@@ -49,8 +61,15 @@ class SandboxSettings(_Section):
     Writing more into ``$HOME`` fails with "No space left on device"."""
     pids_limit: int = Field(default=4096, ge=64)
     """Process limit passed to ``--pids-limit``."""
-    network: Literal["auto", "pasta", "slirp4netns"] = "auto"
-    """Network mode; ``auto`` uses pasta where this Podman supports it."""
+    network: policy.Mode | None = None
+    """Egress: ``open``, ``allowlist`` (only the hosts in ``allowlist``, through a proxy
+    on the host) or ``none``; default: the profile's, else ``open``."""
+    network_backend: Literal["auto", "pasta", "slirp4netns"] = "auto"
+    """Podman network backend in ``open`` mode; ``auto`` uses pasta where this Podman
+    supports it."""
+    allowlist: list[str] = []
+    """Hosts sandboxes may reach in ``allowlist`` mode, added to the profile's and the
+    agent's (``github.com``, ``*.npmjs.org``); the user's and the project's lists add up."""
     readonly_paths: list[str] = []
     """Workspace paths mounted read-only in addition to ``.git/hooks`` and ``.git/config``
     (those two are always protected and cannot be removed here)."""
@@ -66,6 +85,24 @@ class SandboxSettings(_Section):
     """Key sequence that detaches from ``wrapix attach`` without stopping the agent."""
     command_timeout: float = Field(default=30.0, gt=0)
     """Seconds any runtime command may take before it is treated as hung."""
+
+    @model_validator(mode="before")
+    @classmethod
+    def _old_network_key(cls, data: Any) -> Any:
+        """``network = "pasta"`` (the backend, before egress modes) still works."""
+        if isinstance(data, dict) and data.get("network") in NETWORK_BACKENDS:
+            data = dict(data)
+            data.setdefault("network_backend", data.pop("network"))
+            data.pop("network", None)
+        return data
+
+    @field_validator("allowlist")
+    @classmethod
+    def _patterns(cls, value: list[str]) -> list[str]:
+        try:
+            return list(policy.merge(value))
+        except policy.PatternError as exc:
+            raise ValueError(str(exc)) from None
 
 
 class ImageSettings(_Section):
@@ -295,11 +332,20 @@ def _describe(exc: ValidationError, source: str) -> ConfigError:
     return ConfigError(f"{source}: key '{key}': {first['msg']}{more}", "fix the value or remove it")
 
 
-def _deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
+ADDED_LISTS = {("sandbox", "allowlist")}
+"""Lists that add up across files (the project's allowlist extends the user's) instead
+of the later file's replacing the earlier's."""
+
+
+def _deep_merge(base: dict[str, Any], top: dict[str, Any],
+                where: tuple[str, ...] = ()) -> dict[str, Any]:
     merged = dict(base)
     for key, value in top.items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
+            merged[key] = _deep_merge(merged[key], value, (*where, key))
+        elif ((*where, key) in ADDED_LISTS and isinstance(value, list)
+              and isinstance(merged.get(key), list)):
+            merged[key] = [*merged[key], *value]
         else:
             merged[key] = value
     return merged

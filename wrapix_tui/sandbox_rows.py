@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
+from wrapix_core.sandbox.naming import LABEL_NETWORK
 from wrapix_tui import format as fmt
 
 if TYPE_CHECKING:
@@ -55,6 +56,23 @@ class SandboxRow:
     pending: str | None
     """An action in flight (``stopping``…), shown instead of the state."""
     uptime: float | None
+    denied: int = 0
+    """Connections its egress proxy refused (allowlist sandboxes)."""
+
+    @property
+    def network(self) -> str:
+        return self.info.labels.get(LABEL_NETWORK, "open")
+
+    def state_cell(self) -> Text:
+        """The state; for a sandbox whose egress is not open, also its mode and (in red)
+        how many connections its proxy refused: ``running · allowlist 3✗``."""
+        cell = Text(self.state, style=STATE_STYLE.get(self.state, ""))
+        mode = self.network
+        if mode != "open":
+            cell.append(" · " + fmt.safe(mode, 10).plain, style="dim")
+            if self.denied:
+                cell.append(f" {self.denied}✗", style="bold red")
+        return cell
 
     @property
     def state(self) -> str:
@@ -68,7 +86,7 @@ class SandboxRow:
         return (
             fmt.Keyed("✓" if self.marked else "", self.name, style="bold"),
             fmt.safe(self.name, 63),
-            Text(self.state, style=STATE_STYLE.get(self.state, "")),
+            self.state_cell(),
             Text("●", style="bold yellow") if self.counts.waiting else Text(""),
             str(self.counts.unread) if self.counts.unread else "",
             fmt.age(self.uptime) if running else "-",
@@ -87,6 +105,7 @@ class SandboxRow:
             "cpu": self.stats.cpu_percent if self.stats else -1.0,
             "mem": self.stats.memory_bytes if self.stats else -1,
             "unread": self.counts.unread, "wait": self.counts.waiting,
+
         }
         return values.get(column, self.name)
 
@@ -111,15 +130,16 @@ def matches(row: SandboxRow, text: str) -> bool:
 
 def build_rows(containers: Iterable[ContainerInfo], *, stats: Mapping[str, ContainerStats],
                counts: Mapping[str, Counts], marked: set[str], pending: Mapping[str, str],
-               now: datetime, show_all: bool, seen_running: set[str], filter_text: str
-               ) -> list[SandboxRow]:
+               now: datetime, show_all: bool, seen_running: set[str], filter_text: str,
+               denied: Mapping[str, int] | None = None) -> list[SandboxRow]:
     rows = []
     for info in containers:
         if not shown(info, show_all=show_all, seen_running=seen_running):
             continue
         row = SandboxRow(name=info.name, info=info, stats=stats.get(info.name),
                          counts=counts.get(info.name, Counts()), marked=info.name in marked,
-                         pending=pending.get(info.name), uptime=info.uptime(now))
+                         pending=pending.get(info.name), uptime=info.uptime(now),
+                         denied=(denied or {}).get(info.name, 0))
         if matches(row, filter_text):
             rows.append(row)
     return rows

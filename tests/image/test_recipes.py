@@ -65,6 +65,7 @@ def test_wrapix_itself_and_its_commands() -> None:
     assert "--no-deps --no-compile /usr/local/lib/wrapix/wrapix-0.1.0-py3-none-any.whl" in text
     assert "compileall -q --invalidation-mode unchecked-hash" in text
     assert ("ln -sf /opt/wrapix/bin/wrapix /opt/wrapix/bin/wrapix-notify /opt/wrapix/bin/ralph "
+            "/opt/wrapix/bin/wrapix-netfwd "
             "/usr/local/bin/") in text
 
 

@@ -18,6 +18,7 @@ SUBCOMMANDS = {
     "trust": "wrapix_core.cli.trust:trust",
     "audit": "wrapix_core.cli.audit:audit",
     "doctor": "wrapix_core.cli.doctor:doctor",
+    "net": "wrapix_core.cli.net:net",
 }
 _NOT_LAUNCHES = {"--help", "-h", "--version", "--dry-run"}
 

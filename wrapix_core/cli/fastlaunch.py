@@ -1,6 +1,9 @@
 """Running a recorded launch plan (see :mod:`wrapix_core.sandbox.launchcache`).
 
-Returns None whenever it cannot vouch for the result, and the full CLI takes over. Uses
+Returns None whenever it cannot vouch for the result, and the full CLI takes over.
+``allowlist`` sandboxes never come this way: their launches are not recorded
+(:mod:`wrapix_core.sandbox.launchrecord`), because their egress proxy must be started
+before the container. Uses
 ``os.posix_spawn`` rather than :mod:`subprocess` (whose import alone costs 3 ms).
 """
 

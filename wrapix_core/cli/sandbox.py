@@ -13,6 +13,7 @@ from pydantic import ValidationError
 
 from wrapix_core.cli.base import echo_json, run_async, warn
 from wrapix_core.cli.progress import build_progress
+from wrapix_core.egress.policy import Mode
 from wrapix_core.errors import WrapixError
 from wrapix_core.profiles import Mount
 from wrapix_core.sandbox import naming
@@ -68,9 +69,13 @@ def _settings(workspace: Path | None) -> Settings:
 @click.option("--name", help="Container name (default: wrapix-<dir>-<hash>).")
 @click.option("--allow-host-mount", is_flag=True,
               help="Allow mounts that expose the host wholesale ($HOME, /, ~/.ssh, …).")
+@click.option("--network", type=click.Choice(["open", "allowlist", "none"]),
+              help="Egress: open, allowlist (only the allowed hosts, through a proxy on "
+                   "the host) or none (default: sandbox.network, then the profile's).")
 def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         image: str | None, detach: bool, dry_run: bool, as_json: bool, env: tuple[str, ...],
-        mounts: tuple[str, ...], name: str | None, allow_host_mount: bool) -> None:
+        mounts: tuple[str, ...], name: str | None, allow_host_mount: bool,
+        network: Mode | None) -> None:
     """Launch a sandbox for DIRECTORY (default: here).
 
     In the foreground the agent runs attached to this terminal (detach with the detach
@@ -83,7 +88,7 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
     request = LaunchRequest(
         workspace=workspace, profile=profile, image=image, detach=detach, command=command,
         env=_parse_env(env), mounts=tuple(_parse_mount(item) for item in mounts),
-        allow_host_mounts=allow_host_mount, name=name,
+        allow_host_mounts=allow_host_mount, name=name, network=network,
     )
     if dry_run:
         prepared = run_async(prepare(request, settings, check_image=False))
@@ -95,6 +100,9 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
             echo_json(prepared.plan.to_json())
         else:
             click.echo(shlex.join(prepared.plan.argv))
+            click.echo(f"# network: {prepared.plan.network}"
+                       + (f" ({', '.join(prepared.plan.allowlist)})"
+                          if prepared.plan.network == "allowlist" else ""))
             for action in prepared.plan.staging:
                 click.echo(f"# stage: {action.to_json()}")
         for warning in prepared.warnings:

@@ -10,7 +10,7 @@ ALWAYS_DEBIAN = ("bash", "ca-certificates", "python3", "python3-venv")
 """Debian packages every image needs: wrapix itself runs on python3."""
 WRAPIX_VENV = "/opt/wrapix"
 TOOLS_VENV = "/opt/wrapix-tools"
-COMMANDS = ("wrapix", "wrapix-notify", "ralph")
+COMMANDS = ("wrapix", "wrapix-notify", "ralph", "wrapix-netfwd")
 """wrapix's own commands made available on PATH inside the sandbox."""
 
 

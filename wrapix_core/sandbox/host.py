@@ -8,6 +8,7 @@ import re
 from pathlib import Path
 
 from wrapix_core import paths, proc
+from wrapix_core.egress import paths as egress_paths
 from wrapix_core.sandbox.expand import expand
 from wrapix_core.sandbox.model import HostFacts, PathFact, PathKind, RuntimeCaps, SandboxSpec
 from wrapix_core.sandbox.plan import SECRET_NAMES, PlanError, all_mounts, paths_to_probe
@@ -111,4 +112,5 @@ async def gather(spec: SandboxSpec, settings: SandboxSettings, caps: RuntimeCaps
         deploy_key=key, signing_key=signing, session_id=session_id,
         term=os.environ.get("TERM"), paths=facts,
         forbidden=(home / ".ssh", *podman_sockets(uid)),
+        egress_dir=egress_paths.socket_dir(spec.name),
     )

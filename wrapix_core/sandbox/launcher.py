@@ -3,7 +3,8 @@
 The one implementation behind ``wrapix run``, the TUI's "new sandbox" and Ralph's
 per-step sandboxes. :func:`prepare` does everything that can fail before anything is
 started (bad input is reported with nothing left behind); :func:`run_foreground` and
-:func:`run_detached` then start it.
+:func:`run_detached` then start it — an ``allowlist`` sandbox only once its egress proxy
+listens (:mod:`wrapix_core.egress.control`), and never when it cannot.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wrapix_core.egress.policy import Mode
 from wrapix_core.errors import WrapixError
 from wrapix_core.image.progress import BuildEvent, ProgressCallback
 from wrapix_core.image.progress import ignore as ignore_progress
@@ -53,6 +55,8 @@ class LaunchRequest:
     interactive: bool = True
     tty: bool | None = None
     """None: a TTY when detached (for attach) or when stdin is a terminal."""
+    network: Mode | None = None
+    """Egress mode (``--network``); None: ``sandbox.network``, then the profile's."""
 
 
 @dataclass(frozen=True)
@@ -148,12 +152,18 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
         interactive=request.interactive, tty=tty, remove=not request.detach,
         command=request.command, env=dict(request.env), mounts=request.mounts,
         allow_host_mounts=request.allow_host_mounts, ralph=request.ralph, role=request.role,
+        network=request.network,
     )
     launchchecks.run(check_target(spec, settings.sandbox))  # the fast path runs the same
     caps = await runtime.caps()
     facts = await gather(spec, settings.sandbox, caps, session_id=_session_id(request.detach))
     if runtime.name == "apple":
         from wrapix_core.sandbox.apple import plan_apple
+        from wrapix_core.sandbox.plan import PlanError, network_mode
+
+        if network_mode(spec, settings.sandbox) != "open":
+            raise PlanError("egress modes other than 'open' are not available with Apple "
+                            "container yet", "use --network open on macOS, or Podman")
 
         plan = plan_apple(spec, facts, settings.sandbox, runtime.executable)
     else:
@@ -189,22 +199,49 @@ def _registered(session_id: str | None) -> Iterator[None]:
         sessions.unregister_session(session_id)
 
 
+def _start_proxy(prepared: Prepared) -> int | None:
+    """The egress proxy's pid for an ``allowlist`` sandbox (started and listening);
+    None in the other modes. Raises when it cannot be set up."""
+    plan = prepared.plan
+    if plan.network != "allowlist":
+        return None
+    from wrapix_core.egress import control
+
+    return control.start(plan.name, plan.allowlist, prepared.runtime.executable)
+
+
+def _stop_proxy(prepared: Prepared, pid: int | None) -> None:
+    if pid is not None:
+        from wrapix_core.egress import control
+
+        control.stop(prepared.plan.name, pid)
+
+
 def run_foreground(prepared: Prepared) -> int:
     """Run attached to this terminal until the sandbox exits; returns its exit code."""
     session_id = prepared.plan.container_env.get("WRAPIX_SESSION_ID")
+    proxy: int | None = None
     try:
         staging.perform(prepared.plan.staging)
+        proxy = _start_proxy(prepared)
         with _registered(session_id):
             return prepared.runtime.launch_foreground(prepared.plan)
     finally:
+        _stop_proxy(prepared, proxy)
         staging.undo(prepared.plan.staging)
 
 
 async def run_detached(prepared: Prepared) -> str:
-    """Start in the background (with a TTY, for attach); returns the container id."""
+    """Start in the background (with a TTY, for attach); returns the container id. An
+    allowlist sandbox's proxy stays behind it and ends when the container stops."""
+    import asyncio
+
+    proxy: int | None = None
     try:
         staging.perform(prepared.plan.staging)
+        proxy = await asyncio.to_thread(_start_proxy, prepared)
         return await prepared.runtime.launch_detached(prepared.plan)
     except BaseException:
+        await asyncio.to_thread(_stop_proxy, prepared, proxy)
         staging.undo(prepared.plan.staging)
         raise

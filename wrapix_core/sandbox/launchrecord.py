@@ -1,5 +1,9 @@
 """Recording a planned launch for the fast path (:mod:`.launchcache`).
 
+An ``allowlist`` launch is never recorded: its egress proxy must be started (and be
+listening) before the container, which only the full launcher does; the fast path
+replays a bare ``podman run`` and would start the sandbox cut off from its proxy.
+
 The validators list everything the plan was derived from. Paths that change with normal
 use — the workspace, ``.claude``, mount sources — are checked for their kind and real
 path only; a new symlink leading out of an already-mounted directory is therefore not
@@ -30,6 +34,8 @@ def _git_configs() -> list[str]:
 def record(args: list[str], prepared: Prepared, settings: Settings, *, as_json: bool) -> bool:
     """Record ``prepared`` for ``wrapix ARGS``; False when it is not cacheable."""
     plan = prepared.plan
+    if plan.network == "allowlist":
+        return False  # its proxy must start first (module docstring)
     if any(not (action.kind == "socketdir"
                 or (action.kind == "mkdir" and action.anchor is not None))
            for action in plan.staging):

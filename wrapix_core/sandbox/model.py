@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from wrapix_core.egress.policy import Mode
 from wrapix_core.profiles import Mount, Profile
 
 PathKind = Literal["dir", "file", "missing", "other"]
@@ -73,6 +74,8 @@ class SandboxSpec:
     allow_host_mounts: bool = False
     ralph: RalphEnv | None = None
     role: str = "agent"
+    network: Mode | None = None
+    """Egress mode asked for on the command line (None: settings, then the profile)."""
 
 
 @dataclass(frozen=True)
@@ -104,6 +107,9 @@ class HostFacts:
     """Facts for every host path the plan may mount, keyed by its expanded form."""
     forbidden: tuple[Path, ...] = ()
     """Paths whose exposure would hand over the host (the Podman socket, …)."""
+    egress_dir: Path | None = None
+    """This sandbox's egress directory on the host (the proxy's socket), mounted into
+    it in ``allowlist`` mode."""
 
 
 @dataclass(frozen=True)
@@ -143,9 +149,13 @@ class LaunchPlan:
     binds: list[Bind]
     container_env: dict[str, str]
     """The sandbox's environment (secrets excluded), for display."""
+    network: Mode = "open"
+    allowlist: tuple[str, ...] = ()
+    """The hosts an ``allowlist`` sandbox may reach (empty in the other modes)."""
 
     def to_json(self, *, reveal_secrets: bool = False) -> dict[str, object]:
         env = self.env if reveal_secrets else {name: "<redacted>" for name in self.env}
         return {"name": self.name, "argv": self.argv, "env": env,
                 "staging": [action.to_json() for action in self.staging],
-                "warnings": self.warnings}
+                "warnings": self.warnings,
+                "network": {"mode": self.network, "allowlist": list(self.allowlist)}}

@@ -11,6 +11,7 @@ LABEL_PROFILE = "wrapix.profile"
 LABEL_WORKSPACE = "wrapix.workspace"
 LABEL_LIMITS = "wrapix.limits"
 LABEL_ROLE = "wrapix.role"
+LABEL_NETWORK = "wrapix.network"
 """``agent`` (interactive), ``ralph`` (a Ralph step) or ``builder``."""
 
 _UNSAFE = re.compile(r"[^a-z0-9_.-]+")

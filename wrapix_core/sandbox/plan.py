@@ -17,7 +17,11 @@ Everything a sandbox gets is decided here, flag by flag, so it can be printed
   they would expose the host wholesale unless explicitly allowed;
 - keys, the pinned known_hosts, the system prompt, the sandbox's own notification
   socket directory (its socket only: :mod:`wrapix_core.notify.socketdirs`);
-- the environment, with secrets passed by name so they never appear in argv.
+- the environment, with secrets passed by name so they never appear in argv;
+- egress (:mod:`wrapix_core.egress`): ``open`` uses the runtime's network backend;
+  ``none`` and ``allowlist`` run with ``--network none`` (loopback only), and an
+  ``allowlist`` sandbox gets the proxy's socket directory and the proxy variables that
+  lead to the forwarder the entrypoint starts.
 """
 
 from __future__ import annotations
@@ -27,6 +31,8 @@ import shlex
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
+from wrapix_core.egress import policy
+from wrapix_core.egress.paths import CONTAINER_DIR, proxy_env
 from wrapix_core.errors import WrapixError
 from wrapix_core.profiles import ENV_NAME, Mount
 from wrapix_core.sandbox import naming
@@ -347,12 +353,37 @@ def home_size(settings: SandboxSettings) -> str:
 
 
 def _network(facts: HostFacts, settings: SandboxSettings) -> str:
-    if settings.network == "auto":
+    if settings.network_backend == "auto":
         return "pasta" if facts.caps.pasta else "slirp4netns"
-    if settings.network == "pasta" and not facts.caps.pasta:
+    if settings.network_backend == "pasta" and not facts.caps.pasta:
         raise PlanError(f"this Podman ({facts.caps.version}) cannot use pasta networking",
-                        "set sandbox.network to 'auto' or 'slirp4netns'")
-    return settings.network
+                        "set sandbox.network_backend to 'auto' or 'slirp4netns'")
+    return settings.network_backend
+
+
+def network_mode(spec: SandboxSpec, settings: SandboxSettings) -> policy.Mode:
+    """``--network``, else ``sandbox.network``, else the profile's, else ``open``."""
+    return spec.network or settings.network or spec.profile.network or policy.DEFAULT_MODE
+
+
+def allowlist(spec: SandboxSpec, settings: SandboxSettings) -> tuple[str, ...]:
+    """The hosts an ``allowlist`` sandbox may reach: the agent's, the profile's, then
+    ``sandbox.allowlist`` (user config and project added up)."""
+    return policy.effective(spec.profile.allowlist, spec.profile.agent, settings.allowlist)
+
+
+def _egress(builder: PlanBuilder, env: dict[str, str], mode: policy.Mode) -> list[str]:
+    """The ``--network`` flags for ``mode``; binds and env for an allowlist sandbox."""
+    if mode == "open":
+        return ["--network", _network(builder.facts, builder.settings)]
+    env["WRAPIX_EGRESS"] = mode
+    if mode == "allowlist":
+        if builder.facts.egress_dir is None:
+            raise PlanError("no egress directory for the allowlist proxy",
+                            "this is a bug in wrapix; use --network none meanwhile")
+        builder.bind(builder.facts.egress_dir, CONTAINER_DIR, "ro")
+        env.update(proxy_env())
+    return ["--network", "none"]
 
 
 def plan_podman(spec: SandboxSpec, facts: HostFacts, settings: SandboxSettings,
@@ -363,6 +394,8 @@ def plan_podman(spec: SandboxSpec, facts: HostFacts, settings: SandboxSettings,
     builder.mounts()
     builder.files()
     env, secrets = builder.environment()
+    mode = network_mode(spec, settings)
+    network_flags = _egress(builder, env, mode)
     home, caps = builder.home, facts.caps
     cpus = builder.cpus()
     limits = f"cpus={cpus},memory={settings.memory},pids={settings.pids_limit}"
@@ -372,7 +405,7 @@ def plan_podman(spec: SandboxSpec, facts: HostFacts, settings: SandboxSettings,
             "runs without those limits (they are still recorded on the container)")
     labels = {naming.LABEL_SANDBOX: "1", naming.LABEL_PROFILE: spec.profile.name,
               naming.LABEL_WORKSPACE: str(spec.workspace), naming.LABEL_LIMITS: limits,
-              naming.LABEL_ROLE: spec.role}
+              naming.LABEL_ROLE: spec.role, naming.LABEL_NETWORK: mode}
 
     argv = [podman, "run", "--name", spec.name, "--hostname", spec.name[:63]]
     for key, value in labels.items():
@@ -384,7 +417,7 @@ def plan_podman(spec: SandboxSpec, facts: HostFacts, settings: SandboxSettings,
                  f"{facts.user}:*:{facts.uid}:{facts.gid}:wrapix sandbox:{home}:/bin/sh"]
     argv += ["--tmpfs", f"{home}:rw,exec,nosuid,nodev,mode=0700,size={home_size(settings)},U"]
     argv += ["--security-opt", "no-new-privileges", "--cap-drop", "all"]
-    argv += ["--network", _network(facts, settings)]
+    argv += network_flags
     argv += ["--cpus", cpus, "--memory", settings.memory,
              "--pids-limit", str(settings.pids_limit)]
     if spec.detach or spec.interactive:
@@ -397,7 +430,9 @@ def plan_podman(spec: SandboxSpec, facts: HostFacts, settings: SandboxSettings,
         argv += ["-e", name]
     argv += [spec.image, *spec.command]
     return LaunchPlan(name=spec.name, argv=argv, env=secrets, staging=builder.staging,
-                      warnings=builder.warnings, binds=builder.binds, container_env=env)
+                      warnings=builder.warnings, binds=builder.binds, container_env=env,
+                      network=mode,
+                      allowlist=allowlist(spec, settings) if mode == "allowlist" else ())
 
 
 def _flags(spec: SandboxSpec, init: bool) -> list[str]:

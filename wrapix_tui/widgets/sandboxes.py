@@ -29,6 +29,7 @@ from textual.widgets.data_table import ColumnKey
 
 from wrapix_core.errors import WrapixError
 from wrapix_core.sandbox import naming
+
 from wrapix_tui import sandbox_rows
 from wrapix_tui.messages import (
     ContainerChanged,
@@ -88,6 +89,7 @@ class SandboxesPane(Vertical):
         Binding("o", "sort", "Sort", show=False, id="sandbox.sort"),
         Binding("O", "reverse", "Reverse sort", show=False, id="sandbox.reverse"),
         Binding("A", "toggle_all", "All", id="sandbox.toggle_all"),
+        Binding("e", "egress", "Egress", show=False, id="sandbox.egress"),
     ]
 
     def __init__(self) -> None:
@@ -330,11 +332,15 @@ class SandboxesPane(Vertical):
     # -- rendering ------------------------------------------------------------------
 
     def rows(self) -> list[sandbox_rows.SandboxRow]:
+        from wrapix_core.egress import log as denial_log
+
+        denied = {name: denial_log.count(name) for name, info in self.containers.items()
+                  if info.labels.get(naming.LABEL_NETWORK) == "allowlist"}
         return sandbox_rows.build_rows(
             self.containers.values(), stats=self.stats, counts=self.counts,
             marked=self.marked, pending=self.pending, now=self.wrapix_app.now(),
             show_all=self.show_all, seen_running=self.seen_running,
-            filter_text=self.filter_text)
+            filter_text=self.filter_text, denied=denied)
 
     def render_rows(self) -> None:
         """Diff the rows against the table: add, remove, and update changed cells only.
@@ -360,6 +366,7 @@ class SandboxesPane(Vertical):
             before = inputs.get(row.name)
             if (old is not None and before is not None and not volatile_sort
                     and before.info is row.info and before.counts == row.counts
+                    and before.denied == row.denied
                     and before.marked == row.marked and before.pending == row.pending
                     and not first <= table.get_row_index(row.name) < last):
                 continue  # off screen and only time or stats moved: nothing to build
@@ -566,6 +573,50 @@ class SandboxesPane(Vertical):
         assert self.core is not None
         name = self.current() or names[0]
         self.app.push_screen(LogsScreen(self.core.runtime, name))
+
+    def action_egress(self) -> None:
+        """The hosts the selected allowlist sandbox was refused; allow one for it now, or
+        in its project's wrapix.toml (which then needs trusting again)."""
+        names = self._require()
+        if not names:
+            return
+        name = self.current() or names[0]
+        info = self.containers.get(name)
+        if info is None or info.labels.get(naming.LABEL_NETWORK) != "allowlist":
+            self.app.notify(f"{name} is not an allowlist sandbox.", severity="warning",
+                            markup=False)
+            return
+        from wrapix_core.egress import log as denial_log
+        from wrapix_tui.screens.egress import EgressScreen
+
+        hosts = list(dict.fromkeys(str(record["host"]) for record in
+                                   reversed(denial_log.read(name))))
+        if not hosts:
+            self.app.notify(f"{name} has been refused nothing.", markup=False)
+            return
+
+        def chosen(answer: tuple[str, str] | None) -> None:
+            if answer is not None:
+                self._allow(name, info.workspace, *answer)
+
+        self.app.push_screen(EgressScreen(name, hosts), chosen)
+
+    def _allow(self, name: str, workspace: str, host: str, where: str) -> None:
+        from pathlib import Path
+
+        from wrapix_core.egress import allow
+
+        try:
+            if where == "project":
+                path = allow.allow_in_project(Path(workspace), host)
+                self.app.notify(f"Added {host} to {path}; trust it again (`wrapix trust`) "
+                                "before the next launch.", markup=False)
+            else:
+                allow.allow_now(name, host)
+                self.app.notify(f"{name} may reach {host} now.", markup=False)
+        except WrapixError as exc:
+            self.app.notify(str(exc), severity="error", markup=False)
+        self.render_rows()
 
     def action_stop(self) -> None:
         self._confirm("stop")

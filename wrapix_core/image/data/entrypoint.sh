@@ -17,6 +17,13 @@ if [ "$(id -u)" = 0 ] && [ -n "${WRAPIX_UID:-}" ]; then
     exec setpriv --reuid "$user" --regid "$WRAPIX_GID" --init-groups -- "$0" "$@"
 fi
 
+# Egress allowlist: the sandbox has only loopback; its one way out is the forwarder to
+# the host's proxy, listening before anything else runs. Should it fail, the sandbox
+# stays without network (never with an open one).
+if [ "${WRAPIX_EGRESS:-}" = allowlist ]; then
+    wrapix-netfwd || echo "wrapix: the egress forwarder did not start; this sandbox has no network" >&2
+fi
+
 # Deploy key: git over ssh uses it, and nothing else.
 if [ -n "${WRAPIX_DEPLOY_KEY:-}" ] && [ -r "$WRAPIX_DEPLOY_KEY" ]; then
     export GIT_SSH_COMMAND="ssh -i $WRAPIX_DEPLOY_KEY -o IdentitiesOnly=yes -o StrictHostKeyChecking=yes"
