@@ -459,8 +459,7 @@ class SandboxRunner:
                                  ended_at=time.monotonic())
         try:
             return await stream_session(prepared.plan.argv, session, on_line,
-                                        env=prepared.plan.env, cwd=self.workspace,
-                                        anchor=session.anchor)
+                                        env=prepared.plan.env, cwd=self.workspace)
         finally:
             staging.undo(staged)
             await self.cleanup(session)

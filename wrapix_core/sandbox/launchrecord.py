@@ -62,7 +62,6 @@ def record(args: list[str], prepared: Prepared, settings: Settings, *, as_json: 
     data = {
         "argv": plan.argv,
         "name": plan.name,
-        "workspace": str(spec.workspace),  # checked on every launch: git redirection, .git/info/exclude
         "detach": spec.detach,
         "json": as_json,
         "detach_keys": settings.sandbox.detach_keys,

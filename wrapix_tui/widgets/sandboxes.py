@@ -29,7 +29,6 @@ from textual.widgets.data_table import ColumnKey
 
 from wrapix_core.errors import WrapixError
 from wrapix_core.sandbox import naming
-
 from wrapix_tui import sandbox_rows
 from wrapix_tui.messages import (
     ContainerChanged,
