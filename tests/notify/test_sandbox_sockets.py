@@ -193,6 +193,7 @@ def test_the_launch_fast_path_makes_the_socket_directory_first(
                             "name": "wrapix-fast-1", "detach": detach, "json": False,
                             "detach_keys": "ctrl-p,ctrl-q", "warnings": [], "mkdir": [],
                             "socket_dir": str(directory), "session_id": None,
+                            "checks": {"workspace": str(tmp_path), "protected": []},
                             "validators": []})
     assert fastlaunch.run_fast(args) == 0
     assert seen.read_text() == "700 directory\n"  # there, private, before the start
