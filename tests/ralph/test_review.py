@@ -133,9 +133,12 @@ def test_the_review_setting_chooses_the_default(ws: Workspace) -> None:
     assert ws.ralph("ready").returncode == 0
     assert json.loads(ws.ralph("review", "--json").stdout)["pending"] == 0
     ws.scenario(five_issue_breakdown())
-    assert ws.ralph("ready", "--review").returncode == 0
-    # a second breakdown: the agent was told about the existing epic
+    again = ws.ralph("ready", "--review")
+    # a second breakdown: the agent was told about the existing epic, created another
+    # one anyway; that is reported and its issues are held for review
     assert "already has issues under the epic" in ws.calls()[0]["prompt"]
+    assert again.returncode == 1
+    assert "the agent created another epic for demo" in again.stdout
     assert json.loads(ws.ralph("review", "--json").stdout)["pending"] == 5
 
 

@@ -16,7 +16,7 @@ from wrapix_core.ralph.errors import RalphError
 from wrapix_core.ralph.signals import readable
 from wrapix_core.ralph.state import RalphPaths
 
-PHASE_LOGS = ("plan", "ready")
+PHASE_LOGS = ("plan", "ready", "check")
 _TIME = r"\d{8}-\d{9}"
 WATCH_WAKE_MS = 1000
 

@@ -10,7 +10,8 @@ does not count. An agent that prints plain text instead is judged by its last
 A signal starts a line (after optional markdown decoration) and, when several do, the
 last one wins:
 
-- ``INTERVIEW_COMPLETE``, ``READY_COMPLETE``, ``WORK_COMPLETE``
+- ``INTERVIEW_COMPLETE``, ``READY_COMPLETE``, ``WORK_COMPLETE``, ``CHECK_COMPLETE`` (the
+  reviewer of ``ralph check`` is done)
 - ``RALPH_BLOCKED: reason`` and ``RALPH_CLARIFY: question`` (the text after the colon,
   to the end of the message)
 """
@@ -25,14 +26,14 @@ from typing import Any, Literal
 
 from wrapix_core.notify.sanitize import ANSI_SEQUENCE
 
-SignalKind = Literal["INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE", "RALPH_BLOCKED",
-                     "RALPH_CLARIFY"]
-COMPLETE_SIGNALS = ("INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE")
+SignalKind = Literal["INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE", "CHECK_COMPLETE",
+                     "RALPH_BLOCKED", "RALPH_CLARIFY"]
+COMPLETE_SIGNALS = ("INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE", "CHECK_COMPLETE")
 PLAIN_TAIL = 5
 MAX_DETAIL = 4000
 
 _SIGNAL = re.compile(
-    r"^[ \t>*_`#-]*(?:(INTERVIEW_COMPLETE|READY_COMPLETE|WORK_COMPLETE)\b"
+    r"^[ \t>*_`#-]*(?:(INTERVIEW_COMPLETE|READY_COMPLETE|WORK_COMPLETE|CHECK_COMPLETE)\b"
     r"|(RALPH_BLOCKED|RALPH_CLARIFY)[ \t]*:)",
     re.MULTILINE)
 

@@ -40,7 +40,7 @@ from wrapix_core.tasks import timestamps
 RALPH_DIR_ENV = "RALPH_DIR"
 DEFAULT_DIR = ".wrapix/ralph"
 LABEL_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
-PHASES = ("plan", "ready", "step")
+PHASES = ("plan", "ready", "step", "check")
 
 
 def check_label(label: str) -> str:

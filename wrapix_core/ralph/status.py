@@ -15,8 +15,9 @@ from typing import Any
 from wrapix_core.ralph.clarify import latest_paragraph
 from wrapix_core.ralph.events import IssueRef
 from wrapix_core.ralph.lock import is_held
+from wrapix_core.ralph.logs import list_logs
 from wrapix_core.ralph.scope import LabelScope
-from wrapix_core.ralph.state import RalphPaths, current_label, read_label_state
+from wrapix_core.ralph.state import LabelState, RalphPaths, current_label, read_label_state
 from wrapix_core.specs import catalog
 from wrapix_core.specs.index import read_index
 from wrapix_core.specs.parser import read_spec
@@ -91,11 +92,14 @@ class LabelStatus:
         }
 
 
-def _last_log(paths: RalphPaths) -> str | None:
-    try:
-        logs = sorted(paths.logs.glob("*.log"), key=lambda path: path.stat().st_mtime)
-    except OSError:
-        return None
+def _last_log(paths: RalphPaths, state: LabelState, members: tuple[str, ...]) -> str | None:
+    """The label's own latest session log: the one its state remembers, else the newest
+    log of one of its issues (state written before Ralph remembered logs)."""
+    remembered = state.extra.get("last_log")
+    if isinstance(remembered, str) and (paths.workspace / remembered).is_file():
+        return remembered
+    mine = set(members)
+    logs = [path for path in list_logs(paths) if path.name.rsplit("-", 2)[0] in mine]
     return paths.in_workspace(logs[-1]) if logs else None
 
 
@@ -131,4 +135,4 @@ async def label_status(paths: RalphPaths, store: TaskStore, label: str) -> Label
                       for issue in scope.clarify()),
         blocked=len(scope.blocked()), running=running,
         iterations={key: value for key, value in state.iterations.items()},
-        last_log=_last_log(paths))
+        last_log=_last_log(paths, state, scope.member_ids))
