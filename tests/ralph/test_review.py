@@ -116,6 +116,14 @@ def test_review_gate_end_to_end(ws: Workspace, tmp_path: Path) -> None:
     assert "1 issue awaits review: ralph review demo" in after.stdout
     assert json.loads(ws.ralph("review", "--json").stdout)["pending"] == 1
 
+    # approving the flagged one is the person's answer: the flag goes with the proposal
+    approved = ws.ralph("review", input="y\n")
+    assert approved.returncode == 0, approved.stdout + approved.stderr
+    docs = ws.issue(ids["CLI docs"])
+    assert not {"ralph:proposed", "ralph:clarify"} & set(docs["labels"])
+    assert docs["notes"].endswith("): approved; the flag from the rejection is cleared")
+    assert "No open questions." in ws.ralph("msg").stdout
+
 
 def test_ready_without_review_creates_work_the_loop_takes(ws: Workspace) -> None:
     ws.scenario(five_issue_breakdown(), complete(times=0))
