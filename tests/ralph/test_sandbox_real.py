@@ -187,7 +187,7 @@ def test_loop_check_in_real_sandboxes_with_a_fixup_and_a_profile_label(
                          "--labels", "rl-demo,profile:ralphtwo", "--json"], "save": "fix"},
                 {"result": "Created {fix} for a missing test.\n\nCHECK_COMPLETE"},
                 phase="check"),
-        respond({"result": "All requirements are met. CHECK_COMPLETE"}, phase="check"),
+        respond({"result": "All requirements are met.\n\nCHECK_COMPLETE"}, phase="check"),
         complete(None, 0, record))
     assert ws.ralph("start", "demo").returncode == 0
     epic = ws.create("Demo feature", issue_type="epic")
