@@ -4,10 +4,13 @@
 
     config.toml          Ralph settings for this project (the keys of ``[ralph]``)
     state/current        the current label
-    state/<label>.json   label, spec path, epic id, iteration counts, running steps
+    state/<label>.json   label, spec path, epic id, iteration counts, running steps, the
+                         commit before its first step, its last log
+    state/<label>.spec.md  the spec as the last ``ralph ready`` read it
     state/locks/         lock files (one per label, one per issue being worked)
     templates/           the project's copies of the prompts (``ralph tune`` edits them)
-    logs/                one log per agent session: ``<issue>-<time>.log``, ``plan-…``, ``ready-…``
+    logs/                one log per agent session: ``<issue>-<time>.log``, ``plan-…``,
+                         ``ready-…``, ``check-…``
 
 Settings precedence for Ralph, later wins: built-in defaults, the user config, the
 project ``wrapix.toml`` ``[ralph]`` table, this directory's ``config.toml``, then the
@@ -155,6 +158,10 @@ CONFIG_TEMPLATE = """\
 # retries = 2           # extra attempts for a step that fails or ends without a signal
 # watchdog = 30.0       # seconds an agent may run on after its final result
 # step_timeout = 3600.0 # seconds one agent session may take
+# max_iterations = 3    # `ralph loop --check`: rounds of loop, then check
+#
+# [agents]              # an agent per phase (plan, ready, step, check); unset: `agent`
+# check = "claude --dangerously-skip-permissions --model opus"
 """
 
 
