@@ -253,3 +253,45 @@ async def test_profile_label_picks_the_profile_and_an_unknown_one_parks_the_issu
     assert "its label profile:nosuch names a profile that cannot be used: unknown profile " \
            "'nosuch'" in parked["notes"]
     assert "before starting the agent" in results[2].message
+
+
+def test_host_side_reads_and_writes_never_follow_a_link_out_of_the_workspace(
+        tmp_path: Path) -> None:
+    from wrapix_core.ralph.history import read_workspace_text
+    from wrapix_core.ralph.start import mark_spec_done
+
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    (outside / "demo.md").write_text("# host secret\n")
+    readme_text = "| Spec | Purpose |\n|---|---|\n| [demo.md](./demo.md) | WIP: x |\n"
+    (outside / "README.md").write_text(readme_text)
+    workspace = tmp_path / "ws"
+    workspace.mkdir()
+    (workspace / "specs").symlink_to(outside)
+    # the spec's text goes into a prompt: never read through a linked directory or file
+    assert read_workspace_text(workspace / "specs" / "demo.md", root=workspace) is None
+    real = tmp_path / "ws2"
+    (real / "specs").mkdir(parents=True)
+    (real / "specs" / "demo.md").symlink_to(outside / "demo.md")
+    assert read_workspace_text(real / "specs" / "demo.md", root=real) is None
+    (real / "specs" / "plain.md").write_text("# Plain\n")
+    assert read_workspace_text(real / "specs" / "plain.md", root=real) == "# Plain\n"
+    # the README row: not written through a linked specs/ or README.md
+    assert "specs is a symbolic link" in mark_spec_done(workspace, "demo")
+    (real / "specs" / "README.md").symlink_to(outside / "README.md")
+    assert "README.md is a symbolic link" in mark_spec_done(real, "demo")
+    assert (outside / "README.md").read_text() == readme_text
+    (real / "specs" / "README.md").unlink()
+    (real / "specs" / "README.md").write_text(readme_text.replace("| WIP: x |",
+                                                                  "| REVIEW: x |"))
+    assert mark_spec_done(real, "demo") == "marked demo.md done in specs/README.md"
+    assert "| [demo.md](./demo.md) | Done: x |" in (real / "specs" / "README.md").read_text()
+    assert "already marked done" in mark_spec_done(real, "demo")
+    (real / "specs" / "README.md").write_text(
+        "| Spec | Code | Status | Purpose |\n|---|---|---|---|\n"
+        "| [other.md](./other.md) | — | WIP | Other |\n"
+        "| [demo.md](./demo.md) | `x.py` | WIP | Demo |\n")
+    assert mark_spec_done(real, "demo") == "marked demo.md done in specs/README.md"
+    text = (real / "specs" / "README.md").read_text()
+    assert "| [demo.md](./demo.md) | `x.py` | Done | Demo |" in text
+    assert "| [other.md](./other.md) | — | WIP | Other |" in text

@@ -284,7 +284,7 @@ class Engine:
         values = self._values(state)
         labels = [issue_label(name), *([PROPOSED_LABEL] if proposing else [])]
         values["ISSUE_LABELS"] = ",".join(labels)
-        spec_text = history.read_workspace_text(spec)
+        spec_text = history.read_workspace_text(spec, root=self.workspace)
         changes = "" if spec_text is None else self._spec_changes(name, state.spec, spec_text,
                                                                    scope)
         values["EXISTING_WORK"] = "\n\n".join(

@@ -62,8 +62,27 @@ def spec_copy(paths: RalphPaths, label: str) -> Path:
     return paths.label_file(label).with_suffix(".spec.md")
 
 
-def read_workspace_text(path: Path, limit: int = MAX_SPEC_BYTES) -> str | None:
-    """A regular file's text (not through a symlink, at most ``limit`` bytes), or None."""
+def read_workspace_text(path: Path, limit: int = MAX_SPEC_BYTES, *,
+                        root: Path | None = None) -> str | None:
+    """A regular file's text (not through a symlink, at most ``limit`` bytes), or None.
+
+    With ``root``, ``path`` must be inside it and no directory between them may be a
+    symlink either: text read here may be put into a prompt, and must never be a host
+    file outside the workspace that a link planted in it points at.
+    """
+    if root is not None:
+        try:
+            relative = path.relative_to(root)
+        except ValueError:
+            return None
+        walked = root
+        for part in relative.parts[:-1]:
+            walked = walked / part
+            try:
+                if stat.S_ISLNK(os.lstat(walked).st_mode):
+                    return None
+            except OSError:
+                return None
     try:
         flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
         fd = os.open(path, flags)
