@@ -429,7 +429,7 @@ def status(label: str | None, every: bool, as_json: bool, directory: Path | None
 @_dir_option
 def logs(selector: str | None, lines: int, follow: bool, raw: bool, listing: bool,
           directory: Path | None) -> None:
-    """Show the latest log: of a phase (plan, ready, step) or of an issue."""
+    """Show the latest log: of a phase (plan, ready, check, step) or of an issue."""
     paths = _paths(directory)
     if listing:
         for path in ralph_logs.list_logs(paths, selector):

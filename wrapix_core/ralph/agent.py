@@ -82,7 +82,7 @@ class Session:
     """One agent session to run."""
 
     phase: str
-    """``plan``, ``ready`` or ``step``."""
+    """``plan``, ``ready``, ``step`` or ``check``."""
     prompt: str
     log: Path
     name: str

@@ -1,5 +1,5 @@
 """Agent session logs: ``logs/<issue>-<time>.log`` per step (attempts appended, each
-after a ``[ralph] … attempt N of M`` line), ``plan-<time>.log``, ``ready-<time>.log``.
+after a ``[ralph] … attempt N of M`` line), ``plan-…``, ``ready-…``, ``check-<time>.log``.
 
 A log holds the agent's raw output. :func:`render` shows it as a person reads it
 (assistant text, tool calls, the result; Ralph's own ``[ralph]`` lines) unless raw
