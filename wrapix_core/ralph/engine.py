@@ -705,8 +705,8 @@ class Engine:
             said = mark_spec_done(self.workspace, state.spec_name)
         except OSError as exc:
             said = f"specs/README.md was not marked done: {exc.strerror or exc}"
-        self.emit(Note(said, "info" if said.startswith(("marked", f"{state.spec_name}.md is"))
-                       else "warning"))
+        if "already marked done" not in said:
+            self.emit(Note(said, "info" if said.startswith("marked") else "warning"))
 
     async def _close_finished_epics(self, scope: LabelScope) -> list[str]:
         closed: list[str] = []
