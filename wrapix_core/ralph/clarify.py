@@ -152,7 +152,8 @@ def chosen_answer(question: Question, text: str) -> str:
             return option.answer
     raise RalphError(f"{question.id} offers options "
                      f"{', '.join(str(option.number) for option in options)}; there is no "
-                     f"option {stripped}", "`ralph msg -i ID` shows them; or answer in words")
+                     f"option {stripped}", f"`ralph msg -i {question.id}` shows them; or "
+                     "answer in words")
 
 
 def _resume_label(issue: Issue) -> str | None:
