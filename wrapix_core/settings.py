@@ -194,10 +194,26 @@ class RalphHooks(_Section):
     """After ``ralph loop`` (after one with a failure only with ``hooks_on_failure``)."""
 
 
+class RalphAgents(_Section):
+    """An agent command line per phase; an unset phase uses ``ralph.agent``."""
+
+    plan: str | None = None
+    """The plan interview's agent."""
+    ready: str | None = None
+    """The agent that turns the spec into issues."""
+    step: str | None = None
+    """The agent that works one issue."""
+    check: str | None = None
+    """The reviewer of ``ralph check``."""
+
+
 class RalphSettings(_Section):
     agent: str = "claude --dangerously-skip-permissions"
     """Agent command line (split like a shell splits words, never run by a shell);
     ``RALPH_AGENT`` overrides it."""
+    agents: RalphAgents = RalphAgents()
+    """Agent command line per phase (``plan``, ``ready``, ``step``, ``check``); a phase set
+    here wins over ``agent`` and ``RALPH_AGENT``."""
     host: bool = False
     """Run agents directly on the host instead of in a sandbox."""
     profile: str | None = None
@@ -227,6 +243,9 @@ class RalphSettings(_Section):
     (by default they run after successes and questions only)."""
     hook_timeout: float = Field(default=300.0, gt=0)
     """Seconds each hook may take."""
+    max_iterations: int = Field(default=3, ge=1, le=50)
+    """``ralph loop --check``: at most this many rounds of loop, then ``ralph check``; the
+    loop ends (exit 1) when the checker still creates fix-up issues after the last one."""
 
 
 class SettingsData(BaseModel):

@@ -12,10 +12,10 @@ review), other open (deferred, pinned, …), closed (collapsed unless expanded).
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from wrapix_core.ralph import clarify
 from wrapix_core.specs.board import is_work
 from wrapix_core.tasks.model import CLARIFY_LABEL, PROPOSED_LABEL
 
@@ -162,55 +162,7 @@ def _order(issue: Issue) -> tuple[int, str, str]:
 
 
 # -- clarify questions ------------------------------------------------------------------
-_QUESTION_MARK = "Question from the agent ("
-_DASH = r"(?:—|–|--|-)"
-# Agents do not always capitalise headings as the prompt does: any case is taken.
-_OPTIONS = re.compile(rf"^#{{1,3}}\s*Options\s*{_DASH}?\s*(.*)$", re.MULTILINE | re.IGNORECASE)
-_OPTION = re.compile(rf"^#{{2,4}}\s*Option\s+(\d+)\s*{_DASH}\s*(.+?)\s*$",
-                     re.MULTILINE | re.IGNORECASE)
-
-
-_LATER_NOTE = re.compile(r"\n\n(?:Answer|Dismissed|Review|Ralph gave up|Ralph) \(")
-"""A note the core appends after a question (an answer, a give-up, a review flag)."""
-
-
-def question_text(notes: str) -> str:
-    """The open question of a clarify issue: from the last "Question from the agent"
-    note to the end (a question may span paragraphs) unless a later note ended it (an
-    answer, then Ralph gave up or review flagged it); else the latest paragraph, as
-    ``ralph msg`` shows it."""
-    index = notes.rfind(_QUESTION_MARK)
-    if index >= 0 and _LATER_NOTE.search(notes, index) is None:
-        text = notes[index:]
-        close = text.find("): ")
-        return text[close + 3:].strip() if close >= 0 else text.strip()
-    paragraphs = [part.strip() for part in notes.split("\n\n") if part.strip()]
-    return paragraphs[-1] if paragraphs else ""
-
-
-@dataclass(frozen=True)
-class QuestionOption:
-    number: int
-    title: str
-    body: str
-
-    @property
-    def answer(self) -> str:
-        return f"Option {self.number} — {self.title}"
-
-
-def question_options(text: str) -> tuple[str, list[QuestionOption]]:
-    """``(heading, options)`` when ``text`` uses the options format (``## Options — …``
-    then ``### Option N — title`` with an em dash, en dash, ``-`` or ``--``); else
-    ``("", [])``."""
-    heading = _OPTIONS.search(text)
-    if heading is None:
-        return "", []
-    rest = text[heading.end():]
-    matches = list(_OPTION.finditer(rest))
-    options = []
-    for index, match in enumerate(matches):
-        end = matches[index + 1].start() if index + 1 < len(matches) else len(rest)
-        options.append(QuestionOption(int(match.group(1)), match.group(2).strip(),
-                                      rest[match.end():end].strip()))
-    return heading.group(1).strip(), options
+# The parser is the core's (``ralph msg`` uses it too); re-exported for the screens.
+question_text = clarify.question_text
+question_options = clarify.question_options
+QuestionOption = clarify.QuestionOption

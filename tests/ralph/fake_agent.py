@@ -43,7 +43,7 @@ import subprocess
 import sys
 import time
 
-PHASE_RE = re.compile(r"^# Ralph (plan|ready|step)\b", re.MULTILINE)
+PHASE_RE = re.compile(r"^# Ralph (plan|ready|step|check)\b", re.MULTILINE)
 STEP_RE = re.compile(r"^# Ralph step: (\S+) — (.*)$", re.MULTILINE)
 VAR_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 

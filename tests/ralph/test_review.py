@@ -116,6 +116,14 @@ def test_review_gate_end_to_end(ws: Workspace, tmp_path: Path) -> None:
     assert "1 issue awaits review: ralph review demo" in after.stdout
     assert json.loads(ws.ralph("review", "--json").stdout)["pending"] == 1
 
+    # approving the flagged one is the person's answer: the flag goes with the proposal
+    approved = ws.ralph("review", input="y\n")
+    assert approved.returncode == 0, approved.stdout + approved.stderr
+    docs = ws.issue(ids["CLI docs"])
+    assert not {"ralph:proposed", "ralph:clarify"} & set(docs["labels"])
+    assert docs["notes"].endswith("): approved; the flag from the rejection is cleared")
+    assert "No open questions." in ws.ralph("msg").stdout
+
 
 def test_ready_without_review_creates_work_the_loop_takes(ws: Workspace) -> None:
     ws.scenario(five_issue_breakdown(), complete(times=0))
@@ -133,9 +141,12 @@ def test_the_review_setting_chooses_the_default(ws: Workspace) -> None:
     assert ws.ralph("ready").returncode == 0
     assert json.loads(ws.ralph("review", "--json").stdout)["pending"] == 0
     ws.scenario(five_issue_breakdown())
-    assert ws.ralph("ready", "--review").returncode == 0
-    # a second breakdown: the agent was told about the existing epic
+    again = ws.ralph("ready", "--review")
+    # a second breakdown: the agent was told about the existing epic, created another
+    # one anyway; that is reported and its issues are held for review
     assert "already has issues under the epic" in ws.calls()[0]["prompt"]
+    assert again.returncode == 1
+    assert "the agent created another epic for demo" in again.stdout
     assert json.loads(ws.ralph("review", "--json").stdout)["pending"] == 5
 
 

@@ -253,3 +253,64 @@ def test_children_of_an_agent_in_a_sandbox_end_with_it(wrapix_image: str,
     assert ws.issue(issue)["status"] == "closed"
     assert took < 90, f"the step took {took:.0f}s"
     assert leftover_sandboxes(ws) == []
+
+
+PROFILE_TWO = """
+[profiles.ralphtwo]
+base = "none"
+image = "{image}"
+
+[profiles.ralphtwo.env]
+PATH = "/opt/fake:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+WHICH_PROFILE = "two"
+
+[[profiles.ralphtwo.mounts]]
+source = "{bin}"
+dest = "/opt/fake"
+mode = "ro"
+"""
+
+
+def test_loop_check_in_real_sandboxes_with_a_fixup_and_a_profile_label(
+        wrapix_image: str, tmp_path: Path) -> None:
+    """loop --check in real sandboxes: the reviewer runs in its own sandbox, creates one
+    fix-up (labelled, linked to the epic by Ralph on the host), the loop works it, the
+    second check is satisfied (exit 0). The fix-up asks for the profile `ralphtwo` with
+    `profile:ralphtwo` and runs in that profile's sandbox."""
+    ws = sandbox_workspace(tmp_path / "proj", wrapix_image)
+    with (ws.root / "wrapix.toml").open("a") as handle:
+        handle.write(PROFILE_TWO.format(image=wrapix_image, bin=ws.bin))
+    record = {"run": ["sh", "-c", 'printf "%s" "${WHICH_PROFILE:-default}" > '
+                                  'profile-{ISSUE_ID}.txt']}
+    ws.scenario(
+        respond({"say": "Reviewing specs/demo.md."},
+                {"run": ["wrapix", "tasks", "create", "--title", "Fix-up: test empty input",
+                         "--labels", "rl-demo,profile:ralphtwo", "--json"], "save": "fix"},
+                {"result": "Created {fix} for a missing test.\n\nCHECK_COMPLETE"},
+                phase="check"),
+        respond({"result": "All requirements are met.\n\nCHECK_COMPLETE"}, phase="check"),
+        complete(None, 0, record))
+    assert ws.ralph("start", "demo").returncode == 0
+    epic = ws.create("Demo feature", issue_type="epic")
+    first = ws.create("Do the thing", parent=epic)
+    done = ws.ralph("loop", "--check", timeout=900, WRAPIX_RALPH__REVIEW="false")
+    print(done.stdout, done.stderr, sep="\n")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "✓ loop --check done: the checker is satisfied after 2 rounds" in done.stdout
+
+    calls = ws.calls()
+    assert [call["phase"] for call in calls] == ["step", "check", "step", "check"]
+    for call in calls:
+        assert call["cwd"] == "/workspace"  # every session inside a sandbox
+        assert call["env"]["RALPH_CMD"] == call["phase"]
+    assert calls[1]["env"]["WRAPIX_SANDBOX"].endswith("-ralph-check-demo")
+    fixup = calls[2]["issue"]
+    assert ws.worked() == [first, fixup]
+    assert (ws.root / f"profile-{first}.txt").read_text() == "default"
+    assert (ws.root / f"profile-{fixup}.txt").read_text() == "two"
+    [listed] = [item for item in ws.tasks("list", "--all") if item["id"] == fixup]
+    assert listed["status"] == "closed"
+    assert any(dep["depends_on_id"] == epic and dep["type"] == "parent-child"
+               for dep in listed["dependencies"])
+    assert ws.issue(epic)["status"] == "closed"
+    assert leftover_sandboxes(ws) == []

@@ -83,12 +83,23 @@ def test_start_copies_templates_and_the_project_copy_wins(ws: Workspace) -> None
 def test_check_templates_passes_then_names_the_broken_placeholder(ws: Workspace) -> None:
     done = ws.ralph("check-templates")
     assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.count("✓") == 3
+    assert done.stdout.count("✓") == 4  # plan, ready, step, check
+    assert (ws.ralph_dir / "templates" / "check.md").is_file()  # installed by start
     (ws.ralph_dir / "templates" / "ready.md").write_text("READY_COMPLETE {{EPIC}}\n")
+    (ws.ralph_dir / "templates" / "check.md").write_text(
+        "CHECK_COMPLETE {{CHANGES}} {{ISSUE_ID}} {{DIFF}}\n")
     done = ws.ralph("check-templates")
     assert done.returncode == 1
     assert "✗ ready" in done.stdout
     assert "unknown placeholder {{EPIC}}" in done.stdout
+    assert "✗ check" in done.stdout
+    assert "{{ISSUE_ID}} has no value in the check phase" in done.stdout
+    assert "unknown placeholder {{DIFF}}" in done.stdout
+    # and `ralph check` itself refuses the broken prompt, loudly, before any agent runs
+    refused = ws.ralph("check")
+    assert refused.returncode == 2, refused.stdout + refused.stderr
+    assert "the check prompt cannot be rendered" in refused.stderr
+    assert ws.calls() == []
 
 
 def _editor(tmp_path: Path, content: str) -> str:

@@ -16,8 +16,8 @@ SUBCOMMANDS = {
     "board": "wrapix_core.cli.ralph_board:board",
     "spec": "wrapix_core.cli.ralph_spec:spec",
     **{name: f"{_WORKFLOW}:{name.replace('-', '_')}" for name in (
-        "start", "plan", "ready", "step", "loop", "status", "logs", "tune", "use", "msg",
-        "check-templates", "review",
+        "start", "plan", "ready", "step", "loop", "check", "status", "logs", "tune", "use",
+        "msg", "check-templates", "review",
     )},
 }
 

@@ -1,14 +1,14 @@
-"""The ``ralph`` workflow commands: start, plan, ready, step, loop, status, logs, tune,
-use, msg, check-templates, review.
+"""The ``ralph`` workflow commands: start, plan, ready, step, loop, check, status, logs,
+tune, use, msg, check-templates, review.
 
 Each is a thin shell over :mod:`wrapix_core.ralph` (the TUI calls the same functions).
 The workspace is ``--dir`` or the nearest directory at or above the current one holding
 ``.wrapix/ralph``, ``specs/`` or ``.beads/``. Text from issues, specs and agents is
 escaped before it is printed.
 
-Exit codes: 0 done; 1 a step failed or an agent could not run (or a check failed); 2 bad
-input or not started; 100 nothing left to do; 101 stuck (open issues, none ready); 130
-interrupted.
+Exit codes: 0 done; 1 a step failed or an agent could not run (or a check failed: ``ralph
+check`` created fix-up issues); 2 bad input or not started; 100 nothing left to do; 101
+stuck (open issues, none ready); 130 interrupted.
 """
 
 from __future__ import annotations
@@ -33,6 +33,7 @@ from wrapix_core.ralph.errors import RalphError
 from wrapix_core.ralph.events import (
     AgentLine,
     AttemptFailed,
+    CheckLoopEnded,
     CommandEnded,
     CommandLine,
     CommandStarted,
@@ -130,6 +131,9 @@ class Printer:
         elif isinstance(event, LoopEnded):
             for line in event.result.summary():
                 _say(display.line(line))
+        elif isinstance(event, CheckLoopEnded):
+            mark = "✓" if event.result.exit_code == 0 else "✗"
+            _say(f"{mark} {display.line(event.result.message)}")
 
 
 _MARKS = {StepOutcome.COMPLETED: "✓", StepOutcome.CLARIFY: "?", StepOutcome.FAILED: "✗",
@@ -303,11 +307,14 @@ async def confirm_on_terminal(proposal: StepProposal) -> Decision:
 @click.argument("label", required=False)
 @click.option("--confirm", is_flag=True, help="Ask before each step (approve, skip, all, quit).")
 @click.option("--max-steps", type=click.IntRange(min=1), help="Stop after N steps.")
+@click.option("--check", "then_check", is_flag=True,
+              help="When nothing is left, run `ralph check`; loop again over its fix-up "
+                   "issues, at most ralph.max_iterations rounds.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not show the agent's output.")
 @_host_option
 @_dir_option
-def loop(label: str | None, confirm: bool, max_steps: int | None, quiet: bool,
-         host: bool | None, directory: Path | None) -> None:
+def loop(label: str | None, confirm: bool, max_steps: int | None, then_check: bool,
+         quiet: bool, host: bool | None, directory: Path | None) -> None:
     """Work ready issues of LABEL one by one until none is left.
 
     A failed issue is parked (ralph:clarify, the reason in its notes) and the loop goes
@@ -315,11 +322,37 @@ def loop(label: str | None, confirm: bool, max_steps: int | None, quiet: bool,
     ends with a summary of what was done, parked, asked and skipped.
 
     Exit codes: 0 done (stopped, or max steps reached), 1 anything failed, 100 nothing
-    left, 101 stuck (blocked, awaiting review or answers).
+    left, 101 stuck (blocked, awaiting review or answers). With --check: 0 the checker
+    is satisfied, 1 a check failed or fix-ups remain after ralph.max_iterations rounds,
+    else the loop's own code.
     """
     engine = _engine(directory, host, quiet)
-    result = _run(engine.loop(label, approve=confirm_on_terminal if confirm else None,
-                              max_steps=max_steps))
+    approve = confirm_on_terminal if confirm else None
+    if then_check:
+        checked = _run(engine.loop_check(label, approve=approve, max_steps=max_steps))
+        sys.exit(checked.exit_code)
+    result = _run(engine.loop(label, approve=approve, max_steps=max_steps))
+    sys.exit(result.exit_code)
+
+
+@click.command()
+@click.argument("label", required=False)
+@click.option("--review/--no-review", default=None,
+              help="Create fix-up issues as proposed, for `ralph review` (default: the "
+                   "ralph.review setting, on).")
+@click.option("-q", "--quiet", is_flag=True, help="Do not show the agent's output.")
+@_host_option
+@_dir_option
+def check(label: str | None, review: bool | None, quiet: bool, host: bool | None,
+          directory: Path | None) -> None:
+    """A reviewer agent reads the spec and what changed since the label's first step;
+    it ends with CHECK_COMPLETE, having created fix-up issues for what is missing.
+
+    Exit codes: 0 the checker is satisfied (no fix-ups), 1 it created fix-up issues or
+    could not review.
+    """
+    engine = _engine(directory, host, quiet)
+    result = _run(engine.check(label, review=review))
     sys.exit(result.exit_code)
 
 
@@ -416,7 +449,7 @@ def status(label: str | None, every: bool, as_json: bool, directory: Path | None
 @_dir_option
 def logs(selector: str | None, lines: int, follow: bool, raw: bool, listing: bool,
           directory: Path | None) -> None:
-    """Show the latest log: of a phase (plan, ready, step) or of an issue."""
+    """Show the latest log: of a phase (plan, ready, check, step) or of an issue."""
     paths = _paths(directory)
     if listing:
         for path in ralph_logs.list_logs(paths, selector):
@@ -529,7 +562,9 @@ def check_templates(directory: Path | None) -> None:
 @click.command()
 @click.option("-n", "number", type=click.IntRange(min=1), help="The Nth question as listed.")
 @click.option("-i", "--id", "issue_id", help="The question of this issue.")
-@click.option("-a", "--answer", "answer_text", help="Answer it (reopens the issue).")
+@click.option("-a", "--answer", "answer_text",
+              help="Answer it (reopens the issue); a number N picks option N of a question "
+                   "that offered options.")
 @click.option("-d", "--dismiss", is_flag=True, help="Dismiss it: work around the question.")
 @click.option("-l", "--label", help="Only questions of this label.")
 @click.option("--json", "as_json", is_flag=True, help="List the questions as JSON.")
@@ -557,13 +592,16 @@ def msg(number: int | None, issue_id: str | None, answer_text: str | None, dismi
         for index, item in enumerate(found, start=1):
             labels = f" [{', '.join(item.labels)}]" if item.labels else ""
             _say(f"{index}. {item.id}{labels} {display.line(item.issue.title)}")
-            _say(f"   {display.line(item.question)[:300]}")
-        _say("answer with `ralph msg -n N -a ANSWER` (or -d to dismiss)")
+            for line in _question_lines(item):
+                _say(f"   {line}")
+        _say("answer with `ralph msg -n N -a ANSWER` (-a N picks option N; -d dismisses)")
         return
     chosen = clarify.pick(found, number=number, issue_id=issue_id)
     if answer_text is not None:
-        updated = _run(clarify.answer(store, chosen.id, answer_text))
-        _say(f"answered {chosen.id}; it is open again")
+        text = clarify.chosen_answer(chosen, answer_text)
+        updated = _run(clarify.answer(store, chosen.id, text))
+        _say(f"answered {chosen.id}" + (f" with {display.line(text)}" if text != answer_text
+                                        else "") + "; it is open again")
         _say(f"next: {clarify.resume_hint(updated)}")
         return
     if dismiss:
@@ -576,9 +614,33 @@ def msg(number: int | None, issue_id: str | None, answer_text: str | None, dismi
     if issue.labels:
         _say("labels: " + ", ".join(display.line(name) for name in issue.labels))
     _say("")
+    _say("question:")
+    for line in _question_lines(chosen):
+        _say(f"  {line}")
+    _say("")
+    _say("notes:")
     _say(display.block(issue.notes.strip()))
     _say("")
-    _say(f"answer with `ralph msg -i {issue.id} -a ANSWER` (or -d to dismiss)")
+    _say(f"answer with `ralph msg -i {issue.id} -a ANSWER`"
+         + (" (-a N picks option N)" if clarify.question_options(chosen.question)[1] else "")
+         + " or -d to dismiss")
+
+
+def _question_lines(question: clarify.Question) -> list[str]:
+    """The whole question, escaped; its options numbered as ``-a N`` picks them."""
+    heading, options = clarify.question_options(question.question)
+    text = question.question
+    if options:
+        cut = clarify.options_start(text)
+        text = text[:cut].rstrip()
+    lines = [display.line(line) for line in text.splitlines()] or [""]
+    if options:
+        lines.append("options" + (f" — {display.line(heading)}" if heading else "") + ":")
+        for option in options:
+            lines.append(f"  {option.number}. {display.line(option.title)}")
+            lines.extend(f"     {display.line(line)}" for line in option.body.splitlines()
+                         if line.strip())
+    return lines
 
 
 # -- review -----------------------------------------------------------------------------------

@@ -43,7 +43,7 @@ from wrapix_core.settings import RalphSettings, Settings
 
 if TYPE_CHECKING:
     from wrapix_core.image.progress import BuildEvent
-    from wrapix_core.sandbox.launcher import Prepared
+    from wrapix_core.sandbox.launcher import LaunchRequest, Prepared
     from wrapix_core.sandbox.model import StagingAction
 
 AGENT_ENV = "RALPH_AGENT"
@@ -55,11 +55,19 @@ LineCallback = Callable[[str], None]
 NoteCallback = Callable[[str], None]
 
 
-def agent_command(ralph: RalphSettings, env: Mapping[str, str] | None = None) -> list[str]:
-    """The agent's argv prefix: ``RALPH_AGENT`` when set, else the ``ralph.agent`` setting."""
+def agent_command(ralph: RalphSettings, env: Mapping[str, str] | None = None,
+                  phase: str | None = None) -> list[str]:
+    """The agent's argv prefix: the phase's ``ralph.agents.PHASE`` when set, else
+    ``RALPH_AGENT`` when set, else the ``ralph.agent`` setting."""
     environ = os.environ if env is None else env
     override = environ.get(AGENT_ENV, "").strip()
-    line, origin = (override, AGENT_ENV) if override else (ralph.agent, "the ralph.agent setting")
+    per_phase = getattr(ralph.agents, phase, None) if phase else None
+    if per_phase is not None:
+        line, origin = per_phase, f"the ralph.agents.{phase} setting"
+    elif override:
+        line, origin = override, AGENT_ENV
+    else:
+        line, origin = ralph.agent, "the ralph.agent setting"
     try:
         argv = shlex.split(line)
     except ValueError as exc:
@@ -86,7 +94,7 @@ class Session:
     """One agent session to run."""
 
     phase: str
-    """``plan``, ``ready`` or ``step``."""
+    """``plan``, ``ready``, ``step`` or ``check``."""
     prompt: str
     log: Path
     name: str
@@ -95,6 +103,11 @@ class Session:
     """``RALPH_ARGS`` in the sandbox (the label, the issue)."""
     timeout: float = 3600.0
     watchdog: float = 30.0
+    agent: tuple[str, ...] = ()
+    """The agent's argv prefix for this session; empty: the runner's."""
+    profile: str | None = None
+    """The sandbox profile for this session (an issue's ``profile:NAME``); None: the
+    runner's (``ralph.profile``, else ``sandbox.profile``)."""
     anchor: Path | None = None
     """Where no link on the way to ``log`` is followed from (the workspace); None: the
     log's own directory."""
@@ -373,7 +386,7 @@ class HostRunner:
         return "host"
 
     async def run(self, session: Session, on_line: LineCallback) -> SessionResult:
-        argv = print_argv(self.agent, session.prompt)
+        argv = print_argv(list(session.agent) or self.agent, session.prompt)
         return await stream_session(argv, session, on_line, env=self.env,
                                     cwd=self.workspace)
 
@@ -384,7 +397,8 @@ class HostRunner:
                                     anchor=session.anchor)
 
     async def interactive(self, session: Session) -> tuple[list[str], dict[str, str]]:
-        return interactive_argv(self.agent, session.prompt), {**os.environ, **self.env}
+        return (interactive_argv(list(session.agent) or self.agent, session.prompt),
+                {**os.environ, **self.env})
 
     async def interactive_done(self, session: Session) -> None:
         return None
@@ -415,10 +429,26 @@ class SandboxRunner:
     def describe(self, session: Session) -> str:
         return f"sandbox {self.container(session)}"
 
+    def request(self, session: Session, command: list[str], *,
+                interactive: bool) -> LaunchRequest:
+        """What the sandbox engine is asked to launch for ``session``."""
+        from wrapix_core.sandbox.launcher import LaunchRequest
+        from wrapix_core.sandbox.model import RalphEnv
+
+        return LaunchRequest(
+            workspace=self.workspace, profile=session.profile or self.ralph.profile,
+            command=tuple(command), name=self.container(session),
+            ralph=RalphEnv(session.phase, session.ralph_args, self.ralph_dir),
+            role="ralph", interactive=interactive, tty=interactive)
+
+    def argv(self, session: Session, *, interactive: bool) -> list[str]:
+        agent = list(session.agent) or self.agent
+        return interactive_argv(agent, session.prompt) if interactive \
+            else print_argv(agent, session.prompt)
+
     async def prepare(self, session: Session, command: list[str], *,
                       interactive: bool) -> Prepared:
-        from wrapix_core.sandbox.launcher import LaunchRequest, prepare
-        from wrapix_core.sandbox.model import RalphEnv
+        from wrapix_core.sandbox.launcher import prepare
 
         def built(event: BuildEvent) -> None:
             if event.starts_step:
@@ -427,11 +457,7 @@ class SandboxRunner:
             elif event.line.startswith("building "):
                 self.on_note(event.line.strip())
 
-        request = LaunchRequest(
-            workspace=self.workspace, profile=self.ralph.profile, command=tuple(command),
-            name=self.container(session),
-            ralph=RalphEnv(session.phase, session.ralph_args, self.ralph_dir),
-            role="ralph", interactive=interactive, tty=interactive)
+        request = self.request(session, command, interactive=interactive)
         prepared = await prepare(request, self.settings, on_build=built)
         if not self._warned:
             self._warned = True
@@ -446,7 +472,7 @@ class SandboxRunner:
 
         staged: list[StagingAction] = []
         try:
-            prepared = await self.prepare(session, print_argv(self.agent, session.prompt),
+            prepared = await self.prepare(session, self.argv(session, interactive=False),
                                           interactive=False)
             staged = prepared.plan.staging
             staging.perform(staged)
@@ -497,7 +523,7 @@ class SandboxRunner:
         :meth:`interactive_done` after it)."""
         from wrapix_core.sandbox import staging
 
-        prepared = await self.prepare(session, interactive_argv(self.agent, session.prompt),
+        prepared = await self.prepare(session, self.argv(session, interactive=True),
                                       interactive=True)
         try:
             staging.perform(prepared.plan.staging)

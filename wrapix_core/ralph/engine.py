@@ -47,13 +47,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
 from wrapix_core import proc, workspace_fs
 from wrapix_core.errors import WrapixError
-from wrapix_core.ralph import clarify, credentials, templates
+from wrapix_core.ralph import clarify, credentials, history, templates
 from wrapix_core.ralph.agent import (
     CommandResult,
     HostRunner,
@@ -67,9 +67,13 @@ from wrapix_core.ralph.agent import (
 )
 from wrapix_core.ralph.errors import NotStarted
 from wrapix_core.ralph.events import (
+    EXIT_DONE,
+    EXIT_FAILED,
     AgentLine,
     ApproveCallback,
     AttemptFailed,
+    CheckLoopEnded,
+    CheckLoopResult,
     CommandEnded,
     CommandLine,
     CommandStarted,
@@ -113,11 +117,20 @@ from wrapix_core.settings import (
 from wrapix_core.specs.index import INDEX_FILE
 from wrapix_core.specs.parser import read_spec
 from wrapix_core.tasks import timestamps
-from wrapix_core.tasks.model import CLARIFY_LABEL, PROPOSED_LABEL, Issue
+from wrapix_core.tasks.model import CLARIFY_LABEL, PARENT_CHILD, PROPOSED_LABEL, Issue
 from wrapix_core.tasks.readiness import compute_readiness
 from wrapix_core.tasks.store import IssueNotFound, IssueUpdate, TaskStore, open_store
 
 LOCK_TIMEOUT = 60.0
+PROFILE_PREFIX = "profile:"
+
+
+def issue_profile(issue: Issue) -> str | None:
+    """The sandbox profile an issue asks for with a ``profile:NAME`` label, or None."""
+    for name in issue.labels:
+        if name.startswith(PROFILE_PREFIX) and name[len(PROFILE_PREFIX):].strip():
+            return name[len(PROFILE_PREFIX):].strip()
+    return None
 
 
 def log_name(stem: str) -> str:
@@ -202,9 +215,16 @@ class Engine:
                 "TASKS": self.task_command}
 
     def _session(self, phase: str, prompt: str, log: Path, name: str,
-                 args: tuple[str, ...]) -> Session:
+                 args: tuple[str, ...], profile: str | None = None) -> Session:
+        """A session of ``phase``, with the phase's agent (``ralph.agents.PHASE``)."""
         return Session(phase, prompt, log, name, args, timeout=self.ralph.step_timeout,
-                       watchdog=self.ralph.watchdog, anchor=self.paths.anchor)
+                       watchdog=self.ralph.watchdog,
+                       agent=tuple(agent_command(self.ralph, phase=phase)), profile=profile,
+                       anchor=self.paths.anchor)
+
+    async def _record_log(self, name: str, log: Path) -> None:
+        """Remember the label's latest session log (``ralph status --all``)."""
+        await mutate(self.paths, name, _session_ran(None, self.paths.in_workspace(log)))
 
     def _settings_state(self) -> dict[Path, tuple[int, int, int] | None]:
         """The settings files the agent could write: (inode, size, mtime) or None."""
@@ -345,7 +365,7 @@ class Engine:
                                        env=env, cwd=self.workspace, anchor=self.paths.anchor)
         finally:
             await runner.interactive_done(session)
-        await mutate(self.paths, name, lambda changed: changed.count("plan"))
+        await mutate(self.paths, name, _session_ran("plan", self.paths.in_workspace(log)))
         transcript = strip_terminal(self.paths.read_text(log, errors="replace"))
         said = find_line_signal(transcript, "INTERVIEW_COMPLETE")
         spec = self.workspace / state.spec
@@ -386,20 +406,35 @@ class Engine:
         values = self._values(state)
         labels = [issue_label(name), *([PROPOSED_LABEL] if proposing else [])]
         values["ISSUE_LABELS"] = ",".join(labels)
-        values["EXISTING_WORK"] = self._existing_work(scope)
+        spec_text = history.read_workspace_text(self.workspace, spec)
+        changes = "" if spec_text is None else self._spec_changes(name, state.spec, spec_text,
+                                                                   scope)
+        values["EXISTING_WORK"] = "\n\n".join(
+            part for part in (self._existing_work(scope), changes) if part)
         prompt = templates.render(templates.load(self.paths, "ready"), values)
         log = self.paths.logs / log_name("ready")
         session = self._session("ready", prompt, log, f"ralph-ready-{name}", (name,))
         runner = self.runner()
         self.emit(PhaseStarted("ready", name, log, time.time(), runner.describe(session)))
+        await self._record_log(name, log)
         outcome = await runner.run(session, self._line_sink(None))
-        created, epic, outside = await self._adopt(name, state, known, proposing)
-        await mutate(self.paths, name, lambda changed: _after_ready(changed, epic))
+        created, epic, outside, second = await self._adopt(name, state, known, proposing)
+        base = await history.head_commit(self.workspace)
+        await mutate(self.paths, name, lambda changed: _after_ready(changed, epic, base))
         failure = self._settings_changed() or outcome.failure()
         signal = outcome.signal
         if failure is None and signal is not None and signal.kind != "READY_COMPLETE":
             failure = (f"blocked: {signal.detail}" if signal.kind == "RALPH_BLOCKED"
                        else f"the agent answered {signal.kind}, not READY_COMPLETE")
+        if second:
+            extra = [issue_id for issue_id in second if issue_id not in created]
+            failure = failure or (
+                f"the agent created another epic for {name} ({', '.join(second[:3])}) "
+                f"although {epic} is its epic; {len(extra)} issue(s) of it are held for "
+                f"review (ralph:proposed), not counted under {epic}: reject or keep them "
+                f"with `ralph review {name}`")
+        elif failure is None and spec_text is not None:
+            history.save_spec(self.paths, name, spec_text)
         waiting = len(created) if proposing else 0
         summary = f"{len(created)} new issue{'s' if len(created) != 1 else ''}" + (
             f" under epic {epic}" if epic else "")
@@ -428,22 +463,53 @@ class Engine:
                 f"--all` and create only what is missing (with{parent or ' the same labels'}); "
                 "do not create a second epic.")
 
+    def _spec_changes(self, name: str, spec: str, text: str, scope: LabelScope) -> str:
+        """For a spec that already has issues: how it changed since the last ``ralph
+        ready`` (a diff against the copy kept then), so only the new work is added."""
+        if not scope.work():
+            return ""
+        diff = history.spec_diff(self.paths, name, spec, text)
+        if diff is None:
+            return ""
+        if not diff:
+            return (f"`{spec}` has not changed since the last `ralph ready`: add issues only "
+                    "for work the existing ones miss.")
+        return (f"`{spec}` changed since the last `ralph ready`. Add issues for what the "
+                "change adds or alters (and note in existing open issues what it changes "
+                "for them); do not re-plan the parts that did not change. The change:\n\n"
+                f"```diff\n{diff.rstrip()}\n```")
+
     async def _adopt(self, name: str, state: LabelState, known: set[str], proposing: bool
-                     ) -> tuple[list[str], str | None, list[str]]:
+                     ) -> tuple[list[str], str | None, list[str], list[str]]:
         """Label the issues the ready session created: ``rl-LABEL`` always, ``ralph:proposed``
-        when they go to review. Returns (created member ids, epic, new non-members)."""
+        when they go to review. A second epic for the label (besides its epic, or the
+        first of several new ones) is not the label's work: it and the issues under it
+        are held as proposed, with a note, for a person to decide. Returns (created member
+        ids, epic, new non-members, the second epics and their issues)."""
         issues = await self.store.list_issues()
         new = [issue for issue in issues if issue.id not in known]
+        new_epics = [issue for issue in new if issue.issue_type == "epic"]
         epic = state.epic
         if epic is None:
-            labelled = [issue for issue in new if issue.issue_type == "epic"
-                        and issue_label(name) in issue.labels]
-            candidates = labelled or [issue for issue in new if issue.issue_type == "epic"]
+            labelled = [issue for issue in new_epics if issue_label(name) in issue.labels]
+            candidates = labelled or new_epics
             epic = candidates[0].id if candidates else None
         scope = LabelScope.build(issues, name, epic)
         members = set(scope.member_ids)
-        created = [issue for issue in new if issue.id in members]
+        others = [issue.id for issue in new_epics if issue.id != epic
+                  and (issue.id in members or issue_label(name) in issue.labels)]
+        held = set(others)
+        for other in others:
+            held.update(LabelScope.build(issues, f"{name}-second-epic", other).member_ids)
         when = timestamps.now()
+        second = [issue for issue in new if issue.id in held]
+        for issue in second:
+            await self.store.update(issue.id, IssueUpdate(
+                add_labels=tuple(label for label in (issue_label(name), PROPOSED_LABEL)
+                                 if label not in issue.labels),
+                append_notes=f"Held by ralph ready ({when}): part of a second epic for "
+                             f"{name} (its epic is {epic}); review it: ralph review {name}"))
+        created = [issue for issue in new if issue.id in members and issue.id not in held]
         for issue in created:
             add = tuple(label for label in (issue_label(name),
                                             *((PROPOSED_LABEL,) if proposing else ()))
@@ -451,8 +517,10 @@ class Engine:
             note = (f"Proposed by ralph ready ({when}); awaiting review: ralph review {name}"
                     if proposing else f"Created by ralph ready ({when}).")
             await self.store.update(issue.id, IssueUpdate(add_labels=add, append_notes=note))
-        outside = [issue.id for issue in new if issue.id not in members]
-        return [issue.id for issue in created], epic, outside
+        outside = [issue.id for issue in new if issue.id not in members
+                   and issue.id not in held]
+        return ([issue.id for issue in created], epic, outside,
+                [issue.id for issue in second])
 
     # -- recovery -------------------------------------------------------------------------
     async def recover(self, label: str) -> list[str]:
@@ -559,6 +627,9 @@ class Engine:
                           reason=reason, hint=hint)
 
     async def _claim(self, name: str, issue_id: str) -> _Claim | None:
+        base = None
+        if "base_commit" not in read_label_state(self.paths, name).extra:
+            base = await history.head_commit(self.workspace)  # before the first step
         async with holding(self.paths.label_lock(name), f"Ralph label '{name}'",
                            LOCK_TIMEOUT, anchor=self.paths.anchor):
             issues = await self.store.list_issues()
@@ -578,6 +649,9 @@ class Engine:
                 state.running[issue_id] = RunningStep.now(
                     issue_id, self.paths.in_workspace(log), sandbox)
                 state.count("step")
+                state.extra["last_log"] = self.paths.in_workspace(log)
+                if base and "base_commit" not in state.extra:
+                    state.extra["base_commit"] = base
                 write_label_state(self.paths, state)
                 issue = await self.store.update(issue_id, IssueUpdate(status="in_progress"))
             except BaseException:
@@ -596,6 +670,11 @@ class Engine:
         runner = self.runner()
         finished = False
         try:
+            profile, unusable = self._profile_of(issue)
+            if unusable:
+                result = await self._give_up(name, issue, unusable, 0, log, started)
+                finished = True
+                return result
             for attempt in range(1, attempts + 1):
                 prompt = templates.render(template, {
                     **values, "ISSUE_ID": issue.id, "TITLE": " ".join(issue.title.split()),
@@ -604,7 +683,7 @@ class Engine:
                     "PRIORITY": f"P{issue.priority}",
                     "PREVIOUS_ATTEMPT": self._previous(previous, attempt, attempts, log)})
                 session = self._session("step", prompt, log, f"ralph-{issue.id}",
-                                        (name, issue.id))
+                                        (name, issue.id), profile)
                 with workspace_fs.open_append_text(self.paths.anchor, log) as handle:
                     handle.write(f"[ralph] {issue.id} attempt {attempt} of {attempts} "
                                  f"({timestamps.now()}, {runner.describe(session)})\n")
@@ -685,6 +764,25 @@ class Engine:
                         f"({detail})" + (f"; its output ended with:\n{tail}" if tail else ""))
         return None
 
+    def _profile_of(self, issue: Issue) -> tuple[str | None, str]:
+        """(the sandbox profile an issue's ``profile:NAME`` label picks, why it cannot be
+        used or '')."""
+        from wrapix_core.profiles import load_catalog
+
+        profile = issue_profile(issue)
+        if profile is None:
+            return None, ""
+        if self.ralph.host:
+            self.emit(Note(f"{issue.id} asks for the profile '{profile}'; agents run on the "
+                           "host (--host), so it does not apply", "warning"))
+            return None, ""
+        try:
+            load_catalog(self.workspace).get(profile)
+        except WrapixError as exc:
+            return None, (f"its label {PROFILE_PREFIX}{profile} names a profile that cannot "
+                          f"be used: {exc} — fix the label or define the profile")
+        return profile, ""
+
     def _previous(self, reason: str, attempt: int, attempts: int, log: Path) -> str:
         if not reason:
             return ""
@@ -698,10 +796,13 @@ class Engine:
         current = await self.store.show(issue.id)
         if not current.is_closed:
             current = await self.store.close(issue.id, "WORK_COMPLETE (ralph step)")
-        closed_epics = await self._close_finished_epics(await self.scope(name, state))
+        scope = await self.scope(name, state)
+        closed_epics = await self._close_finished_epics(scope)
         if "agent_error" in read_label_state(self.paths, name).extra:
             await self._record_agent_error(name, "", None)
         extra = f"; closed epic {', '.join(closed_epics)}" if closed_epics else ""
+        if scope.work() and not scope.open_work():
+            self._spec_done(state)
         return StepResult(StepOutcome.COMPLETED, name, f"{issue.id} done{extra}",
                           IssueRef.of(current), attempt, logs=(log,),
                           elapsed=time.time() - started)
@@ -721,15 +822,14 @@ class Engine:
 
     async def _give_up(self, name: str, issue: Issue, reason: str, attempts: int, log: Path,
                        started: float, *, fatal: bool = False) -> StepResult:
-        note = (f"Ralph gave up ({timestamps.now()}) after {attempts} attempt"
-                f"{'s' if attempts != 1 else ''}: {reason}. Log: "
+        tried = (f"after {attempts} attempt{'s' if attempts != 1 else ''}" if attempts
+                 else "before starting the agent")
+        note = (f"Ralph gave up ({timestamps.now()}) {tried}: {reason}. Log: "
                 f"{self.paths.in_workspace(log)}")
         updated = await self.store.update(issue.id, IssueUpdate(
             status="open", add_labels=(CLARIFY_LABEL,), append_notes=note))
         await clarify.notify(f"Ralph: {issue.id} failed", f"{issue.title}: {reason}")
-        return StepResult(StepOutcome.FAILED, name,
-                          f"{issue.id} failed after {attempts} attempt"
-                          f"{'s' if attempts != 1 else ''}: {reason}",
+        return StepResult(StepOutcome.FAILED, name, f"{issue.id} failed {tried}: {reason}",
                           IssueRef.of(updated), attempts, reason=reason, logs=(log,),
                           elapsed=time.time() - started, fatal=fatal,
                           hint=f"read `ralph logs {issue.id}`, then answer with `ralph msg -i "
@@ -767,6 +867,18 @@ class Engine:
                                                                             None)))
         finally:
             claim.lock.release()
+
+    def _spec_done(self, state: LabelState) -> None:
+        """The label's last issue closed: its spec's row in ``specs/README.md`` is marked
+        done (or a note says why not)."""
+        from wrapix_core.ralph.start import mark_spec_done
+
+        try:
+            said = mark_spec_done(self.workspace, state.spec_name)
+        except OSError as exc:
+            said = f"specs/README.md was not marked done: {exc.strerror or exc}"
+        if "already marked done" not in said:
+            self.emit(Note(said, "info" if said.startswith("marked") else "warning"))
 
     async def _close_finished_epics(self, scope: LabelScope) -> list[str]:
         closed: list[str] = []
@@ -839,11 +951,155 @@ class Engine:
         self.emit(LoopEnded(loop_result))
         return loop_result
 
+    # -- check ----------------------------------------------------------------------------
+    async def check(self, label: str | None = None, *, review: bool | None = None
+                    ) -> PhaseResult:
+        """The reviewer: a fresh agent session reads the spec and what changed since the
+        label's first step, and either ends with CHECK_COMPLETE having found nothing
+        (``ok``) or creates fix-up issues: labelled ``rl-LABEL``, children of the label's
+        epic, proposed when review is on. ``outcome`` says which: ``complete``, ``fixups``
+        or ``failed``."""
+        name = self.label(label)
+        state = self.state(name)
+        if not (self.workspace / state.spec).is_file():
+            raise NotStarted(f"the spec {state.spec} does not exist",
+                             "write it with `ralph plan` (or by hand) first")
+        proposing = self.ralph.review if review is None else review
+        before = await self.store.list_issues()
+        known = {issue.id for issue in before}
+        scope = LabelScope.build(before, name, state.epic)
+        values = self._values(state)
+        values["ISSUE_LABELS"] = ",".join(
+            [issue_label(name), *([PROPOSED_LABEL] if proposing else [])])
+        values["FIXUP_PARENT"] = f"--parent {scope.epic}" if scope.epic else ""
+        base = state.extra.get("base_commit")
+        values["CHANGES"] = history.changes_hint(base if isinstance(base, str) else None,
+                                                 self.task_command, name)
+        values["ROUND"] = str(state.iterations.get("check", 0) + 1)
+        prompt = templates.render(templates.load(self.paths, "check"), values)
+        log = self.paths.logs / log_name("check")
+        session = self._session("check", prompt, log, f"ralph-check-{name}", (name,))
+        runner = self.runner()
+        self.emit(PhaseStarted("check", name, log, time.time(), runner.describe(session)))
+        await mutate(self.paths, name, _session_ran("check", self.paths.in_workspace(log)))
+        outcome = await runner.run(session, self._line_sink(None))
+        fixups, outside = await self._adopt_fixups(name, scope.epic, known, proposing)
+        failure = self._settings_changed() or outcome.failure()
+        signal = outcome.signal
+        if failure is None and signal is not None and signal.kind != "CHECK_COMPLETE":
+            failure = (f"blocked: {signal.detail}" if signal.kind == "RALPH_BLOCKED"
+                       else f"the agent answered {signal.kind}, not CHECK_COMPLETE")
+        count = f"{len(fixups)} fix-up issue{'s' if len(fixups) != 1 else ''}"
+        also = (f"; {len(outside)} new issue(s) are not part of {issue_label(name)}: "
+                f"{', '.join(outside[:5])}") if outside else ""
+        if failure is not None:
+            result = PhaseResult("check", name, False, f"check did not complete: {failure}"
+                                 + (f"; it created {count}" if fixups else "") + also, log,
+                                 reason=failure, created=tuple(fixups), epic=scope.epic,
+                                 outcome="failed")
+        elif fixups:
+            waiting = len(fixups) if proposing else 0
+            then = (f"review them with `ralph review {name}`, then `ralph loop {name}`"
+                    if waiting else f"work them with `ralph loop {name}`")
+            result = PhaseResult("check", name, False,
+                                 f"check: the reviewer created {count}: "
+                                 f"{', '.join(fixups[:8])}{also}; {then}", log,
+                                 reason="fix-up issues created", created=tuple(fixups),
+                                 epic=scope.epic, proposed=waiting, outcome="fixups")
+        else:
+            result = PhaseResult("check", name, True,
+                                 f"check complete: the reviewer found nothing missing in "
+                                 f"{state.spec}{also}", log, epic=scope.epic,
+                                 outcome="complete")
+        self.emit(PhaseEnded(result))
+        return result
 
-def _after_ready(state: LabelState, epic: str | None) -> None:
+    async def _adopt_fixups(self, name: str, epic: str | None, known: set[str],
+                            proposing: bool) -> tuple[list[str], list[str]]:
+        """The issues the check session created for the label: labelled, made children of
+        the epic (reopened when it was closed), proposed when review is on. Returns
+        (fix-up ids, new issues that are not the label's)."""
+        issues = await self.store.list_issues()
+        new = [issue for issue in issues if issue.id not in known]
+        members = set(LabelScope.build(issues, name, epic).member_ids)
+        fixups = [issue for issue in new if issue.id in members]
+        when = timestamps.now()
+        for issue in fixups:
+            add = tuple(label for label in (issue_label(name),
+                                            *((PROPOSED_LABEL,) if proposing else ()))
+                        if label not in issue.labels)
+            note = (f"Fix-up from ralph check ({when})"
+                    + (f"; awaiting review: ralph review {name}" if proposing else "."))
+            await self.store.update(issue.id, IssueUpdate(add_labels=add, append_notes=note))
+            if epic is not None and issue.id != epic and epic not in set(issue.parents()):
+                await self.store.add_dependency(issue.id, epic, PARENT_CHILD)
+        by_id = {issue.id: issue for issue in issues}
+        epic_issue = by_id.get(epic) if epic else None
+        if fixups and epic_issue is not None and epic_issue.is_closed:
+            await self.store.update(epic_issue.id, IssueUpdate(
+                status="open", append_notes=f"Ralph ({when}): reopened for the fix-ups of "
+                                            f"ralph check: {', '.join(i.id for i in fixups)}"))
+        outside = [issue.id for issue in new if issue.id not in members]
+        return [issue.id for issue in fixups], outside
+
+    async def loop_check(self, label: str | None = None, *,
+                         approve: ApproveCallback | None = None,
+                         max_steps: int | None = None) -> CheckLoopResult:
+        """``ralph loop --check``: loop, then check; again while the checker creates fix-up
+        issues, at most ``ralph.max_iterations`` rounds. Exit 0 when the checker is
+        satisfied; a loop that does not end with nothing left (a failure, stuck — e.g.
+        fix-ups awaiting review —, a stop) ends it with its own code; 1 when the check
+        fails or the last round still created fix-ups."""
+        name = self.label(label)
+        rounds = self.ralph.max_iterations
+        loops: list[LoopResult] = []
+        checks: list[PhaseResult] = []
+        for number in range(1, rounds + 1):
+            looped = await self.loop(name, approve=approve, max_steps=max_steps)
+            loops.append(looped)
+            if looped.final is None or looped.final.outcome != StepOutcome.NOTHING_LEFT:
+                why = looped.final.message if looped.final is not None else "stopped"
+                return self._check_loop_end(CheckLoopResult(
+                    name, tuple(loops), tuple(checks), looped.exit_code,
+                    f"loop --check stopped in round {number}: {why}"))
+            checked = await self.check(name)
+            checks.append(checked)
+            if checked.ok:
+                return self._check_loop_end(CheckLoopResult(
+                    name, tuple(loops), tuple(checks), EXIT_DONE,
+                    f"loop --check done: the checker is satisfied after {number} round"
+                    f"{'s' if number != 1 else ''}"))
+            if checked.outcome != "fixups":
+                return self._check_loop_end(CheckLoopResult(
+                    name, tuple(loops), tuple(checks), EXIT_FAILED,
+                    f"loop --check stopped in round {number}: {checked.message}"))
+        return self._check_loop_end(CheckLoopResult(
+            name, tuple(loops), tuple(checks), EXIT_FAILED,
+            f"loop --check gave up: the checker still created fix-up issues after "
+            f"{rounds} round{'s' if rounds != 1 else ''} (ralph.max_iterations); "
+            f"open: {', '.join(checks[-1].created[:8])}"))
+
+    def _check_loop_end(self, result: CheckLoopResult) -> CheckLoopResult:
+        self.emit(CheckLoopEnded(result))
+        return result
+
+
+
+def _session_ran(phase: str | None, log: str) -> Callable[[LabelState], None]:
+    """A state change: count a session of ``phase`` (when given), remember its log."""
+    def change(state: LabelState) -> None:
+        if phase is not None:
+            state.count(phase)
+        state.extra["last_log"] = log
+    return change
+
+
+def _after_ready(state: LabelState, epic: str | None, base: str | None) -> None:
     state.count("ready")
     if epic and not state.epic:
         state.epic = epic
+    if base:
+        state.extra["ready_commit"] = base
 
 
 def _tail_text(lines: tuple[str, ...], count: int = 30) -> str:

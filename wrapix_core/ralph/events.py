@@ -208,7 +208,7 @@ class LoopResult:
 
 @dataclass(frozen=True)
 class PhaseResult:
-    """``plan`` or ``ready``."""
+    """``plan``, ``ready`` or ``check``."""
 
     phase: str
     label: str
@@ -221,10 +221,32 @@ class PhaseResult:
     epic: str | None = None
     proposed: int = 0
     """How many of them await review."""
+    outcome: str = ""
+    """``check``: ``complete``, ``fixups`` (``created`` holds them) or ``failed``."""
 
     @property
     def exit_code(self) -> int:
         return EXIT_DONE if self.ok else EXIT_FAILED
+
+
+@dataclass(frozen=True)
+class CheckLoopResult:
+    """``ralph loop --check``: the loops and checks it ran, how it ended."""
+
+    label: str
+    loops: tuple[LoopResult, ...]
+    checks: tuple[PhaseResult, ...]
+    exit_code: int
+    message: str
+
+    @property
+    def satisfied(self) -> bool:
+        return bool(self.checks) and self.checks[-1].ok
+
+    @property
+    def fixups(self) -> tuple[str, ...]:
+        """Every fix-up issue the checks created, in order."""
+        return tuple(issue for check in self.checks for issue in check.created)
 
 
 # -- events -----------------------------------------------------------------------------
@@ -327,8 +349,14 @@ class LoopEnded:
     result: LoopResult
 
 
+@dataclass(frozen=True)
+class CheckLoopEnded:
+    result: CheckLoopResult
+
+
 EngineEvent = (Note | StepStarted | PhaseStarted | AgentLine | AttemptFailed | StepEnded
-               | PhaseEnded | LoopEnded | CommandStarted | CommandLine | CommandEnded)
+               | PhaseEnded | LoopEnded | CommandStarted | CommandLine | CommandEnded
+               | CheckLoopEnded)
 EventCallback = Callable[[EngineEvent], None]
 
 

@@ -1,5 +1,5 @@
 """Agent session logs: ``logs/<issue>-<time>.log`` per step (attempts appended, each
-after a ``[ralph] … attempt N of M`` line), ``plan-<time>.log``, ``ready-<time>.log``.
+after a ``[ralph] … attempt N of M`` line), ``plan-…``, ``ready-…``, ``check-<time>.log``.
 
 A log holds the agent's raw output. :func:`render` shows it as a person reads it
 (assistant text, tool calls, the result; Ralph's own ``[ralph]`` lines) unless raw
@@ -17,7 +17,7 @@ from wrapix_core.ralph.errors import RalphError
 from wrapix_core.ralph.signals import readable
 from wrapix_core.ralph.state import RalphPaths
 
-PHASE_LOGS = ("plan", "ready")
+PHASE_LOGS = ("plan", "ready", "check")
 _TIME = r"\d{8}-\d{9}"
 WATCH_WAKE_MS = 1000
 

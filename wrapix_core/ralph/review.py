@@ -11,9 +11,10 @@ module is what ``ralph review`` and the TUI's review screen both call:
 
 Every decision is appended to the issue's notes as ``Review (WHO, WHEN): WHAT``, so the
 history of the plan stays with it. Approving removes ``ralph:proposed`` (and approves the
-label's epic with its first approved issue). Rejecting closes the issue with the reason
-"rejected in review" and *flags* every open issue that depended on it: ``ralph:clarify``
-and a note naming the rejected issue, so a dependant is never silently unblocked — it
+label's epic with its first approved issue), and clears the flag a rejection left on it.
+Rejecting closes the issue with the reason "rejected in review" and *flags* every open
+issue that depended on it: ``ralph:clarify`` and a note naming the rejected issue, so a
+dependant is never silently unblocked — it
 waits in ``ralph msg`` for a person to decide. An edit changes title, description and
 priority from one small document (:func:`edit_document` / :func:`parse_edit_document`).
 """
@@ -158,8 +159,13 @@ async def approve(store: TaskStore, issue_id: str, who: str | None = None,
     """Accept a proposed issue: the loop may take it from now on."""
     issue = await store.show(issue_id)
     _check_proposed(issue)
-    updated = await store.update(issue_id, IssueUpdate(remove_labels=(PROPOSED_LABEL,),
-                                                       append_notes=_note(how, who)))
+    flagged = CLARIFY_LABEL in issue.labels
+    # A proposed issue is never worked, so its flag can only come from review (something
+    # it depended on was rejected): approving it is the person's answer.
+    updated = await store.update(issue_id, IssueUpdate(
+        remove_labels=(PROPOSED_LABEL, *((CLARIFY_LABEL,) if flagged else ())),
+        append_notes=_note(how + ("; the flag from the rejection is cleared" if flagged
+                                  else ""), who)))
     await _approve_epics(store, updated, who)
     return updated
 

@@ -14,7 +14,8 @@ identifiers and do not count (a letter or digit on either side, directly or join
 ``_``, disqualifies it; underscores alone are emphasis: ``_WORK_COMPLETE_`` counts).
 The signals:
 
-- ``INTERVIEW_COMPLETE``, ``READY_COMPLETE``, ``WORK_COMPLETE``
+- ``INTERVIEW_COMPLETE``, ``READY_COMPLETE``, ``WORK_COMPLETE``, ``CHECK_COMPLETE`` (the
+  reviewer of ``ralph check`` is done)
 - ``RALPH_BLOCKED: reason`` and ``RALPH_CLARIFY: question`` (the text after the colon,
   to the end of the message)
 
@@ -39,9 +40,9 @@ from typing import Any, Literal
 
 from wrapix_core.notify.sanitize import ANSI_SEQUENCE
 
-SignalKind = Literal["INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE", "RALPH_BLOCKED",
-                     "RALPH_CLARIFY"]
-COMPLETE_SIGNALS = ("INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE")
+SignalKind = Literal["INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE", "CHECK_COMPLETE",
+                     "RALPH_BLOCKED", "RALPH_CLARIFY"]
+COMPLETE_SIGNALS = ("INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE", "CHECK_COMPLETE")
 PLAIN_TAIL = 5
 MAX_DETAIL = 4000
 
@@ -49,7 +50,7 @@ MAX_DETAIL = 4000
 # (``NOT_WORK_COMPLETE``); underscores alone are markdown emphasis (``_WORK_COMPLETE_``).
 _WORD = r"(?<![A-Za-z0-9])(?<![A-Za-z0-9]_)(?<![A-Za-z0-9]__)"
 _END = r"(?![A-Za-z0-9])(?!_[A-Za-z0-9])(?!__[A-Za-z0-9])"
-_COMPLETE = re.compile(_WORD + r"(INTERVIEW_COMPLETE|READY_COMPLETE|WORK_COMPLETE)" + _END)
+_COMPLETE = re.compile(_WORD + "(" + "|".join(COMPLETE_SIGNALS) + ")" + _END)
 _WITH_TEXT = re.compile(_WORD + r"(RALPH_BLOCKED|RALPH_CLARIFY)" + _END + r"[*_`]*[ \t]*:")
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from wrapix_core import workspace_fs
+from wrapix_core.errors import WrapixError
 from wrapix_core.ralph import templates
 from wrapix_core.ralph.errors import NotStarted
 from wrapix_core.ralph.state import (
@@ -62,24 +63,36 @@ def _readme_text(label: str) -> str:
     )
 
 
-def _add_index_row(workspace: Path, readme: Path, label: str) -> str | None:
-    """Add the spec's row to the index table; returns a note when it could not."""
-    text = workspace_fs.read_text(workspace, readme, errors="replace")
-    lines = text.splitlines(keepends=True)
+def _cells(line: str) -> list[str]:
+    return [cell.strip() for cell in line.strip().strip("|").split("|")]
+
+
+def _index_table(lines: list[str]) -> tuple[int, int] | None:
+    """(header line, end line) of the spec index table in README lines, or None."""
     header = None
     for number, line in enumerate(lines):
-        cells = [cell.strip().lower() for cell in line.strip().strip("|").split("|")]
-        if line.lstrip().startswith("|") and "spec" in cells:
+        if line.lstrip().startswith("|") and "spec" in [cell.lower() for cell in _cells(line)]:
             header = number
             break
     if header is None or header + 1 >= len(lines) \
             or not re.match(r"^\s*\|?\s*:?-", lines[header + 1]):
-        return (f"{readme} has no spec index table: add a row for {label}.md yourself "
-                "(the plan interview does too)")
-    columns = [cell.strip().lower() for cell in lines[header].strip().strip("|").split("|")]
+        return None
     end = header + 2
     while end < len(lines) and lines[end].lstrip().startswith("|"):
         end += 1
+    return header, end
+
+
+def _add_index_row(workspace: Path, readme: Path, label: str) -> str | None:
+    """Add the spec's row to the index table; returns a note when it could not."""
+    text = workspace_fs.read_text(workspace, readme, errors="replace")
+    lines = text.splitlines(keepends=True)
+    table = _index_table(lines)
+    if table is None:
+        return (f"{readme} has no spec index table: add a row for {label}.md yourself "
+                "(the plan interview does too)")
+    header, end = table
+    columns = [cell.lower() for cell in _cells(lines[header])]
     values = {"spec": f"[{label}.md](./{label}.md)", "code": "—",
               "purpose": "WIP: planned with `ralph plan`", "status": "WIP", "beads": "—"}
     row = "| " + " | ".join(values.get(column, "") for column in columns) + " |\n"
@@ -88,6 +101,63 @@ def _add_index_row(workspace: Path, readme: Path, label: str) -> str | None:
     lines.insert(end, row)
     workspace_fs.write_atomic(workspace, readme, "".join(lines).encode())
     return None
+
+
+_DONE = "Done"
+_MARK = re.compile(r"^\W*(WIP|REVIEW|DONE)\b\W*", re.IGNORECASE)
+
+
+def mark_spec_done(workspace: Path, spec_name: str) -> str:
+    """Mark ``spec_name``'s row of ``specs/README.md`` done: its ``Status`` cell becomes
+    ``Done``, or without that column its Purpose's ``WIP:``/``REVIEW:`` marker becomes
+    ``Done:``. Returns what happened, for a note.
+
+    The README is in the workspace, where agents write: neither ``specs/`` nor the README
+    may be a symlink, it is read without following one and replaced atomically.
+    """
+    specs_dir = catalog.specs_dir(workspace)
+    readme = specs_dir / INDEX_FILE
+    where = f"{catalog.SPECS_DIR}/{INDEX_FILE}"
+    try:
+        if workspace_fs.kind(workspace, readme) != "file":
+            return f"{where} is not a regular file: no row to mark done"
+        text = workspace_fs.read_text(workspace, readme, errors="replace")
+    except (WrapixError, OSError) as exc:
+        return f"{where} was not marked done: {exc}"
+    lines = text.splitlines(keepends=True)
+    table = _index_table(lines)
+    if table is None:
+        return f"{where} has no spec index table: mark {spec_name}.md done yourself"
+    header, end = table
+    columns = [cell.lower() for cell in _cells(lines[header])]
+    spec_column = columns.index("spec")
+    name = re.compile(rf"(?<![\w.-]){re.escape(spec_name)}(?:\.md)?(?![\w-])")
+    for number in range(header + 2, end):
+        cells = _cells(lines[number])
+        if spec_column >= len(cells) or not name.search(cells[spec_column]):
+            continue
+        if "status" in columns and columns.index("status") < len(cells):
+            at = columns.index("status")
+            if cells[at].strip("*_ ").lower() == "done":
+                return f"{spec_name}.md is already marked done in {where}"
+            cells[at] = _DONE
+        elif "purpose" in columns and columns.index("purpose") < len(cells):
+            at = columns.index("purpose")
+            marker = _MARK.match(cells[at])
+            if marker is not None and marker.group(1).upper() == "DONE":
+                return f"{spec_name}.md is already marked done in {where}"
+            rest = cells[at][marker.end():] if marker is not None else cells[at]
+            cells[at] = f"{_DONE}: {rest}".rstrip()
+        else:
+            return f"{where} has no Status or Purpose column: mark {spec_name}.md done yourself"
+        ending = "\n" if lines[number].endswith("\n") else ""
+        lines[number] = "| " + " | ".join(cells) + " |" + ending
+        try:
+            workspace_fs.write_atomic(workspace, readme, "".join(lines).encode(), mode=None)
+        except (WrapixError, OSError) as exc:
+            return f"{where} was not marked done: {exc}"
+        return f"marked {spec_name}.md done in {where}"
+    return f"{where} has no row for {spec_name}.md: nothing marked done"
 
 
 def _index_lists(specs_dir: Path, label: str) -> bool:

@@ -4,10 +4,13 @@
 
     config.toml          Ralph settings for this project (the keys of ``[ralph]``)
     state/current        the current label
-    state/<label>.json   label, spec path, epic id, iteration counts, running steps
+    state/<label>.json   label, spec path, epic id, iteration counts, running steps, the
+                         commit before its first step, its last log
+    state/<label>.spec.md  the spec as the last ``ralph ready`` read it
     state/locks/         lock files (one per label, one per issue being worked)
     templates/           the project's copies of the prompts (``ralph tune`` edits them)
-    logs/                one log per agent session: ``<issue>-<time>.log``, ``plan-…``, ``ready-…``
+    logs/                one log per agent session: ``<issue>-<time>.log``, ``plan-…``,
+                         ``ready-…``, ``check-…``
 
 Settings precedence for Ralph, later wins: built-in defaults, the user config, the
 project ``wrapix.toml`` ``[ralph]`` table, this directory's ``config.toml``, then the
@@ -40,7 +43,7 @@ from wrapix_core.tasks import timestamps
 RALPH_DIR_ENV = "RALPH_DIR"
 DEFAULT_DIR = ".wrapix/ralph"
 LABEL_RE = re.compile(r"[a-z0-9][a-z0-9_-]{0,47}")
-PHASES = ("plan", "ready", "step")
+PHASES = ("plan", "ready", "step", "check")
 
 
 def check_label(label: str) -> str:
@@ -199,6 +202,10 @@ CONFIG_TEMPLATE = """\
 # check = ["pytest -q"] # run after WORK_COMPLETE before the issue closes (never a shell)
 # check_timeout = 1800.0
 # hooks: only in your user config or wrapix.toml ([ralph.hooks], argv lists), not here
+# max_iterations = 3    # `ralph loop --check`: rounds of loop, then check
+#
+# [agents]              # an agent per phase (plan, ready, step, check); unset: `agent`
+# check = "claude --dangerously-skip-permissions --model opus"
 """
 
 

@@ -15,8 +15,9 @@ from typing import Any
 from wrapix_core.ralph.clarify import latest_paragraph
 from wrapix_core.ralph.events import IssueRef
 from wrapix_core.ralph.lock import is_held
+from wrapix_core.ralph.logs import list_logs
 from wrapix_core.ralph.scope import LabelScope
-from wrapix_core.ralph.state import RalphPaths, current_label, read_label_state
+from wrapix_core.ralph.state import LabelState, RalphPaths, current_label, read_label_state
 from wrapix_core.specs import catalog
 from wrapix_core.specs.index import read_index
 from wrapix_core.specs.parser import read_spec
@@ -96,10 +97,15 @@ class LabelStatus:
         }
 
 
-def _last_log(paths: RalphPaths) -> str | None:
-    from wrapix_core.ralph.logs import list_logs  # names only, never through a link
+def _last_log(paths: RalphPaths, state: LabelState, members: tuple[str, ...]) -> str | None:
+    """The label's own latest session log: the one its state remembers, else the newest
+    log of one of its issues (state written before Ralph remembered logs)."""
 
-    logs = list_logs(paths)
+    remembered = state.extra.get("last_log")
+    if isinstance(remembered, str) and (paths.workspace / remembered).is_file():
+        return remembered
+    mine = set(members)
+    logs = [path for path in list_logs(paths) if path.name.rsplit("-", 2)[0] in mine]
     return paths.in_workspace(logs[-1]) if logs else None
 
 
@@ -135,7 +141,8 @@ async def label_status(paths: RalphPaths, store: TaskStore, label: str) -> Label
                       for issue in scope.clarify()),
         blocked=len(scope.blocked()), running=running,
         iterations={key: value for key, value in state.iterations.items()},
-        last_log=_last_log(paths), agent_error=_agent_error(state.extra.get("agent_error")))
+        last_log=_last_log(paths, state, scope.member_ids),
+        agent_error=_agent_error(state.extra.get("agent_error")))
 
 
 def _agent_error(value: Any) -> tuple[str, str, str] | None:

@@ -25,7 +25,7 @@ from pathlib import Path
 from wrapix_core.ralph.errors import TemplateError
 from wrapix_core.ralph.state import RalphPaths
 
-PHASES = ("plan", "ready", "step")
+PHASES = ("plan", "ready", "step", "check")
 MAX_PROMPT_BYTES = 64 * 1024
 MAX_DESCRIPTION = 24_000
 
@@ -35,10 +35,11 @@ PHASE_KEYS: dict[str, tuple[str, ...]] = {
     "ready": (*COMMON_KEYS, "ISSUE_LABELS", "EXISTING_WORK"),
     "step": (*COMMON_KEYS, "ISSUE_ID", "TITLE", "DESCRIPTION", "PRIORITY",
              "PREVIOUS_ATTEMPT"),
+    "check": (*COMMON_KEYS, "ISSUE_LABELS", "FIXUP_PARENT", "CHANGES", "ROUND"),
 }
 ALL_KEYS = frozenset(key for keys in PHASE_KEYS.values() for key in keys)
 SIGNAL_OF_PHASE = {"plan": "INTERVIEW_COMPLETE", "ready": "READY_COMPLETE",
-                   "step": "WORK_COMPLETE"}
+                   "step": "WORK_COMPLETE", "check": "CHECK_COMPLETE"}
 PLACEHOLDER_HELP = {
     "LABEL": "the Ralph label (issues carry rl-LABEL)",
     "SPEC_NAME": "the spec's name (its file name without .md)",
@@ -48,12 +49,17 @@ PLACEHOLDER_HELP = {
     "TASKS": "the task command: `bd`, or `wrapix tasks` when bd is not used",
     "ISSUE_LABELS": "labels for the issues `ready` creates (rl-LABEL, plus ralph:proposed "
                     "when they go to review)",
-    "EXISTING_WORK": "what already exists for this label (epic and issues), or nothing",
+    "EXISTING_WORK": "what already exists for this label (epic and issues) and how the spec "
+                     "changed since the last `ralph ready` (a diff), or nothing",
     "ISSUE_ID": "the issue's id",
     "TITLE": "the issue's title",
     "DESCRIPTION": "the issue's description",
     "PRIORITY": "the issue's priority, 0 (critical) to 4 (backlog)",
     "PREVIOUS_ATTEMPT": "on a retry: why the previous attempt failed and its log; else nothing",
+    "FIXUP_PARENT": "`--parent EPIC` for fix-up issues when the label has an epic, else nothing",
+    "CHANGES": "how to see what the loop changed: git commands from the commit before the "
+               "label's first step (or a note that none was recorded)",
+    "ROUND": "which check this is (1 for the first `ralph check` of the label)",
 }
 
 _PLACEHOLDER = re.compile(r"\{\{(.*?)\}\}")
@@ -194,5 +200,8 @@ def sample_values(phase: str) -> dict[str, str]:
         "DESCRIPTION": "A sample description.",
         "PRIORITY": "2",
         "PREVIOUS_ATTEMPT": "",
+        "FIXUP_PARENT": "--parent demo-e1f2",
+        "CHANGES": "`git log --oneline 0123abc..HEAD` and `git diff 0123abc`",
+        "ROUND": "1",
     }
     return {key: values[key] for key in PHASE_KEYS[_check_phase(phase)]}
