@@ -269,13 +269,13 @@ def test_host_side_reads_and_writes_never_follow_a_link_out_of_the_workspace(
     workspace.mkdir()
     (workspace / "specs").symlink_to(outside)
     # the spec's text goes into a prompt: never read through a linked directory or file
-    assert read_workspace_text(workspace / "specs" / "demo.md", root=workspace) is None
+    assert read_workspace_text(workspace, workspace / "specs" / "demo.md") is None
     real = tmp_path / "ws2"
     (real / "specs").mkdir(parents=True)
     (real / "specs" / "demo.md").symlink_to(outside / "demo.md")
-    assert read_workspace_text(real / "specs" / "demo.md", root=real) is None
+    assert read_workspace_text(real, real / "specs" / "demo.md") is None
     (real / "specs" / "plain.md").write_text("# Plain\n")
-    assert read_workspace_text(real / "specs" / "plain.md", root=real) == "# Plain\n"
+    assert read_workspace_text(real, real / "specs" / "plain.md") == "# Plain\n"
     # the README row: not written through a linked specs/ or README.md
     assert "specs is a symbolic link" in mark_spec_done(workspace, "demo")
     (real / "specs" / "README.md").symlink_to(outside / "README.md")

@@ -119,8 +119,12 @@ def mark_spec_done(workspace: Path, spec_name: str) -> str:
     readme = specs_dir / INDEX_FILE
     where = f"{catalog.SPECS_DIR}/{INDEX_FILE}"
     try:
-        if workspace_fs.kind(workspace, readme) != "file":
-            return f"{where} is not a regular file: no row to mark done"
+        found = workspace_fs.kind(workspace, readme)
+        if found == "missing":
+            return f"{where} does not exist: no row to mark done"
+        if found != "file":
+            what = "a symbolic link" if found == "link" else "not a regular file"
+            return f"{where} was not marked done: {INDEX_FILE} is {what}"
         text = workspace_fs.read_text(workspace, readme, errors="replace")
     except (WrapixError, OSError) as exc:
         return f"{where} was not marked done: {exc}"
