@@ -75,33 +75,35 @@ def launch(env: Env, image: str, check: bool = True) -> subprocess.CompletedProc
                       "sleep", "600", check=check, env=TRACE)
 
 
-def recorded(env: Env, podman: str, image: str) -> str:
-    """Launch until a repeat launch takes the fast path; the sandbox's name. (The image
-    store is shared with other test runs: an image built meanwhile rightly invalidates a
-    record, and the launch after it records afresh.)"""
+def recorded(env: Env, podman: str, image: str, made: Path) -> str:
+    """Launch twice, ``made`` missing before the first launch (which creates it, so the
+    record validates nothing about it: it is exactly what the launch checks must cover),
+    until the second launch takes the fast path; the sandbox's name. (The image store is
+    shared with other test runs: an image built meanwhile rightly invalidates a record.)"""
     for _ in range(5):
-        done = launch(env, image)
-        name: str = json.loads(done.stdout)["name"]
-        remove(podman, name)
-        if FAST in done.stderr:
+        if made.is_dir():
+            made.rmdir()
+        for _ in range(2):
+            done = launch(env, image)
+            name: str = json.loads(done.stdout)["name"]
+            remove(podman, name)
+        if FAST in done.stderr:  # the second launch
             return name
     pytest.fail("no repeat launch took the fast path")
 
 
 def refused_on_the_fast_path(env: Env, podman: str, image: str, path: Path,
                              plant: Path) -> tuple[subprocess.CompletedProcess[str], str]:
-    """Record a plan, replace ``path`` with a link to ``plant``, launch again: the
-    launch's result, which took the fast path, and the sandbox's name."""
-    moved = path.with_name(path.name + ".moved")
+    """Record a plan, replace the directory ``path`` with a link to ``plant``, launch
+    again: the launch's result, which took the fast path, and the sandbox's name."""
     for _ in range(5):
-        name = recorded(env, podman, image)
-        path.rename(moved)
+        name = recorded(env, podman, image, path)
+        path.rmdir()
         path.symlink_to(plant)  # planted between two launches
         done = launch(env, image, check=False)
         if FAST in done.stderr:
             return done, name
         path.unlink()
-        moved.rename(path)
     pytest.fail("no launch after the plant took the fast path")
 
 
@@ -111,7 +113,6 @@ def test_a_claude_link_is_refused_at_launch_on_both_paths(
     anything else that writes the workspace) is refused by the fast path when it appears
     between two launches, and by the full launch."""
     claude = env.workspace / ".claude"
-    (env.workspace / ".claude").mkdir(exist_ok=True)
     refused, name = refused_on_the_fast_path(env, podman, busybox_image, claude, host_dir)
     assert refused.returncode == 2, refused.stderr
     assert f"{claude} is a symbolic link" in refused.stderr
@@ -128,7 +129,6 @@ def test_a_claude_link_is_refused_at_launch_on_both_paths(
 def test_a_protected_path_link_planted_between_launches_is_refused_on_the_fast_path(
         env: Env, podman: str, busybox_image: str, host_dir: Path) -> None:
     wrapix_dir = env.workspace / ".wrapix"
-    wrapix_dir.mkdir(exist_ok=True)
     refused, _ = refused_on_the_fast_path(env, podman, busybox_image, wrapix_dir, host_dir)
     assert refused.returncode == 2 and f"{wrapix_dir} is a symbolic link" in refused.stderr
 
