@@ -25,8 +25,13 @@ WHAT = "daemon throughput, 50 concurrent clients, connection per message"
 CLIENTS = 50
 
 FLOOR_SERVER = r"""
-import asyncio, sys, time
+import asyncio, resource, sys, time
 path, total = sys.argv[1], int(sys.argv[2])
+# As the daemon does (each queued connection is a descriptor): with the usual soft limit
+# of 1024 the floor itself fails to accept ("out of system resource") and measures that.
+soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+resource.setrlimit(resource.RLIMIT_NOFILE, (hard if hard != resource.RLIM_INFINITY
+                                            else max(soft, 65536), hard))
 async def main():
     done = asyncio.Event()
     count = 0

@@ -177,6 +177,7 @@ def test_without_xdg_runtime_dir_a_sandbox_sees_only_its_socket_and_cannot_lie_w
         entries = _inbox(env)
     finally:
         daemon.stop()
+    print(run.stdout)  # the evidence: what the sandbox sees
     listing, recursive, rest = run.stdout.split("---\n")
     names = [line.split()[-1] for line in listing.splitlines()[1:]]
     assert sorted(names) == [".", "..", "notify.sock"], listing
@@ -259,6 +260,7 @@ def test_one_sandbox_flooding_connections_does_not_silence_another(
         if name:
             _remove(podman, name)
         daemon.stop()
+    print(flood_logs, [line for line in log.read_text().splitlines() if "quota" in line][:2])
     held = int(flood_logs.split("holding ")[1].split()[0])
     assert held > 256, flood_logs  # it did open more than its quota
     entry = next(e for e in _inbox(env) if e["title"] == "still heard")
