@@ -44,6 +44,9 @@ async def test_problems_become_banner_lines_after_the_first_frame(
         assert problems["subuid/subgid"].startswith("FAIL nobody has no range")
         assert problems["doctor"].startswith("2 warning(s): tmux, notifications")
         assert "tmux" not in problems and "notifications" not in problems
+        await pilot.pause()
+        header, banner = app.dashboard.header.region, app.dashboard.banner.region
+        assert banner.y >= header.bottom and banner.height >= 3  # under the header
         app.action_doctor()
         await pilot.pause()
         shown = str(app.screen.query_one("#doctor-report").render())
