@@ -129,3 +129,14 @@ def test_announcer_tells_each_host_once_and_never_floods() -> None:
     assert announcer.should_announce("c.org")
     now[0] = 100.0
     assert not announcer.should_announce("d.org")  # at most three hosts
+
+
+def test_proxy_sockets_are_outside_the_directory_sandboxes_may_see() -> None:
+    from wrapix_core import paths
+    from wrapix_core.egress import paths as egress_paths
+
+    socket_dir = egress_paths.socket_dir("wrapix-x")
+    assert paths.runtime_dir() not in socket_dir.parents
+    assert paths.notify_socket().parent not in socket_dir.parents
+    with pytest.raises(WrapixError):
+        egress_paths.socket_dir("../x")
