@@ -58,6 +58,8 @@ class SandboxRow:
     uptime: float | None
     denied: int = 0
     """Connections its egress proxy refused (allowlist sandboxes)."""
+    proxy_down: bool = False
+    """A running allowlist sandbox whose egress proxy is gone (it has no network)."""
 
     @property
     def network(self) -> str:
@@ -72,6 +74,8 @@ class SandboxRow:
             cell.append(" · " + fmt.safe(mode, 10).plain, style="dim")
             if self.denied:
                 cell.append(f" {self.denied}✗", style="bold red")
+            if self.proxy_down and self.info.running:
+                cell.append(" proxy down: no network", style="bold red")
         return cell
 
     @property
@@ -131,7 +135,8 @@ def matches(row: SandboxRow, text: str) -> bool:
 def build_rows(containers: Iterable[ContainerInfo], *, stats: Mapping[str, ContainerStats],
                counts: Mapping[str, Counts], marked: set[str], pending: Mapping[str, str],
                now: datetime, show_all: bool, seen_running: set[str], filter_text: str,
-               denied: Mapping[str, int] | None = None) -> list[SandboxRow]:
+               denied: Mapping[str, int] | None = None,
+               proxy_down: set[str] | None = None) -> list[SandboxRow]:
     rows = []
     for info in containers:
         if not shown(info, show_all=show_all, seen_running=seen_running):
@@ -139,7 +144,8 @@ def build_rows(containers: Iterable[ContainerInfo], *, stats: Mapping[str, Conta
         row = SandboxRow(name=info.name, info=info, stats=stats.get(info.name),
                          counts=counts.get(info.name, Counts()), marked=info.name in marked,
                          pending=pending.get(info.name), uptime=info.uptime(now),
-                         denied=(denied or {}).get(info.name, 0))
+                         denied=(denied or {}).get(info.name, 0),
+                         proxy_down=info.name in (proxy_down or set()))
         if matches(row, filter_text):
             rows.append(row)
     return rows

@@ -12,6 +12,7 @@ import os
 import signal
 import socket
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -91,12 +92,46 @@ def make_egress_env(root: Path) -> EgressEnv:
     return EgressEnv(env.root, env.workspace, env.data)
 
 
+class NotifySink:
+    """A stand-in notification daemon: the lines sent to the notify socket."""
+
+    def __init__(self, path: Path):
+        self.lines: list[dict[str, str]] = []
+        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.sock.bind(str(path))
+        self.sock.listen(16)
+        self.thread = threading.Thread(target=self._serve, daemon=True)
+        self.thread.start()
+
+    def _serve(self) -> None:
+        while True:
+            try:
+                conn, _ = self.sock.accept()
+            except OSError:
+                return
+            with conn:
+                conn.settimeout(5)
+                line = conn.makefile("rb").readline()
+            if line:
+                self.lines.append(json.loads(line))
+
+    def titles(self, timeout: float = 10.0, want: int = 1) -> list[str]:
+        deadline = time.monotonic() + timeout
+        while len(self.lines) < want and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return [line["title"] for line in self.lines]
+
+    def close(self) -> None:
+        self.sock.close()
+
+
 @dataclass
 class Sandbox:
     env: Env
     name: str
     http: int
     https: int
+    notes: NotifySink
 
 
 def _launch(env: Env, *args: str) -> subprocess.CompletedProcess[str]:
@@ -118,12 +153,16 @@ def allowlisted(podman: str, wrapix_image: str, tmp_path_factory: pytest.TempPat
     config = env.root / "config"
     config.mkdir(exist_ok=True, mode=0o700)
     (config / "config.toml").write_text('[sandbox]\nallowlist = ["allowed.test"]\n')
+    runtime = env.root / "runtime"
+    runtime.mkdir(exist_ok=True, mode=0o700)
+    notes = NotifySink(runtime / "notify.sock")
     started = _launch(env, "--network", "allowlist", "--image", wrapix_image)
     assert started.returncode == 0, started.stderr
     name = json.loads(started.stdout)["name"]
     try:
-        yield Sandbox(env, name, *stand_ins)
+        yield Sandbox(env, name, *stand_ins, notes)
     finally:
+        notes.close()
         subprocess.run([podman, "rm", "-f", name], capture_output=True, timeout=60,
                        check=False)
         pid_file = env.root / "state" / "egress" / name / "proxy.pid"
@@ -131,11 +170,12 @@ def allowlisted(podman: str, wrapix_image: str, tmp_path_factory: pytest.TempPat
 
 
 def _alive(pid_file: Path) -> bool:
+    from wrapix_core.egress.control import _alive as alive
+
     try:
-        os.kill(int(pid_file.read_text()), 0)
+        return alive(int(pid_file.read_text()))
     except (OSError, ValueError):
         return False
-    return True
 
 
 def _wait_gone(pid_file: Path, timeout: float = 20.0) -> None:
@@ -164,6 +204,8 @@ def test_denied_host_is_refused_logged_then_allowed_now(allowlisted: Sandbox,
     assert "denied.test is not in this sandbox's allowlist" in str(refused["body"])
     tunnel = probe(podman, name, "get", f"https://denied.test:{allowlisted.https}/x")
     assert tunnel["ok"] is False and "403" in str(tunnel["error"])
+    # Two refusals of one host: one notification, from the host's proxy.
+    assert allowlisted.notes.titles() == ["Blocked: denied.test"]
     log = json.loads(env.wrapix("net", "log", name, "--json").stdout)
     assert log["proxy_running"] is True
     assert [(item["host"], item["method"]) for item in log["denied"]] == [
@@ -210,6 +252,7 @@ def test_a_proxy_that_dies_cuts_the_sandbox_off_and_says_so(allowlisted: Sandbox
     assert direct["ok"] is False
     said = env.wrapix("net", "log", name).stdout
     assert "egress proxy not running" in said
+    assert allowlisted.notes.titles() == ["Sandbox network cut off"]  # from the forwarder
 
 
 def test_none_mode_has_no_network(podman: str, wrapix_image: str,

@@ -129,3 +129,28 @@ def test_announcer_tells_each_host_once_and_never_floods() -> None:
     assert announcer.should_announce("c.org")
     now[0] = 100.0
     assert not announcer.should_announce("d.org")  # at most three hosts
+
+
+def test_proxy_sockets_are_outside_the_directory_sandboxes_may_see() -> None:
+    from wrapix_core import paths
+    from wrapix_core.egress import paths as egress_paths
+
+    socket_dir = egress_paths.socket_dir("wrapix-x")
+    assert paths.runtime_dir() not in socket_dir.parents
+    assert paths.notify_socket().parent not in socket_dir.parents
+    with pytest.raises(WrapixError):
+        egress_paths.socket_dir("../x")
+
+
+def test_a_profile_in_toml_sets_mode_and_list(tmp_path: Path) -> None:
+    from wrapix_core.errors import ConfigError
+    from wrapix_core.profiles import load_catalog
+
+    (tmp_path / "wrapix.toml").write_text(
+        '[profiles.web]\nbase = "python"\nnetwork = "allowlist"\nallowlist = ["*.Example.org"]\n')
+    web = load_catalog(tmp_path).get("web")
+    assert web.network == "allowlist"
+    assert "pypi.org" in web.allowlist and web.allowlist[-1] == "*.example.org"
+    (tmp_path / "wrapix.toml").write_text('[profiles.bad]\nallowlist = ["http://x"]\n')
+    with pytest.raises(ConfigError, match=r"profiles\.bad\.allowlist"):
+        load_catalog(tmp_path).get("bad")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import os
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -40,11 +41,17 @@ async def test_refusals_show_in_the_row_and_a_host_is_allowed_now_or_in_the_proj
                                                    "wrapix.network": "allowlist"})
     fake.items.update({"wrapix-lim": limited, "wrapix-open": sandbox("wrapix-open")})
     _deny("wrapix-lim", "evil.example", "pypi.example", "evil.example")
+    # A live process stands in for the proxy.
+    (egress_paths.state_dir("wrapix-lim") / egress_paths.PID).write_text(f"{os.getpid()}\n")
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.core is not None
                          and len(app.dashboard.sandboxes._cells) == 2, what="two rows")
         assert _state_cell(app, "wrapix-lim") == "running · allowlist 3✗"
+        (egress_paths.state_dir("wrapix-lim") / egress_paths.PID).unlink()  # proxy gone
+        app.dashboard.sandboxes.render_rows()
+        assert _state_cell(app, "wrapix-lim") == ("running · allowlist 3✗ proxy down: "
+                                                  "no network")
         assert _state_cell(app, "wrapix-open") == "running"
         table = app.dashboard.sandboxes.table
         table.move_cursor(row=table.get_row_index("wrapix-lim"))

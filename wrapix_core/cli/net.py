@@ -29,7 +29,7 @@ def log_command(name: str, as_json: bool) -> None:
 
     egress_paths.check_name(name)
     records = denial_log.read(name)
-    running = control.pid(name) is not None
+    running = control.running(name)
     if as_json:
         echo_json({"sandbox": name, "proxy_running": running, "denied": records})
         return
@@ -59,7 +59,7 @@ def allow_command(name: str, host: str, project: bool) -> None:
     egress_paths.check_name(name)
     if not project:
         pattern = allow.allow_now(name, host)
-        if control.pid(name) is None:
+        if not control.running(name):
             raise WrapixError(f"{name} has no running egress proxy; {pattern} was noted "
                               "but nothing can use it", "start the sandbox with "
                               "--network allowlist")

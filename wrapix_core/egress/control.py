@@ -13,6 +13,7 @@ import json
 import os
 import select
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -31,22 +32,38 @@ class EgressSetupFailed(WrapixError):
     exit_code = 1
 
 
+def _alive(number: int) -> bool:
+    import psutil
+
+    try:
+        return psutil.Process(number).status() != psutil.STATUS_ZOMBIE
+    except psutil.NoSuchProcess:
+        return False
+    except psutil.Error:
+        return True
+
+
+def running(name: str) -> bool:
+    """Whether the proxy answers on its socket (what the sandbox depends on)."""
+    sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    sock.settimeout(1.0)
+    try:
+        sock.connect(str(egress_paths.socket_path(name)))
+    except OSError:
+        return False
+    finally:
+        sock.close()
+    return True
+
+
 def pid(name: str) -> int | None:
-    """The proxy's pid when it runs, else None."""
+    """The proxy's pid when it runs (a zombie does not), else None."""
     try:
         with paths.open_regular(egress_paths.state_dir(name) / egress_paths.PID) as handle:
             number = int(handle.read().strip() or b"0")
     except (OSError, ValueError):
         return None
-    if number <= 0:
-        return None
-    try:
-        os.kill(number, 0)
-    except ProcessLookupError:
-        return None
-    except PermissionError:
-        return number
-    return number
+    return number if number > 0 and _alive(number) else None
 
 
 def stop(name: str, process: int | None = None, timeout: float = 5.0) -> None:
@@ -58,9 +75,7 @@ def stop(name: str, process: int | None = None, timeout: float = 5.0) -> None:
         os.kill(target, signal.SIGTERM)
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        try:
-            os.kill(target, 0)
-        except ProcessLookupError:
+        if not _alive(target):
             return
         time.sleep(0.02)
     with contextlib.suppress(ProcessLookupError):

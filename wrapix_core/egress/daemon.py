@@ -154,6 +154,8 @@ async def serve(name: str, ready: Callable[[], None]) -> None:
             loop.run_in_executor(None, _announce, name, denial)
 
     proxy = EgressProxy(allow, on_denied=on_denied, hosts=_test_hosts())
+    paths.ensure_private_dir(egress_paths.socket_root())
+    os.chmod(egress_paths.socket_root(), 0o700)
     directory = paths.ensure_private_dir(egress_paths.socket_dir(name))
     os.chmod(directory, 0o700)
     socket = directory / egress_paths.SOCKET_NAME

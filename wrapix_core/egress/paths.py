@@ -2,8 +2,11 @@
 
 Two directories per sandbox, both private to the user:
 
-- ``<runtime dir>/egress/NAME/`` holds only the proxy's socket; it is what the sandbox
-  gets mounted (read-only) at :data:`CONTAINER_DIR`;
+- ``<runtime dir>-egress/NAME/`` (``$XDG_RUNTIME_DIR/wrapix-egress/NAME``) holds only
+  the proxy's socket; it is what the sandbox gets mounted (read-only) at
+  :data:`CONTAINER_DIR`. It is beside wrapix's runtime directory, not in it: that one
+  holds the notification socket and may be mounted into every sandbox, which must not
+  reach another sandbox's proxy (a ``none`` sandbox would get that one's network);
 - ``<state dir>/egress/NAME/`` holds what the sandbox must never touch: the proxy's
   configuration, the hosts allowed for this sandbox only, the denial log, the proxy's
   pid and log.
@@ -42,8 +45,13 @@ def check_name(name: str) -> str:
     return name
 
 
+def socket_root() -> Path:
+    runtime = paths.runtime_dir()
+    return runtime.with_name(runtime.name + "-egress")
+
+
 def socket_dir(name: str) -> Path:
-    return paths.runtime_dir() / "egress" / check_name(name)
+    return socket_root() / check_name(name)
 
 
 def socket_path(name: str) -> Path:

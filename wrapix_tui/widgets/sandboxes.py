@@ -331,15 +331,18 @@ class SandboxesPane(Vertical):
     # -- rendering ------------------------------------------------------------------
 
     def rows(self) -> list[sandbox_rows.SandboxRow]:
+        from wrapix_core.egress import control
         from wrapix_core.egress import log as denial_log
 
-        denied = {name: denial_log.count(name) for name, info in self.containers.items()
-                  if info.labels.get(naming.LABEL_NETWORK) == "allowlist"}
+        limited = [name for name, info in self.containers.items()
+                   if info.labels.get(naming.LABEL_NETWORK) == "allowlist" and info.running]
+        denied = {name: denial_log.count(name) for name in limited}
+        down = {name for name in limited if control.pid(name) is None}
         return sandbox_rows.build_rows(
             self.containers.values(), stats=self.stats, counts=self.counts,
             marked=self.marked, pending=self.pending, now=self.wrapix_app.now(),
             show_all=self.show_all, seen_running=self.seen_running,
-            filter_text=self.filter_text, denied=denied)
+            filter_text=self.filter_text, denied=denied, proxy_down=down)
 
     def render_rows(self) -> None:
         """Diff the rows against the table: add, remove, and update changed cells only.
@@ -366,6 +369,7 @@ class SandboxesPane(Vertical):
             if (old is not None and before is not None and not volatile_sort
                     and before.info is row.info and before.counts == row.counts
                     and before.denied == row.denied
+                    and before.proxy_down == row.proxy_down
                     and before.marked == row.marked and before.pending == row.pending
                     and not first <= table.get_row_index(row.name) < last):
                 continue  # off screen and only time or stats moved: nothing to build
