@@ -93,20 +93,26 @@ def make_egress_env(root: Path) -> EgressEnv:
 
 
 class NotifySink:
-    """A stand-in notification daemon: the lines sent to the notify socket."""
+    """A stand-in notification daemon: the lines sent to the notify sockets it listens on
+    (the host's, where the proxy on the host sends, and a sandbox's own, where the
+    forwarder inside sends)."""
 
     def __init__(self, path: Path):
         self.lines: list[dict[str, str]] = []
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-        self.sock.bind(str(path))
-        self.sock.listen(16)
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+        self.socks: list[socket.socket] = []
+        self.listen(path)
 
-    def _serve(self) -> None:
+    def listen(self, path: Path) -> None:
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        sock.bind(str(path))
+        sock.listen(16)
+        self.socks.append(sock)
+        threading.Thread(target=self._serve, args=(sock,), daemon=True).start()
+
+    def _serve(self, sock: socket.socket) -> None:
         while True:
             try:
-                conn, _ = self.sock.accept()
+                conn, _ = sock.accept()
             except OSError:
                 return
             with conn:
@@ -122,7 +128,8 @@ class NotifySink:
         return [line["title"] for line in self.lines]
 
     def close(self) -> None:
-        self.sock.close()
+        for sock in self.socks:
+            sock.close()
 
 
 @dataclass
@@ -159,6 +166,8 @@ def allowlisted(podman: str, wrapix_image: str, tmp_path_factory: pytest.TempPat
     started = _launch(env, "--network", "allowlist", "--image", wrapix_image)
     assert started.returncode == 0, started.stderr
     name = json.loads(started.stdout)["name"]
+    # The sandbox's own socket directory (mounted at /run/wrapix) was made by the launch.
+    notes.listen(runtime / "sockets" / name / "notify.sock")
     try:
         yield Sandbox(env, name, *stand_ins, notes)
     finally:

@@ -93,6 +93,9 @@ class ReviewScreen(Screen[None]):
         self.drafts: dict[str, str] = {}
         """Edits that did not validate, kept for the next try."""
         self.counts = {"approved": 0, "edited": 0, "rejected": 0}
+        self.said = ""
+        """The last decision, until a reload has shown it (a reload the file watcher starts
+        meanwhile replaces the one the decision started)."""
 
     def compose(self) -> ComposeResult:
         yield Label(Text("Review · ", style="bold") + fmt.safe(self.label, 60, style="bold"),
@@ -120,7 +123,7 @@ class ReviewScreen(Screen[None]):
 
     # -- the queue ----------------------------------------------------------------------
     @work(exclusive=True, group="review.load")
-    async def _reload(self, said: str = "") -> None:
+    async def _reload(self) -> None:
         from wrapix_core.ralph import review
 
         try:
@@ -136,6 +139,7 @@ class ReviewScreen(Screen[None]):
         self.rows.set_rows([ReviewRow(number, item)
                             for number, item in enumerate(queue.items, start=1)])
         self._show_detail()
+        said, self.said = self.said, ""
         if said:  # after the list shows the decision, never before it
             self.app.notify(fmt.safe(said, 500).plain, markup=False)
         total = len(queue.items)
@@ -278,7 +282,8 @@ class ReviewScreen(Screen[None]):
             return
         finally:
             self.busy = False
-        self._reload(said)
+        self.said = said
+        self._reload()
 
     def action_edit(self) -> None:
         """Suspend the app around ``$EDITOR`` on the edit document; validate like the CLI."""
