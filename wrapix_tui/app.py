@@ -285,9 +285,15 @@ class WrapixApp(App[None]):
 
     # -- messages from workers ------------------------------------------------------
 
+    def _live_dashboard(self) -> DashboardScreen | None:
+        """The dashboard, or None once the app is closing (a worker's last message can
+        arrive after the screens are gone)."""
+        return next((s for s in self.screen_stack if isinstance(s, DashboardScreen)), None)
+
     def on_problem(self, message: Problem) -> None:
         if message.source is not None:
-            self.dashboard.banner.show(message.source, message.error)
+            if (dashboard := self._live_dashboard()) is not None:
+                dashboard.banner.show(message.source, message.error)
         else:
             self.notify(str(message.error), severity=message.severity,  # type: ignore[arg-type]
                         timeout=10, markup=False)
@@ -339,13 +345,16 @@ class WrapixApp(App[None]):
                         severity="error", timeout=10, markup=False)
 
     def on_problem_solved(self, message: ProblemSolved) -> None:
-        self.dashboard.banner.clear(message.source)
+        if (dashboard := self._live_dashboard()) is not None:
+            dashboard.banner.clear(message.source)
 
     def on_runtime_state(self, message: RuntimeState) -> None:
-        self.dashboard.header.set_runtime(message.text, message.ok)
+        if (dashboard := self._live_dashboard()) is not None:
+            dashboard.header.set_runtime(message.text, message.ok)
 
     def on_notify_state(self, message: NotifyState) -> None:
-        self.dashboard.header.set_notify(message.text, message.hosted)
+        if (dashboard := self._live_dashboard()) is not None:
+            dashboard.header.set_notify(message.text, message.hosted)
 
     # -- the terminal ---------------------------------------------------------------
 
