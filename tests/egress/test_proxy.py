@@ -126,3 +126,23 @@ def test_a_denial_is_announced_to_the_notification_daemon() -> None:
         listener.close()
     assert line["sandbox"] == "wrapix-x" and line["title"] == "Blocked: evil.example"
     assert "wrapix net log wrapix-x" in line["message"]
+
+
+@pytest.mark.parametrize("address", ["::ffff:127.0.0.1", "::ffff:169.254.169.254"])
+async def test_a_name_resolving_to_an_ipv4_mapped_local_address_is_refused(
+        proxy: tuple[Path, list[Denial], int], monkeypatch: pytest.MonkeyPatch,
+        address: str) -> None:
+    """DNS rebinding through an AAAA record: ``::ffff:127.0.0.1`` is the host's loopback
+    to a dual-stack socket, though ``ipaddress`` does not call it loopback."""
+    import socket as sockets
+
+    socket, denials, port = proxy
+
+    async def rebound(host: str, port: int, **_: object) -> list[tuple[object, ...]]:
+        return [(sockets.AF_INET6, sockets.SOCK_STREAM, 6, "", (address, port, 0, 0))]
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", rebound)
+    answer = await _ask(socket, f"CONNECT localhost:{port} HTTP/1.1\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 403 Forbidden"), answer[:80]
+    assert b"resolves to a local address" in answer
+    assert [d.host for d in denials] == ["localhost"]

@@ -76,6 +76,8 @@ def _split_host_port(text: str, default: int | None) -> tuple[str, int]:
 
 def _local(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1 to a dual-stack socket
     return ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast
 
 
