@@ -146,3 +146,39 @@ async def test_a_name_resolving_to_an_ipv4_mapped_local_address_is_refused(
     assert answer.startswith(b"HTTP/1.1 403 Forbidden"), answer[:80]
     assert b"resolves to a local address" in answer
     assert [d.host for d in denials] == ["localhost"]
+
+
+async def test_connections_over_the_limit_are_refused(tmp_path: Path) -> None:
+    """Each relayed connection costs two host threads: a sandbox opening thousands must
+    meet the proxy's limit, not the host's."""
+    server = EgressProxy(lambda host: host == "allowed.test", on_denied=lambda _: None,
+                         hosts={"allowed.test": "127.0.0.1"}, connect_timeout=2.0,
+                         max_connections=2)
+    socket = tmp_path / "p.sock"
+    with servers.serve() as port:
+        listening = await server.serve(socket)
+        tunnels = []
+        try:
+            for _ in range(2):
+                reader, writer = await asyncio.open_unix_connection(str(socket))
+                writer.write(f"CONNECT allowed.test:{port} HTTP/1.1\r\n\r\n".encode())
+                assert (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+                        ).startswith(b"HTTP/1.1 200")
+                tunnels.append(writer)
+            answer = await _ask(socket, f"CONNECT allowed.test:{port} HTTP/1.1\r\n\r\n"
+                                .encode())
+            assert answer.startswith(b"HTTP/1.1 503"), answer[:80]
+            assert b"connections open (the limit)" in answer
+            tunnels.pop().close()
+            for _ in range(100):  # the relay notices the close
+                if server.open < 2:
+                    break
+                await asyncio.sleep(0.05)
+            answer = await _ask(socket, f"GET http://allowed.test:{port}/ HTTP/1.1\r\n"
+                                f"Host: allowed.test:{port}\r\n\r\n".encode())
+            assert answer.endswith(servers.BODY)
+        finally:
+            for writer in tunnels:
+                writer.close()
+            listening.close()
+            await listening.wait_closed()
