@@ -126,3 +126,59 @@ def test_a_denial_is_announced_to_the_notification_daemon() -> None:
         listener.close()
     assert line["sandbox"] == "wrapix-x" and line["title"] == "Blocked: evil.example"
     assert "wrapix net log wrapix-x" in line["message"]
+
+
+@pytest.mark.parametrize("address", ["::ffff:127.0.0.1", "::ffff:169.254.169.254"])
+async def test_a_name_resolving_to_an_ipv4_mapped_local_address_is_refused(
+        proxy: tuple[Path, list[Denial], int], monkeypatch: pytest.MonkeyPatch,
+        address: str) -> None:
+    """DNS rebinding through an AAAA record: ``::ffff:127.0.0.1`` is the host's loopback
+    to a dual-stack socket, though ``ipaddress`` does not call it loopback."""
+    import socket as sockets
+
+    socket, denials, port = proxy
+
+    async def rebound(host: str, port: int, **_: object) -> list[tuple[object, ...]]:
+        return [(sockets.AF_INET6, sockets.SOCK_STREAM, 6, "", (address, port, 0, 0))]
+
+    monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", rebound)
+    answer = await _ask(socket, f"CONNECT localhost:{port} HTTP/1.1\r\n\r\n".encode())
+    assert answer.startswith(b"HTTP/1.1 403 Forbidden"), answer[:80]
+    assert b"resolves to a local address" in answer
+    assert [d.host for d in denials] == ["localhost"]
+
+
+async def test_connections_over_the_limit_are_refused(tmp_path: Path) -> None:
+    """Each relayed connection costs two host threads: a sandbox opening thousands must
+    meet the proxy's limit, not the host's."""
+    server = EgressProxy(lambda host: host == "allowed.test", on_denied=lambda _: None,
+                         hosts={"allowed.test": "127.0.0.1"}, connect_timeout=2.0,
+                         max_connections=2)
+    socket = tmp_path / "p.sock"
+    with servers.serve() as port:
+        listening = await server.serve(socket)
+        tunnels = []
+        try:
+            for _ in range(2):
+                reader, writer = await asyncio.open_unix_connection(str(socket))
+                writer.write(f"CONNECT allowed.test:{port} HTTP/1.1\r\n\r\n".encode())
+                assert (await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), 10)
+                        ).startswith(b"HTTP/1.1 200")
+                tunnels.append(writer)
+            answer = await _ask(socket, f"CONNECT allowed.test:{port} HTTP/1.1\r\n\r\n"
+                                .encode())
+            assert answer.startswith(b"HTTP/1.1 503"), answer[:80]
+            assert b"connections open (the limit)" in answer
+            tunnels.pop().close()
+            for _ in range(100):  # the relay notices the close
+                if server.open < 2:
+                    break
+                await asyncio.sleep(0.05)
+            answer = await _ask(socket, f"GET http://allowed.test:{port}/ HTTP/1.1\r\n"
+                                f"Host: allowed.test:{port}\r\n\r\n".encode())
+            assert answer.endswith(servers.BODY)
+        finally:
+            for writer in tunnels:
+                writer.close()
+            listening.close()
+            await listening.wait_closed()

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
+
 from wrapix_core.ralph.credentials import problem
 from wrapix_core.settings import RalphSettings, SandboxSettings, Settings
 
@@ -59,3 +61,18 @@ def test_other_agents_are_not_checked(tmp_path: Path) -> None:
     assert problem(["my-agent"], RalphSettings(), Settings(), tmp_path, environ={}) is None
     assert problem(["/opt/bin/claude"], RalphSettings(), Settings(), tmp_path,
                    environ={}) is not None
+
+
+def test_settings_swapped_for_a_link_after_the_check_are_not_read(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A sandbox of the workspace may replace ``.claude/settings.json`` between the
+    host's ``lstat`` and its read (the race is forced here): the read must not follow the
+    link to a host file (nor wait on a FIFO there)."""
+    from wrapix_core.ralph import credentials
+
+    host_file = tmp_path / "host.json"
+    host_file.write_text('{"apiKeyHelper": "~/bin/key"}')
+    (tmp_path / "ws" / ".claude").mkdir(parents=True)
+    (tmp_path / "ws" / ".claude" / "settings.json").symlink_to(host_file)
+    monkeypatch.setattr(credentials, "_regular_file", lambda path: path.name == "settings.json")
+    assert not credentials._has_login(tmp_path / "ws" / ".claude")

@@ -70,6 +70,8 @@ def test_a_clean_repository_with_a_real_submodule_and_worktree_has_no_findings(
 @pytest.mark.parametrize(("name", "found", "quick"), [
     ("commondir", ".git/commondir", True),
     ("nested", "sub/.git/config", False),
+    ("nested-in-node_modules", "node_modules/evil/.git/config", False),
+    ("nested-in-quarantine-name", "x.wrapix-quarantine-1/sub/.git/config", False),
     ("worktree", ".git/worktrees/w/commondir", True),
     ("config.worktree", ".git/config.worktree", True),
 ])

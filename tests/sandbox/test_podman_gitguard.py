@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from tests.sandbox.test_podman_real import Env, podman_exec
-from tests.support.gitplant import attack, git, make_repo
+from tests.support.gitplant import NESTED, attack, git, make_repo
 
 pytestmark = [pytest.mark.podman]
 
@@ -96,19 +96,21 @@ def test_commondir_planted_inside_is_reported_at_stop_refused_at_launch_and_fixe
     assert not Path(f"{mark}.hook").exists()
 
 
+@pytest.mark.parametrize("which", NESTED)
 def test_nested_repository_added_as_gitlink_inside_is_reported_and_fixed(
-        podman: str, wrapix_image: str, repo_env: Env, cleanup: list[str]) -> None:
-    env = repo_env
+        podman: str, wrapix_image: str, repo_env: Env, cleanup: list[str], which: str) -> None:
+    env, sub = repo_env, NESTED[which]
     name, _ = start(env, wrapix_image, cleanup)
-    mark = plant_and_prove(podman, name, env, "nested")  # git status ran sub's fsmonitor
-    assert "160000" in git(env.workspace, "ls-files", "-s", "sub").stdout  # the gitlink
+    mark = plant_and_prove(podman, name, env, which)  # git status ran sub's fsmonitor
+    assert "160000" in git(env.workspace, "ls-files", "-s", sub).stdout  # the gitlink
 
     stopped = env.wrapix("stop", name, check=False)
-    assert stopped.returncode == 2 and "sub/.git/config: repository config" in stopped.stderr
+    assert stopped.returncode == 2, stopped.stderr
+    assert f"{sub}/.git/config: repository config" in stopped.stderr
     assert "core.fsmonitor" in stopped.stderr
-    assert_audit_fixes(env, "sub/.git/config", mark, env.workspace / "sub", "sub/.git")
+    assert_audit_fixes(env, f"{sub}/.git/config", mark, env.workspace / sub, f"{sub}/.git")
     # Neutralised, not deleted: the nested repository's history is still there.
-    [kept] = [p for p in (env.workspace / "sub").iterdir() if p.name.startswith(".git.")]
+    [kept] = [p for p in (env.workspace / sub).iterdir() if p.name.startswith(".git.")]
     assert (kept / "HEAD").is_file()
 
 

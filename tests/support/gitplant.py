@@ -19,11 +19,16 @@ _COMMON = (
     " && chmod +x .git/c/hooks/pre-commit")
 """A common directory of the agent's: config with core.fsmonitor, a pre-commit hook."""
 
+NESTED = {"nested": "sub", "nested-in-node_modules": "node_modules/evil",
+          "nested-in-quarantine-name": "x.wrapix-quarantine-1/sub"}
+"""Nested-repository attacks and where each plants its repository (the walk must find
+it wherever it is: a name the walk skipped would hide it)."""
 ATTACKS = {
     "commondir": _COMMON + " && echo c > .git/commondir",
-    "nested": (
-        "mkdir sub && cd sub && git init -q && git commit -q --allow-empty -m sub"
-        " && printf '" + FSMONITOR + "' >> .git/config && cd .. && git add sub"),
+    **{name: (
+        f"mkdir -p {sub} && (cd {sub} && git init -q && git commit -q --allow-empty -m sub"
+        " && printf '" + FSMONITOR + f"' >> .git/config) && git add {sub}")
+       for name, sub in NESTED.items()},
     "worktree": (  # the host's git run in w/ uses .git/c
         _COMMON + " && mkdir -p .git/worktrees/w w && cp .git/HEAD .git/worktrees/w/"
         " && echo ../../c > .git/worktrees/w/commondir"

@@ -7,7 +7,8 @@ when :mod:`.policy` allows the name. It resolves names itself (a test may map na
 addresses with ``hosts``; nothing else does), refuses names that resolve to the host's
 own or link-local addresses, and then relays bytes both ways. A plain HTTP request is
 sent on with ``Connection: close``, so one connection carries one request to the host
-that was checked. Everything refused is reported to ``on_denied``.
+that was checked. Everything refused is reported to ``on_denied``. At most
+``max_connections`` are served at once (each relayed one costs two threads on the host).
 """
 
 from __future__ import annotations
@@ -29,6 +30,9 @@ from wrapix_core.egress.relay import Listener, relay
 HEAD_LIMIT = 64 * 1024
 HEAD_TIMEOUT = 30.0
 CONNECT_TIMEOUT = 10.0
+MAX_CONNECTIONS = 256
+"""Connections one sandbox's proxy serves at once (a relayed one costs two host threads);
+one more is answered 503 and closed, so a sandbox cannot exhaust the host's threads."""
 _HOP_HEADERS = {"proxy-connection", "proxy-authorization", "connection", "keep-alive"}
 
 
@@ -54,7 +58,7 @@ class _Refused(Exception):
 
 
 _STATUS = {400: "Bad Request", 403: "Forbidden", 502: "Bad Gateway",
-           504: "Gateway Timeout"}
+           503: "Service Unavailable", 504: "Gateway Timeout"}
 
 
 def _split_host_port(text: str, default: int | None) -> tuple[str, int]:
@@ -76,6 +80,8 @@ def _split_host_port(text: str, default: int | None) -> tuple[str, int]:
 
 def _local(address: str) -> bool:
     ip = ipaddress.ip_address(address.split("%")[0])
+    if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
+        ip = ip.ipv4_mapped  # ::ffff:127.0.0.1 is 127.0.0.1 to a dual-stack socket
     return ip.is_loopback or ip.is_link_local or ip.is_unspecified or ip.is_multicast
 
 
@@ -83,12 +89,15 @@ class EgressProxy:
     def __init__(self, is_allowed: Callable[[str], bool], *,
                  on_denied: Callable[[Denial], None],
                  hosts: Mapping[str, str] | None = None,
-                 connect_timeout: float = CONNECT_TIMEOUT):
+                 connect_timeout: float = CONNECT_TIMEOUT,
+                 max_connections: int = MAX_CONNECTIONS):
         self.is_allowed = is_allowed
         self.on_denied = on_denied
         self.hosts = {policy.normalize_host(name) or name: address
                       for name, address in (hosts or {}).items()}
         self.connect_timeout = connect_timeout
+        self.max_connections = max_connections
+        self.open = 0
 
     async def serve(self, path: Path) -> Listener:
         """Listen on ``path`` (replaced if stale), readable by the user only."""
@@ -106,6 +115,18 @@ class EgressProxy:
 
     async def handle(self, conn: socket.socket) -> None:
         loop = asyncio.get_running_loop()
+        if self.open >= self.max_connections:
+            with contextlib.suppress(TimeoutError, OSError, _Refused):  # read, or it is reset
+                await asyncio.wait_for(_read_head(loop, conn), 1.0)
+            await _answer(loop, conn, 503, f"{self.open} connections open (the limit)")
+            return
+        self.open += 1
+        try:
+            await self._serve(loop, conn)
+        finally:
+            self.open -= 1
+
+    async def _serve(self, loop: asyncio.AbstractEventLoop, conn: socket.socket) -> None:
         try:
             head, rest = await asyncio.wait_for(_read_head(loop, conn), HEAD_TIMEOUT)
         except (TimeoutError, OSError, _Refused):

@@ -31,6 +31,7 @@ from wrapix_core.errors import WrapixError
 from wrapix_core.ralph.errors import RalphError
 from wrapix_core.sandbox.plan import SECRET_NAMES
 from wrapix_core.settings import RalphSettings, Settings
+from wrapix_core.workspace_fs import regular_fd
 
 ENV_NAMES = (*SECRET_NAMES, "ANTHROPIC_AUTH_TOKEN", "CLAUDE_CODE_USE_BEDROCK",
              "CLAUDE_CODE_USE_VERTEX")
@@ -52,7 +53,9 @@ def _has_login(config_dir: Path) -> bool:
     if not _regular_file(settings):
         return False
     try:
-        data = json.loads(settings.read_text(encoding="utf-8"))
+        # not through a link put there since the check (a sandbox writes .claude)
+        with os.fdopen(regular_fd(settings, nofollow=True), "rb") as handle:
+            data = json.loads(handle.read(1 << 20))
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and bool(data.get("apiKeyHelper"))

@@ -48,8 +48,6 @@ if TYPE_CHECKING:
 MAX_CONFIG = 1 << 20
 """Bytes of a git config file read at most; a longer one is a finding by itself."""
 QUARANTINE = ".wrapix-quarantine-"
-SKIP_DIRS = frozenset({"node_modules", ".venv", "target", "__pycache__"})
-"""Directories a nested-repository walk does not enter (large, and made by tools)."""
 
 _COMMAND_KEYS = frozenset({
     "core.fsmonitor", "core.hookspath", "core.sshcommand", "core.pager", "core.editor",
@@ -427,8 +425,8 @@ def _nested(workspace: str) -> Iterator[tuple[str, str, bool]]:
                     rel = os.path.relpath(entry.path, workspace)
                     yield entry.path, rel, entry.is_dir(follow_symlinks=False)
                 continue
-            if entry.name in SKIP_DIRS or QUARANTINE in entry.name:
-                continue
+            # No directory is skipped by its name: the sandbox chooses names, and a
+            # repository in any of them is a submodule the host's `git status` enters.
             if entry.is_dir(follow_symlinks=False):
                 pending.append(entry.path)
 
