@@ -93,7 +93,6 @@ class SandboxSettings(_Section):
         if isinstance(data, dict) and data.get("network") in NETWORK_BACKENDS:
             data = dict(data)
             data.setdefault("network_backend", data.pop("network"))
-            data.pop("network", None)
         return data
 
     @field_validator("allowlist")

@@ -194,19 +194,24 @@ class WrapixApp(App[None]):
         on a change they are read again and every pane uses them from then on (they all
         read ``core.settings`` when they act), and the config banner says what is wrong
         now, or goes."""
-        from watchfiles import awatch
+        from watchfiles import Change
 
         from wrapix_core.settings import PROJECT_FILE, user_config_file
+        from wrapix_core.specs.inotify_watch import watch
         from wrapix_tui.core import load_settings_for
 
         files = {user_config_file().resolve(), (core.workspace / PROJECT_FILE).resolve()}
         folders = sorted({path.parent for path in files if path.parent.is_dir()})
         if not folders:
             return
+
+        def touched(changes: set[tuple[Change, str]]) -> bool:
+            return any(Path(path).resolve() in files for _change, path in changes)
+
         try:
-            async for _changes in awatch(
-                    *folders, recursive=False, debounce=100, step=20,
-                    watch_filter=lambda _change, path: Path(path).resolve() in files):
+            async for changes in watch(*folders, debounce_ms=100, step_ms=20):
+                if not touched(changes):
+                    continue
                 settings, problems = await asyncio.to_thread(load_settings_for,
                                                              core.workspace)
                 self._settings_changed(core, settings, problems)

@@ -49,7 +49,7 @@ async def test_refusals_show_in_the_row_and_a_host_is_allowed_now_or_in_the_proj
                          and len(app.dashboard.sandboxes._cells) == 2, what="two rows")
         assert _state_cell(app, "wrapix-lim") == "running · allowlist 3✗"
         (egress_paths.state_dir("wrapix-lim") / egress_paths.PID).unlink()  # proxy gone
-        app.dashboard.sandboxes.render_rows()
+        app.dashboard.sandboxes.refresh_egress()
         assert _state_cell(app, "wrapix-lim") == ("running · allowlist 3✗ proxy down: "
                                                   "no network")
         assert _state_cell(app, "wrapix-open") == "running"

@@ -120,6 +120,7 @@ from wrapix_core.tasks import timestamps
 from wrapix_core.tasks.model import CLARIFY_LABEL, PARENT_CHILD, PROPOSED_LABEL, Issue
 from wrapix_core.tasks.readiness import compute_readiness
 from wrapix_core.tasks.store import IssueNotFound, IssueUpdate, TaskStore, open_store
+from wrapix_core.units import plural
 
 LOCK_TIMEOUT = 60.0
 PROFILE_PREFIX = "profile:"
@@ -436,7 +437,7 @@ class Engine:
         elif failure is None and spec_text is not None:
             history.save_spec(self.paths, name, spec_text)
         waiting = len(created) if proposing else 0
-        summary = f"{len(created)} new issue{'s' if len(created) != 1 else ''}" + (
+        summary = plural(len(created), "new issue") + (
             f" under epic {epic}" if epic else "")
         if proposing and created:
             summary += f", proposed for review: `ralph review {name}`"
@@ -609,7 +610,7 @@ class Engine:
         if not open_work:
             total = len(scope.work())
             return StepResult(StepOutcome.NOTHING_LEFT, name,
-                              f"nothing left: all {total} issue{'s' if total != 1 else ''} of "
+                              f"nothing left: all {plural(total, 'issue')} of "
                               f"{issue_label(name)} are closed" if total else
                               f"nothing to do: no issues labelled {issue_label(name)}",
                               hint="" if total else f"create them with `ralph ready {name}`")
@@ -822,7 +823,7 @@ class Engine:
 
     async def _give_up(self, name: str, issue: Issue, reason: str, attempts: int, log: Path,
                        started: float, *, fatal: bool = False) -> StepResult:
-        tried = (f"after {attempts} attempt{'s' if attempts != 1 else ''}" if attempts
+        tried = (f"after {plural(attempts, 'attempt')}" if attempts
                  else "before starting the agent")
         note = (f"Ralph gave up ({timestamps.now()}) {tried}: {reason}. Log: "
                 f"{self.paths.in_workspace(log)}")
@@ -989,7 +990,7 @@ class Engine:
         if failure is None and signal is not None and signal.kind != "CHECK_COMPLETE":
             failure = (f"blocked: {signal.detail}" if signal.kind == "RALPH_BLOCKED"
                        else f"the agent answered {signal.kind}, not CHECK_COMPLETE")
-        count = f"{len(fixups)} fix-up issue{'s' if len(fixups) != 1 else ''}"
+        count = plural(len(fixups), "fix-up issue")
         also = (f"; {len(outside)} new issue(s) are not part of {issue_label(name)}: "
                 f"{', '.join(outside[:5])}") if outside else ""
         if failure is not None:
@@ -1067,8 +1068,7 @@ class Engine:
             if checked.ok:
                 return self._check_loop_end(CheckLoopResult(
                     name, tuple(loops), tuple(checks), EXIT_DONE,
-                    f"loop --check done: the checker is satisfied after {number} round"
-                    f"{'s' if number != 1 else ''}"))
+                    f"loop --check done: the checker is satisfied after {plural(number, 'round')}"))
             if checked.outcome != "fixups":
                 return self._check_loop_end(CheckLoopResult(
                     name, tuple(loops), tuple(checks), EXIT_FAILED,
@@ -1076,7 +1076,7 @@ class Engine:
         return self._check_loop_end(CheckLoopResult(
             name, tuple(loops), tuple(checks), EXIT_FAILED,
             f"loop --check gave up: the checker still created fix-up issues after "
-            f"{rounds} round{'s' if rounds != 1 else ''} (ralph.max_iterations); "
+            f"{plural(rounds, 'round')} (ralph.max_iterations); "
             f"open: {', '.join(checks[-1].created[:8])}"))
 
     def _check_loop_end(self, result: CheckLoopResult) -> CheckLoopResult:

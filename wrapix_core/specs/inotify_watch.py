@@ -10,6 +10,8 @@ with the loop's ``add_reader``): the kernel wakes the loop only when a file chan
 idle costs nothing and a change is seen at once; a burst is gathered as awatch does
 (quiet for ``step_ms``, at most ``debounce_ms``).
 
+:func:`watch` is the same for any directories (wrapix-tui's settings files).
+
 Where inotify is not available (macOS, or it fails to start), it falls back to awatch.
 """
 
@@ -22,11 +24,13 @@ import sys
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from watchfiles import Change
+from watchfiles import Change, awatch
 
 from wrapix_core.specs.watcher import WorkspaceWatcher
 
 if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Iterable
+
     from asyncinotify import Event, Inotify
 
 MAX_DIRS = 1000
@@ -109,6 +113,47 @@ class _Tree:
             changes.add((Change.modified, str(path)))
 
 
+async def _batches(notify: Inotify, paths: Iterable[Path], *, recursive: bool,
+                   debounce_ms: int, step_ms: int) -> AsyncIterator[Changes]:
+    """The changes under ``paths`` in bursts, from ``notify`` (the caller closes it);
+    OSError when a path cannot be watched. The watches are set before the first wait."""
+    loop = asyncio.get_running_loop()
+    tree = _Tree(notify, recursive)
+    for path in paths:
+        tree.add(path)
+    while True:
+        batch: Changes = set()
+        tree.change(await notify.get(), batch)
+        deadline = loop.time() + debounce_ms / 1000
+        while loop.time() < deadline:  # gather the burst, as awatch does
+            try:
+                event = await asyncio.wait_for(notify.get(), step_ms / 1000)
+            except TimeoutError:
+                break
+            tree.change(event, batch)
+        if batch:
+            yield batch
+
+
+async def watch(*paths: Path, recursive: bool = False, debounce_ms: int = 100,
+                step_ms: int = 20) -> AsyncIterator[Changes]:
+    """Bursts of changes under ``paths``, by inotify where there is one (nothing polls),
+    else by ``watchfiles.awatch``."""
+    try:
+        notify = _open()
+    except (OSError, ImportError, AttributeError):
+        async for changes in awatch(*paths, debounce=debounce_ms, step=step_ms,
+                                    recursive=recursive, watch_filter=None):
+            yield changes
+        return
+    try:
+        async for batch in _batches(notify, paths, recursive=recursive,
+                                    debounce_ms=debounce_ms, step_ms=step_ms):
+            yield batch
+    finally:
+        notify.close()
+
+
 class InotifyWorkspaceWatcher(WorkspaceWatcher):
     """:class:`WorkspaceWatcher` with inotify streams (see the module docstring)."""
 
@@ -119,30 +164,16 @@ class InotifyWorkspaceWatcher(WorkspaceWatcher):
         except (OSError, ImportError, AttributeError):
             await super()._pump(tag, paths, recursive, stop)
             return
-        loop = asyncio.get_running_loop()
-        tree = _Tree(notify, recursive)
         try:
-            try:  # before the first await, like awatch: nothing after _start is missed
-                for path in paths:
-                    tree.add(path)
-            except OSError as exc:
-                self._queue.put_nowait((tag, stop, exc))
-                return
-            while not stop.is_set():
-                batch: Changes = set()
-                tree.change(await notify.get(), batch)
-                deadline = loop.time() + self.debounce_ms / 1000
-                while loop.time() < deadline:  # gather the burst, as awatch does
-                    try:
-                        event = await asyncio.wait_for(notify.get(), self.step_ms / 1000)
-                    except TimeoutError:
-                        break
-                    tree.change(event, batch)
-                if batch and not stop.is_set():
-                    self._queue.put_nowait((tag, stop, batch))
+            # before the first await, like awatch: nothing after _start is missed
+            async for batch in _batches(notify, paths, recursive=recursive,
+                                        debounce_ms=self.debounce_ms, step_ms=self.step_ms):
+                if stop.is_set():
+                    break
+                self._queue.put_nowait((tag, stop, batch))
         except asyncio.CancelledError:
             raise
-        except Exception as exc:
+        except Exception as exc:  # OSError: a watched directory vanished while starting
             self._queue.put_nowait((tag, stop, exc))
         finally:
             notify.close()

@@ -24,6 +24,7 @@ from textual.screen import Screen
 from textual.widgets import Footer, Label, Static
 
 from wrapix_core.errors import WrapixError
+from wrapix_core.units import plural
 from wrapix_tui import format as fmt
 from wrapix_tui.styles import stylesheet
 from wrapix_tui.widgets.rowlist import RowList
@@ -144,7 +145,7 @@ class ReviewScreen(Screen[None]):
             self.app.notify(fmt.safe(said, 500).plain, markup=False)
         total = len(queue.items)
         tally = ", ".join(f"{count} {what}" for what, count in self.counts.items() if count)
-        head = said or (f"{total} proposed issue{'s' if total != 1 else ''} await review"
+        head = said or (f"{plural(total, 'proposed issue')} await review"
                         if total else f"nothing awaits review for {self.label}")
         if tally:
             head += f" · this session: {tally}"

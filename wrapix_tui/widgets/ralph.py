@@ -408,11 +408,11 @@ class RalphPane(Vertical):
         if board is None:
             self.border_title = Text("Ralph")
             return
-        parts = [f"Ralph · {len(board.cards)} spec{'s' if len(board.cards) != 1 else ''}",
+        parts = [f"Ralph · {plural(len(board.cards), 'spec')}",
                  f"{len(board.issues.ready)} ready"]
         if board.issues.clarify:
             count = len(board.issues.clarify)
-            parts.append(f"{count} question{'s' if count != 1 else ''}")
+            parts.append(plural(count, "question"))
         if board.issues.awaiting_review:
             parts.append(f"{board.issues.awaiting_review} to review")
         if self.running:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
@@ -56,6 +57,8 @@ COALESCE = 0.1
 """Seconds to gather a burst of events into one listing."""
 STATS_INTERVAL = 2.0
 IDLE_AFTER = 30.0
+EGRESS_INTERVAL = STATS_INTERVAL
+"""How long the egress proxies' refusal counts and liveness are reused between reads."""
 """Seconds without a key or mouse press after which the app counts as idle."""
 IDLE_STATS_INTERVAL = 10.0
 """Seconds between stats samples while idle (nobody is at the keyboard: the numbers
@@ -119,6 +122,8 @@ class SandboxesPane(Vertical):
         self._inputs: dict[str, sandbox_rows.SandboxRow] = {}
         """The row each name's cells were last built from."""
         self._note: tuple[str, bool] | None = None
+        self._egress: tuple[dict[str, int], set[str]] | None = None
+        self._egress_read = 0.0
 
     # -- composition ----------------------------------------------------------------
 
@@ -257,6 +262,7 @@ class SandboxesPane(Vertical):
         self.containers = {info.name: info for info in message.containers}
         self.seen_running.update(info.name for info in message.containers if info.running)
         self.listed = True
+        self._egress = None
         for name in list(self.stats):
             if name not in self.containers or not self.containers[name].running:
                 del self.stats[name]
@@ -330,14 +336,30 @@ class SandboxesPane(Vertical):
 
     # -- rendering ------------------------------------------------------------------
 
-    def rows(self) -> list[sandbox_rows.SandboxRow]:
-        from wrapix_core.egress import control
-        from wrapix_core.egress import log as denial_log
+    def egress(self) -> tuple[dict[str, int], set[str]]:
+        """``(refusals, proxies gone)`` of the running allowlist sandboxes, read from disk
+        at most every :data:`EGRESS_INTERVAL` seconds (and after each listing): the rows
+        are rebuilt on every stats sample and every key typed in the filter."""
+        now = time.monotonic()
+        if self._egress is None or now - self._egress_read >= EGRESS_INTERVAL:
+            from wrapix_core.egress import control
+            from wrapix_core.egress import log as denial_log
 
-        limited = [name for name, info in self.containers.items()
-                   if info.labels.get(naming.LABEL_NETWORK) == "allowlist" and info.running]
-        denied = {name: denial_log.count(name) for name in limited}
-        down = {name for name in limited if control.pid(name) is None}
+            limited = [name for name, info in self.containers.items()
+                       if info.labels.get(naming.LABEL_NETWORK) == "allowlist"
+                       and info.running]
+            self._egress = ({name: denial_log.count(name) for name in limited},
+                            {name for name in limited if control.pid(name) is None})
+            self._egress_read = now
+        return self._egress
+
+    def refresh_egress(self) -> None:
+        """Read the egress proxies' state again now, and show it."""
+        self._egress = None
+        self.render_rows()
+
+    def rows(self) -> list[sandbox_rows.SandboxRow]:
+        denied, down = self.egress()
         return sandbox_rows.build_rows(
             self.containers.values(), stats=self.stats, counts=self.counts,
             marked=self.marked, pending=self.pending, now=self.wrapix_app.now(),
