@@ -15,9 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from wrapix_core.ralph import clarify
-from wrapix_core.specs.board import is_work
-from wrapix_core.tasks.model import CLARIFY_LABEL, PROPOSED_LABEL
+from wrapix_core.tasks.model import CLARIFY_LABEL, PROPOSED_LABEL, is_work
 
 if TYPE_CHECKING:
     from wrapix_core.specs.board import Board, SpecCard
@@ -160,9 +158,3 @@ def issue_rows(board: Board, key: str, expanded: frozenset[str] | set[str] = fro
 def _order(issue: Issue) -> tuple[int, str, str]:
     return (issue.priority, issue.created_at, issue.id)
 
-
-# -- clarify questions ------------------------------------------------------------------
-# The parser is the core's (``ralph msg`` uses it too); re-exported for the screens.
-question_text = clarify.question_text
-question_options = clarify.question_options
-QuestionOption = clarify.QuestionOption

@@ -84,6 +84,9 @@ def run(ctx: Context) -> list[Row]:
         [_wrapix(), "run", "--dry-run", "--json", "--detach", "--image", IMAGE, str(plain), "--",
          "sleep", "300"], env=env, check=True, capture_output=True, text=True).stdout)
     name = plan["argv"][plan["argv"].index("--name") + 1]
+    for action in plan["staging"]:  # what wrapix makes before `podman run`: raw podman
+        if action["action"] in ("mkdir", "socketdir"):  # needs every mount source to exist
+            Path(action["target"]).mkdir(mode=0o700, parents=True, exist_ok=True)
 
     reps = ctx.reps(20)  # launches vary by tens of ms on a busy 2-core machine
     launch_cache = Path(env["WRAPIX_CACHE_DIR"]) / "launch"

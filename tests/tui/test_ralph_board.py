@@ -13,6 +13,7 @@ from textual.pilot import Pilot
 from tests.tui.conftest import wait_until
 from tests.tui.fake_runtime import T0, FakeRuntime
 from tests.tui.ralph_support import demo_workspace, real_workspace
+from wrapix_core.ralph import clarify
 from wrapix_tui import board_model
 from wrapix_tui.app import WrapixApp
 from wrapix_tui.screens.clarify import ClarifyScreen
@@ -241,7 +242,7 @@ async def test_review_screen_approves_asks_before_rejecting_and_approves_all(
     ("Just a question?", "", []),
 ])
 def test_question_options(text: str, heading: str, options: list[str]) -> None:
-    found_heading, found = board_model.question_options(text)
+    found_heading, found = clarify.question_options(text)
     assert found_heading == heading
     assert [option.title for option in found] == options
 
@@ -550,12 +551,12 @@ def test_an_answered_question_is_not_asked_again() -> None:
 
     notes = (QUESTION + "\n\nAnswer (me, 2026-01-05T10:00:00Z): Option 2 — slirp4netns"
              "\n\nRalph gave up (2026-01-05T11:00:00Z) after 3 attempts: tests fail. Log: x")
-    question = board_model.question_text(notes)
+    question = clarify.question_text(notes)
     assert question.startswith("Ralph gave up")
-    assert board_model.question_options(question) == ("", [])
+    assert clarify.question_options(question) == ("", [])
     # An open question spanning paragraphs is still taken whole.
-    assert board_model.question_text(QUESTION).startswith("Which network backend")
-    assert len(board_model.question_options(board_model.question_text(QUESTION))[1]) == 2
+    assert clarify.question_text(QUESTION).startswith("Which network backend")
+    assert len(clarify.question_options(clarify.question_text(QUESTION))[1]) == 2
 
 
 async def test_the_approval_waits_for_the_board_and_a_vanished_modal_stops(

@@ -29,7 +29,7 @@ from wrapix_core.specs.events import (
 from wrapix_core.specs.index import read_index
 from wrapix_core.specs.membership import IssueGroups
 from wrapix_core.specs.model import AnnotationCounts, Spec, SpecIndex, SpecState, Term
-from wrapix_core.tasks.model import CLARIFY_LABEL, PROPOSED_LABEL, Issue
+from wrapix_core.tasks.model import CLARIFY_LABEL, PROPOSED_LABEL, Issue, is_work
 from wrapix_core.tasks.readiness import Blocker, Readiness, compute_readiness
 from wrapix_core.tasks.store import TaskStore
 
@@ -93,13 +93,6 @@ class SpecCard:
 def _question(notes: str) -> str:
     paragraphs = [part.strip() for part in notes.split("\n\n") if part.strip()]
     return paragraphs[-1] if paragraphs else ""
-
-
-def is_work(issue: Issue) -> bool:
-    """Whether a ready ``issue`` is in the queue Ralph takes work from: epics are ready
-    in beads' sense but never worked (the board's header, its ready group and
-    ``ralph board --json`` all count by this)."""
-    return issue.issue_type != "epic"
 
 
 def summarize(ids: Iterable[str], readiness: Readiness) -> IssueSummary:

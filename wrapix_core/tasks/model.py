@@ -267,3 +267,10 @@ def issue_from_json(data: object, raw: bytes | None = None) -> Issue | None:
     if isinstance(data, dict) and isinstance(data.get("id"), str) and data["id"]:
         return Issue(data, raw)
     return None
+
+
+def is_work(issue: Issue) -> bool:
+    """Whether a ready ``issue`` is in the queue Ralph takes work from: epics are ready
+    in beads' sense but never worked (the board's header, its ready group and
+    ``ralph board --json`` all count by this)."""
+    return issue.issue_type != "epic"

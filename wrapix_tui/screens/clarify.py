@@ -23,7 +23,7 @@ from textual.widgets import Button, Input, Label, OptionList, Static
 from textual.widgets.option_list import Option
 
 from wrapix_core.errors import WrapixError
-from wrapix_tui import board_model
+from wrapix_core.ralph import clarify
 from wrapix_tui import format as fmt
 from wrapix_tui.styles import stylesheet
 from wrapix_tui.widgets.untrusted import SafeMarkdown
@@ -49,8 +49,8 @@ class ClarifyScreen(ModalScreen[str | None]):
         super().__init__(classes="modal")
         self.workspace = workspace
         self.issue = issue
-        self.question = board_model.question_text(issue.notes) or issue.title
-        self.heading, self.options = board_model.question_options(self.question)
+        self.question = clarify.question_text(issue.notes) or issue.title
+        self.heading, self.options = clarify.question_options(self.question)
         self.busy = False
 
     def compose(self) -> ComposeResult:
@@ -87,7 +87,7 @@ class ClarifyScreen(ModalScreen[str | None]):
                 yield Button("Cancel (esc)", id="cancel")
 
     @staticmethod
-    def _option_text(option: board_model.QuestionOption) -> Text:
+    def _option_text(option: clarify.QuestionOption) -> Text:
         text = Text(f"{option.number}. ", style="bold")
         text.append(fmt.safe(option.title, 120, style="bold"))
         body = " ".join(option.body.split())
