@@ -21,7 +21,6 @@ import contextlib
 import logging
 import logging.handlers
 import os
-import resource
 import signal
 import sys
 from pathlib import Path
@@ -39,16 +38,6 @@ START_TIMEOUT = 15.0
 
 def log_file() -> Path:
     return paths.state_dir() / LOG_NAME
-
-
-def _raise_file_limit() -> None:
-    """Allow many concurrent connections (each is a file descriptor)."""
-    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
-    target = hard if hard != resource.RLIM_INFINITY else 65536
-    target = min(target, 65536)
-    if soft != resource.RLIM_INFINITY and soft < target:
-        with contextlib.suppress(ValueError, OSError):
-            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _setup_logging(handler: logging.Handler, *, timestamps: bool) -> None:
@@ -183,7 +172,6 @@ def notifyd(socket: Path | None, tcp: str | None, foreground: bool, verbose: boo
     once it listens (log: $XDG_STATE_HOME/wrapix/notifyd.log). SIGINT or SIGTERM stop it
     and remove its socket.
     """
-    _raise_file_limit()
     try:
         if foreground:
             _run_foreground(socket, tcp, verbose)
