@@ -21,8 +21,8 @@ mounted onto a path that does not exist (the runtime would create it on the host
 ``.git/commondir`` breaks git), so the rest cannot be prevented by mounts and is detected:
 
 - :func:`quick` — a few ``lstat`` calls and small reads of the top-level ``.git`` (no tree
-  walk): every launch (the fast path included, so this module imports only ``os`` and
-  ``stat``), and live in the TUI when ``.git`` changes;
+  walk): every launch (the fast path included, so this module imports only the standard
+  library and :mod:`wrapix_core.workspace_fs`), and live in the TUI when ``.git`` changes;
 - :func:`scan` — :func:`quick` plus a walk of the workspace for nested repositories and of
   ``.git/modules``: when a sandbox stops, and in ``wrapix audit``.
 
@@ -40,6 +40,8 @@ import os
 import stat
 import sys
 import time
+
+from wrapix_core import workspace_fs
 
 TYPE_CHECKING = False  # typing costs a millisecond on the launch fast path
 if TYPE_CHECKING:
@@ -109,12 +111,10 @@ def _read(path: str, limit: int = MAX_CONFIG) -> bytes | None:
     """A regular file's first ``limit`` + 1 bytes, never through a symlink; None when it
     is missing or not a regular file."""
     try:
-        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+        fd = workspace_fs.regular_fd(path, nofollow=True)
     except OSError:
         return None
     try:
-        if not stat.S_ISREG(os.fstat(fd).st_mode):
-            return None
         chunks: list[bytes] = []
         size = 0
         while size <= limit:
