@@ -48,6 +48,7 @@ from wrapix_core.ralph.events import (
     StepProposal,
     StepResult,
     StepStarted,
+    outcome_mark,
 )
 from wrapix_core.ralph.state import RalphPaths, known_labels, ralph_paths, resolve_label
 from wrapix_core.tasks import display
@@ -136,13 +137,8 @@ class Printer:
             _say(f"{mark} {display.line(event.result.message)}")
 
 
-_MARKS = {StepOutcome.COMPLETED: "✓", StepOutcome.CLARIFY: "?", StepOutcome.FAILED: "✗",
-          StepOutcome.NOTHING_LEFT: "·", StepOutcome.STUCK: "!", StepOutcome.STOPPED: "■",
-          StepOutcome.SKIPPED: "·"}
-
-
 def _print_result(result: StepResult) -> None:
-    _say(f"{_MARKS[result.outcome]} {display.line(result.message)}")
+    _say(f"{outcome_mark(result.outcome)} {display.line(result.message)}")
     if result.log is not None and result.outcome in (StepOutcome.FAILED, StepOutcome.CLARIFY):
         _say(f"  log: {result.log}")
     if result.hint:

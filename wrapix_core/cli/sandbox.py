@@ -20,6 +20,7 @@ from wrapix_core.sandbox import naming
 from wrapix_core.sandbox.launcher import LaunchRequest, prepare, run_detached, run_foreground
 from wrapix_core.sandbox.runtime import ContainerInfo, Runtime, get_runtime
 from wrapix_core.settings import Settings, load_settings
+from wrapix_core.units import age
 
 PROG = "wrapix"
 
@@ -140,19 +141,6 @@ def _default_name(name: str | None) -> str:
     return name or naming.container_name(Path.cwd().resolve())
 
 
-def _age(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d{hours}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
 def _home_short(path: str) -> str:
     home = str(Path.home())
     return "~" + path[len(home):] if path == home or path.startswith(home + "/") else path
@@ -188,7 +176,7 @@ def _table(items: list[ContainerInfo]) -> None:
     now = datetime.now(UTC)
     for item in items:  # labels are anyone's text (--others), paths any directory's name
         table.add_row(*(Text(line(value)) for value in (
-            item.name, item.profile or "-", item.state, _age(item.uptime(now)),
+            item.name, item.profile or "-", item.state, age(item.uptime(now)),
             _home_short(item.workspace) or "-")))
     Console().print(table)
 
