@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shlex
 import sys
 import tempfile
 import threading
@@ -468,17 +466,6 @@ def logs(selector: str | None, lines: int, follow: bool, raw: bool, listing: boo
 
 
 # -- tune / check-templates -------------------------------------------------------------
-def _editor() -> list[str]:
-    line = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    try:
-        argv = shlex.split(line)
-    except ValueError as exc:
-        raise RalphError(f"$EDITOR is not a valid command line ({exc})") from None
-    if not argv:
-        raise RalphError("$EDITOR is empty", "set it, e.g. `export EDITOR=vim`")
-    return argv
-
-
 def edit_text(text: str, suffix: str, check: Callable[[str], list[str]]) -> str | None:
     """Open ``text`` in ``$EDITOR`` until ``check`` finds no problem (or the person gives
     up). Returns the accepted text, or None when it was left unchanged or abandoned."""
@@ -488,7 +475,8 @@ def edit_text(text: str, suffix: str, check: Callable[[str], list[str]]) -> str 
         draft = Path(folder) / f"edit{suffix}"
         draft.write_text(text, encoding="utf-8")
         while True:
-            code = terminal.run_attached([*_editor(), str(draft)], timeout=24 * 3600)
+            code = terminal.run_attached([*terminal.editor_argv(), str(draft)],
+                                         timeout=terminal.EDIT_TIMEOUT)
             if code != 0:
                 raise RalphError(f"the editor exited with code {code}; nothing was changed")
             edited = draft.read_text(encoding="utf-8", errors="replace")

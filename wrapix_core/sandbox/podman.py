@@ -23,6 +23,7 @@ from typing import Any
 import psutil
 
 from wrapix_core import paths, proc
+from wrapix_core.sandbox import cidfile as cidfiles
 from wrapix_core.sandbox import staging, tty
 from wrapix_core.sandbox.errors import (
     RuntimeFailed,
@@ -226,16 +227,13 @@ class PodmanRuntime:
 
     async def launch_detached(self, plan: LaunchPlan) -> str:
         with tempfile.TemporaryDirectory(prefix="wrapix-cid-") as tmp:
-            cidfile = Path(tmp) / "cid"
-            done = await call(self.executable, [plan.argv[1], "--cidfile", str(cidfile),
-                                                *plan.argv[2:]],
+            cidfile = str(Path(tmp) / "cid")
+            done = await call(self.executable, cidfiles.run_argv(plan.argv, cidfile)[1:],
                               timeout=self.timeout * 4, env=plan.env, check=False)
             if done.returncode != 0:
-                # A failed `run -d` can leave the container it created behind; remove that
-                # one (by id, from --cidfile), never whatever else holds the name.
-                created = cidfile.read_text().strip() if cidfile.exists() else ""
+                created = cidfiles.created(cidfile)
                 if created:
-                    await self._run("rm", "-f", created, check=False)
+                    await self._run(*cidfiles.removal(created), check=False)
                 detail = proc.last_lines(without_noise(done.stderr), 2)
                 raise RuntimeFailed(f"podman could not start {plan.name}: {detail}",
                                     start_hint(detail))
