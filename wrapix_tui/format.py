@@ -2,7 +2,7 @@
 
 Untrusted text (container names and labels from other tools, notification titles and
 messages) always leaves here as a :class:`rich.text.Text` built from
-:func:`~wrapix_core.notify.sanitize.display_text`, so neither Rich markup nor terminal
+:func:`~wrapix_core.untrusted.display_text`, so neither Rich markup nor terminal
 escapes in it can take effect (a plain ``str`` cell in a DataTable *is* parsed as markup).
 """
 
@@ -13,8 +13,8 @@ from pathlib import Path
 from rich.text import Text
 
 from wrapix_core import units
-from wrapix_core.notify.sanitize import display_text
 from wrapix_core.units import age as age  # the one rule, re-exported as fmt.age
+from wrapix_core.untrusted import display_text
 
 
 def safe(value: str | None, limit: int = 200, style: str = "") -> Text:

@@ -168,7 +168,7 @@ def _table(items: list[ContainerInfo]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from wrapix_core.tasks.display import line
+    from wrapix_core.untrusted import line
 
     table = Table(box=None, header_style="bold")
     for column in ("NAME", "PROFILE", "STATE", "UPTIME", "WORKSPACE"):
@@ -274,7 +274,7 @@ def logs(name: str | None, follow: bool, tail: int | None, raw: bool) -> None:
     characters shown as escapes, unless --raw. With --tail, the last N lines of what it
     drew (its screen as a terminal shows it, full-screen agents included).
     """
-    from wrapix_core.notify.sanitize import output_lines
+    from wrapix_core.untrusted import output_lines
 
     _, runtime = _runtime()
     target = _default_name(name)
