@@ -17,7 +17,7 @@ import click
 
 from wrapix_core import untrusted
 from wrapix_core.cli.base import echo_json, run_async
-from wrapix_core.cli.ralph_board import resolve_workspace
+from wrapix_core.cli.ralph.board import resolve_workspace
 from wrapix_core.errors import WrapixError
 from wrapix_core.specs import catalog
 from wrapix_core.specs.model import Spec
@@ -120,8 +120,12 @@ def _verify(workspace: Path, specs: list[Spec], timeout: float, as_json: bool) -
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
               default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds each verify test may take.")
+
+
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="Workspace (default: the nearest directory holding specs/).")
+
+
 def spec(verbose: bool, as_json: bool, run_verify: bool, only: str | None, timeout: float,
          directory: Path | None) -> None:
     """Annotation counts per spec; --verify runs the [verify] shell tests."""
