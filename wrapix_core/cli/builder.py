@@ -1,4 +1,4 @@
-"""`wrapix-builder`: the Linux builder container (DESIGN §3.8).
+"""`wrapix-builder`: the Linux builder container (docs/architecture.md, Packages).
 
 ``start``, ``stop`` and ``status`` call :mod:`wrapix_core.builder.lifecycle` (the TUI
 calls the same functions); ``ssh`` hands this terminal to ``ssh``; ``setup`` prints
