@@ -33,8 +33,6 @@ SUBCOMMANDS = {
 
 @click.group(cls=LazyGroup, lazy=SUBCOMMANDS,
              context_settings={"help_option_names": ["-h", "--help"]})
-
-
 @click.version_option(__version__, prog_name="ralph")
 def ralph() -> None:
     """Turn a spec into issues and work them, one fresh agent session per issue."""

@@ -86,8 +86,6 @@ def render(board: Board) -> list[str]:
 @click.command()
 @click.argument("directory", metavar="[DIR]", required=False,
                 type=click.Path(exists=True, file_okay=False, path_type=Path))
-
-
 @click.option("--json", "as_json", is_flag=True, help="Print the board model as JSON.")
 def board(directory: Path | None, as_json: bool) -> None:
     """Show every spec with its criteria progress and issues."""

@@ -17,7 +17,15 @@ import click
 
 from wrapix_core import untrusted
 from wrapix_core.cli.base import run_async
-from wrapix_core.cli.ralph.output import dir_option, engine_for, host_option, paths_for, say
+from wrapix_core.cli.ralph.output import (
+    dir_option,
+    engine_for,
+    host_option,
+    paths_for,
+    quiet_option,
+    review_option,
+    say,
+)
 from wrapix_core.cli.ralph.prompts import confirm_on_terminal, edit_text
 from wrapix_core.ralph import logs as ralph_logs
 from wrapix_core.ralph import templates
@@ -71,12 +79,8 @@ def plan(label: str | None, host: bool | None, directory: Path | None) -> None:
 
 @click.command()
 @click.argument("label", required=False)
-@click.option("--review/--no-review", default=None,
-              help="Create the issues as proposed, for `ralph review` (default: the "
-                   "ralph.review setting, on).")
-
-
-@click.option("-q", "--quiet", is_flag=True, help="Do not show the agent's output.")
+@review_option("the issues")
+@quiet_option
 @host_option
 @dir_option
 def ready(label: str | None, review: bool | None, quiet: bool, host: bool | None,
@@ -93,7 +97,7 @@ def ready(label: str | None, review: bool | None, quiet: bool, host: bool | None
 # -- step / loop / check ----------------------------------------------------------------
 @click.command()
 @click.argument("label", required=False)
-@click.option("-q", "--quiet", is_flag=True, help="Do not show the agent's output.")
+@quiet_option
 @host_option
 @dir_option
 def step(label: str | None, quiet: bool, host: bool | None, directory: Path | None) -> None:
@@ -113,9 +117,7 @@ def step(label: str | None, quiet: bool, host: bool | None, directory: Path | No
 @click.option("--check", "then_check", is_flag=True,
               help="When nothing is left, run `ralph check`; loop again over its fix-up "
                    "issues, at most ralph.max_iterations rounds.")
-
-
-@click.option("-q", "--quiet", is_flag=True, help="Do not show the agent's output.")
+@quiet_option
 @host_option
 @dir_option
 def loop(label: str | None, confirm: bool, max_steps: int | None, then_check: bool,
@@ -142,12 +144,8 @@ def loop(label: str | None, confirm: bool, max_steps: int | None, then_check: bo
 
 @click.command()
 @click.argument("label", required=False)
-@click.option("--review/--no-review", default=None,
-              help="Create fix-up issues as proposed, for `ralph review` (default: the "
-                   "ralph.review setting, on).")
-
-
-@click.option("-q", "--quiet", is_flag=True, help="Do not show the agent's output.")
+@review_option("fix-up issues")
+@quiet_option
 @host_option
 @dir_option
 def check(label: str | None, review: bool | None, quiet: bool, host: bool | None,
@@ -168,8 +166,6 @@ def check(label: str | None, review: bool | None, quiet: bool, host: bool | None
 @click.argument("selector", metavar="[PHASE|ISSUE]", required=False)
 @click.option("-n", "lines", type=click.IntRange(min=0), default=40, show_default=True,
               help="How many lines from the end.")
-
-
 @click.option("-f", "--follow", is_flag=True, help="Keep printing new lines (Ctrl-C ends).")
 @click.option("--raw", is_flag=True, help="The agent's raw output (stream-json lines).")
 @click.option("--list", "listing", is_flag=True, help="List the log files instead.")

@@ -20,8 +20,6 @@ from wrapix_core.ralph.errors import RalphError
 @click.option("-a", "--answer", "answer_text",
               help="Answer it (reopens the issue); a number N picks option N of a question "
                    "that offered options.")
-
-
 @click.option("-d", "--dismiss", is_flag=True, help="Dismiss it: work around the question.")
 @click.option("-l", "--label", help="Only questions of this label.")
 @click.option("--json", "as_json", is_flag=True, help="List the questions as JSON.")

@@ -41,6 +41,19 @@ def host_option(function: Callable[..., Any]) -> Callable[..., Any]:
                         help="Run the agent here instead of in a sandbox.")(function)
 
 
+def quiet_option(function: Callable[..., Any]) -> Callable[..., Any]:
+    return click.option("-q", "--quiet", is_flag=True,
+                        help="Do not show the agent's output.")(function)
+
+
+def review_option(what: str) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """``--review/--no-review``: whether the issues a phase creates (``what``) wait for
+    ``ralph review``."""
+    return click.option("--review/--no-review", default=None,
+                        help=f"Create {what} as proposed, for `ralph review` (default: the "
+                             "ralph.review setting, on).")
+
+
 def say(text: str, *, err: bool = False) -> None:
     """Print a line. Everything printed goes through here, escaped (ids, paths and other
     text from the store included); fields are escaped again where they are put together,

@@ -120,8 +120,6 @@ def _verify(workspace: Path, specs: list[Spec], timeout: float, as_json: bool) -
 @click.option("--timeout", type=click.FloatRange(min=0, min_open=True),
               default=DEFAULT_TIMEOUT, show_default=True,
               help="Seconds each verify test may take.")
-
-
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="Workspace (default: the nearest directory holding specs/).")
 
