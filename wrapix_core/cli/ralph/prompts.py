@@ -89,6 +89,8 @@ async def confirm_on_terminal(proposal: StepProposal) -> Decision:
 
 
 async def ask(question: str, answers: dict[str, str]) -> str:
+    """Ask until one of ``answers`` (typed answer -> meaning) is given; ``quit`` at the end
+    of input."""
     while True:
         answer = await ask_line_async(question)
         if answer is None:
@@ -124,6 +126,8 @@ def edit_text(text: str, suffix: str, check: Callable[[str], list[str]]) -> str 
 
 
 def edit_problems(parse: Callable[[str], Any]) -> Callable[[str], list[str]]:
+    """An :func:`edit_text` check from a parser that raises :class:`RalphError`."""
+
     def check(text: str) -> list[str]:
         try:
             parse(text)
