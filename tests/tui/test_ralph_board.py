@@ -125,13 +125,13 @@ async def test_live_updates_keep_selection_and_touch_only_what_changed(home: Pat
         assert pane.selected == "demo"
         assert pane.issues.current is not None and pane.issues.current.key == "demo-b1"
         assert pane.issues.rows is issues_before  # another spec changed: issues untouched
-        demo_row = pane._spec_rows["demo"]
+        demo_row = pane.board_view.spec_row("demo")
         # The spec changes: its row is replaced, the other rows are the same objects.
         save(workspace / "specs" / "zeta.md", "# Zeta v2\n\n## Success Criteria\n\n- [x] one\n"
              "- [ ] two\n")
         await wait_until(pilot, lambda: pane.board is not None and pane.board.card("zeta")
                          is not None and pane.board.card("zeta").title == "Zeta v2")  # type: ignore[union-attr]
-        assert pane._spec_rows["demo"] is demo_row
+        assert pane.board_view.spec_row("demo") is demo_row
         # An issue changes on disk: the list follows, the cursor stays on its issue.
         from wrapix_core.tasks.store import IssueUpdate, open_store
 
@@ -292,7 +292,7 @@ async def test_supervised_loop_approve_skip_stop(ralph_ws: Any) -> None:
         await pilot.press("x")
         await wait_until(pilot, lambda: pane.running is None, what="the loop to end")
         assert ws.worked() == [first]
-        results = [entry.partition("\x00")[2] for entry in pane.results]
+        results = [line.text for line in pane.run.results]
         assert results == [f"✓ {first} done", f"· skipped {second}",
                            f"■ stopped before {third}",
                            f"loop demo: done 1 ({first}), parked 0, asked 0, skipped 1 "
@@ -344,7 +344,7 @@ async def test_checks_and_hooks_are_shown_live_in_the_run_panel(ralph_ws: Any) -
         assert "✓ hook pre_step: exit 0" in shown
         gate.write_text("")
         await wait_until(pilot, lambda: pane.running is None, what="the step to end")
-        results = [entry.partition("\x00")[2] for entry in pane.results]
+        results = [line.text for line in pane.run.results]
         assert results[0] == f"▷ hook pre_step ({only})"
         assert results[1].startswith("✓ hook pre_step: exit 0")
         assert results[2].startswith("▷ check ") and results[2].endswith(f"({only})")
@@ -579,12 +579,12 @@ async def test_the_approval_waits_for_the_board_and_a_vanished_modal_stops(
         await pilot.press("4", "down", "l")
         await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
         await pilot.press("y")
-        await wait_until(pilot, lambda: pane.current is not None, what="the first step")
+        await wait_until(pilot, lambda: pane.run.current is not None, what="the first step")
         await pilot.press("right", "down", "enter")  # the person reads an issue
         await wait_until(pilot, lambda: isinstance(app.screen, IssueScreen))
         go.write_text("")
-        await wait_until(pilot, lambda: any(f"{first} done" in entry
-                                            for entry in pane.results), what="step 1")
+        await wait_until(pilot, lambda: any(f"{first} done" in line.text
+                                            for line in pane.run.results), what="step 1")
         await pilot.pause(0.5)
         assert isinstance(app.screen, IssueScreen)  # not covered by the approval modal
         assert "waiting for your approval" in str(pane.query_one("#ralph-run").render())
@@ -663,7 +663,7 @@ async def approve_step(pilot: Pilot[Any], app: Any) -> Any:
     await pilot.press("4", "down", "s")
     await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
     await pilot.press("y")
-    await wait_until(pilot, lambda: pane.current is not None, what="the step to start")
+    await wait_until(pilot, lambda: pane.run.current is not None, what="the step to start")
     return pane
 
 
