@@ -102,7 +102,7 @@ class RalphRun:
         return self.mode is not None
 
     # -- start, stop, wait --------------------------------------------------------------
-    def start(self, mode: str, label: str, settings: Settings,
+    def start(self, mode: str, label: str, settings: Settings | None,
               approve: Approver) -> Coroutine[Any, Any, None]:
         """Mark a ``mode`` run of ``label`` as going on (from now: a second start is
         refused by the caller) and return the coroutine that drives it, for the caller
@@ -117,7 +117,7 @@ class RalphRun:
         self.view.run_changed(False)
         return self._drive(mode, label, settings, approve)
 
-    async def _drive(self, mode: str, label: str, settings: Settings,
+    async def _drive(self, mode: str, label: str, settings: Settings | None,
                      approve: Approver) -> None:
         from wrapix_core.ralph.engine import Engine
 
