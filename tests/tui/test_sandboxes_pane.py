@@ -367,7 +367,6 @@ async def test_stats_slow_down_when_nobody_is_at_the_keyboard_and_a_key_wakes_th
 
     monkeypatch.setattr(module, "STATS_INTERVAL", 0.05)
     monkeypatch.setattr(module, "IDLE_STATS_INTERVAL", 30.0)
-    monkeypatch.setattr(module, "IDLE_AFTER", 1.0)
     monkeypatch.setattr(app_module, "IDLE_AFTER", 1.0)
     for index in range(3):
         fake.items[f"wrapix-{index:02d}"] = sandbox(f"wrapix-{index:02d}")

@@ -24,8 +24,7 @@ from textual import on, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey
 
 from wrapix_core.errors import WrapixError
@@ -42,12 +41,13 @@ from wrapix_tui.messages import (
     StatsSampled,
 )
 from wrapix_tui.sandbox_rows import COLUMNS, SORTABLE, Counts
+from wrapix_tui.widgets.pane import Pane
+from wrapix_tui.worker_failures import Failure
 
 if TYPE_CHECKING:
     from textual.widgets import Input
 
     from wrapix_core.sandbox.runtime import ContainerInfo, ContainerStats
-    from wrapix_tui.app import WrapixApp
     from wrapix_tui.core import Core
     from wrapix_tui.events_hub import EventHub
 
@@ -56,10 +56,8 @@ log = logging.getLogger("wrapix.tui.sandboxes")
 COALESCE = 0.1
 """Seconds to gather a burst of events into one listing."""
 STATS_INTERVAL = 2.0
-IDLE_AFTER = 30.0
 EGRESS_INTERVAL = STATS_INTERVAL
 """How long the egress proxies' refusal counts and liveness are reused between reads."""
-"""Seconds without a key or mouse press after which the app counts as idle."""
 IDLE_STATS_INTERVAL = 10.0
 """Seconds between stats samples while idle (nobody is at the keyboard: the numbers
 still move, just less often; the first key brings the 2 s pace back at once)."""
@@ -73,9 +71,12 @@ VERBS = {
 }
 
 
-class SandboxesPane(Vertical):
-    ALLOW_MAXIMIZE = True
+class SandboxesPane(Pane):
     BORDER_TITLE = "Sandboxes"
+    MAIN = "#sandbox-table"
+    NOTE = "#sandbox-note"
+    FAILURES: ClassVar[dict[str, Failure]] = {
+        "sandboxes.list": Failure("listing containers failed")}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New", id="sandbox.new"),
@@ -95,8 +96,7 @@ class SandboxesPane(Vertical):
     ]
 
     def __init__(self) -> None:
-        super().__init__(id="sandboxes", classes="pane")
-        self.core: Core | None = None
+        super().__init__("sandboxes", note="Connecting to the container runtime…")
         self.hub: EventHub | None = None
         self.containers: dict[str, ContainerInfo] = {}
         self.stats: dict[str, ContainerStats] = {}
@@ -118,10 +118,8 @@ class SandboxesPane(Vertical):
         self._select_when_shown: str | None = None
         self._sort_values: dict[str, Any] = {}
         self._render_scheduled = False
-        self._title = ""
         self._inputs: dict[str, sandbox_rows.SandboxRow] = {}
         """The row each name's cells were last built from."""
-        self._note: tuple[str, bool] | None = None
         self._egress: tuple[dict[str, int], set[str]] | None = None
         self._egress_read = 0.0
 
@@ -130,21 +128,18 @@ class SandboxesPane(Vertical):
     def compose(self) -> ComposeResult:
         table: DataTable[Any] = DataTable(id="sandbox-table", cursor_type="row")
         yield table
-        yield Static("Connecting to the container runtime…", id="sandbox-note")
+        yield self.compose_note("sandbox-note")
 
     def on_mount(self) -> None:
         for key, label in COLUMNS:
             self.table.add_column(label, key=key)
         self._update_title()
         self.watch(self.table, "scroll_y", self._table_scrolled, init=False)
+        self.wrapix_app.woke_signal.subscribe(self, lambda _: self.wake())
 
     @property
     def table(self) -> DataTable[Any]:
         return self.query_one("#sandbox-table", DataTable)
-
-    @property
-    def wrapix_app(self) -> WrapixApp:
-        return self.app  # type: ignore[return-value]
 
     # -- starting -------------------------------------------------------------------
 
@@ -239,7 +234,7 @@ class SandboxesPane(Vertical):
             return
         self._refresh_timer = self.set_timer(max(delay, 0.01), self._list)
 
-    @work(exclusive=True, group="sandboxes.list")
+    @work(exclusive=True, group="sandboxes.list", exit_on_error=False)
     async def _list(self) -> None:
         assert self.core is not None
         self._refresh_timer = None
@@ -248,9 +243,6 @@ class SandboxesPane(Vertical):
             containers = await self.core.runtime.containers(all=True, sandboxes_only=False)
         except WrapixError as exc:
             self.post_message(Problem(exc, source="podman"))
-        except Exception as exc:  # a bug must not take the dashboard down
-            log.exception("listing containers failed")
-            self.post_message(Problem(f"listing containers failed: {exc!r}"))
         else:
             self.post_message(ContainersListed(containers))
         finally:
@@ -276,7 +268,7 @@ class SandboxesPane(Vertical):
     # -- stats ----------------------------------------------------------------------
 
     def _schedule_stats(self) -> None:
-        idle = self.wrapix_app.idle_for() >= IDLE_AFTER
+        idle = self.wrapix_app.idle()
         self._stats_timer = self.set_timer(IDLE_STATS_INTERVAL if idle else STATS_INTERVAL,
                                            self._sample_stats)
 
@@ -461,13 +453,9 @@ class SandboxesPane(Vertical):
             parts.append(f"{len(self.marked)} marked")
         arrow = "↓" if self.sort_reverse else "↑"
         parts.append(f"by {self.sort_column} {arrow}")
-        title = " · ".join(parts)
-        if title != self._title:  # a new title costs a redraw of the border
-            self._title = title
-            self.border_title = Text(title)
+        self.title = " · ".join(parts)
 
     def _update_note(self) -> None:
-        note = self.query_one("#sandbox-note", Static)
         app = self.wrapix_app
         text = ""
         if self.runtime_error is not None:
@@ -481,13 +469,8 @@ class SandboxesPane(Vertical):
                 text = (f"No running wrapix sandboxes. Press {app.key_for('sandbox.new')} to "
                         f"start one; {app.key_for('sandbox.toggle_all')} shows stopped ones "
                         "and other containers.")
-        shown = (text, self.runtime_error is not None)
-        if shown == self._note:  # Static.update lays the pane out again: only on change
-            return
-        self._note = shown
-        note.update(Text(text))
-        note.display = bool(text)
-        note.set_class(self.runtime_error is not None, "-error")
+        self.note = text
+        self.note_error = self.runtime_error is not None
 
     # -- selection ------------------------------------------------------------------
 
@@ -526,19 +509,13 @@ class SandboxesPane(Vertical):
     def _require(self) -> list[str]:
         names = self.targets()
         if not names:
-            self.app.notify("No sandbox selected.", severity="warning", markup=False)
+            self.app.notify("No sandbox selected.", severity="warning")
         return names
 
     # -- actions --------------------------------------------------------------------
 
-    def _ready(self) -> bool:
-        if self.core is None:
-            self.app.notify("Still loading settings…", severity="warning", markup=False)
-            return False
-        return True
-
     def action_new(self) -> None:
-        if not self._ready():
+        if not self.ready():
             return
         from wrapix_tui.screens.new_sandbox import NewSandboxScreen
 
@@ -546,7 +523,7 @@ class SandboxesPane(Vertical):
 
         def launched(name: str | None) -> None:
             if name:
-                self.app.notify(f"Started {name}.", markup=False)
+                self.app.notify(f"Started {name}.")
                 self.select_when_shown(name)
                 self.request_refresh(0)
 
@@ -561,12 +538,12 @@ class SandboxesPane(Vertical):
         if info is None or not info.running:
             self.app.notify(f"{name} is not running; restart it first "
                             f"({self.wrapix_app.key_for('sandbox.restart')}).",
-                            severity="warning", markup=False)
+                            severity="warning")
             return None
         return name
 
     def action_attach(self) -> None:
-        if not self._ready() or (name := self._running_target()) is None:
+        if not self.ready() or (name := self._running_target()) is None:
             return
         assert self.core is not None
         keys = self.core.settings.sandbox.detach_keys
@@ -578,7 +555,7 @@ class SandboxesPane(Vertical):
         self.request_refresh(0)
 
     def action_shell(self) -> None:
-        if not self._ready() or (name := self._running_target()) is None:
+        if not self.ready() or (name := self._running_target()) is None:
             return
         assert self.core is not None
         argv = self.core.runtime.shell_argv(name)
@@ -588,7 +565,7 @@ class SandboxesPane(Vertical):
         self.request_refresh(0)
 
     def action_logs(self) -> None:
-        if not self._ready():
+        if not self.ready():
             return
         names = self._require()
         if not names:
@@ -608,8 +585,7 @@ class SandboxesPane(Vertical):
         name = self.current() or names[0]
         info = self.containers.get(name)
         if info is None or info.labels.get(naming.LABEL_NETWORK) != "allowlist":
-            self.app.notify(f"{name} is not an allowlist sandbox.", severity="warning",
-                            markup=False)
+            self.app.notify(f"{name} is not an allowlist sandbox.", severity="warning")
             return
         from wrapix_core.egress import log as denial_log
         from wrapix_tui.screens.egress import EgressScreen
@@ -617,7 +593,7 @@ class SandboxesPane(Vertical):
         hosts = list(dict.fromkeys(str(record["host"]) for record in
                                    reversed(denial_log.read(name))))
         if not hosts:
-            self.app.notify(f"{name} has been refused nothing.", markup=False)
+            self.app.notify(f"{name} has been refused nothing.")
             return
 
         def chosen(answer: tuple[str, str] | None) -> None:
@@ -635,12 +611,12 @@ class SandboxesPane(Vertical):
             if where == "project":
                 path = allow.allow_in_project(Path(workspace), host)
                 self.app.notify(f"Added {host} to {path}; trust it again (`wrapix trust`) "
-                                "before the next launch.", markup=False)
+                                "before the next launch.")
             else:
                 allow.allow_now(name, host)
-                self.app.notify(f"{name} may reach {host} now.", markup=False)
+                self.app.notify(f"{name} may reach {host} now.")
         except WrapixError as exc:
-            self.app.notify(str(exc), severity="error", markup=False)
+            self.app.notify(str(exc), severity="error")
         self.render_rows()
 
     def action_stop(self) -> None:
@@ -653,7 +629,7 @@ class SandboxesPane(Vertical):
         self._confirm("remove")
 
     def _confirm(self, verb: str) -> None:
-        if not self._ready():
+        if not self.ready():
             return
         names = self._require()
         if not names:
@@ -711,7 +687,7 @@ class SandboxesPane(Vertical):
                      if not isinstance(result, BaseException)]
         if succeeded:
             past = {"stop": "Stopped", "restart": "Restarted", "remove": "Removed"}[verb]
-            self.app.notify(f"{past} {', '.join(succeeded)}.", markup=False)
+            self.app.notify(f"{past} {', '.join(succeeded)}.")
         self.render_rows()
         self.request_refresh(0)
 
@@ -796,7 +772,3 @@ class SandboxesPane(Vertical):
         self._close_filter()
         self.render_rows()
         self.focus_main()
-
-    def focus_main(self) -> None:
-        """Focus now, not after the next refresh: the next key may already be queued."""
-        self.screen.set_focus(self.table)
