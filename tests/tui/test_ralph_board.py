@@ -750,3 +750,36 @@ async def test_quitting_from_the_approval_modal_stops_and_nothing_runs(
     assert ws.calls() == []
     assert ws.issue(only)["status"] == "open"
     assert read_label_state(ralph_paths(ws.root), "demo").running == {}
+
+
+async def test_open_screens_follow_the_board(home: Path) -> None:
+    """The issue detail shows an issue's new version when it changes on disk, and a
+    question that came offers "Answer"; the review screen reads its queue again."""
+    from wrapix_core.tasks.store import IssueUpdate, open_store
+
+    workspace = demo_workspace(home / "demo")
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await board_ready(pilot, app)
+        await pilot.press("4", "down", "right", "down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, IssueScreen))
+        screen = app.screen
+        assert isinstance(screen, IssueScreen) and screen.issue_id == "demo-a1"
+        assert screen.check_action("answer", ()) is False
+        store = open_store(workspace)
+        await store.update("demo-a1", IssueUpdate(title="Parse the config, again",
+                                                  add_labels=("ralph:clarify",)))
+        await wait_until(pilot, lambda: "Parse the config, again" in str(
+            screen.query_one("#issue-header").render()), what="the issue's new title")
+        assert screen.check_action("answer", ()) is True
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, IssueScreen))
+        await pilot.press("left", "v")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen)
+                         and app.screen.queue is not None)
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        assert [row.key for row in review.rows.rows] == ["demo-p1", "demo-p2"]
+        await store.update("demo-p2", IssueUpdate(remove_labels=("ralph:proposed",)))
+        await wait_until(pilot, lambda: [row.key for row in review.rows.rows] == ["demo-p1"],
+                         what="the review queue read again")

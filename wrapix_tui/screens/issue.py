@@ -1,7 +1,8 @@
 """One issue in full: description and notes as markdown (from untrusted text), its
 dependencies both ways, labels, and the latest step log when Ralph worked on it.
 
-It follows the board: when the issue changes on disk, the screen shows the new version.
+It follows the board (:class:`~wrapix_tui.messages.BoardUpdated`): when the issue changes
+on disk, the screen shows the new version.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from wrapix_tui.widgets.untrusted import SafeMarkdown
 if TYPE_CHECKING:
     from wrapix_core.specs.board import Board
     from wrapix_core.tasks.model import Issue
+    from wrapix_tui.messages import BoardUpdated
 
 LOG_LINES = 40
 
@@ -149,9 +151,9 @@ class IssueScreen(Screen[None]):
         self.query_one("#issue-description", SafeMarkdown).set_text(description)
         self.query_one("#issue-notes", SafeMarkdown).set_text(issue.notes)
 
-    def board_changed(self, board: Board) -> None:
+    def on_board_updated(self, message: BoardUpdated) -> None:
         """The board changed: redraw only when this issue did."""
-        self.board = board
+        self.board = board = message.board
         issue = board.readiness.by_id.get(self.issue_id)
         if issue is not self.issue and issue != self.issue:
             self.issue = issue

@@ -32,6 +32,7 @@ from wrapix_tui.widgets.untrusted import SafeMarkdown
 
 if TYPE_CHECKING:
     from wrapix_core.ralph.review import ReviewItem, ReviewQueue
+    from wrapix_tui.messages import BoardUpdated
 
 log = logging.getLogger("wrapix.tui.review")
 
@@ -331,7 +332,7 @@ class ReviewScreen(Screen[None]):
         self.drafts.pop(issue.id, None)
         self._decide("edit", issue.id, change)
 
-    def board_changed(self, board: object) -> None:
+    def on_board_updated(self, message: BoardUpdated) -> None:
         """Issues changed on disk (another reviewer, the CLI): read the queue again."""
         if not self.busy:
             self._reload()

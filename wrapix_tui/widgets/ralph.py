@@ -27,33 +27,42 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
 from textual.reactive import var
+from textual.widgets import Static
+from textual.worker import Worker
 
 from wrapix_core.errors import WrapixError
 from wrapix_tui import board_model as model
 from wrapix_tui import format as fmt
-from wrapix_tui.messages import BoardChanged, BoardProblem, GitChecked
+from wrapix_tui import worker_failures
+from wrapix_tui.messages import BoardChanged, BoardProblem, BoardUpdated, GitChecked
 from wrapix_tui.ralph_run import RalphRun
-from wrapix_tui.widgets.ralph_board import BoardView, title_text
+from wrapix_tui.widgets.pane import Pane
+from wrapix_tui.widgets.ralph_board import LOADING, BoardView, title_text
+from wrapix_tui.widgets.ralph_lists import IssueList, SpecList
 from wrapix_tui.widgets.rowlist import RowList
+from wrapix_tui.worker_failures import Failure
 
 if TYPE_CHECKING:
     from wrapix_core.ralph.events import Decision, StepProposal
     from wrapix_core.specs.board import Board, SpecCard
     from wrapix_core.tasks.model import Issue
-    from wrapix_tui.app import WrapixApp
     from wrapix_tui.core import Core
     from wrapix_tui.ralph_control import LabelInfo
-    from wrapix_tui.widgets.ralph_lists import IssueList, SpecList
     from wrapix_tui.widgets.run_panel import RunPanel
 
 log = logging.getLogger("wrapix.tui.ralph")
 
 
-class RalphPane(Vertical):
-    ALLOW_MAXIMIZE = True
+class RalphPane(Pane):
     BORDER_TITLE = "Ralph"
+    MAIN = "#ralph-specs"
+    NOTE = "#ralph-note"
+    LOADING = "Still loading…"
+    FAILURES: ClassVar[dict[str, Failure]] = {
+        "ralph.load": Failure("the board could not be loaded", source="ralph"),
+        "ralph.watch": Failure("the board stopped updating", source="ralph"),
+    }
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="ralph.open"),
@@ -66,15 +75,19 @@ class RalphPane(Vertical):
         Binding("right", "focus_list('issues')", "Issues", show=False, id="ralph.issues"),
     ]
 
+    selected: var[str] = var(model.ALL, init=False)
+    """The key of the highlighted spec row (:data:`~wrapix_tui.board_model.ALL`: every
+    issue)."""
+    problem: var[str] = var("", init=False)
+    """Why the board could not be loaded or stopped updating ("" when all is well)."""
     running: var[str | None] = var(None, init=False)
     """``step`` or ``loop`` while a run is going on (mirrors :attr:`run`)."""
     stopping: var[bool] = var(False, init=False)
     """A stop was asked and the run is cleaning up (mirrors :attr:`run`)."""
 
     def __init__(self, workspace: Path) -> None:
-        super().__init__(id="ralph", classes="pane")
+        super().__init__("ralph", note=LOADING)
         self.workspace = workspace
-        self.core: Core | None = None
         self.run = RalphRun(workspace, self)
         self.watcher: Any = None
         """The workspace watcher once the board is loaded (``watcher.ready``: watching)."""
@@ -85,7 +98,11 @@ class RalphPane(Vertical):
             self, lambda _screen: self._screen_changed.set())
 
     def compose(self) -> ComposeResult:
-        yield BoardView()
+        with BoardView():
+            yield SpecList(id="ralph-specs")
+            yield Static("", id="ralph-info")
+            yield self.compose_note("ralph-note")
+            yield IssueList(id="ralph-issues")
 
     @property
     def board_view(self) -> BoardView:
@@ -103,27 +120,17 @@ class RalphPane(Vertical):
     def board(self) -> Board | None:
         return self.board_view.board
 
-    @property
-    def selected(self) -> str:
-        return self.board_view.selected
-
-    @property
-    def wrapix_app(self) -> WrapixApp:
-        return self.app  # type: ignore[return-value]
-
-    def focus_main(self) -> None:
-        self.screen.set_focus(self.specs)
+    def loaded(self) -> bool:
+        return self.core is not None and self.board is not None
 
     # -- the board: load, then follow the watcher ---------------------------------------
     def load(self, core: Core | None = None) -> None:
         self.core = core
-        self._watch_board()
+        self._load_board()
 
-    @work(exclusive=True, group="ralph.board")
-    async def _watch_board(self) -> None:
+    @work(exclusive=True, group="ralph.load", exit_on_error=False)
+    async def _load_board(self) -> None:
         from wrapix_core.specs.board import load_board
-        from wrapix_core.specs.events import GitRedirection, IssuesChanged, WatchProblem
-        from wrapix_core.specs.inotify_watch import InotifyWorkspaceWatcher
         from wrapix_core.tasks.store import open_store
 
         try:
@@ -132,11 +139,14 @@ class RalphPane(Vertical):
         except WrapixError as exc:
             self.post_message(BoardProblem(str(exc), lasting=True))
             return
-        except Exception as exc:
-            log.exception("loading the Ralph board failed")
-            self.post_message(BoardProblem(f"the board could not be loaded: {exc!r}", True))
-            return
         self.post_message(BoardChanged(board))
+        self._watch_board(board, store)
+
+    @work(exclusive=True, group="ralph.watch", exit_on_error=False)
+    async def _watch_board(self, board: Board, store: Any) -> None:
+        from wrapix_core.specs.events import GitRedirection, IssuesChanged, WatchProblem
+        from wrapix_core.specs.inotify_watch import InotifyWorkspaceWatcher
+
         # inotify read by the loop: a change wakes it, nothing polls (idle CPU, P8)
         watcher = self.watcher = InotifyWorkspaceWatcher(self.workspace, board=board,
                                                          store=store)
@@ -155,27 +165,35 @@ class RalphPane(Vertical):
                     else:  # one spec or the index: cheap, and on the fast path (P3)
                         board = board.apply(event)
                     self.post_message(BoardChanged(board, event))
-        except Exception as exc:
-            log.exception("watching the workspace failed")
-            self.post_message(BoardProblem(f"the board stopped updating: {exc!r}", True))
         finally:
             watcher.stop()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A bug in loading or watching is logged and posted (a banner), and the note
+        says it too."""
+        failure = worker_failures.report(self, event, self.FAILURES)
+        if failure is not None and event.worker.group in self.FAILURES:
+            self.problem = f"{failure.what}: {event.worker.error!r}"
 
     def on_board_problem(self, message: BoardProblem) -> None:
         if message.lasting:
             self.wrapix_app.post_message(_problem(message.text))
-        self.board_view.problem = message.text
+        self.problem = message.text
 
     def on_board_changed(self, message: BoardChanged) -> None:
         from wrapix_core.specs.events import IssuesChanged
 
         first = self.board is None
-        if self.board_view.problem:  # the watcher delivered again: the problem has passed
-            self.board_view.problem = ""
+        if self.problem:  # the watcher delivered again: the problem has passed
+            self.problem = ""
             self.wrapix_app.post_message(_solved())
-        self.board_view.show(message.board, isinstance(message.event, IssuesChanged))
-        self._update_title()
-        self._refresh_open_screens(message.board)
+        shown = self.board_view.show(message.board, self.selected,
+                                     isinstance(message.event, IssuesChanged))
+        self.set_reactive(RalphPane.selected, shown)  # its spec may have gone
+        self._show_note()
+        self.title = title_text(self.board, self.running)
+        for screen in self.app.screen_stack:  # the issue detail, the review
+            screen.post_message(BoardUpdated(message.board))
         if first:
             # Start-up is over: what exists now (modules, widgets, the first board's tens
             # of thousands of issues) lives long. Keep it out of the cyclic collector's
@@ -185,16 +203,21 @@ class RalphPane(Vertical):
             if getattr(self.app, "exit_after_board", False):
                 self.call_after_refresh(self.app.exit)  # the board benchmarks end here
 
-    def _update_title(self) -> None:
-        self.border_title = title_text(self.board, self.running)
+    def watch_selected(self, selected: str) -> None:
+        self.board_view.select(selected)
+        self._show_note()
 
-    def _refresh_open_screens(self, board: Board) -> None:
-        for screen in self.app.screen_stack:
-            update = getattr(screen, "board_changed", None)
-            if update is not None:
-                update(board)
+    def watch_problem(self) -> None:
+        self._show_note()
+
+    def _show_note(self) -> None:
+        self.note = self.board_view.note_text(self.problem)
 
     # -- selection --------------------------------------------------------------------
+    @on(RowList.Highlighted, "#ralph-specs")
+    def _spec_highlighted(self, event: RowList.Highlighted) -> None:
+        self.selected = event.row.key  # the same key again: no redraw (a var compares)
+
     @on(RowList.Selected, "#ralph-issues")
     def _issue_clicked(self, event: RowList.Selected) -> None:
         self._open(event.row)
@@ -228,12 +251,6 @@ class RalphPane(Vertical):
         return self.board_view.selected_card()
 
     # -- driving Ralph ------------------------------------------------------------------
-    def _ready(self) -> bool:
-        if self.core is None or self.board is None:
-            self.app.notify("Still loading…", severity="warning", markup=False)
-            return False
-        return True
-
     def action_step(self) -> None:
         self._start("step")
 
@@ -241,13 +258,13 @@ class RalphPane(Vertical):
         self._start("loop")
 
     def _start(self, mode: str) -> None:
-        if not self._ready():
+        if not self.ready():
             return
         assert self.core is not None
         if self.running:
             self.app.notify(f"A {self.running} is already running "
                             f"({self.wrapix_app.key_for('ralph.stop')} stops it).",
-                            severity="warning", markup=False)
+                            severity="warning")
             return
         info = self._selected_label()
         if info is None:
@@ -266,7 +283,7 @@ class RalphPane(Vertical):
         if self.app.screen is not self.screen:
             self.app.notify(f"Ralph waits for your approval of "
                             f"{fmt.safe(proposal.issue.id, 60).plain}: it opens when you "
-                            "are back on the board.", timeout=8, markup=False)
+                            "are back on the board.", timeout=8)
             while self.app.screen is not self.screen:
                 self._screen_changed.clear()
                 await self._screen_changed.wait()
@@ -288,10 +305,10 @@ class RalphPane(Vertical):
             timeout: float | None = None, limit: int = 300) -> None:
         self.app.notify(fmt.safe(text, limit).plain, title=title,
                         severity=severity,  # type: ignore[arg-type]
-                        timeout=timeout, markup=False)
+                        timeout=timeout)
 
     def watch_running(self, running: str | None) -> None:
-        self._update_title()
+        self.title = title_text(self.board, running)
         panel = self._panel(mount=bool(running))
         if panel is not None:
             panel.follow(bool(running))
@@ -316,11 +333,10 @@ class RalphPane(Vertical):
 
     def action_stop(self) -> None:
         if not self.running:
-            self.app.notify("Nothing is running.", markup=False)
+            self.app.notify("Nothing is running.")
             return
         if self.stopping:  # a second cancel would cut short the engine's clean-up
-            self.app.notify("Stopping: the running step's issue is being put back…",
-                            markup=False)
+            self.app.notify("Stopping: the running step's issue is being put back…")
             return
         self.stop_run()
 
@@ -350,7 +366,7 @@ class RalphPane(Vertical):
 
     # -- clarify and review ------------------------------------------------------------
     def action_answer(self) -> None:
-        if not self._ready():
+        if not self.ready():
             return
         assert self.board is not None
         issue = self.selected_issue()
@@ -358,7 +374,7 @@ class RalphPane(Vertical):
             card = self.selected_card()
             summary = card.issues if card is not None else self.board.issues
             if not summary.clarify:
-                self.app.notify("No question waits for an answer here.", markup=False)
+                self.app.notify("No question waits for an answer here.")
                 return
             found = self.board.readiness.by_id.get(summary.clarify[0].id)
             if found is None:
@@ -371,17 +387,17 @@ class RalphPane(Vertical):
         from wrapix_tui.screens.clarify import ClarifyScreen
 
         if self.board is None:
-            self.app.notify("Still loading the board…", severity="warning", markup=False)
+            self.app.notify("Still loading the board…", severity="warning")
             return
         issue = self.board.readiness.by_id.get(issue_id)
         if issue is None or "ralph:clarify" not in issue.labels or issue.is_closed:
             self.app.notify(f"{fmt.safe(issue_id, 60).plain} has no open question.",
-                            severity="warning", markup=False)
+                            severity="warning")
             return
         self.app.push_screen(ClarifyScreen(self.workspace, issue))
 
     def action_review(self) -> None:
-        if not self._ready():
+        if not self.ready():
             return
         from wrapix_tui.screens.review import ReviewScreen
 
@@ -397,8 +413,7 @@ class RalphPane(Vertical):
         try:
             return label_for(self.workspace, self.selected_card())
         except NoLabel as exc:
-            self.app.notify(fmt.safe(str(exc), 500).plain, severity="warning", timeout=8,
-                            markup=False)
+            self.app.notify(fmt.safe(str(exc), 500).plain, severity="warning", timeout=8)
             return None
 
 

@@ -12,17 +12,13 @@ import time
 from typing import TYPE_CHECKING
 
 from rich.text import Text
-from textual import on
-from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.reactive import var
 from textual.widgets import Static
 
 from wrapix_core.units import plural
 from wrapix_tui import board_model as model
 from wrapix_tui import format as fmt
 from wrapix_tui.widgets.ralph_lists import IssueList, SpecList
-from wrapix_tui.widgets.rowlist import RowList
 
 if TYPE_CHECKING:
     from wrapix_core.specs.board import Board, SpecCard
@@ -32,17 +28,14 @@ LOADING = Text("Loading the board…", style="dim")
 
 
 class BoardView(Vertical):
-    """The board's lists and lines; the pane around it owns loading and the keys."""
-
-    selected: var[str] = var(model.ALL, init=False)
-    """The key of the highlighted spec row (:data:`~wrapix_tui.board_model.ALL`: every
-    issue)."""
-    problem: var[str] = var("", init=False)
-    """Why the board could not be loaded or stopped updating ("" when all is well)."""
+    """The board's lists and lines, drawn for the spec the pane has selected (its
+    children are composed by the pane: the note between them is the pane's)."""
 
     def __init__(self) -> None:
         super().__init__(id="ralph-board")
         self.board: Board | None = None
+        self.selected = model.ALL
+        """The spec shown (the pane's :attr:`~wrapix_tui.widgets.ralph.RalphPane.selected`)."""
         self.expanded: set[str] = set()
         self.collapsed: set[str] = set()
         self.shown_at: dict[str, float] = {}
@@ -51,14 +44,6 @@ class BoardView(Vertical):
         self._issue_rows: dict[str, model.Row] = {}
         self._issues_for: tuple[str, int] | None = None
         self._info: Text | None = None
-        self._note: Text | None = LOADING
-        """What the note shows now (as composed)."""
-
-    def compose(self) -> ComposeResult:
-        yield SpecList(id="ralph-specs")
-        yield Static("", id="ralph-info")
-        yield Static(LOADING, id="ralph-note")
-        yield IssueList(id="ralph-issues")
 
     @property
     def specs(self) -> SpecList:
@@ -68,27 +53,25 @@ class BoardView(Vertical):
     def issues(self) -> IssueList:
         return self.query_one("#ralph-issues", IssueList)
 
-    # -- a new board ---------------------------------------------------------------------
-    def show(self, board: Board, issues_changed: bool) -> None:
-        """Show ``board`` (``issues_changed``: the issues, not only specs, changed)."""
+    # -- a new board, another spec ------------------------------------------------------
+    def show(self, board: Board, selected: str, issues_changed: bool) -> str:
+        """Show ``board`` for spec ``selected`` (``issues_changed``: the issues, not only
+        specs, changed); the spec shown: ``selected``, or every issue if it went away."""
         old, self.board = self.board, board
         self._show_specs(board)
-        card = board.card(self.selected) if self.selected != model.ALL else None
-        if self.selected != model.ALL and card is None:
-            self.set_reactive(BoardView.selected, model.ALL)  # its spec went away
+        card = board.card(selected) if selected != model.ALL else None
+        self.selected = selected if card is not None else model.ALL
         signature = (self.selected, id(card) if card is not None else id(board.issues))
         if old is None or issues_changed or signature != self._issues_for:
             self._show_issues()
         self._show_info()
-        self._update_note()
+        return self.selected
 
-    def watch_selected(self) -> None:
+    def select(self, selected: str) -> None:
+        """Show spec ``selected`` (:data:`~wrapix_tui.board_model.ALL`: every issue)."""
+        self.selected = selected
         self._show_issues()
         self._show_info()
-        self._update_note()
-
-    def watch_problem(self) -> None:
-        self._update_note()
 
     def _show_specs(self, board: Board) -> None:
         rows = []
@@ -173,19 +156,10 @@ class BoardView(Vertical):
             self._info = text
             self.query_one("#ralph-info", Static).update(text)
 
-    def _update_note(self) -> None:
-        text = self._note_text()
-        if text == self._note:
-            return
-        self._note = text
-        note = self.query_one("#ralph-note", Static)
-        note.display = text is not None
-        if text is not None:
-            note.update(text)
-
-    def _note_text(self) -> Text | None:
-        if self.problem:
-            return Text("! ", style="bold red") + fmt.safe(self.problem, 300)
+    def note_text(self, problem: str) -> Text | None:
+        """The note under the lists: the problem, why they are empty, or None."""
+        if problem:
+            return Text("! ", style="bold red") + fmt.safe(problem, 300)
         board = self.board
         if board is None:
             return LOADING
@@ -201,11 +175,7 @@ class BoardView(Vertical):
             return Text(hint, style="dim")
         return None
 
-    # -- selection --------------------------------------------------------------------
-    @on(RowList.Highlighted, "#ralph-specs")
-    def _spec_highlighted(self, event: RowList.Highlighted) -> None:
-        self.selected = event.row.key  # the same key again: no redraw (a var compares)
-
+    # -- groups and selection -------------------------------------------------------------
     def toggle(self, row: model.GroupRow) -> None:
         """Expand a collapsed group, collapse an expanded one."""
         name = row.group
@@ -222,6 +192,7 @@ class BoardView(Vertical):
         return row.issue if isinstance(row, model.IssueRow) else None
 
     def selected_card(self) -> SpecCard | None:
+        """The card of the spec shown (None for every issue, or before the board)."""
         if self.board is None or self.selected == model.ALL:
             return None
         return self.board.card(self.selected)
@@ -231,10 +202,10 @@ class BoardView(Vertical):
         return self._spec_rows.get(key)
 
 
-def title_text(board: Board | None, running: str | None) -> Text:
+def title_text(board: Board | None, running: str | None) -> str:
     """The pane's border title: the board in numbers, and the run going on."""
     if board is None:
-        return Text("Ralph")
+        return "Ralph"
     parts = [f"Ralph · {plural(len(board.cards), 'spec')}", f"{len(board.issues.ready)} ready"]
     if board.issues.clarify:
         parts.append(plural(len(board.issues.clarify), "question"))
@@ -242,4 +213,4 @@ def title_text(board: Board | None, running: str | None) -> Text:
         parts.append(f"{board.issues.awaiting_review} to review")
     if running:
         parts.append(f"{running} running")
-    return Text(" · ".join(parts))
+    return " · ".join(parts)
