@@ -37,7 +37,9 @@ async def _measure(workspace: Path, spec: str, count: int) -> list[float]:
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one(RalphPane)
         deadline = time.monotonic() + 60
-        while pane.board is None or pane.watcher is None or not pane.watcher.ready.is_set():
+        watching = pane.board_view
+        while pane.board is None or watching.watcher is None \
+                or not watching.watcher.ready.is_set():
             if time.monotonic() > deadline:
                 raise RuntimeError("the board did not load")
             await pilot.pause(0.05)

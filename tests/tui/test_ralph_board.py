@@ -783,3 +783,31 @@ async def test_open_screens_follow_the_board(home: Path) -> None:
         await store.update("demo-p2", IssueUpdate(remove_labels=("ralph:proposed",)))
         await wait_until(pilot, lambda: [row.key for row in review.rows.rows] == ["demo-p1"],
                          what="the review queue read again")
+
+
+@pytest.mark.parametrize("broken", ["load", "watch"])
+async def test_a_bug_in_loading_or_watching_is_shown_and_the_app_goes_on(
+        home: Path, monkeypatch: pytest.MonkeyPatch, broken: str) -> None:
+    from wrapix_core.specs import board as core_board
+    from wrapix_core.specs import inotify_watch
+
+    async def no_board(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in the board")
+
+    class NoWatcher:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("a bug in the watcher")
+
+    if broken == "load":
+        monkeypatch.setattr(core_board, "load_board", no_board)
+    else:
+        monkeypatch.setattr(inotify_watch, "InotifyWorkspaceWatcher", NoWatcher)
+    app = make(demo_workspace(home / "demo"))
+    what = "could not be loaded" if broken == "load" else "stopped updating"
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.dashboard.ralph
+        await wait_until(pilot, lambda: what in app.dashboard.banner.problems.get("ralph", ""),
+                         what="the banner")
+        note = str(pane.query_one("#ralph-note").render())
+        assert f"the board {what}: RuntimeError('a bug in the" in note
+        assert app.is_running

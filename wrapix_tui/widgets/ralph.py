@@ -1,12 +1,9 @@
 """The Ralph board pane: specs with criteria progress, the selected spec's issues by status,
 and Ralph driven from here (next step, supervised loop, stop) with live progress.
 
-- The board is the core's :class:`~wrapix_core.specs.board.Board`. It is loaded in a
-  worker after the first frame, then the workspace watcher
-  (:class:`~wrapix_core.specs.inotify_watch.InotifyWorkspaceWatcher`: inotify read by the
-  event loop, nothing polled) feeds it one event at a time; each new board is posted to
-  this pane and shown by its :class:`~wrapix_tui.widgets.ralph_board.BoardView`, which
-  redraws only what changed.
+- The board is loaded and followed by the
+  :class:`~wrapix_tui.widgets.ralph_board.BoardView`, which draws it; each new board
+  then reaches this pane (the title, the note, the open screens).
 - Runs are a :class:`~wrapix_tui.ralph_run.RalphRun` (plain state) driven in a worker,
   shown by a :class:`~wrapix_tui.widgets.run_panel.RunPanel`. Its approvals are a modal,
   awaited; the stop key answers a pending approval with "stop", or cancels a running
@@ -18,30 +15,30 @@ and Ralph driven from here (next step, supervised loop, stop) with live progress
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import gc
-import logging
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
-from textual import on, work
+from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.reactive import var
 from textual.widgets import Static
-from textual.worker import Worker
 
-from wrapix_core.errors import WrapixError
 from wrapix_tui import board_model as model
 from wrapix_tui import format as fmt
-from wrapix_tui import worker_failures
-from wrapix_tui.messages import BoardChanged, BoardProblem, BoardUpdated, GitChecked
+from wrapix_tui.messages import (
+    BoardChanged,
+    BoardProblem,
+    BoardUpdated,
+    Problem,
+    ProblemSolved,
+)
 from wrapix_tui.ralph_run import RalphRun
 from wrapix_tui.widgets.pane import Pane
 from wrapix_tui.widgets.ralph_board import LOADING, BoardView, title_text
 from wrapix_tui.widgets.ralph_lists import IssueList, SpecList
 from wrapix_tui.widgets.rowlist import RowList
-from wrapix_tui.worker_failures import Failure
 
 if TYPE_CHECKING:
     from wrapix_core.ralph.events import Decision, StepProposal
@@ -51,18 +48,11 @@ if TYPE_CHECKING:
     from wrapix_tui.ralph_control import LabelInfo
     from wrapix_tui.widgets.run_panel import RunPanel
 
-log = logging.getLogger("wrapix.tui.ralph")
-
-
 class RalphPane(Pane):
     BORDER_TITLE = "Ralph"
     MAIN = "#ralph-specs"
     NOTE = "#ralph-note"
     LOADING = "Still loading…"
-    FAILURES: ClassVar[dict[str, Failure]] = {
-        "ralph.load": Failure("the board could not be loaded", source="ralph"),
-        "ralph.watch": Failure("the board stopped updating", source="ralph"),
-    }
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "open", "Open", id="ralph.open"),
@@ -89,8 +79,6 @@ class RalphPane(Pane):
         super().__init__("ralph", note=LOADING)
         self.workspace = workspace
         self.run = RalphRun(workspace, self)
-        self.watcher: Any = None
-        """The workspace watcher once the board is loaded (``watcher.ready``: watching)."""
         self._screen_changed = asyncio.Event()
 
     def on_mount(self) -> None:
@@ -98,7 +86,7 @@ class RalphPane(Pane):
             self, lambda _screen: self._screen_changed.set())
 
     def compose(self) -> ComposeResult:
-        with BoardView():
+        with BoardView(self.workspace):
             yield SpecList(id="ralph-specs")
             yield Static("", id="ralph-info")
             yield self.compose_note("ralph-note")
@@ -126,75 +114,24 @@ class RalphPane(Pane):
     # -- the board: load, then follow the watcher ---------------------------------------
     def load(self, core: Core | None = None) -> None:
         self.core = core
-        self._load_board()
-
-    @work(exclusive=True, group="ralph.load", exit_on_error=False)
-    async def _load_board(self) -> None:
-        from wrapix_core.specs.board import load_board
-        from wrapix_core.tasks.store import open_store
-
-        try:
-            store = await asyncio.to_thread(open_store, self.workspace)
-            board = await load_board(self.workspace, store)
-        except WrapixError as exc:
-            self.post_message(BoardProblem(str(exc), lasting=True))
-            return
-        self.post_message(BoardChanged(board))
-        self._watch_board(board, store)
-
-    @work(exclusive=True, group="ralph.watch", exit_on_error=False)
-    async def _watch_board(self, board: Board, store: Any) -> None:
-        from wrapix_core.specs.events import GitRedirection, IssuesChanged, WatchProblem
-        from wrapix_core.specs.inotify_watch import InotifyWorkspaceWatcher
-
-        # inotify read by the loop: a change wakes it, nothing polls (idle CPU, P8)
-        watcher = self.watcher = InotifyWorkspaceWatcher(self.workspace, board=board,
-                                                         store=store)
-        try:
-            async with contextlib.aclosing(watcher.events()) as events:  # type: ignore[type-var]
-                async for event in events:
-                    if isinstance(event, WatchProblem):
-                        self.post_message(BoardProblem(event.message))
-                        continue
-                    if isinstance(event, GitRedirection):  # live: a sandbox writes .git
-                        self.wrapix_app.post_message(GitChecked(
-                            str(self.workspace), list(event.findings), thorough=False))
-                        continue
-                    if isinstance(event, IssuesChanged):  # readiness over every issue
-                        board = await asyncio.to_thread(board.apply, event)
-                    else:  # one spec or the index: cheap, and on the fast path (P3)
-                        board = board.apply(event)
-                    self.post_message(BoardChanged(board, event))
-        finally:
-            watcher.stop()
-
-    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
-        """A bug in loading or watching is logged and posted (a banner), and the note
-        says it too."""
-        failure = worker_failures.report(self, event, self.FAILURES)
-        if failure is not None and event.worker.group in self.FAILURES:
-            self.problem = f"{failure.what}: {event.worker.error!r}"
+        self.board_view.load()
 
     def on_board_problem(self, message: BoardProblem) -> None:
         if message.lasting:
-            self.wrapix_app.post_message(_problem(message.text))
+            self.wrapix_app.post_message(Problem(message.text, source="ralph"))
         self.problem = message.text
 
     def on_board_changed(self, message: BoardChanged) -> None:
-        from wrapix_core.specs.events import IssuesChanged
-
-        first = self.board is None
+        """After the board view has shown it: the title, the note, the open screens."""
         if self.problem:  # the watcher delivered again: the problem has passed
             self.problem = ""
-            self.wrapix_app.post_message(_solved())
-        shown = self.board_view.show(message.board, self.selected,
-                                     isinstance(message.event, IssuesChanged))
-        self.set_reactive(RalphPane.selected, shown)  # its spec may have gone
+            self.wrapix_app.post_message(ProblemSolved("ralph"))
+        self.set_reactive(RalphPane.selected, self.board_view.selected)  # it may have gone
         self._show_note()
         self.title = title_text(self.board, self.running)
         for screen in self.app.screen_stack:  # the issue detail, the review
             screen.post_message(BoardUpdated(message.board))
-        if first:
+        if message.event is None:  # the first board
             # Start-up is over: what exists now (modules, widgets, the first board's tens
             # of thousands of issues) lives long. Keep it out of the cyclic collector's
             # full passes, which otherwise stall the loop ~100 ms now and then. Board data
@@ -416,14 +353,3 @@ class RalphPane(Pane):
             self.app.notify(fmt.safe(str(exc), 500).plain, severity="warning", timeout=8)
             return None
 
-
-def _solved() -> Any:
-    from wrapix_tui.messages import ProblemSolved
-
-    return ProblemSolved("ralph")
-
-
-def _problem(text: str) -> Any:
-    from wrapix_tui.messages import Problem
-
-    return Problem(text, source="ralph")

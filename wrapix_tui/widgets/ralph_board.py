@@ -1,24 +1,38 @@
-"""The Ralph board's view: the spec list, the selected spec's line, a note, the issue list.
+"""The live Ralph board: the spec list, the selected spec's line, a note, the issue list.
 
-It is given each new board (:meth:`BoardView.show`) and redraws only what changed: the
-spec rows whose card changed, and the issue list only when issues changed or the
-selected spec's card did. The cursor stays on its spec and issue across updates, the
-scroll position with it. Every string from issues and specs is shown as inert text.
+The board is the core's :class:`~wrapix_core.specs.board.Board`, loaded in a worker after
+the first frame; then the workspace watcher
+(:class:`~wrapix_core.specs.inotify_watch.InotifyWorkspaceWatcher`: inotify read by the
+event loop, nothing polled) feeds it one event at a time. Each new board is posted as a
+:class:`~wrapix_tui.messages.BoardChanged`, shown here, then handled by the pane (it
+bubbles). Only what changed is redrawn: the spec rows whose card changed, and the issue
+list only when issues changed or the selected spec's card did. The cursor stays on its
+spec and issue across updates, the scroll position with it. Every string from issues and
+specs is shown as inert text.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import time
-from typing import TYPE_CHECKING
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
+from textual import work
 from textual.containers import Vertical
 from textual.widgets import Static
+from textual.worker import Worker
 
+from wrapix_core.errors import WrapixError
 from wrapix_core.units import plural
 from wrapix_tui import board_model as model
 from wrapix_tui import format as fmt
+from wrapix_tui import worker_failures
+from wrapix_tui.messages import BoardChanged, BoardProblem, GitChecked
 from wrapix_tui.widgets.ralph_lists import IssueList, SpecList
+from wrapix_tui.worker_failures import Failure
 
 if TYPE_CHECKING:
     from wrapix_core.specs.board import Board, SpecCard
@@ -31,8 +45,16 @@ class BoardView(Vertical):
     """The board's lists and lines, drawn for the spec the pane has selected (its
     children are composed by the pane: the note between them is the pane's)."""
 
-    def __init__(self) -> None:
+    FAILURES: ClassVar[dict[str, Failure]] = {
+        "ralph.load": Failure("the board could not be loaded", source="ralph"),
+        "ralph.watch": Failure("the board stopped updating", source="ralph"),
+    }
+
+    def __init__(self, workspace: Path) -> None:
         super().__init__(id="ralph-board")
+        self.workspace = workspace
+        self.watcher: Any = None
+        """The workspace watcher once the board is loaded (``watcher.ready``: watching)."""
         self.board: Board | None = None
         self.selected = model.ALL
         """The spec shown (the pane's :attr:`~wrapix_tui.widgets.ralph.RalphPane.selected`)."""
@@ -53,19 +75,74 @@ class BoardView(Vertical):
     def issues(self) -> IssueList:
         return self.query_one("#ralph-issues", IssueList)
 
+    # -- load, then follow the watcher ---------------------------------------------------
+    def load(self) -> None:
+        self._load_board()
+
+    @work(exclusive=True, group="ralph.load", exit_on_error=False)
+    async def _load_board(self) -> None:
+        from wrapix_core.specs.board import load_board
+        from wrapix_core.tasks.store import open_store
+
+        try:
+            store = await asyncio.to_thread(open_store, self.workspace)
+            board = await load_board(self.workspace, store)
+        except WrapixError as exc:
+            self.post_message(BoardProblem(str(exc), lasting=True))
+            return
+        self.post_message(BoardChanged(board))
+        self._watch_board(board, store)
+
+    @work(exclusive=True, group="ralph.watch", exit_on_error=False)
+    async def _watch_board(self, board: Board, store: Any) -> None:
+        from wrapix_core.specs.events import GitRedirection, IssuesChanged, WatchProblem
+        from wrapix_core.specs.inotify_watch import InotifyWorkspaceWatcher
+
+        # inotify read by the loop: a change wakes it, nothing polls (idle CPU, P8)
+        watcher = self.watcher = InotifyWorkspaceWatcher(self.workspace, board=board,
+                                                         store=store)
+        try:
+            async with contextlib.aclosing(watcher.events()) as events:  # type: ignore[type-var]
+                async for event in events:
+                    if isinstance(event, WatchProblem):
+                        self.post_message(BoardProblem(event.message))
+                        continue
+                    if isinstance(event, GitRedirection):  # live: a sandbox writes .git
+                        self.app.post_message(GitChecked(
+                            str(self.workspace), list(event.findings), thorough=False))
+                        continue
+                    if isinstance(event, IssuesChanged):  # readiness over every issue
+                        board = await asyncio.to_thread(board.apply, event)
+                    else:  # one spec or the index: cheap, and on the fast path (P3)
+                        board = board.apply(event)
+                    self.post_message(BoardChanged(board, event))
+        finally:
+            watcher.stop()
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A bug in loading or watching: logged, posted (a banner), and in the note."""
+        failure = worker_failures.report(self, event, self.FAILURES)
+        if failure is not None:
+            self.post_message(BoardProblem(f"{failure.what}: {event.worker.error!r}"))
+
     # -- a new board, another spec ------------------------------------------------------
-    def show(self, board: Board, selected: str, issues_changed: bool) -> str:
-        """Show ``board`` for spec ``selected`` (``issues_changed``: the issues, not only
-        specs, changed); the spec shown: ``selected``, or every issue if it went away."""
+    def on_board_changed(self, message: BoardChanged) -> None:
+        from wrapix_core.specs.events import IssuesChanged
+
+        self.show(message.board, isinstance(message.event, IssuesChanged))
+
+    def show(self, board: Board, issues_changed: bool) -> None:
+        """Show ``board`` (``issues_changed``: the issues, not only specs, changed); if
+        the selected spec went away, every issue."""
         old, self.board = self.board, board
         self._show_specs(board)
-        card = board.card(selected) if selected != model.ALL else None
-        self.selected = selected if card is not None else model.ALL
+        card = board.card(self.selected) if self.selected != model.ALL else None
+        if card is None:
+            self.selected = model.ALL
         signature = (self.selected, id(card) if card is not None else id(board.issues))
         if old is None or issues_changed or signature != self._issues_for:
             self._show_issues()
         self._show_info()
-        return self.selected
 
     def select(self, selected: str) -> None:
         """Show spec ``selected`` (:data:`~wrapix_tui.board_model.ALL`: every issue)."""
