@@ -179,6 +179,5 @@ class ClarifyScreen(ModalScreen[str | None]):
             self.busy = False
             self._status(f"the answer could not be recorded: {exc!r}", True)
             return
-        self.app.notify(fmt.safe(f"{said} Next: {clarify.resume_hint(updated)}", 500).plain,
-                        markup=False)
+        self.app.notify(fmt.safe(f"{said} Next: {clarify.resume_hint(updated)}", 500).plain)
         self.dismiss(text or "")

@@ -196,7 +196,7 @@ class IssueScreen(Screen[None]):
         from wrapix_tui.screens.clarify import ClarifyScreen
 
         if self.issue is None or not self.has_question():
-            self.app.notify("This issue has no open question.", markup=False)
+            self.app.notify("This issue has no open question.")
             return
         self.app.push_screen(ClarifyScreen(self.workspace, self.issue))
 

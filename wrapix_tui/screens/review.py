@@ -143,7 +143,7 @@ class ReviewScreen(Screen[None]):
         self._show_detail()
         said, self.said = self.said, ""
         if said:  # after the list shows the decision, never before it
-            self.app.notify(fmt.safe(said, 500).plain, markup=False)
+            self.app.notify(fmt.safe(said, 500).plain)
         total = len(queue.items)
         tally = ", ".join(f"{count} {what}" for what, count in self.counts.items() if count)
         head = said or (f"{plural(total, 'proposed issue')} await review"
@@ -208,11 +208,11 @@ class ReviewScreen(Screen[None]):
     # -- decisions ----------------------------------------------------------------------
     def _target(self) -> ReviewItem | None:
         if self.busy:
-            self.app.notify("Still recording the last decision…", markup=False)
+            self.app.notify("Still recording the last decision…")
             return None
         item = self.current()
         if item is None:
-            self.app.notify("Nothing is proposed.", markup=False)
+            self.app.notify("Nothing is proposed.")
         return item
 
     def action_approve(self) -> None:
