@@ -811,3 +811,17 @@ async def test_a_bug_in_loading_or_watching_is_shown_and_the_app_goes_on(
         note = str(pane.query_one("#ralph-note").render())
         assert f"the board {what}: RuntimeError('a bug in the" in note
         assert app.is_running
+
+
+async def test_an_exit_while_a_step_runs_ends_the_run_without_an_error(
+        ralph_ws: Any) -> None:
+    """The exit cancels the run (what a quit that outlasts its wait does): the run's end
+    reaches a pane whose widgets are being removed, which must not fail the app."""
+    ws = ralph_ws
+    slow_step(ws)
+    app = make(ws.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await approve_step(pilot, app)
+        app.exit()
+        await exited(app)
+    assert app.return_code in (0, None) and not pane.run.running

@@ -79,6 +79,8 @@ class RalphPane(Pane):
         super().__init__("ralph", note=LOADING)
         self.workspace = workspace
         self.run = RalphRun(workspace, self)
+        self.board_view = BoardView(workspace)
+        """The board's lists (a reference: a run may end while the app is closing)."""
         self._screen_changed = asyncio.Event()
 
     def on_mount(self) -> None:
@@ -86,15 +88,11 @@ class RalphPane(Pane):
             self, lambda _screen: self._screen_changed.set())
 
     def compose(self) -> ComposeResult:
-        with BoardView(self.workspace):
+        with self.board_view:
             yield SpecList(id="ralph-specs")
             yield Static("", id="ralph-info")
             yield self.compose_note("ralph-note")
             yield IssueList(id="ralph-issues")
-
-    @property
-    def board_view(self) -> BoardView:
-        return self.query_one(BoardView)
 
     @property
     def specs(self) -> SpecList:
