@@ -12,14 +12,12 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
-from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
 from textual.notifications import SeverityLevel
 from textual.screen import Screen
@@ -28,6 +26,8 @@ from textual.worker import Worker
 
 from wrapix_core.errors import WrapixError
 from wrapix_tui import worker_failures
+from wrapix_tui.app_commands import CommandsApp
+from wrapix_tui.git_alerts import GitReports
 from wrapix_tui.messages import (
     CoreReady,
     GitChecked,
@@ -61,7 +61,7 @@ QUIT_WAIT = 10.0
 """Seconds a quit waits for a stopped Ralph run to clean up before it exits anyway."""
 
 
-class WrapixApp(App[None]):
+class WrapixApp(CommandsApp):
     """Supervises sandboxes, the builder, notifications and Ralph for one workspace."""
 
     CSS_PATH: ClassVar[list[str | PurePath]] = [stylesheet("app.tcss")]
@@ -76,6 +76,7 @@ class WrapixApp(App[None]):
         "core": Failure("wrapix could not load its settings", source="config"),
         "doctor": Failure("the start-up check failed", source="doctor"),
         "events": Failure("container events stopped", source="events"),
+        "gitguard.notify": Failure("could not add the git warning to the inbox"),
     }
     """What the app's own workers say when they fail with a bug (they keep the app)."""
 
@@ -102,9 +103,8 @@ class WrapixApp(App[None]):
         """Published when a key or mouse press ends an idle spell (:meth:`idle`)."""
         self.quitting = False
         """Quit was confirmed: a Ralph run is being stopped, then the app exits."""
-        self.git_reported: dict[str, tuple[bool, frozenset[tuple[str, str]]]] = {}
-        """Per workspace: whether the check that raised its banner was thorough, and what
-        it found (said once; said again only when that changes)."""
+        self.git_reports = GitReports()
+        """What was said of git redirection per workspace (said again only on change)."""
         self.doctor = runtime_factory is None if doctor is None else doctor
         """Check the machine (`wrapix doctor`) once the core is loaded; off with a fake
         runtime (tests), which the checks would bypass."""
@@ -321,47 +321,22 @@ class WrapixApp(App[None]):
         """Git redirection found (or gone): a banner while it lasts, and a notification
         in the inbox (a popup too, when the daemon is hosted here) each time it changes."""
         from wrapix_core.sandbox import gitguard
-        from wrapix_core.tasks.display import line
+        from wrapix_tui import git_alerts
 
-        workspace, findings = message.workspace, message.findings
-        source = f"git {Path(workspace).name}"
-        keys = frozenset(finding.key() for finding in findings)
-        reported = self.git_reported.get(workspace)
-        if not findings:
-            # A quick check cannot clear what only the thorough one finds (nested repos).
-            if reported is not None and (message.thorough or not reported[0]):
-                del self.git_reported[workspace]
-                self.dashboard.banner.clear(source)
-            return
-        if reported is not None and reported[1] == keys:
-            return
-        self.git_reported[workspace] = (message.thorough, keys)
-        summary = gitguard.summary(findings)
-        self.dashboard.banner.show(source, line(
-            f"{workspace}: a sandbox planted files that make the host's git run commands: "
-            f"{summary}. Do not run git there; `wrapix audit --fix {workspace}` moves them "
-            "aside"))
-        self._notify_git(workspace, summary, message.sandbox)
+        change = self.git_reports.change(message)
+        slot = git_alerts.source(message.workspace)
+        if change == "clear":
+            self.dashboard.banner.clear(slot)
+        elif change == "show":
+            summary = gitguard.summary(message.findings)
+            self.dashboard.banner.show(slot, git_alerts.banner(message.workspace, summary))
+            self._notify_git(message.workspace, summary, message.sandbox)
 
-    @work(group="gitguard.notify")
+    @work(group="gitguard.notify", exit_on_error=False)
     async def _notify_git(self, workspace: str, summary: str, sandbox: str | None) -> None:
-        from wrapix_core.notify.inbox import InboxStore, NewEntry
-        from wrapix_core.notify.protocol import Notification
+        from wrapix_tui import git_alerts
 
-        notification = Notification(
-            title=f"git redirected in {Path(workspace).name}",
-            message=f"{workspace}: {summary}. Run `wrapix audit {workspace}` before any git "
-                    "command there.", sandbox=sandbox, kind="security")
-        try:
-            if self.daemon is not None and self.daemon.running:
-                await self.daemon.submit(notification)
-            else:
-                await asyncio.to_thread(InboxStore().append,
-                                        [NewEntry(notification, "skipped", "wrapix-tui")])
-        except Exception as exc:  # the banner has said it already
-            log.exception("recording the git redirection notification failed")
-            self.notify(f"could not add the git warning to the inbox: {exc!r}",
-                        severity="error", timeout=10)
+        await git_alerts.record(workspace, summary, sandbox, self.daemon)
 
     def on_problem_solved(self, message: ProblemSolved) -> None:
         if (dashboard := self._live_dashboard()) is not None:
@@ -432,68 +407,3 @@ class WrapixApp(App[None]):
             self.exit(message=f"wrapix: the Ralph run was still stopping after "
                               f"{QUIT_WAIT:.0f} s; nothing is lost: the next step recovers "
                               "its issue (`ralph status` says interrupted until then).")
-
-    # -- keys: help and the command palette ----------------------------------------
-
-    def binding_groups(self, *, dashboard_only: bool = False) -> list[tuple[str, type]]:
-        from wrapix_tui.widgets.builder import BuilderPane
-        from wrapix_tui.widgets.inbox import InboxPane
-        from wrapix_tui.widgets.ralph import RalphPane
-        from wrapix_tui.widgets.sandboxes import SandboxesPane
-
-        groups: list[tuple[str, type]] = [
-            ("app", WrapixApp), ("panes", DashboardScreen), ("sandboxes", SandboxesPane),
-            ("inbox", InboxPane), ("builder", BuilderPane), ("ralph", RalphPane)]
-        if not dashboard_only:
-            from wrapix_tui.screens.approval import ApprovalScreen
-            from wrapix_tui.screens.clarify import ClarifyScreen
-            from wrapix_tui.screens.confirm import ConfirmScreen
-            from wrapix_tui.screens.issue import IssueScreen
-            from wrapix_tui.screens.logs import LogsScreen
-            from wrapix_tui.screens.new_sandbox import NewSandboxScreen
-            from wrapix_tui.screens.review import ReviewScreen
-            from wrapix_tui.widgets.rowlist import RowList
-
-            groups += [("logs", LogsScreen), ("new sandbox", NewSandboxScreen),
-                       ("confirm", ConfirmScreen), ("issue", IssueScreen),
-                       ("approval", ApprovalScreen), ("clarify", ClarifyScreen),
-                       ("review", ReviewScreen), ("lists", RowList)]
-        return groups
-
-    def key_for(self, binding_id: str) -> str:
-        from wrapix_tui import keys
-
-        return keys.key_for(self.binding_groups(), self.keymap, binding_id)
-
-    def action_doctor(self) -> None:
-        from wrapix_tui.screens.doctor import DoctorScreen
-
-        self.push_screen(DoctorScreen(self.doctor_report))
-
-    def action_help(self) -> None:
-        from wrapix_tui.screens.help import HelpScreen
-
-        self.push_screen(HelpScreen(self.binding_groups(), self.keymap))
-
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        from wrapix_tui import keys
-
-        dashboard = isinstance(screen, DashboardScreen)
-        for command in super().get_system_commands(screen):
-            if not (dashboard and command.title == "Keys"):  # ours below shows every key
-                yield command
-        if not dashboard:
-            return
-        for action in keys.actions(self.binding_groups(dashboard_only=True), self.keymap):
-            if action.id in ("app.quit", "app.help"):
-                continue
-            owner = next(cls for group, cls in self.binding_groups(dashboard_only=True)
-                         if group == action.group)
-            target: Any = (self if owner is WrapixApp else screen if owner is DashboardScreen
-                           else screen.query_one(owner))
-            title = f"{action.group.capitalize()}: {action.binding.description}"
-            yield SystemCommand(title, f"key {keys.display_keys(action.keys)} · id {action.id}",
-                                partial(self.run_action, action.binding.action, target))
-        yield SystemCommand("Keys", "show every key (id app.help)", self.action_help)
-        yield SystemCommand("Doctor", "what this machine lacks for sandboxes, with the fixes "
-                            "(`wrapix doctor`)", self.action_doctor)

@@ -15,6 +15,7 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.reactive import reactive
 from textual.widgets import Static
 from textual.worker import Worker, WorkerState
 
@@ -41,11 +42,15 @@ class BuilderPane(Pane, can_focus=True):
         Binding("x", "stop", "Stop builder", id="builder.stop"),
     ]
 
+    status: reactive[BuilderStatus | None] = reactive(None, init=False)
+    """The builder's status as last read (None: not read yet)."""
+    progress: reactive[Text | None] = reactive[Text | None](None, init=False,
+                                                            always_update=True)
+    """The line of the start or stop in progress, or of how it ended."""
+
     def __init__(self) -> None:
         super().__init__("builder")
-        self.status: BuilderStatus | None = None
         self.busy: str | None = None
-        self.progress: Text | None = None
         self._last_line: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -83,11 +88,15 @@ class BuilderPane(Pane, can_focus=True):
 
     def on_builder_changed(self, message: BuilderChanged) -> None:
         self.status = message.status
+
+    def watch_status(self) -> None:
+        self._show()
+
+    def watch_progress(self) -> None:
         self._show()
 
     def on_builder_progress(self, message: BuilderProgress) -> None:
         style = "red" if message.error else "yellow" if not message.done else "green"
-        self.progress = Text(message.text, style=style)
         if message.total and not message.done:
             bar = self._bar()
             bar.update(total=message.total, progress=message.done_count or 0)
@@ -97,7 +106,7 @@ class BuilderPane(Pane, can_focus=True):
                 bar.display = False
         if message.done:
             self.busy = None
-        self._show()
+        self.progress = Text(message.text, style=style)
 
     def _bar(self) -> Any:
         """The progress bar, mounted the first time a step reports a count."""

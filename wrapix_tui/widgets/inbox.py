@@ -166,6 +166,15 @@ class InboxPane(Pane):
             for ident in sorted(self.shown_at)[:500]:
                 del self.shown_at[ident]
 
+    def shown(self) -> list[int]:
+        """The ids of the notifications shown (in the order their rows were added)."""
+        return list(self._shown)
+
+    def cell(self, ident: int, column: str) -> Any:
+        """The cell of notification ``ident`` in ``column`` (a key of :data:`COLUMNS`)
+        as drawn; KeyError if it is not shown."""
+        return self._shown[ident][[key for key, _label in COLUMNS].index(column)]
+
     def _cells(self, entry: Entry, now: datetime) -> tuple[Any, ...]:
         unread = not entry.read
         style = "bold" if unread else ""
