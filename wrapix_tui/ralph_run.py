@@ -176,11 +176,11 @@ class RalphRun:
         if not self.running:
             return None
         if self.current is not None:
-            what = fmt.safe(self.current.issue.id, 40).plain
+            what = fmt.plain(self.current.issue.id, 40)
         elif self.asking is not None:
-            what = f"waiting for your approval of {fmt.safe(self.asking.issue.id, 40).plain}"
+            what = f"waiting for your approval of {fmt.plain(self.asking.issue.id, 40)}"
         else:
-            what = f"label {fmt.safe(self.label, 40).plain}"
+            what = f"label {fmt.plain(self.label, 40)}"
         return f"A Ralph {self.mode} is running ({what})."
 
     # -- the engine's callbacks ---------------------------------------------------------

@@ -88,7 +88,7 @@ class ApprovalScreen(ModalScreen[Decision | None]):
             text.append(fmt.safe(dep.type, 30, style="dim"))
             text.append(" ")
             text.append(fmt.safe(dep.id, 60, style="bold"))
-            text.append(f" ({fmt.safe(dep.status, 20).plain}) ",
+            text.append(f" ({fmt.plain(dep.status, 20)}) ",
                         style="green" if dep.status == "closed" else "yellow")
             text.append(fmt.safe(dep.title, 120))
         return text

@@ -143,7 +143,7 @@ class ReviewScreen(Screen[None]):
         self._show_detail()
         said, self.said = self.said, ""
         if said:  # after the list shows the decision, never before it
-            self.app.notify(fmt.safe(said, 500).plain)
+            self.app.notify(fmt.plain(said, 500))
         total = len(queue.items)
         tally = ", ".join(f"{count} {what}" for what, count in self.counts.items() if count)
         head = said or (f"{plural(total, 'proposed issue')} await review"
@@ -161,7 +161,7 @@ class ReviewScreen(Screen[None]):
     def _status(self, text: str, error: bool = False) -> None:
         """``text`` names issues (untrusted ids and titles): shown escaped."""
         status = self.query_one("#review-status", Static)
-        status.update(Text(fmt.safe(text, 2000).plain, style="bold red" if error else ""))
+        status.update(Text(fmt.plain(text, 2000), style="bold red" if error else ""))
 
     @on(RowList.Highlighted, "#review-list")
     def _highlighted(self) -> None:
@@ -193,7 +193,7 @@ class ReviewScreen(Screen[None]):
             if index:
                 text.append(", ")
             text.append(fmt.safe(dep.id, 60))
-            text.append(f" ({fmt.safe(dep.status, 20).plain})", style="dim")
+            text.append(f" ({fmt.plain(dep.status, 20)})", style="dim")
         text.append("\nneeded by   ", style="dim")
         text.append(fmt.safe(", ".join(item.needed_by), 300) if item.needed_by
                     else Text("nothing", style="dim"))

@@ -217,7 +217,7 @@ class RalphPane(Pane):
 
         if self.app.screen is not self.screen:
             self.app.notify(f"Ralph waits for your approval of "
-                            f"{fmt.safe(proposal.issue.id, 60).plain}: it opens when you "
+                            f"{fmt.plain(proposal.issue.id, 60)}: it opens when you "
                             "are back on the board.", timeout=8)
             while self.app.screen is not self.screen:
                 self._screen_changed.clear()
@@ -238,7 +238,7 @@ class RalphPane(Pane):
 
     def say(self, text: str, severity: str = "information", title: str = "",
             timeout: float | None = None, limit: int = 300) -> None:
-        self.app.notify(fmt.safe(text, limit).plain, title=title,
+        self.app.notify(fmt.plain(text, limit), title=title,
                         severity=severity,  # type: ignore[arg-type]
                         timeout=timeout)
 
@@ -326,7 +326,7 @@ class RalphPane(Pane):
             return
         issue = self.board.readiness.by_id.get(issue_id)
         if issue is None or "ralph:clarify" not in issue.labels or issue.is_closed:
-            self.app.notify(f"{fmt.safe(issue_id, 60).plain} has no open question.",
+            self.app.notify(f"{fmt.plain(issue_id, 60)} has no open question.",
                             severity="warning")
             return
         self.app.push_screen(ClarifyScreen(self.workspace, issue))
@@ -348,6 +348,6 @@ class RalphPane(Pane):
         try:
             return label_for(self.workspace, self.selected_card())
         except NoLabel as exc:
-            self.app.notify(fmt.safe(str(exc), 500).plain, severity="warning", timeout=8)
+            self.app.notify(fmt.plain(str(exc), 500), severity="warning", timeout=8)
             return None
 

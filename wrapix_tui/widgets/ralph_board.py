@@ -209,7 +209,7 @@ class BoardView(Vertical):
                 text.append(fmt.safe(card.epic, 40))
         counts = summary.by_status
         parts = [plural(summary.total, "issue"), f"{len(summary.ready)} ready"]
-        parts += [f"{count} {fmt.safe(status.replace('_', ' '), 20).plain}"  # free text
+        parts += [f"{count} {fmt.plain(status.replace('_', ' '), 20)}"  # free text
                   for status, count in counts.items() if status not in ("open",) and count]
         if summary.clarify:
             parts.append(f"{len(summary.clarify)} ? to answer")
