@@ -120,10 +120,14 @@ class RalphPane(Pane):
         self.problem = message.text
 
     def on_board_changed(self, message: BoardChanged) -> None:
-        """After the board view has shown it: the title, the note, the open screens."""
+        """A new board (from the board view's worker): the lists, the title, the note and
+        the open screens follow, in the same frame."""
+        from wrapix_core.specs.events import IssuesChanged
+
         if self.problem:  # the watcher delivered again: the problem has passed
             self.problem = ""
             self.wrapix_app.post_message(ProblemSolved("ralph"))
+        self.board_view.show(message.board, isinstance(message.event, IssuesChanged))
         self.set_reactive(RalphPane.selected, self.board_view.selected)  # it may have gone
         self._show_note()
         self.title = title_text(self.board, self.running)

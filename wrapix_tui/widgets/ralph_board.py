@@ -4,8 +4,9 @@ The board is the core's :class:`~wrapix_core.specs.board.Board`, loaded in a wor
 the first frame; then the workspace watcher
 (:class:`~wrapix_core.specs.inotify_watch.InotifyWorkspaceWatcher`: inotify read by the
 event loop, nothing polled) feeds it one event at a time. Each new board is posted as a
-:class:`~wrapix_tui.messages.BoardChanged`, shown here, then handled by the pane (it
-bubbles). Only what changed is redrawn: the spec rows whose card changed, and the issue
+:class:`~wrapix_tui.messages.BoardChanged`, which bubbles to the pane: it has it shown
+here (:meth:`BoardView.show`) with its title and note, in one frame. Only what changed
+is redrawn: the spec rows whose card changed, and the issue
 list only when issues changed or the selected spec's card did. The cursor stays on its
 spec and issue across updates, the scroll position with it. Every string from issues and
 specs is shown as inert text.
@@ -126,11 +127,6 @@ class BoardView(Vertical):
             self.post_message(BoardProblem(f"{failure.what}: {event.worker.error!r}"))
 
     # -- a new board, another spec ------------------------------------------------------
-    def on_board_changed(self, message: BoardChanged) -> None:
-        from wrapix_core.specs.events import IssuesChanged
-
-        self.show(message.board, isinstance(message.event, IssuesChanged))
-
     def show(self, board: Board, issues_changed: bool) -> None:
         """Show ``board`` (``issues_changed``: the issues, not only specs, changed); if
         the selected spec went away, every issue."""
