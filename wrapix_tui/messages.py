@@ -15,7 +15,6 @@ if TYPE_CHECKING:
     from wrapix_core.builder.status import BuilderStatus
     from wrapix_core.errors import WrapixError
     from wrapix_core.notify.follow import InboxEvent
-    from wrapix_core.ralph.events import EngineEvent
     from wrapix_core.sandbox.gitguard import Finding
     from wrapix_core.sandbox.runtime import (
         ContainerInfo,
@@ -189,26 +188,6 @@ class BoardProblem(Message):
 
     text: str
     lasting: bool = False
-
-
-class RalphEvent(Message):
-    """An engine event (not agent output: that is coalesced, see :class:`RalphOutput`)."""
-
-    def __init__(self, event: EngineEvent) -> None:
-        super().__init__()
-        self.event = event
-
-
-class RalphOutput(Message):
-    """New agent output arrived (the tail is read from the pane's OutputTail)."""
-
-
-@dataclass
-class RalphRunEnded(Message):
-    """The step or loop worker finished (``error``: why it could not run)."""
-
-    error: str = ""
-    stopped: bool = False
 
 
 @dataclass

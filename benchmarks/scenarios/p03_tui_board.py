@@ -3,7 +3,7 @@
 The whole path: the editor's rename-save, the workspace watcher, the board update, the
 message to the board pane, the spec row redrawn on screen. wrapix-tui runs in this
 process (headless, Textual's test driver, 120×40); the pane records when each spec's
-row was last drawn (``RalphPane.shown_at``, stamped after the refresh that painted it).
+row was last drawn (``BoardView.shown_at``, stamped after the refresh that painted it).
 Two workspaces: the sample specs with the real 1,185 issues, and 200 specs with 10,000
 issues (P2's). Floor: raw ``watchfiles.awatch`` on a directory, save → first change,
 same debounce and step as the watcher, in the same run.
@@ -37,7 +37,9 @@ async def _measure(workspace: Path, spec: str, count: int) -> list[float]:
     async with app.run_test(size=(120, 40)) as pilot:
         pane = app.query_one(RalphPane)
         deadline = time.monotonic() + 60
-        while pane.board is None or pane.watcher is None or not pane.watcher.ready.is_set():
+        watching = pane.board_view
+        while pane.board is None or watching.watcher is None \
+                or not watching.watcher.ready.is_set():
             if time.monotonic() > deadline:
                 raise RuntimeError("the board did not load")
             await pilot.pause(0.05)
@@ -50,7 +52,7 @@ async def _measure(workspace: Path, spec: str, count: int) -> list[float]:
             limit = time.monotonic() + TIMEOUT
             while True:
                 card = pane.board.card(spec) if pane.board else None
-                shown = pane.shown_at.get(spec, 0.0)
+                shown = pane.board_view.shown_at.get(spec, 0.0)
                 if card is not None and card.title == title and shown > started:
                     if number >= 0:
                         latencies.append(shown - started)

@@ -56,9 +56,9 @@ async def test_a_commondir_planted_while_running_is_reported_live_and_cleared(
     make_repo(workspace)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
-        ralph = app.dashboard.query_one("RalphPane")
-        await wait_until(pilot, lambda: getattr(ralph, "watcher", None) is not None
-                         and ralph.watcher.ready.is_set(), what="the watcher")
+        board = app.dashboard.ralph.board_view
+        await wait_until(pilot, lambda: board.watcher is not None
+                         and board.watcher.ready.is_set(), what="the watcher")
         (workspace / ".git" / "commondir").write_text("c\n")
         await wait_until(pilot, lambda: "git proj" in banner(app), what="the banner")
         assert ".git/commondir (commondir)" in banner(app)["git proj"]

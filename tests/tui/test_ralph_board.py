@@ -125,13 +125,13 @@ async def test_live_updates_keep_selection_and_touch_only_what_changed(home: Pat
         assert pane.selected == "demo"
         assert pane.issues.current is not None and pane.issues.current.key == "demo-b1"
         assert pane.issues.rows is issues_before  # another spec changed: issues untouched
-        demo_row = pane._spec_rows["demo"]
+        demo_row = pane.board_view.spec_row("demo")
         # The spec changes: its row is replaced, the other rows are the same objects.
         save(workspace / "specs" / "zeta.md", "# Zeta v2\n\n## Success Criteria\n\n- [x] one\n"
              "- [ ] two\n")
         await wait_until(pilot, lambda: pane.board is not None and pane.board.card("zeta")
                          is not None and pane.board.card("zeta").title == "Zeta v2")  # type: ignore[union-attr]
-        assert pane._spec_rows["demo"] is demo_row
+        assert pane.board_view.spec_row("demo") is demo_row
         # An issue changes on disk: the list follows, the cursor stays on its issue.
         from wrapix_core.tasks.store import IssueUpdate, open_store
 
@@ -292,7 +292,7 @@ async def test_supervised_loop_approve_skip_stop(ralph_ws: Any) -> None:
         await pilot.press("x")
         await wait_until(pilot, lambda: pane.running is None, what="the loop to end")
         assert ws.worked() == [first]
-        results = [entry.partition("\x00")[2] for entry in pane.results]
+        results = [line.text for line in pane.run.results]
         assert results == [f"✓ {first} done", f"· skipped {second}",
                            f"■ stopped before {third}",
                            f"loop demo: done 1 ({first}), parked 0, asked 0, skipped 1 "
@@ -344,7 +344,7 @@ async def test_checks_and_hooks_are_shown_live_in_the_run_panel(ralph_ws: Any) -
         assert "✓ hook pre_step: exit 0" in shown
         gate.write_text("")
         await wait_until(pilot, lambda: pane.running is None, what="the step to end")
-        results = [entry.partition("\x00")[2] for entry in pane.results]
+        results = [line.text for line in pane.run.results]
         assert results[0] == f"▷ hook pre_step ({only})"
         assert results[1].startswith("✓ hook pre_step: exit 0")
         assert results[2].startswith("▷ check ") and results[2].endswith(f"({only})")
@@ -579,12 +579,12 @@ async def test_the_approval_waits_for_the_board_and_a_vanished_modal_stops(
         await pilot.press("4", "down", "l")
         await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
         await pilot.press("y")
-        await wait_until(pilot, lambda: pane.current is not None, what="the first step")
+        await wait_until(pilot, lambda: pane.run.current is not None, what="the first step")
         await pilot.press("right", "down", "enter")  # the person reads an issue
         await wait_until(pilot, lambda: isinstance(app.screen, IssueScreen))
         go.write_text("")
-        await wait_until(pilot, lambda: any(f"{first} done" in entry
-                                            for entry in pane.results), what="step 1")
+        await wait_until(pilot, lambda: any(f"{first} done" in line.text
+                                            for line in pane.run.results), what="step 1")
         await pilot.pause(0.5)
         assert isinstance(app.screen, IssueScreen)  # not covered by the approval modal
         assert "waiting for your approval" in str(pane.query_one("#ralph-run").render())
@@ -663,7 +663,7 @@ async def approve_step(pilot: Pilot[Any], app: Any) -> Any:
     await pilot.press("4", "down", "s")
     await wait_until(pilot, lambda: isinstance(app.screen, ApprovalScreen))
     await pilot.press("y")
-    await wait_until(pilot, lambda: pane.current is not None, what="the step to start")
+    await wait_until(pilot, lambda: pane.run.current is not None, what="the step to start")
     return pane
 
 
@@ -750,3 +750,78 @@ async def test_quitting_from_the_approval_modal_stops_and_nothing_runs(
     assert ws.calls() == []
     assert ws.issue(only)["status"] == "open"
     assert read_label_state(ralph_paths(ws.root), "demo").running == {}
+
+
+async def test_open_screens_follow_the_board(home: Path) -> None:
+    """The issue detail shows an issue's new version when it changes on disk, and a
+    question that came offers "Answer"; the review screen reads its queue again."""
+    from wrapix_core.tasks.store import IssueUpdate, open_store
+
+    workspace = demo_workspace(home / "demo")
+    app = make(workspace)
+    async with app.run_test(size=(120, 40)) as pilot:
+        await board_ready(pilot, app)
+        await pilot.press("4", "down", "right", "down", "enter")
+        await wait_until(pilot, lambda: isinstance(app.screen, IssueScreen))
+        screen = app.screen
+        assert isinstance(screen, IssueScreen) and screen.issue_id == "demo-a1"
+        assert screen.check_action("answer", ()) is False
+        store = open_store(workspace)
+        await store.update("demo-a1", IssueUpdate(title="Parse the config, again",
+                                                  add_labels=("ralph:clarify",)))
+        await wait_until(pilot, lambda: "Parse the config, again" in str(
+            screen.query_one("#issue-header").render()), what="the issue's new title")
+        assert screen.check_action("answer", ()) is True
+        await pilot.press("escape")
+        await wait_until(pilot, lambda: not isinstance(app.screen, IssueScreen))
+        await pilot.press("left", "v")
+        await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen)
+                         and app.screen.queue is not None)
+        review = app.screen
+        assert isinstance(review, ReviewScreen)
+        assert [row.key for row in review.rows.rows] == ["demo-p1", "demo-p2"]
+        await store.update("demo-p2", IssueUpdate(remove_labels=("ralph:proposed",)))
+        await wait_until(pilot, lambda: [row.key for row in review.rows.rows] == ["demo-p1"],
+                         what="the review queue read again")
+
+
+@pytest.mark.parametrize("broken", ["load", "watch"])
+async def test_a_bug_in_loading_or_watching_is_shown_and_the_app_goes_on(
+        home: Path, monkeypatch: pytest.MonkeyPatch, broken: str) -> None:
+    from wrapix_core.specs import board as core_board
+    from wrapix_core.specs import inotify_watch
+
+    async def no_board(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("a bug in the board")
+
+    class NoWatcher:
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            raise RuntimeError("a bug in the watcher")
+
+    if broken == "load":
+        monkeypatch.setattr(core_board, "load_board", no_board)
+    else:
+        monkeypatch.setattr(inotify_watch, "InotifyWorkspaceWatcher", NoWatcher)
+    app = make(demo_workspace(home / "demo"))
+    what = "could not be loaded" if broken == "load" else "stopped updating"
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = app.dashboard.ralph
+        await wait_until(pilot, lambda: what in app.dashboard.banner.problems.get("ralph", ""),
+                         what="the banner")
+        note = str(pane.query_one("#ralph-note").render())
+        assert f"the board {what}: RuntimeError('a bug in the" in note
+        assert app.is_running
+
+
+async def test_an_exit_while_a_step_runs_ends_the_run_without_an_error(
+        ralph_ws: Any) -> None:
+    """The exit cancels the run (what a quit that outlasts its wait does): the run's end
+    reaches a pane whose widgets are being removed, which must not fail the app."""
+    ws = ralph_ws
+    slow_step(ws)
+    app = make(ws.root)
+    async with app.run_test(size=(120, 40)) as pilot:
+        pane = await approve_step(pilot, app)
+        app.exit()
+        await exited(app)
+    assert app.return_code in (0, None) and not pane.run.running

@@ -331,7 +331,9 @@ async def load_board(workspace: Path, store: TaskStore | None = None, *,
                      epics: Mapping[str, str] | None = None) -> Board:
     """Read every spec, the index and the issues of ``workspace`` into a Board.
 
-    Spec parsing runs in a worker thread alongside the issue store read.
+    Spec parsing runs in a worker thread alongside the issue store read, and building
+    the board (readiness over every issue) in one after it: the caller's event loop (the
+    TUI's) stays free.
     """
     from wrapix_core.tasks.store import open_store
 
@@ -343,4 +345,5 @@ async def load_board(workspace: Path, store: TaskStore | None = None, *,
         await asyncio.gather(specs_job, return_exceptions=True)  # leave nothing running
         raise
     specs, index = await specs_job
-    return Board.build(specs, index, issues, epics=epics, issue_problems=problems)
+    return await asyncio.to_thread(Board.build, specs, index, issues, epics=epics,
+                                   issue_problems=problems)

@@ -1,11 +1,12 @@
 """Before each supervised step: the issue, its spec and dependencies; approve, skip, stop,
-or approve all remaining. The engine waits for the answer (nothing runs without one)."""
+or approve all remaining. The engine waits for the answer (nothing runs without one):
+:meth:`ApprovalScreen.ask` pushes the modal and waits for its dismissal."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import asyncio
 from pathlib import PurePath
-from typing import TYPE_CHECKING, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
 from textual import on
@@ -21,10 +22,12 @@ from wrapix_tui.styles import stylesheet
 from wrapix_tui.widgets.untrusted import SafeMarkdown
 
 if TYPE_CHECKING:
+    from textual.app import App
+
     from wrapix_core.ralph.events import StepProposal
 
 
-class ApprovalScreen(ModalScreen[Decision]):
+class ApprovalScreen(ModalScreen[Decision | None]):
     CSS_PATH: ClassVar[list[str | PurePath]] = [stylesheet("modals.tcss"), stylesheet("ralph.tcss")]
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -34,13 +37,17 @@ class ApprovalScreen(ModalScreen[Decision]):
         Binding("x,escape", "decide('stop')", "Stop", id="approval.stop"),
     ]
 
-    def __init__(self, proposal: StepProposal,
-                 on_gone: Callable[[Decision | None], None] | None = None) -> None:
+    def __init__(self, proposal: StepProposal) -> None:
         super().__init__(classes="modal")
         self.proposal = proposal
         self.decision: Decision | None = None
-        self.on_gone = on_gone
-        """Told the decision (None: none) when the screen goes, however it goes."""
+        self._answer: asyncio.Future[Decision | None] | None = None
+
+    async def ask(self, app: App[Any]) -> Decision | None:
+        """Push this modal and wait for the decision (from a worker); None when the modal
+        went away without one."""
+        self._answer = app.push_screen(self, wait_for_dismiss=True)
+        return await self._answer
 
     def compose(self) -> ComposeResult:
         proposal = self.proposal
@@ -81,7 +88,7 @@ class ApprovalScreen(ModalScreen[Decision]):
             text.append(fmt.safe(dep.type, 30, style="dim"))
             text.append(" ")
             text.append(fmt.safe(dep.id, 60, style="bold"))
-            text.append(f" ({fmt.safe(dep.status, 20).plain}) ",
+            text.append(f" ({fmt.plain(dep.status, 20)}) ",
                         style="green" if dep.status == "closed" else "yellow")
             text.append(fmt.safe(dep.title, 120))
         return text
@@ -99,5 +106,7 @@ class ApprovalScreen(ModalScreen[Decision]):
             self.action_decide(event.button.id)
 
     def on_unmount(self) -> None:
-        if self.on_gone is not None:
-            self.on_gone(self.decision)
+        """Removed without a dismissal (popped from elsewhere), the answer would never
+        come: it is None, never "wait for ever"."""
+        if self._answer is not None and not self._answer.done():
+            self._answer.set_result(None)

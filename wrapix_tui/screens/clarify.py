@@ -117,7 +117,7 @@ class ClarifyScreen(ModalScreen[str | None]):
     def _status(self, text: str, error: bool = False) -> None:
         """``text`` may quote the store's errors (untrusted ids): shown escaped."""
         status = self.query_one("#status", Static)
-        status.update(Text(fmt.safe(text, 2000).plain))
+        status.update(Text(fmt.plain(text, 2000)))
         status.set_class(error, "error")
 
     @on(Input.Submitted, "#clarify-answer")
@@ -179,6 +179,5 @@ class ClarifyScreen(ModalScreen[str | None]):
             self.busy = False
             self._status(f"the answer could not be recorded: {exc!r}", True)
             return
-        self.app.notify(fmt.safe(f"{said} Next: {clarify.resume_hint(updated)}", 500).plain,
-                        markup=False)
+        self.app.notify(fmt.plain(f"{said} Next: {clarify.resume_hint(updated)}", 500))
         self.dismiss(text or "")

@@ -1,7 +1,8 @@
 """One issue in full: description and notes as markdown (from untrusted text), its
 dependencies both ways, labels, and the latest step log when Ralph worked on it.
 
-It follows the board: when the issue changes on disk, the screen shows the new version.
+It follows the board (:class:`~wrapix_tui.messages.BoardUpdated`): when the issue changes
+on disk, the screen shows the new version.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from wrapix_tui.widgets.untrusted import SafeMarkdown
 if TYPE_CHECKING:
     from wrapix_core.specs.board import Board
     from wrapix_core.tasks.model import Issue
+    from wrapix_tui.messages import BoardUpdated
 
 LOG_LINES = 40
 
@@ -44,7 +46,7 @@ def dependency_lines(board: Board, issue: Issue) -> Text:
         text.append(" ")
         text.append(fmt.safe(dep.depends_on_id, 60, style="bold"))
         status = target.status if target is not None else "missing"
-        text.append(f" ({fmt.safe(status, 20).plain}) ",  # a status is free text
+        text.append(f" ({fmt.plain(status, 20)}) ",  # a status is free text
                     style="green" if status == "closed" else "yellow")
         if target is not None:
             text.append(fmt.safe(target.title, 120))
@@ -58,15 +60,15 @@ def dependency_lines(board: Board, issue: Issue) -> Text:
         text.append(fmt.safe(kind, 30, style="dim"))
         text.append(" ")
         text.append(fmt.safe(other.id, 60, style="bold"))
-        text.append(f" ({fmt.safe(other.status, 20).plain}) ", style="dim")
+        text.append(f" ({fmt.plain(other.status, 20)}) ", style="dim")
         text.append(fmt.safe(other.title, 120))
     if len(dependants) > 50:
         text.append(f"\n  … and {len(dependants) - 50} more", style="dim")
     blockers = board.readiness.blockers(issue.id)
     if blockers:
         text.append("\nblocked by  ", style="bold red")
-        text.append(", ".join(f"{'parent ' if b.kind == 'parent' else ''}{fmt.safe(b.id).plain}"
-                              f" ({fmt.safe(b.status, 20).plain})" for b in blockers),
+        text.append(", ".join(f"{'parent ' if b.kind == 'parent' else ''}{fmt.plain(b.id)}"
+                              f" ({fmt.plain(b.status, 20)})" for b in blockers),
                     style="red")
     return text
 
@@ -83,7 +85,7 @@ def header_text(issue: Issue) -> Text:
     text.append(fmt.safe(issue.title, 300, style="bold"))
     if issue.labels:
         text.append("\nlabels  ", style="dim")
-        text.append(", ".join(fmt.safe(label, 60).plain for label in issue.labels))
+        text.append(", ".join(fmt.plain(label, 60) for label in issue.labels))
     when = [f"created {issue.created_at}"] if issue.created_at else []
     if issue.updated_at:
         when.append(f"updated {issue.updated_at}")
@@ -149,9 +151,9 @@ class IssueScreen(Screen[None]):
         self.query_one("#issue-description", SafeMarkdown).set_text(description)
         self.query_one("#issue-notes", SafeMarkdown).set_text(issue.notes)
 
-    def board_changed(self, board: Board) -> None:
+    def on_board_updated(self, message: BoardUpdated) -> None:
         """The board changed: redraw only when this issue did."""
-        self.board = board
+        self.board = board = message.board
         issue = board.readiness.by_id.get(self.issue_id)
         if issue is not self.issue and issue != self.issue:
             self.issue = issue
@@ -194,7 +196,7 @@ class IssueScreen(Screen[None]):
         from wrapix_tui.screens.clarify import ClarifyScreen
 
         if self.issue is None or not self.has_question():
-            self.app.notify("This issue has no open question.", markup=False)
+            self.app.notify("This issue has no open question.")
             return
         self.app.push_screen(ClarifyScreen(self.workspace, self.issue))
 

@@ -29,6 +29,7 @@ from wrapix_tui.widgets.untrusted import SafeMarkdown
 
 if TYPE_CHECKING:
     from wrapix_core.ralph.review import ReviewItem, ReviewQueue
+    from wrapix_tui.messages import BoardUpdated
 
 log = logging.getLogger("wrapix.tui.review")
 
@@ -127,7 +128,7 @@ class ReviewScreen(Screen[None]):
         self._show_detail()
         said, self.said = self.said, ""
         if said:  # after the list shows the decision, never before it
-            self.app.notify(fmt.safe(said, 500).plain, markup=False)
+            self.app.notify(fmt.plain(said, 500))
         total = len(queue.items)
         tally = ", ".join(f"{count} {what}" for what, count in self.counts.items() if count)
         head = said or (f"{plural(total, 'proposed issue')} await review"
@@ -145,7 +146,7 @@ class ReviewScreen(Screen[None]):
     def _status(self, text: str, error: bool = False) -> None:
         """``text`` names issues (untrusted ids and titles): shown escaped."""
         status = self.query_one("#review-status", Static)
-        status.update(Text(fmt.safe(text, 2000).plain, style="bold red" if error else ""))
+        status.update(Text(fmt.plain(text, 2000), style="bold red" if error else ""))
 
     @on(RowList.Highlighted, "#review-list")
     def _highlighted(self) -> None:
@@ -177,7 +178,7 @@ class ReviewScreen(Screen[None]):
             if index:
                 text.append(", ")
             text.append(fmt.safe(dep.id, 60))
-            text.append(f" ({fmt.safe(dep.status, 20).plain})", style="dim")
+            text.append(f" ({fmt.plain(dep.status, 20)})", style="dim")
         text.append("\nneeded by   ", style="dim")
         text.append(fmt.safe(", ".join(item.needed_by), 300) if item.needed_by
                     else Text("nothing", style="dim"))
@@ -192,11 +193,11 @@ class ReviewScreen(Screen[None]):
     # -- decisions ----------------------------------------------------------------------
     def _target(self) -> ReviewItem | None:
         if self.busy:
-            self.app.notify("Still recording the last decision…", markup=False)
+            self.app.notify("Still recording the last decision…")
             return None
         item = self.current()
         if item is None:
-            self.app.notify("Nothing is proposed.", markup=False)
+            self.app.notify("Nothing is proposed.")
         return item
 
     def action_approve(self) -> None:
@@ -317,7 +318,7 @@ class ReviewScreen(Screen[None]):
         self.drafts.pop(issue.id, None)
         self._decide("edit", issue.id, change)
 
-    def board_changed(self, board: object) -> None:
+    def on_board_updated(self, message: BoardUpdated) -> None:
         """Issues changed on disk (another reviewer, the CLI): read the queue again."""
         if not self.busy:
             self._reload()
