@@ -54,7 +54,10 @@ class StatsSampler:
                 or pane.screen.maximized not in (None, pane))
 
     def _start(self) -> None:
-        self.pane.run_worker(self._sample(), group=GROUP, exclusive=True)
+        # The function, not a coroutine: one made for a worker that never starts (the
+        # app closing) would be left unawaited.
+        self.pane.run_worker(self._sample, group=GROUP,  # type: ignore[arg-type]
+                             exclusive=True)
 
     async def _sample(self) -> None:
         pane = self.pane
