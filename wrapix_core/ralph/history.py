@@ -19,11 +19,12 @@ from pathlib import Path
 from wrapix_core import proc, workspace_fs
 from wrapix_core.errors import WrapixError
 from wrapix_core.ralph.state import RalphPaths
-from wrapix_core.safe_git import SAFE_GIT, environment
 
 GIT_TIMEOUT = 20.0
 MAX_SPEC_BYTES = 512 * 1024
 MAX_DIFF_CHARS = 16_000
+SAFE_GIT = ("git", "--no-pager", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
+            "-c", "core.pager=cat")
 _COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
@@ -31,7 +32,8 @@ async def head_commit(workspace: Path) -> str | None:
     """The workspace's ``HEAD`` commit id, or None (no git, no repository, no commit)."""
     if not (workspace / ".git").exists():
         return None
-    env = {**os.environ, **environment()}
+    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0",
+           "GIT_PAGER": "cat", "PAGER": "cat"}
     try:
         done = await proc.run([*SAFE_GIT, "-C", str(workspace), "rev-parse", "--verify",
                                "--quiet", "HEAD^{commit}"], env=env, timeout=GIT_TIMEOUT,

@@ -1,7 +1,7 @@
 """Host git for sessions: on the project (the user's own repository) and on a session's
 repository (written by an agent: hostile).
 
-Both go through :mod:`wrapix_core.safe_git` (no hooks, no fsmonitor, no pager), with a
+Both go through :mod:`wrapix_core.safegit` (no hooks, no fsmonitor, no pager), with a
 timeout and never a shell. A session's repository is also addressed explicitly
 (``--git-dir``, ``--work-tree`` and ``GIT_COMMON_DIR``), so a ``.git/commondir`` or
 ``.git`` file an agent planted cannot point git elsewhere; replace refs and grafts are
@@ -18,14 +18,16 @@ from pathlib import Path
 
 from wrapix_core import proc
 from wrapix_core.errors import WrapixError
-from wrapix_core.safe_git import SAFE_GIT, environment
+from wrapix_core.safegit import SAFE_GIT, safe_env
 
 TIMEOUT = 60.0
 """Seconds one git command may take (a checkout of a big tree, a fetch)."""
 _HOSTILE = ("-c", "core.untrackedCache=false", "-c", "status.submoduleSummary=false",
             "-c", "diff.ignoreSubmodules=all", "-c", "core.sshCommand=false",
             "-c", "protocol.allow=never", "-c", "protocol.file.allow=always")
-_NO_REWRITE = {"GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull}
+_NO_REWRITE = {"GIT_NO_REPLACE_OBJECTS": "1", "GIT_GRAFT_FILE": os.devnull,
+               "GIT_EDITOR": "true", "GIT_ASKPASS": "", "SSH_ASKPASS": ""}
+_ISOLATED = {"GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1"}
 
 
 class GitFailed(WrapixError):
@@ -51,7 +53,7 @@ def project(repo: Path, *args: str, check: bool = True, input: str | None = None
             timeout: float = TIMEOUT, env: dict[str, str] | None = None) -> proc.Completed:
     """git in the user's own repository (their configuration and identity apply)."""
     return _run([*SAFE_GIT, "-C", str(repo), *args],
-                {**environment(), **_NO_REWRITE, **(env or {})}, cwd=None, check=check,
+                {**safe_env(), **_NO_REWRITE, **(env or {})}, cwd=None, check=check,
                 input=input, timeout=timeout)
 
 
@@ -62,7 +64,8 @@ def session(path: Path, *args: str, check: bool = True, input: str | None = None
     ``isolated=False`` keeps the user's git configuration: only for work on the
     project's own content before any agent touched the session (its first checkout)."""
     git_dir = path / ".git"
-    variables = {**environment(isolated=isolated), **_NO_REWRITE, "GIT_DIR": str(git_dir),
+    variables = {**safe_env(), **(_ISOLATED if isolated else {}), **_NO_REWRITE,
+                 "GIT_DIR": str(git_dir),
                  "GIT_COMMON_DIR": str(git_dir), "GIT_WORK_TREE": str(path),
                  **(env or {})}
     return _run([*SAFE_GIT, *_HOSTILE, *args], variables, cwd=path, check=check,
