@@ -1,62 +1,61 @@
 """What a session changed: base...session, committed and uncommitted work apart.
 
-``committed`` is the session branch against its merge base with the base branch (what a
-merge would bring, like ``git diff base...wrapix/NAME``); ``uncommitted`` is the
-session's work tree against its ``HEAD`` (staged and unstaged; untracked files listed
-by name). Both are plain ``git diff`` text, computed in the session's repository with the
-hostile-repository options of :mod:`.gitcmd` (no external diff, no textconv). The diff
-screen parses the same ranges (:func:`ranges`) with :mod:`wrapix_core.gitdiff`.
+The range is the session branch against the base branch as it is now, three dots (what a
+merge would bring: from their merge base to the branch), then the session's work tree
+against its ``HEAD`` (uncommitted) and its untracked files. The parsing and the inert
+rendering are :mod:`wrapix_core.gitdiff`'s; this module says which commits, and first
+checks the session's repository for planted git redirection
+(:func:`wrapix_core.sandbox.gitguard.quick`), because those git calls find the repository
+the usual way.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wrapix_core.sessions import gitcmd
+from wrapix_core.sandbox import gitguard
 from wrapix_core.sessions.model import Session, SessionError
-from wrapix_core.sessions.stats import base_tip, session_head, uncommitted
+from wrapix_core.sessions.stats import base_tip, session_head
 
-_OPTIONS = ("--no-ext-diff", "--no-textconv", "--no-color", "--no-renames")
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from wrapix_core.gitdiff.model import Diff
 
 
 @dataclass(frozen=True)
 class DiffRange:
-    """``git diff base head`` in ``repo`` (the session's repository); ``head`` None: the
-    work tree."""
+    """``git diff base...head`` in the session's repository (``session.path``)."""
 
     base: str
-    head: str | None
+    head: str
 
 
-@dataclass(frozen=True)
-class SessionDiff:
-    committed: str
-    uncommitted: str
-    untracked: tuple[str, ...]
-    range: DiffRange
-
-
-def ranges(session: Session) -> tuple[DiffRange, DiffRange]:
-    """(committed: merge base → branch, uncommitted: HEAD → work tree)."""
+def diff_range(session: Session) -> DiffRange:
+    """The committed range of ``session`` (raises when its branch is gone)."""
     head = session_head(session)
     if head is None:
         raise SessionError(f"the branch {session.branch} is gone from session {session.name}",
-                           "look in the session's repository: "
-                           f"`git -C {session.path} branch`")
-    target = base_tip(session) or session.base_commit
-    merge_base = gitcmd.rev(gitcmd.session(session.path, "merge-base", target, head,
-                                           check=False)) or session.base_commit
-    return DiffRange(merge_base, head), DiffRange("HEAD", None)
+                           f"look in the session's repository: `git -C {session.path} "
+                           "branch`")
+    return DiffRange(base_tip(session) or session.base_commit, head)
 
 
-def session_diff(session: Session, *, stat: bool = False) -> SessionDiff:
-    committed_range, _ = ranges(session)
-    shape = ("--stat=120",) if stat else ("--patch",)
-    committed = gitcmd.session(session.path, "diff", *_OPTIONS, *shape,
-                               committed_range.base, str(committed_range.head)).stdout
-    work = gitcmd.session(session.path, "diff", *_OPTIONS, *shape, "HEAD",
-                          check=False).stdout
-    tracked_changes = set(gitcmd.session(session.path, "diff", "--name-only", "-z", "HEAD",
-                                         check=False).stdout.split("\0"))
-    untracked = tuple(path for path in uncommitted(session) if path not in tracked_changes)
-    return SessionDiff(committed, work, untracked, committed_range)
+def check_repository(session: Session) -> None:
+    """Refuse a session repository with planted git redirection (naming it)."""
+    findings = gitguard.quick(str(session.path))
+    if findings:
+        raise SessionError(f"session {session.name}: {gitguard.summary(findings)}",
+                           f"inspect it with `wrapix audit {session.path}`; wrapix runs no "
+                           "git there until then")
+
+
+async def load(session: Session, *, work: bool = True) -> Diff:
+    """The session's diff as :class:`wrapix_core.gitdiff.model.Diff` (committed, then
+    uncommitted and untracked with ``work``)."""
+    import asyncio
+
+    from wrapix_core.gitdiff import source
+
+    await asyncio.to_thread(check_repository, session)
+    found = await asyncio.to_thread(diff_range, session)
+    return await source.load(session.path, found.base, found.head, work=work)
