@@ -17,6 +17,7 @@ Usage (the TUI)::
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,33 +86,56 @@ async def snapshot(project: Path) -> list[SessionUpdate]:
             for session in sessions]
 
 
-async def watch_stats(project: Path, *, stop_event: asyncio.Event | None = None,
-                      debounce_ms: int = DEBOUNCE_MS,
-                      initial: bool = True) -> AsyncIterator[SessionUpdate]:
-    """Updates for ``project``'s sessions: all of them first (``initial``), then each
-    session whose files or refs changed. Ends when ``stop_event`` is set."""
+async def _pump(queue: asyncio.Queue[set[str] | None], roots: list[Path],
+                project_git: Path, debounce_ms: int, stop: asyncio.Event) -> None:
     from watchfiles import awatch
-
-    sessions_dir = paths.ensure_private_dir(store.project_dir(project))
-    project_git = await asyncio.to_thread(git_dir, project)
-    known: set[str] = set()
-    if initial:
-        for update in await snapshot(project):
-            known.add(update.name)
-            yield update
 
     def keep(_change: object, path: str) -> bool:
         return relevant(path, project_git)
 
-    async for batch in awatch(sessions_dir, project_git, watch_filter=keep,
-                              debounce=debounce_ms, step=20, stop_event=stop_event):
-        names = affected({path for _, path in batch}, sessions_dir, project_git)
-        if names is None:
-            names = known | {session.name for session in
-                             await asyncio.to_thread(store.list_sessions, project)}
-        for name in sorted(name for name in names if not name.startswith(".")):
-            update = await asyncio.to_thread(_update, project, name)
-            if update.session is None and name not in known:
-                continue
-            (known.add if update.session is not None else known.discard)(name)
-            yield update
+    try:
+        async for batch in awatch(*roots, watch_filter=keep, debounce=debounce_ms, step=20,
+                                  stop_event=stop, rust_timeout=1_000):
+            queue.put_nowait({path for _, path in batch})
+    finally:
+        queue.put_nowait(None)
+
+
+async def watch_stats(project: Path, *, stop_event: asyncio.Event | None = None,
+                      debounce_ms: int = DEBOUNCE_MS,
+                      initial: bool = True) -> AsyncIterator[SessionUpdate]:
+    """Updates for ``project``'s sessions: all of them first (``initial``), then each
+    session whose files or refs changed. Ends when ``stop_event`` is set. The watch is in
+    place before the first figures are computed, so no change in between is missed."""
+    sessions_dir = paths.ensure_private_dir(store.project_dir(project))
+    project_git = await asyncio.to_thread(git_dir, project)
+    stop = stop_event or asyncio.Event()
+    queue: asyncio.Queue[set[str] | None] = asyncio.Queue()
+    task = asyncio.ensure_future(_pump(queue, [sessions_dir, project_git], project_git,
+                                       debounce_ms, stop))
+    # awatch sets its inotify watches on its first step, before it first awaits (as in
+    # wrapix_core.specs.watcher): two passes of the loop let that step run.
+    await asyncio.sleep(0)
+    await asyncio.sleep(0)
+    known: set[str] = set()
+    try:
+        if initial:
+            for update in await snapshot(project):
+                known.add(update.name)
+                yield update
+        while (changed := await queue.get()) is not None:
+            names = affected(changed, sessions_dir, project_git)
+            if names is None:
+                names = known | {session.name for session in
+                                 await asyncio.to_thread(store.list_sessions, project)}
+            for name in sorted(name for name in names if not name.startswith(".")):
+                update = await asyncio.to_thread(_update, project, name)
+                if update.session is None and name not in known:
+                    continue
+                (known.add if update.session is not None else known.discard)(name)
+                yield update
+    finally:
+        stop.set()
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await task
