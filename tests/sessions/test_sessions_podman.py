@@ -139,7 +139,7 @@ def test_escapes_from_a_session_sandbox_all_fail(
         "own alternates removed": "rm .git/objects/info/alternates",
         "own objects dir swapped": "mv .git/objects .git/objects.away",
     }
-    reasons = ("Read-only file system", "No such file or directory", "busy",
+    reasons = ("Read-only file system", "No such file or directory", "nonexistent", "busy",
                "does not appear to be a git repository", "could not lock config file")
     for what, script_ in attempts.items():
         done = inside(podman, one, script_)
