@@ -7,6 +7,7 @@ before. Every command takes the project as ``--project DIR`` (default: here).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -65,6 +66,23 @@ def open_session(directory: Path, name: str | None, from_ref: str | None,
                         f"{session.base_ref or session.base_commit[:12]}, in {session.path}")
     setup = tuple(tuple(command_argv(item)) for item in settings.session.setup)
     return session, SessionMount(session.name, session.project, session.objects, setup), notes
+
+
+def exists(directory: Path, name: str | None) -> bool:
+    """Whether session ``name`` of the repository holding ``directory`` exists."""
+    from wrapix_core.sessions import store
+
+    if name is None:
+        return False
+    return store.record_file(store.project_root(directory), name).exists()
+
+
+def drop_new(session: Session) -> None:
+    """Remove a session made for a launch that then failed before anything ran in it."""
+    from wrapix_core.sessions.discard import discard_session
+
+    with contextlib.suppress(WrapixError, OSError):
+        discard_session(session, force=True, podman="true")
 
 
 def _project(directory: Path | None) -> Path:
