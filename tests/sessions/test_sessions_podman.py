@@ -96,6 +96,7 @@ def test_two_sessions_commit_at_once_and_sessions_shows_each(
     assert (second["ahead"], second["files"], second["added"], second["uncommitted"]) == (
         1, 1, 3, ["f1.txt"])
     assert first["merges_cleanly"] is True and second["merges_cleanly"] is True
+    assert listed["one"]["sandbox"] == "running" and listed["two"]["sandbox"] == "running"
     table = env.wrapix("sessions").stdout
     assert "wrapix/one" in table and "wrapix/two" in table
     # The user's checkout saw none of it.

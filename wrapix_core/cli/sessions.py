@@ -116,6 +116,21 @@ def _merges(stats: SessionStats) -> str:
     return "clean" if stats.merges_cleanly else f"conflicts ({len(stats.conflicts)})"
 
 
+def _sandbox_states(project: Path) -> dict[str, str]:
+    """Sandbox name -> state for the project's session sandboxes ({} without Podman)."""
+    from wrapix_core.sandbox import naming
+    from wrapix_core.sandbox.runtime import get_runtime
+    from wrapix_core.settings import load_settings
+
+    try:
+        runtime = get_runtime(load_settings(project).sandbox)
+        found = run_async(runtime.containers(all=True))
+    except (WrapixError, OSError):
+        return {}
+    return {item.name: item.state for item in found
+            if item.labels.get(naming.LABEL_PROJECT) == str(project)}
+
+
 @click.command()
 @project_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -130,9 +145,10 @@ def sessions(project_dir: Path | None, as_json: bool) -> None:
 
     project = _project(project_dir)
     found = [(session, session_stats(session)) for session in store.list_sessions(project)]
+    states = _sandbox_states(project) if found else {}
     if as_json:
-        echo_json([{**session.to_json(), "stats": stats.to_json()}
-                   for session, stats in found])
+        echo_json([{**session.to_json(), "stats": stats.to_json(),
+                    "sandbox": states.get(session.container)} for session, stats in found])
         return
     if not found:
         click.echo(f"no sessions for {project} (start one with `wrapix run --session NAME`)")
@@ -143,7 +159,7 @@ def sessions(project_dir: Path | None, as_json: bool) -> None:
 
     table = Table(box=None, header_style="bold")
     for column in ("NAME", "BRANCH", "BASE", "COMMITS", "FILES", "LINES", "UNCOMMITTED",
-                   "MERGE"):
+                   "MERGE", "SANDBOX"):
         table.add_column(column)
     for session, stats in found:
         lines = f"+{stats.added} -{stats.removed}"
@@ -151,7 +167,8 @@ def sessions(project_dir: Path | None, as_json: bool) -> None:
                  f"-{stats.uncommitted_removed})" if stats.uncommitted else "-")
         table.add_row(*(Text(value) for value in (
             session.name, session.branch, session.base_ref or session.base_commit[:12],
-            _figures(stats), str(stats.files), lines, dirty, _merges(stats))))
+            _figures(stats), str(stats.files), lines, dirty, _merges(stats),
+            states.get(session.container) or "-")))
     Console().print(table)
     for session, stats in found:
         for problem in stats.problems:
