@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,15 +35,6 @@ def env(tmp_path: Path) -> Env:
     git(project, "config", "user.email", "tester@example.com")
     (project / ".git" / "hooks").mkdir(exist_ok=True)
     return Env(tmp_path, project, tmp_path / "data")
-
-
-@pytest.fixture
-def cleanup(podman: str) -> Iterator[list[str]]:
-    names: list[str] = []
-    yield names
-    for name in names:
-        subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True,
-                       timeout=60, check=False)
 
 
 def start(env: Env, image: str, session: str, names: list[str],
