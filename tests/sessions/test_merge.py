@@ -198,3 +198,16 @@ def test_planted_redirection_in_a_session_stops_merge_and_diff_before_git_runs(
     assert stats.ahead == 1
     assert not mark.exists() and not Path(f"{mark}.hook").exists()
     assert snapshot(project) == before
+
+
+def test_discard_removes_what_the_agent_made_read_only(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    session = new_session(project, "one")
+    locked = session.path / "locked"
+    locked.mkdir()
+    (locked / "file").write_text("x\n")
+    locked.chmod(0o500)
+    git(session.path, "add", "-A")
+    git(session.path, "commit", "-q", "-m", "locked")
+    discard_session(session, force=True, podman="true")
+    assert not session.path.exists()
