@@ -93,7 +93,7 @@ wrapix_agent() {
             'set -g status off' 'set -g escape-time 0' 'set -g remain-on-exit off' > "$conf"
         rm -f "$status"
         tmux -u -L wrapix -f "$conf" new-session -s agent -- \
-            sh -c '"$@"; echo $? > "$0"' "$status" "$@"
+            sh -c '"$@"; echo $? > "$0"' "$status" "$@" || true
         exit "$(cat "$status" 2>/dev/null || echo 1)"
     fi
     exec "$@"
