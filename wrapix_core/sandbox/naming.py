@@ -13,6 +13,8 @@ LABEL_LIMITS = "wrapix.limits"
 LABEL_ROLE = "wrapix.role"
 LABEL_NETWORK = "wrapix.network"
 """``agent`` (interactive), ``ralph`` (a Ralph step) or ``builder``."""
+LABEL_AGENT = "wrapix.agent"
+"""The agent the sandbox runs (``claude``, ``codex``, …; empty: none)."""
 
 _UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 MAX_NAME = 63
