@@ -75,7 +75,7 @@ def test_only_the_chosen_agents_are_installed_node_only_for_gemini() -> None:
     assert "install-agent.py claude" not in both
     assert "HOME=/tmp/wrapix-check gemini --version" in both
     nix = nixexpr.render(recipe(agents=(("codex", "latest"), ("gemini", "latest"))), "n", "t")
-    assert "\n    codex\n    gemini-cli" in nix and "claude-code" not in nix
+    assert "\n    codex\n    gemini-cli" in nix and "\n    claude-code" not in nix
 
 
 def test_wrapix_itself_and_its_commands() -> None:
