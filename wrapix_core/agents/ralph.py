@@ -18,8 +18,9 @@ follow these shapes; the README's table of agents says where each is documented)
 - opencode, ``run --format json PROMPT``: events ``step_start``, ``text`` (``part.text``),
   ``tool_use``, ``step_finish`` (``part.reason``: ``tool-calls`` while it goes on, else
   the run is over) and ``error``. The final text: the text of the last step. opencode
-  sometimes ends without the last ``step_finish`` (its issue 26855): then the last
-  step's text counts once the process has exited.
+  sometimes ends without the last ``step_finish`` (its issue 26855): then text the
+  output ended with (no tool call after it) counts; a crash is still judged by its exit
+  code.
 
 Pure: no I/O, nothing of Ralph's imported (Ralph's reader wraps these).
 """
@@ -121,6 +122,8 @@ class Parser:
             self._text = ""
         elif kind == "text" and isinstance(part.get("text"), str):
             self._text += part["text"]
+        elif kind == "tool_use":
+            self._text = ""  # what it said before a tool call is not its answer
         elif kind == "step_finish" and part.get("reason") != "tool-calls":
             self.final = Final(self._text, True, False, str(part.get("reason") or "stop"))
             return True
