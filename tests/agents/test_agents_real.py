@@ -132,3 +132,43 @@ def test_each_agents_own_notification_hook_reaches_the_inbox(agents_image: str,
             if entry["sandbox"].startswith("wrapix-proj-")}
     assert mine == {"Claude Code": "Waiting for input...", "Codex": "Turn finished",
                     "Gemini CLI": "Turn finished", "opencode": "Turn finished"}, entries
+
+
+FAKE = """#!/bin/sh
+name=$(basename "$0")
+for arg in "$@"; do printf '%s\\0' "$arg"; done > "/workspace/$name-args"
+for file in .codex/AGENTS.md .codex/config.toml .gemini/GEMINI.md .gemini/settings.json \\
+            .config/opencode/AGENTS.md .config/opencode/opencode.json \\
+            .config/opencode/plugins/wrapix-notify.js .claude.json; do
+    [ -f "$HOME/$file" ] && echo "$file"
+done > "/workspace/$name-files"
+"""
+
+
+@pytest.mark.parametrize(("agent", "argv", "instructions"), [
+    ("codex", ["--dangerously-bypass-approvals-and-sandbox"], ".codex/AGENTS.md"),
+    ("gemini", ["--yolo", "--skip-trust"], ".gemini/GEMINI.md"),
+    ("opencode", ["--auto"], ".config/opencode/AGENTS.md"),
+])
+def test_the_entrypoint_starts_the_chosen_agent_in_full_permission_mode_with_its_files(
+        wrapix_image: str, tmp_path: Path, agent: str, argv: list[str],
+        instructions: str) -> None:
+    fake = tmp_path / "fakebin"
+    fake.mkdir()
+    (fake / agent).write_text(FAKE)
+    (fake / agent).chmod(0o755)
+    ws = _workspace(tmp_path)
+    (ws / "specs").mkdir()
+    (ws / "specs" / "README.md").write_text("| Spec | Purpose |\n|---|---|\n| x.md | PINNED-X |\n")
+    path = "/opt/fake:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+    # The prompt the agent finds in its instructions file, read back by a second command.
+    done = _wrapix("run", "--image", wrapix_image, "--agent", agent, "--mount",
+                   f"{fake}:/opt/fake", "-e", f"PATH={path}", str(ws), cwd=ws)
+    assert done.returncode == 0, done.stderr
+    assert (ws / f"{agent}-args").read_text().split("\0")[:-1] == argv
+    seeded = (ws / f"{agent}-files").read_text().split()
+    assert instructions in seeded and ".claude.json" not in seeded
+    shown = _wrapix("run", "--image", wrapix_image, "--agent", agent, str(ws), "--", "sh", "-c",
+                    f'cat "$HOME/{instructions}"; echo "agent=$WRAPIX_AGENT"', cwd=ws)
+    assert "wrapix sandbox" in shown.stdout and "PINNED-X" in shown.stdout  # Claude's prompt
+    assert f"agent={agent}" in shown.stdout
