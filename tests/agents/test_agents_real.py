@@ -142,6 +142,7 @@ for file in .codex/AGENTS.md .codex/config.toml .gemini/GEMINI.md .gemini/settin
             .config/opencode/plugins/wrapix-notify.js .claude.json; do
     [ -f "$HOME/$file" ] && echo "$file"
 done > "/workspace/$name-files"
+exit 0
 """
 
 
