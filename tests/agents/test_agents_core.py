@@ -4,11 +4,15 @@ from __future__ import annotations
 
 import io
 import json
+import os
+import subprocess
 import tomllib
+from pathlib import Path
 
 import pytest
 
 from tests.sandbox.factories import facts, spec
+from tests.support.cli import script
 from wrapix_core.agents import files
 from wrapix_core.agents.notify import hook_call
 from wrapix_core.errors import ConfigError
@@ -94,3 +98,22 @@ def test_an_unknown_agent_is_a_usage_error() -> None:
     from wrapix_core.notify.client import main
 
     assert main(["--agent", "cursor"], env={}) == 2
+
+
+def test_wrapix_profiles_lists_the_agents_each_profile_runs(tmp_path: Path) -> None:
+    (tmp_path / "wrapix.toml").write_text(
+        '[sandbox]\nagent = "opencode"\n'
+        '[profiles.web]\nagent = "gemini"\nagents = ["codex"]\n'
+        '[profiles.bare]\nbase = "none"\nagent = false\n')
+    env = {**os.environ, "WRAPIX_TRUST_PROJECTS": "all"}
+    done = subprocess.run([script("wrapix"), "profiles", "--json", "--dir", str(tmp_path)],
+                          capture_output=True, text=True, timeout=60, check=True, env=env)
+    data = {item["name"]: item for item in json.loads(done.stdout)}
+    assert data["web"]["runs_agents"] == ["gemini", "codex"]
+    assert data["web"]["default_agent"] == "gemini"
+    assert data["base"]["runs_agents"] == ["opencode"]  # sandbox.agent: the default's default
+    assert data["bare"]["runs_agents"] == [] and data["bare"]["default_agent"] is None
+    human = subprocess.run([script("wrapix"), "profiles", "--dir", str(tmp_path)],
+                           capture_output=True, text=True, timeout=60, check=True,
+                           env=env).stdout
+    assert "agents: gemini (default), codex" in human and "agents: none" in human
