@@ -187,7 +187,8 @@ def interactive_argv(agent: list[str], prompt: str) -> list[str]:
 
 
 # -- a person's view of a record ----------------------------------------------------------
-def _short(value: Any, limit: int = 120) -> str:
+def short(value: Any, limit: int = 120) -> str:
+    """``value`` on one line, cut to ``limit`` characters (a tool call's input)."""
     text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
     text = " ".join(text.split())
     return text if len(text) <= limit else text[: limit - 1] + "…"
@@ -203,7 +204,7 @@ def readable(record: dict[str, Any]) -> list[str] | None:
             if item.get("type") == "agent_message" and isinstance(item.get("text"), str):
                 return item["text"].splitlines() or [""]
             if item.get("type") == "command_execution":
-                return [f"→ {_short(item.get('command', 'command'))}"]
+                return [f"→ {short(item.get('command', 'command'))}"]
             return []
         if kind == "turn.failed":
             return [f"· turn failed: {_message(record.get('error'))}"]
@@ -219,7 +220,7 @@ def readable(record: dict[str, Any]) -> list[str] | None:
             return []
         return [content] if record.get("delta") else content.splitlines() or [""]
     if kind == "tool_use" and "tool_name" in record:
-        return [f"→ {record.get('tool_name')} {_short(record.get('parameters', ''))}"]
+        return [f"→ {record.get('tool_name')} {short(record.get('parameters', ''))}"]
     if kind == "result" and "status" in record and "result" not in record:
         return [f"· result: {record.get('status')}"]
     if isinstance(part, dict) and kind in ("step_start", "text", "tool_use", "step_finish"):

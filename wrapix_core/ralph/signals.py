@@ -41,6 +41,7 @@ from typing import Any, Literal
 
 from wrapix_core.agents import ralph as adapters
 from wrapix_core.agents.ralph import Parser
+from wrapix_core.agents.ralph import short as _short
 from wrapix_core.agents.registry import AgentName
 from wrapix_core.notify.sanitize import ANSI_SEQUENCE
 
@@ -165,12 +166,6 @@ class OutputReader:
 
     def signal(self) -> Signal | None:
         return find_signal(self.final().text)
-
-
-def _short(value: Any, limit: int = 120) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def readable(line: str) -> list[str]:
