@@ -20,6 +20,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from wrapix_core import paths
+from wrapix_core.agents.registry import DEFAULT as DEFAULT_AGENT
+from wrapix_core.agents.registry import AgentName
 from wrapix_core.egress import policy
 from wrapix_core.errors import ConfigError
 from wrapix_core.settings import PROJECT_FILE, config_files, read_toml
@@ -104,8 +106,13 @@ class Profile(_Frozen):
     mounts: tuple[Mount, ...] = ()
     image: str | None = None
     """Use this image instead of building one from the packages."""
-    agent: bool = True
-    """Install the agent (Claude Code) into the image; off for fast test profiles."""
+    agent: AgentName | bool = True
+    """The agent its sandboxes run (``claude``, ``codex``, ``gemini``, ``opencode``);
+    true: the configured default (``sandbox.agent``); false: no agent in the image (fast
+    test profiles)."""
+    agents: tuple[AgentName, ...] = ()
+    """More agents installed in its image, for ``wrapix run --agent`` to pick without
+    another image."""
     network: policy.Mode | None = None
     """Egress mode for this profile's sandboxes (settings and ``--network`` win)."""
     allowlist: tuple[str, ...] = ()
@@ -124,6 +131,34 @@ class Profile(_Frozen):
     def package_names(self) -> list[str]:
         return [package.name for package in self.packages]
 
+    def default_agent(self, fallback: AgentName = DEFAULT_AGENT) -> AgentName | None:
+        """The agent its sandboxes run (None: the profile has none)."""
+        if self.agent is False:
+            return None
+        return fallback if self.agent is True else self.agent
+
+    def installed_agents(self, fallback: AgentName = DEFAULT_AGENT) -> tuple[AgentName, ...]:
+        """The agents its image holds: the default one first, then ``agents``."""
+        default = self.default_agent(fallback)
+        if default is None:
+            return ()
+        return tuple(dict.fromkeys((default, *self.agents)))
+
+    def with_agent(self, agent: AgentName | None, fallback: AgentName = DEFAULT_AGENT
+                   ) -> Profile:
+        """This profile running ``agent`` (None: its own default, else ``fallback``); the
+        image then holds that agent besides the profile's own."""
+        if agent is None:
+            if self.agent is not True:
+                return self
+            agent = fallback
+        if self.agent is not False and self.agent is not True and self.agent != agent:
+            extra = tuple(dict.fromkeys((self.agent, *self.agents)))
+        else:
+            extra = self.agents
+        return self.model_copy(update={"agent": agent,
+                                       "agents": tuple(a for a in extra if a != agent)})
+
 
 def derive_profile(
     base: Profile,
@@ -134,7 +169,8 @@ def derive_profile(
     env: Mapping[str, str] | None = None,
     mounts: Iterable[Mount] = (),
     image: str | None = None,
-    agent: bool | None = None,
+    agent: AgentName | bool | None = None,
+    agents: Iterable[AgentName] = (),
     network: policy.Mode | None = None,
     allowlist: Iterable[str] = (),
 ) -> Profile:
@@ -154,6 +190,7 @@ def derive_profile(
         mounts=(*base.mounts, *mounts),
         image=image if image is not None else base.image,
         agent=base.agent if agent is None else agent,
+        agents=tuple(dict.fromkeys((*base.agents, *agents))),
         network=network if network is not None else base.network,
         allowlist=policy.merge(base.allowlist, allowlist),
     )
@@ -231,7 +268,8 @@ class _ProfileFile(_Frozen):
     env: dict[str, str] = {}
     mounts: list[Mount] = []
     image: str | None = None
-    agent: bool | None = None
+    agent: AgentName | bool | None = None
+    agents: list[AgentName] = []
     network: policy.Mode | None = None
     allowlist: list[str] = []
 
@@ -311,7 +349,7 @@ class ProfileCatalog:
         profile = derive_profile(
             parent, name=name, description=spec.description, packages=spec.packages,
             env=spec.env, mounts=spec.mounts, image=spec.image, agent=spec.agent,
-            network=spec.network, allowlist=spec.allowlist,
+            agents=spec.agents, network=spec.network, allowlist=spec.allowlist,
         )
         self._resolved[name] = profile
         return profile

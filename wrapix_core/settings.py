@@ -29,6 +29,7 @@ from pydantic import (
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
 from wrapix_core import paths
+from wrapix_core.agents.registry import AgentName
 from wrapix_core.egress import policy
 from wrapix_core.errors import ConfigError
 
@@ -51,6 +52,12 @@ class SandboxSettings(_Section):
     """Apple ``container`` executable (macOS)."""
     profile: str = "base"
     """Profile used when none is given on the command line."""
+    agent: AgentName = "claude"
+    """Agent a sandbox runs when neither ``--agent`` nor its profile names one:
+    ``claude``, ``codex``, ``gemini`` or ``opencode``."""
+    agent_credentials: dict[AgentName, list[str]] = {}
+    """Per agent, the environment variables passed into its sandboxes by name (never in
+    argv), replacing the built-in list (e.g. ``codex = ["OPENAI_API_KEY"]``)."""
     cpus: float | None = None
     """CPU limit; default max(nproc / 2, 2)."""
     memory: str = "4096m"
@@ -111,16 +118,28 @@ class ImageSettings(_Section):
     base: str = "docker.io/library/debian:bookworm-slim"
     """Base image for the Containerfile backend."""
     agent: bool = True
-    """Install Claude Code into images (profiles can turn it off)."""
+    """Install agents into images (profiles can turn it off)."""
     agent_version: str = "latest"
     """Claude Code version for new images (``latest`` is resolved when the layer is built)."""
+    agent_versions: dict[AgentName, str] = {}
+    """Version per agent (``codex = "0.171.0"``); unset: ``latest`` (Claude:
+    ``agent_version``). Part of the image's hash."""
+    node_version: str = "22.23.5"
+    """Node for agents that need it (Gemini CLI), from the npm registry's
+    ``node-linux-<arch>`` package."""
     npm_registry: str = "https://registry.npmjs.org"
-    """Where Claude Code's native package is fetched from."""
+    """Where the agents' (and Node's) npm packages are fetched from."""
     ca_bundle: str = "host"
     """CA certificates images trust besides Debian's: ``host`` (the host's system bundle,
     so a TLS-inspecting proxy the host trusts works inside), ``none``, or a PEM file path."""
     build_timeout: float = Field(default=3600.0, gt=0)
     """Seconds an image build may take."""
+
+    def version_of(self, agent: str) -> str:
+        """The version to install of ``agent``."""
+        default = self.agent_version if agent == "claude" else "latest"
+        return next((version for name, version in self.agent_versions.items()
+                     if name == agent), default)
 
 
 class NotifySettings(_Section):
@@ -194,7 +213,8 @@ class RalphHooks(_Section):
 
 
 class RalphAgents(_Section):
-    """An agent command line per phase; an unset phase uses ``ralph.agent``."""
+    """An agent per phase: its name (``codex``: that agent's own non-interactive command)
+    or a command line; an unset phase uses ``ralph.agent``."""
 
     plan: str | None = None
     """The plan interview's agent."""
@@ -208,8 +228,9 @@ class RalphAgents(_Section):
 
 class RalphSettings(_Section):
     agent: str = "claude --dangerously-skip-permissions"
-    """Agent command line (split like a shell splits words, never run by a shell);
-    ``RALPH_AGENT`` overrides it."""
+    """Agent: a name (``claude``, ``codex``, ``gemini``, ``opencode``) or a command line
+    (split like a shell splits words, never run by a shell) whose program is one of them
+    or speaks Claude's stream-json; ``RALPH_AGENT`` overrides it."""
     agents: RalphAgents = RalphAgents()
     """Agent command line per phase (``plan``, ``ready``, ``step``, ``check``); a phase set
     here wins over ``agent`` and ``RALPH_AGENT``."""

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from wrapix_core.sandbox.naming import LABEL_NETWORK
+from wrapix_core.sandbox.naming import LABEL_AGENT, LABEL_NETWORK
 from wrapix_tui import format as fmt
 
 if TYPE_CHECKING:
@@ -22,7 +22,7 @@ if TYPE_CHECKING:
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", " "), ("name", "name"), ("state", "state"), ("wait", "wait"),
     ("unread", "unread"), ("uptime", "up"), ("cpu", "cpu"), ("mem", "mem"),
-    ("profile", "profile"), ("workspace", "workspace"),
+    ("profile", "profile"), ("agent", "agent"), ("workspace", "workspace"),
 )
 """(column key, header) in display order: what needs attention first, so a narrow
 terminal still shows it."""
@@ -62,6 +62,11 @@ class SandboxRow:
     """A running allowlist sandbox whose egress proxy is gone (it has no network)."""
 
     @property
+    def agent(self) -> str:
+        """The agent it runs (its label; empty for containers wrapix did not start)."""
+        return self.info.labels.get(LABEL_AGENT, "")
+
+    @property
     def network(self) -> str:
         return self.info.labels.get(LABEL_NETWORK, "open")
 
@@ -97,6 +102,7 @@ class SandboxRow:
             fmt.percent(stats.cpu_percent) if running and stats else "-",
             fmt.size(stats.memory_bytes) if running and stats else "-",
             fmt.safe(info.profile or "-", 24),
+            fmt.safe(self.agent or "-", 10),
             fmt.safe(fmt.short_path(workspace, 28) if workspace else "-", 40),
         )
 
@@ -104,6 +110,7 @@ class SandboxRow:
         info = self.info
         values: dict[str, Any] = {
             "name": self.name, "profile": info.profile, "workspace": info.workspace,
+            "agent": self.agent,
             "state": self.state,
             "uptime": self.uptime if self.uptime is not None else -1.0,
             "cpu": self.stats.cpu_percent if self.stats else -1.0,
@@ -123,13 +130,14 @@ def shown(info: ContainerInfo, *, show_all: bool, seen_running: set[str]) -> boo
 
 
 def matches(row: SandboxRow, text: str) -> bool:
-    """The ``/`` filter: case-insensitive substring of name, profile, workspace, state, image."""
+    """The ``/`` filter: case-insensitive substring of name, profile, agent, workspace,
+    state, image."""
     if not text:
         return True
     needle = text.lower()
     info = row.info
     return any(needle in value.lower() for value in
-               (row.name, info.profile, info.workspace, row.state, info.image))
+               (row.name, info.profile, row.agent, info.workspace, row.state, info.image))
 
 
 def build_rows(containers: Iterable[ContainerInfo], *, stats: Mapping[str, ContainerStats],

@@ -19,7 +19,7 @@ REQS = ("click>=8.1", "PyYAML>=6.0", "pydantic-settings>=2.3")
 def recipe(profile: Profile = BUILTIN["python"], **changes: object) -> Recipe:
     values: dict[str, object] = {"profile": profile, "base": "localhost/debian:12",
                                  "wheel": "wrapix-0.1.0-py3-none-any.whl", "requirements": REQS,
-                                 "agent": True, "labels": {"wrapix.image": "1"}}
+                                 "agents": (("claude", "latest"),), "labels": {"wrapix.image": "1"}}
     values.update(changes)
     return Recipe(**values)  # type: ignore[arg-type]
 
@@ -53,10 +53,29 @@ def test_pip_tools_layer_only_when_needed() -> None:
 
 
 def test_agent_layer_can_be_turned_off_and_is_pinned_when_asked() -> None:
-    on = containerfile.render(recipe(agent_version="2.1.332"))
-    assert "install-agent.py 2.1.332 https://registry.npmjs.org" in on
-    assert "claude --version" in on
-    assert "install-agent" not in containerfile.render(recipe(agent=False))
+    on = containerfile.render(recipe(agents=(("claude", "2.1.332"),)))
+    assert ("install-agent.py claude native @anthropic-ai/claude-code 2.1.332 "
+            "'@anthropic-ai/claude-code-linux-{arch}' '{version}' package/claude "
+            "https://registry.npmjs.org") in on
+    assert "HOME=/tmp/wrapix-check claude --version" in on
+    assert "install-agent" not in containerfile.render(recipe(agents=()))
+
+
+def test_only_the_chosen_agents_are_installed_node_only_for_gemini() -> None:
+    codex = containerfile.render(recipe(agents=(("codex", "latest"),)))
+    assert "install-agent.py codex native @openai/codex latest @openai/codex " \
+           "'{version}-linux-{arch}' 'package/vendor/{triple}/bin/codex'" in codex
+    for absent in ("install-agent.py claude", "install-agent.py gemini", "install-agent.py node",
+                   "install-agent.py opencode"):
+        assert absent not in codex
+    both = containerfile.render(recipe(agents=(("gemini", "0.61.0"), ("opencode", "latest"))))
+    node = both.index("install-agent.py node native 'node-linux-{arch}' 22.23.5")
+    assert node < both.index("install-agent.py gemini node @google/gemini-cli 0.61.0")
+    assert "install-agent.py opencode native opencode-ai latest 'opencode-linux-{arch}'" in both
+    assert "install-agent.py claude" not in both
+    assert "HOME=/tmp/wrapix-check gemini --version" in both
+    nix = nixexpr.render(recipe(agents=(("codex", "latest"), ("gemini", "latest"))), "n", "t")
+    assert "\n    codex\n    gemini-cli" in nix and "\n    claude-code" not in nix
 
 
 def test_wrapix_itself_and_its_commands() -> None:
@@ -71,7 +90,8 @@ def test_wrapix_itself_and_its_commands() -> None:
 
 def test_config_files_and_entrypoint() -> None:
     text = containerfile.render(recipe())
-    assert "COPY claude-config.json claude-settings.json system-prompt.md /etc/wrapix/" in text
+    assert ("COPY claude-config.json claude-settings.json system-prompt.md codex-config.toml "
+            "gemini-settings.json opencode-notify.js opencode.json /etc/wrapix/") in text
     assert "COPY claude-settings.json /etc/claude-code/managed-settings.json" in text
     assert "COPY nix.conf /etc/nix/nix.conf" in text
     assert 'ENTRYPOINT ["/entrypoint.sh"]' in text
@@ -99,7 +119,7 @@ def test_nix_expression_lists_profile_attrs_and_wrapix() -> None:
     assert "[ click pyyaml pydantic-settings ]" in text
     assert "\n    claude-code\n" in text
     assert 'tag = "abc";' in text
-    assert "\n    claude-code\n" not in nixexpr.render(recipe(agent=False), "n", "t")
+    assert "\n    claude-code\n" not in nixexpr.render(recipe(agents=()), "n", "t")
 
 
 def test_nix_rejects_non_attribute_names() -> None:

@@ -4,7 +4,12 @@ Ralph tests). Standard library only: it runs on the host and inside sandbox imag
 
 Installed on PATH as ``claude`` (or named by ``RALPH_AGENT``). It takes Claude's flags:
 ``-p PROMPT --output-format stream-json --verbose`` for a non-interactive session, or
-the prompt as the last argument for an interactive one.
+the prompt as the last argument for an interactive one. Installed as ``codex``,
+``gemini`` or ``opencode`` it takes that agent's non-interactive command instead (``exec
+--json PROMPT``; ``-p PROMPT --output-format stream-json``; ``run --format json PROMPT``)
+and speaks its output format (:mod:`wrapix_core.agents.ralph` documents them); the
+``replay`` action prints a recorded output (``tests/ralph/fixtures/agents``) with its
+final message replaced.
 
 The scenario is JSON: ``$FAKE_AGENT_SCENARIO``, else ``.fake-agent/scenario.json`` in the
 working directory (the workspace, on the host and in a sandbox)::
@@ -20,6 +25,7 @@ working directory (the workspace, on the host and in a sandbox)::
             {"ask": "question?", "save": "answer"}, # interactive: read a line
             {"wait_file": "path", "timeout": 30},
             {"result": "final text", "is_error": false, "subtype": "success"},
+            {"replay": "fixture.jsonl", "final": "text for __FINAL__"},
             {"hang": 60, "ignore_term": true},       # keep running (after the result)
             {"background": ["sleep", "1000"], "pid_file": "bg.pid"},
                                                      # a child left running, holding stdout
@@ -48,7 +54,22 @@ STEP_RE = re.compile(r"^# Ralph step: (\S+) — (.*)$", re.MULTILINE)
 VAR_RE = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 
+FORMAT = os.path.basename(sys.argv[0]) if os.path.basename(sys.argv[0]) in (
+    "codex", "gemini", "opencode") else "claude"
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "agents")
+
+
 def parse_args(argv):
+    if FORMAT in ("codex", "opencode"):
+        words = [arg for arg in argv if not arg.startswith("-")]
+        if "--format" in argv:  # opencode's one option with a value
+            words.remove(argv[argv.index("--format") + 1])
+        if "--prompt" in argv:
+            return argv[argv.index("--prompt") + 1], True
+        batch = bool(words) and words[0] == ("exec" if FORMAT == "codex" else "run")
+        return (words[-1] if words[1 if batch else 0:] else ""), not batch
+    if FORMAT == "gemini" and "--prompt-interactive" in argv:
+        return argv[argv.index("--prompt-interactive") + 1], True
     prompt, interactive = None, True
     rest = list(argv)
     index = 0
@@ -98,6 +119,61 @@ def substitute(value, variables):
 
 def emit(record):
     sys.stdout.write(json.dumps(record) + "\n")
+    sys.stdout.flush()
+
+
+def say(text):
+    """An assistant message in this agent's format."""
+    if FORMAT == "codex":
+        emit({"type": "item.completed", "item": {"id": "item_0", "type": "agent_message",
+                                                 "text": text}})
+    elif FORMAT == "gemini":
+        emit({"type": "message", "timestamp": "2026-12-05T00:00:00Z", "role": "assistant",
+              "content": text, "delta": True})
+    elif FORMAT == "opencode":
+        emit({"type": "text", "timestamp": 0, "sessionID": "ses_fake",
+              "part": {"type": "text", "text": text}})
+    else:
+        emit({"type": "assistant", "message": {"role": "assistant", "content": [
+            {"type": "text", "text": text}]}})
+
+
+def result(action, number):
+    """The final result in this agent's format."""
+    text = action["result"]
+    if FORMAT == "codex":
+        say(text)
+        emit({"type": "turn.failed", "error": {"message": text}} if action.get("is_error")
+             else {"type": "turn.completed", "usage": {"input_tokens": 1,
+                                                       "cached_input_tokens": 0,
+                                                       "output_tokens": 1}})
+    elif FORMAT == "gemini":
+        say(text)
+        emit({"type": "result", "timestamp": "2026-12-05T00:00:01Z",
+              "status": "error" if action.get("is_error") else "success",
+              "stats": {"total_tokens": 2, "duration_ms": 1, "tool_calls": 0}})
+    elif FORMAT == "opencode":
+        emit({"type": "step_start", "timestamp": 0, "sessionID": "ses_fake",
+              "part": {"type": "step-start"}})
+        say(text)
+        emit({"type": "step_finish", "timestamp": 1, "sessionID": "ses_fake",
+              "part": {"type": "step-finish", "reason": "stop", "cost": 0}})
+    else:
+        emit({"type": "result", "subtype": action.get("subtype", "success"),
+              "is_error": bool(action.get("is_error", False)), "duration_ms": 1,
+              "num_turns": 1, "result": text,
+              "session_id": f"fake-{number}", "total_cost_usd": 0})
+
+
+def replay(action):
+    """A recorded output, its ``__FINAL__`` replaced by the action's final text."""
+    final = json.dumps(action.get("final", ""))[1:-1]
+    path = action["replay"]
+    if not os.path.isabs(path):
+        path = os.path.join(FIXTURES, path)
+    with open(path, encoding="utf-8") as handle:
+        for line in handle:
+            sys.stdout.write(line.replace("__FINAL__", final))
     sys.stdout.flush()
 
 
@@ -155,14 +231,15 @@ def main():
         sys.stderr.write(f"fake agent: no scenario response for a {phase} prompt\n")
         return 3
 
-    if not interactive:
+    if not interactive and FORMAT == "claude":
         emit({"type": "system", "subtype": "init", "model": "fake-agent",
               "session_id": f"fake-{number}"})
     for raw in chosen.get("actions", []):
         action = substitute(raw, variables)
         if "say" in action:
-            emit({"type": "assistant", "message": {"role": "assistant", "content": [
-                {"type": "text", "text": action["say"]}]}})
+            say(action["say"])
+        elif "replay" in action:
+            replay(action)
         elif "print" in action:
             emit(action["print"])
         elif "text" in action:
@@ -201,10 +278,7 @@ def main():
                     return 5
                 time.sleep(0.02)
         elif "result" in action:
-            emit({"type": "result", "subtype": action.get("subtype", "success"),
-                  "is_error": bool(action.get("is_error", False)), "duration_ms": 1,
-                  "num_turns": 1, "result": action["result"],
-                  "session_id": f"fake-{number}", "total_cost_usd": 0})
+            result(action, number)
             with open(os.path.join(home, f"result-{number}.time"), "w") as handle:
                 handle.write(repr(time.time()))
         elif "background" in action:

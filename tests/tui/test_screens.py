@@ -424,3 +424,24 @@ async def test_a_40x10_terminal_shows_one_pane_and_reachable_buttons(
         await pilot.pause()
         start = app.screen.query_one("#start")
         assert start.region.y >= 0 and start.region.bottom <= 10, start.region
+
+
+async def test_new_sandbox_runs_the_chosen_agent_and_its_row_shows_it(
+        make_app: MakeApp, fake: FakeRuntime, workspace: Path) -> None:
+    (workspace / "wrapix.toml").write_text(TINY.format(image="localhost/wrapix-base:latest"))
+    app = make_app()
+    async with app.run_test(size=(140, 40)) as pilot:
+        await ready(pilot, app)
+        screen = await open_new(pilot, app)
+        agent = screen.query_one("#agent", Select)
+        assert agent.value == "default"  # the profile's own unless chosen
+        assert [option[1] for option in agent._options] == [
+            "default", "claude", "codex", "gemini", "opencode"]
+        agent.value = "codex"
+        await pilot.press("ctrl+s")
+        name = naming.container_name(workspace)
+        await wait_until(pilot, lambda: name in app.dashboard.sandboxes.table.names())
+        argv = next(c[1] for c in fake.calls if c[0] == "launch_argv")
+        assert "wrapix.agent=codex" in argv and "WRAPIX_AGENT=codex" in argv
+        cell = app.dashboard.sandboxes.table.cell(name, "agent")
+        assert str(cell) == "codex"

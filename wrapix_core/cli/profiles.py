@@ -15,11 +15,20 @@ from wrapix_core.profiles import load_catalog
 @click.option("--dir", "directory", type=click.Path(path_type=Path, file_okay=False),
               help="Workspace whose wrapix.toml profiles to include (default: here).")
 def profiles(as_json: bool, directory: Path | None) -> None:
-    """List profiles with their packages, environment and mounts."""
-    catalog = load_catalog((directory or Path.cwd()).resolve())
+    """List profiles with their agents, packages, environment and mounts.
+
+    A profile runs its default agent and holds the others it lists in its image;
+    `wrapix run --agent NAME` picks one of those (or adds one, in another image)."""
+    from wrapix_core.settings import load_settings
+
+    workspace = (directory or Path.cwd()).resolve()
+    catalog = load_catalog(workspace)
+    fallback = load_settings(workspace if workspace.is_dir() else None).sandbox.agent
     items = catalog.all()
     if as_json:
-        echo_json([{**profile.model_dump(mode="json"), "source": catalog.source(profile.name)}
+        echo_json([{**profile.model_dump(mode="json"), "source": catalog.source(profile.name),
+                    "default_agent": profile.default_agent(fallback),
+                    "runs_agents": list(profile.installed_agents(fallback))}
                    for profile in items])
         return
     from rich.console import Console
@@ -31,6 +40,10 @@ def profiles(as_json: bool, directory: Path | None) -> None:
         if profile.description:
             head.append(f"  {profile.description}", style="dim")
         console.print(head)
+        agents = profile.installed_agents(fallback)
+        console.print(Text("  agents: " + (", ".join(
+            f"{name} (default)" if index == 0 else name for index, name in enumerate(agents))
+            or "none")))
         console.print(Text("  packages: " + (", ".join(profile.package_names()) or "-")))
         for key, value in profile.env.items():
             console.print(Text(f"  env: {key}={value}"))

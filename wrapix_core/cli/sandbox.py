@@ -11,6 +11,8 @@ from pathlib import Path
 import click
 from pydantic import ValidationError
 
+from wrapix_core.agents.registry import NAMES as AGENT_NAMES
+from wrapix_core.agents.registry import AgentName
 from wrapix_core.cli.base import echo_json, run_async, warn
 from wrapix_core.cli.progress import build_progress
 from wrapix_core.egress.policy import Mode
@@ -83,11 +85,14 @@ def _settings(workspace: Path | None) -> Settings:
               help="A new session starts from REF (default: the checkout's HEAD).")
 @click.option("--direct", is_flag=True,
               help="Mount this checkout itself instead of a session (see the README).")
+@click.option("--agent", "-A", type=click.Choice(list(AGENT_NAMES)),
+              help="Agent to run (default: the profile's, then sandbox.agent); the image "
+                   "gets it when the profile's has not.")
 def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         image: str | None, detach: bool, dry_run: bool, as_json: bool, env: tuple[str, ...],
         mounts: tuple[str, ...], name: str | None, allow_host_mount: bool,
         network: Mode | None, session_name: str | None, from_ref: str | None,
-        direct: bool) -> None:
+        direct: bool, agent: AgentName | None) -> None:
     """Launch a sandbox for DIRECTORY (default: here).
 
     In the foreground the agent runs attached to this terminal (detach with the detach
@@ -119,6 +124,7 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         workspace=workspace, profile=profile, image=image, detach=detach, command=command,
         env=_parse_env(env), mounts=tuple(_parse_mount(item) for item in mounts),
         allow_host_mounts=allow_host_mount, name=name, network=network, session=session,
+        agent=agent,
     )
     if dry_run:
         prepared = run_async(prepare(request, settings, check_image=False))

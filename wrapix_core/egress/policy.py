@@ -95,9 +95,10 @@ def allowed(host: str, patterns: Iterable[str]) -> bool:
     return False
 
 
-def effective(profile_hosts: Iterable[str], agent: bool, *more: Iterable[str]
+def effective(profile_hosts: Iterable[str], agent: bool | Iterable[str], *more: Iterable[str]
               ) -> tuple[str, ...]:
-    """A sandbox's list: the agent's hosts (when its image has the agent), the
-    profile's own (built-in profiles list their package registries), then ``more``
-    (user and project settings)."""
-    return merge(AGENT_HOSTS if agent else (), profile_hosts, *more)
+    """A sandbox's list: the agent's hosts (``True``: Claude Code's, or the hosts of the
+    agent it runs; ``False``: no agent), the profile's own (built-in profiles list their
+    package registries), then ``more`` (user and project settings)."""
+    hosts: Iterable[str] = AGENT_HOSTS if agent is True else () if agent is False else agent
+    return merge(hosts, profile_hosts, *more)

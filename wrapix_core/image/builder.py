@@ -97,6 +97,7 @@ class ImageBuilder:
         self.podman = sandbox.podman
         self.timeout = sandbox.command_timeout
         self.settings = image
+        self.default_agent = sandbox.agent
         self._driver_checked = False
 
     async def _podman(self, *args: str, timeout: float | None = None,
@@ -184,6 +185,7 @@ class ImageBuilder:
                      on_event: ProgressCallback = progress_events.ignore) -> BuildInputs:
         base_name = base or self.settings.base
         base_id = None
+        profile = profile.with_agent(None, self.default_agent)  # sandbox.agent by default
         if backend == "containerfile":
             base_name, base_id = await self.resolve_base(base_name, on_event)
         return await asyncio.to_thread(gather_inputs, profile, self.settings, backend,

@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import shlex
 
+from wrapix_core.agents.files import CONTEXT_FILES
+from wrapix_core.agents.registry import AGENTS, NODE_MEMBER, NODE_PACKAGE
 from wrapix_core.image.recipe import COMMANDS, TOOLS_VENV, WRAPIX_VENV, Recipe
 
 STAGE = "/usr/local/lib/wrapix"
@@ -17,6 +19,31 @@ STAGE = "/usr/local/lib/wrapix"
 
 def _run(*commands: str) -> str:
     return "RUN " + " \\\n && ".join(commands)
+
+
+def _install(*args: str) -> str:
+    return f"python3 {STAGE}/install-agent.py " + " ".join(shlex.quote(arg) for arg in args)
+
+
+def _agents(recipe: Recipe) -> list[str]:
+    """Node when an agent needs it, then one layer per agent, each checked by running
+    its ``--version`` (in a throwaway home: nothing it writes stays in the image)."""
+    if not recipe.agents:
+        return []
+    lines = [f"COPY install-agent.py {STAGE}/install-agent.py"]
+    if recipe.needs_node():
+        lines.append(_run(_install("node", "native", NODE_PACKAGE, recipe.node_version,
+                                   NODE_PACKAGE, "{version}", NODE_MEMBER,
+                                   recipe.npm_registry),
+                          "node --version"))
+    for name, version in recipe.agents:
+        agent = AGENTS[name]
+        lines.append(_run(_install(name, agent.install, agent.npm_package, version,
+                                   agent.platform_package, agent.platform_version,
+                                   agent.member, recipe.npm_registry),
+                          f"HOME=/tmp/wrapix-check {agent.command} --version",
+                          "rm -rf /tmp/wrapix-check"))
+    return lines
 
 
 def render(recipe: Recipe) -> str:
@@ -44,13 +71,7 @@ def render(recipe: Recipe) -> str:
                           f"{TOOLS_VENV}/bin/pip install --no-cache-dir "
                           + " ".join(shlex.quote(tool) for tool in tools),
                           f"ln -sf {links} /usr/local/bin/"))
-    if recipe.agent:
-        lines += [
-            f"COPY install-agent.py {STAGE}/install-agent.py",
-            _run(f"python3 {STAGE}/install-agent.py "
-                 f"{shlex.quote(recipe.agent_version)} {shlex.quote(recipe.npm_registry)}",
-                 "claude --version"),
-        ]
+    lines += _agents(recipe)
     lines.append(_run(f"python3 -m venv {WRAPIX_VENV}",
                       f"{WRAPIX_VENV}/bin/pip install --no-cache-dir "
                       + " ".join(shlex.quote(req) for req in recipe.requirements)))
@@ -65,7 +86,8 @@ def render(recipe: Recipe) -> str:
         _run(f"{WRAPIX_VENV}/bin/python -m compileall -q --invalidation-mode unchecked-hash "
              f"{WRAPIX_VENV}/lib/python3*/site-packages/wrapix_core "
              f"{WRAPIX_VENV}/lib/python3*/site-packages/wrapix_tui"),
-        "COPY claude-config.json claude-settings.json system-prompt.md /etc/wrapix/",
+        "COPY claude-config.json claude-settings.json system-prompt.md "
+        + " ".join(sorted(CONTEXT_FILES)) + " /etc/wrapix/",
         "COPY claude-settings.json /etc/claude-code/managed-settings.json",
         "COPY nix.conf /etc/nix/nix.conf",
         "COPY entrypoint.sh /entrypoint.sh",

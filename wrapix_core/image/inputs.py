@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Literal
 
 from wrapix_core import __version__
+from wrapix_core.agents import files as agent_files
 from wrapix_core.errors import WrapixError
 from wrapix_core.image import containerfile, files, nixexpr
 from wrapix_core.image.recipe import Recipe
@@ -120,6 +121,7 @@ def context_files(source: WheelSource | None = None, ca_bundle: str = "none", *,
         "install-agent.py": files.INSTALL_AGENT.read_bytes(),
         "claude-config.json": files.claude_config().encode(),
         "claude-settings.json": files.claude_settings().encode(),
+        **{name: text().encode() for name, text in agent_files.CONTEXT_FILES.items()},
         "system-prompt.md": files.SYSTEM_PROMPT.read_bytes(),
         "nix.conf": files.nix_conf().encode(),
     }
@@ -132,15 +134,20 @@ def gather(profile: Profile, settings: ImageSettings, backend: Backend, *,
     """The inputs for ``profile`` and their hash (pure given ``base_id`` and ``context``).
 
     ``entrypoint`` replaces the sandbox entrypoint (the Linux builder's image runs sshd).
+    The image holds the profile's agents (:meth:`Profile.installed_agents`, sorted, each
+    with its version); which of them a sandbox runs is not part of the image, so
+    profiles differing only in their default agent share one.
     """
     source = collect()
     if context is None:
         context = context_files(source, settings.ca_bundle, entrypoint=entrypoint)
     wheel = next(name for name in context if name.endswith(".whl"))
     requirements = tuple(req for req in source.requirements if "extra ==" not in req)
+    agents = tuple((name, settings.version_of(name))
+                   for name in sorted(profile.installed_agents())) if settings.agent else ()
     recipe = Recipe(profile=profile, base=base or settings.base, wheel=wheel,
-                    requirements=requirements, agent=profile.agent and settings.agent,
-                    agent_version=settings.agent_version, npm_registry=settings.npm_registry,
+                    requirements=requirements, agents=agents,
+                    node_version=settings.node_version, npm_registry=settings.npm_registry,
                     extra_ca="extra-ca.crt" in context)
     unlabelled = BuildInputs(recipe, backend, base_id, context, digest="0" * 64)
     material = {
@@ -148,8 +155,9 @@ def gather(profile: Profile, settings: ImageSettings, backend: Backend, *,
         "backend": backend,
         "base": recipe.base,
         "base_id": base_id,
-        "profile": profile.model_dump(mode="json"),
-        "agent": [recipe.agent, recipe.agent_version, recipe.npm_registry],
+        "profile": profile.model_dump(mode="json", exclude={"agent", "agents"}),
+        "agent": [list(recipe.agents), recipe.npm_registry,
+                  recipe.node_version if recipe.needs_node() else None],
         "files": {name: hashlib.sha256(data).hexdigest() for name, data in sorted(context.items())},
         "recipe": unlabelled.recipe_text() if backend == "containerfile" else "nix",
     }

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 
+from wrapix_core.agents.registry import AGENTS
 from wrapix_core.image.recipe import Recipe
 
 _NAME = re.compile(r"^[A-Za-z0-9_.-]+")
@@ -38,7 +39,7 @@ def render(recipe: Recipe, name: str, tag: str) -> str:
     packages = [check_attr(package.nix) for package in recipe.profile.packages]
     python = [check_attr(python_attr(req)) for req in recipe.requirements
               if ";" not in req or "extra ==" not in req]
-    agent = "\n    claude-code" if recipe.agent else ""
+    agent = "".join(f"\n    {check_attr(AGENTS[name].nix)}" for name in recipe.agent_names())
     bundle = ("${certs}/etc/ssl/certs/ca-bundle.crt" if recipe.extra_ca
               else "${pkgs.cacert}/etc/ssl/certs/ca-bundle.crt")
     certs = ("""

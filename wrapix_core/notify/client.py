@@ -46,6 +46,9 @@ MAX_LINE = 64 * 1024
 """Same as :data:`wrapix_core.notify.protocol.MAX_LINE` (not imported: start-up cost)."""
 
 USAGE = """usage: wrapix-notify TITLE [MESSAGE] [SOUND]
+       wrapix-notify --agent NAME [PAYLOAD]   (an agent's own hook: codex, gemini,
+                                               opencode; the payload's event picks
+                                               the message, its text is never shown)
 
 Send a desktop notification to the wrapix notification daemon on the host.
 Exits 0 without a word when no daemon listens, and within one second in any case.
@@ -190,6 +193,18 @@ def main(argv: Sequence[str] | None = None, env: Mapping[str, str] | None = None
         return 0
     if args and args[0] == "--":
         args = args[1:]
+    elif len(args) >= 2 and args[0] == "--agent":
+        from wrapix_core.agents.notify import hook_call
+
+        try:
+            call = hook_call(args[1], args[2:], sys.stdin)
+        except ValueError as exc:
+            sys.stderr.write(f"wrapix-notify: {exc}\n")
+            return 2
+        if call.reply:
+            sys.stdout.write(call.reply + "\n")
+            sys.stdout.flush()
+        args = [call.title, call.message]
     if not 1 <= len(args) <= 3:
         sys.stderr.write(USAGE)
         return 2

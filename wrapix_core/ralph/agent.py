@@ -30,6 +30,8 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING, Protocol, TextIO
 
 from wrapix_core import proc, workspace_fs
+from wrapix_core.agents import ralph as adapters
+from wrapix_core.agents.registry import AgentName
 from wrapix_core.errors import WrapixError
 from wrapix_core.ralph.errors import RalphError
 from wrapix_core.ralph.signals import (
@@ -74,19 +76,20 @@ def agent_command(ralph: RalphSettings, env: Mapping[str, str] | None = None,
         raise RalphError(f"{origin} is not a valid command line ({exc}): {line!r}",
                          "quote it the way a shell would") from None
     if not argv:
-        raise RalphError(f"{origin} is empty", "set it to the agent command, e.g. "
-                         "`claude --dangerously-skip-permissions`")
-    return argv
+        raise RalphError(f"{origin} is empty", "set it to an agent (claude, codex, gemini, "
+                         "opencode) or its command, e.g. `claude --dangerously-skip-permissions`")
+    return adapters.expand(argv)
 
 
 def print_argv(agent: list[str], prompt: str) -> list[str]:
-    """A non-interactive session: the prompt, stream-json output."""
-    return [*agent, "-p", prompt, *PRINT_FLAGS]
+    """A non-interactive session with machine-readable output, in the form the agent's
+    adapter knows (:mod:`wrapix_core.agents.ralph`)."""
+    return adapters.print_argv(agent, prompt)
 
 
 def interactive_argv(agent: list[str], prompt: str) -> list[str]:
     """An interactive session on the terminal, starting from ``prompt``."""
-    return [*agent, prompt]
+    return adapters.interactive_argv(agent, prompt)
 
 
 @dataclass(frozen=True)
@@ -216,9 +219,11 @@ class Runner(Protocol):
 
 async def stream_session(argv: list[str], session: Session, on_line: LineCallback, *,
                          env: Mapping[str, str] | None = None,
-                         cwd: Path | None = None) -> SessionResult:
-    """Run ``argv``, log and forward its output, judge its final result."""
-    reader = OutputReader()
+                         cwd: Path | None = None,
+                         agent: AgentName = "claude") -> SessionResult:
+    """Run ``argv``, log and forward its output, judge its final result (read the way
+    ``agent``'s adapter reads it)."""
+    reader = OutputReader(agent)
     tail: list[str] = []
     deadline = time.monotonic() + session.timeout
     result_at: float | None = None
@@ -283,8 +288,9 @@ async def _pump(lines: proc.LineStream, reader: OutputReader, log: IO[str], tail
         log.flush()
         tail.append(line)
         del tail[:-20]
-        record = reader.feed(line)
-        if record is not None and record.get("type") == "result":
+        results = reader.results
+        reader.feed(line)
+        if reader.results != results:
             result_at = time.monotonic()
         on_line(line)
 
@@ -386,9 +392,10 @@ class HostRunner:
         return "host"
 
     async def run(self, session: Session, on_line: LineCallback) -> SessionResult:
-        argv = print_argv(list(session.agent) or self.agent, session.prompt)
-        return await stream_session(argv, session, on_line, env=self.env,
-                                    cwd=self.workspace)
+        agent = list(session.agent) or self.agent
+        return await stream_session(print_argv(agent, session.prompt), session, on_line,
+                                    env=self.env, cwd=self.workspace,
+                                    agent=adapters.adapter_name(agent))
 
     async def run_command(self, session: Session, argv: list[str], on_line: LineCallback,
                           timeout: float) -> CommandResult:
@@ -435,11 +442,12 @@ class SandboxRunner:
         from wrapix_core.sandbox.launcher import LaunchRequest
         from wrapix_core.sandbox.model import RalphEnv
 
+        agent = adapters.adapter_name(list(session.agent) or self.agent)
         return LaunchRequest(
             workspace=self.workspace, profile=session.profile or self.ralph.profile,
             command=tuple(command), name=self.container(session),
             ralph=RalphEnv(session.phase, session.ralph_args, self.ralph_dir),
-            role="ralph", interactive=interactive, tty=interactive)
+            role="ralph", interactive=interactive, tty=interactive, agent=agent)
 
     def argv(self, session: Session, *, interactive: bool) -> list[str]:
         agent = list(session.agent) or self.agent
@@ -484,8 +492,10 @@ class SandboxRunner:
                                  start_error=f"the sandbox could not start: {exc}",
                                  ended_at=time.monotonic())
         try:
-            return await stream_session(prepared.plan.argv, session, on_line,
-                                        env=prepared.plan.env, cwd=self.workspace)
+            return await stream_session(
+                prepared.plan.argv, session, on_line, env=prepared.plan.env,
+                cwd=self.workspace,
+                agent=adapters.adapter_name(list(session.agent) or self.agent))
         finally:
             staging.undo(staged)
             await self.cleanup(session)

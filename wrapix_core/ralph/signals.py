@@ -1,11 +1,12 @@
 """Reading an agent's output: its final result, the signal in it, and readable lines.
 
-Agents run with ``--output-format stream-json``: one JSON object per line, the last of
-them the result record (``{"type": "result", "subtype": "success", "is_error": false,
+Claude Code runs with ``--output-format stream-json``: one JSON object per line, the last
+of them the result record (``{"type": "result", "subtype": "success", "is_error": false,
 "result": "…final message…", …}``). The signal is read **from that final result only**:
 a transcript that quotes or discusses a signal earlier (the prompt itself lists them)
-does not count. An agent that prints plain text instead is judged by its last
-:data:`PLAIN_TAIL` non-empty lines.
+does not count. Codex, Gemini CLI and opencode have JSON formats of their own: their
+adapters (:mod:`wrapix_core.agents.ralph`) find the same final text in them. An agent
+that prints plain text instead is judged by its last :data:`PLAIN_TAIL` non-empty lines.
 
 A signal counts **anywhere** in that final text — at the start of a line, inline at the
 end of a sentence, inside markdown decoration (``**WORK_COMPLETE**``, `` `WORK_COMPLETE` ``)
@@ -38,6 +39,10 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal
 
+from wrapix_core.agents import ralph as adapters
+from wrapix_core.agents.ralph import Parser
+from wrapix_core.agents.ralph import short as _short
+from wrapix_core.agents.registry import AgentName
 from wrapix_core.untrusted import ANSI_SEQUENCE
 
 SignalKind = Literal["INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE", "CHECK_COMPLETE",
@@ -122,47 +127,45 @@ def _record(line: str) -> dict[str, Any] | None:
 
 
 class OutputReader:
-    """Feed it the agent's output lines; it keeps what judging the session needs."""
+    """Feed it the agent's output lines; it keeps what judging the session needs.
 
-    def __init__(self) -> None:
-        self.result: dict[str, Any] | None = None
+    ``agent`` names the adapter whose format the records follow
+    (:mod:`wrapix_core.agents.ralph`: Claude's stream-json, Codex, Gemini CLI, opencode).
+    """
+
+    def __init__(self, agent: AgentName = "claude") -> None:
+        self.parser = Parser(agent)
+        self.results = 0
+        """How many final records arrived (the watchdog restarts at each)."""
         self.json_lines = 0
         self._tail: deque[str] = deque(maxlen=PLAIN_TAIL)
 
     def feed(self, line: str) -> dict[str, Any] | None:
-        """Take one line; returns it as a record when it is a stream-json record."""
+        """Take one line; returns it as a record when it is a JSON record."""
         record = _record(line)
         if record is None:
             if line.strip():
                 self._tail.append(line)
             return None
         self.json_lines += 1
-        if record.get("type") == "result":
-            self.result = record
+        if self.parser.feed(record):
+            self.results += 1
         return record
 
     @property
     def saw_result(self) -> bool:
-        return self.result is not None
+        return self.parser.ended().done
 
     def final(self) -> FinalResult:
-        if self.result is not None:
-            text = self.result.get("result")
-            return FinalResult(text if isinstance(text, str) else "", "result",
-                               self.result.get("is_error") is True,
-                               str(self.result.get("subtype") or ""))
+        found = self.parser.ended()
+        if found.done:
+            return FinalResult(found.text, "result", found.is_error, found.subtype)
         if self.json_lines:
-            return FinalResult("", "none")
+            return FinalResult("", "none", found.is_error, found.subtype)
         return FinalResult(strip_terminal("\n".join(self._tail)), "plain")
 
     def signal(self) -> Signal | None:
         return find_signal(self.final().text)
-
-
-def _short(value: Any, limit: int = 120) -> str:
-    text = value if isinstance(value, str) else json.dumps(value, ensure_ascii=False)
-    text = " ".join(text.split())
-    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def readable(line: str) -> list[str]:
@@ -175,6 +178,9 @@ def readable(line: str) -> list[str]:
     if record is None:
         return [strip_terminal(line)]
     kind = record.get("type")
+    other = adapters.readable(record)  # Codex, Gemini CLI, opencode
+    if other is not None:
+        return other
     if kind == "assistant":
         message = record.get("message")
         content = message.get("content") if isinstance(message, dict) else None

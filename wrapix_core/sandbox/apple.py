@@ -99,7 +99,8 @@ def plan_apple(spec: SandboxSpec, facts: HostFacts, settings: SandboxSettings,
 
     argv = [container, "run", "--name", spec.name]
     labels = {naming.LABEL_SANDBOX: "1", naming.LABEL_PROFILE: spec.profile.name,
-              naming.LABEL_WORKSPACE: str(spec.workspace), naming.LABEL_ROLE: spec.role}
+              naming.LABEL_WORKSPACE: str(spec.workspace), naming.LABEL_ROLE: spec.role,
+              naming.LABEL_AGENT: spec.agent or ""}
     for key, value in labels.items():
         argv += ["--label", f"{key}={value}"]
     if spec.remove:

@@ -11,7 +11,7 @@ from wrapix_core import paths, proc
 from wrapix_core.egress import paths as egress_paths
 from wrapix_core.sandbox.expand import expand
 from wrapix_core.sandbox.model import HostFacts, PathFact, PathKind, RuntimeCaps, SandboxSpec
-from wrapix_core.sandbox.plan import SECRET_NAMES, PlanError, all_mounts, paths_to_probe
+from wrapix_core.sandbox.plan import PlanError, all_mounts, paths_to_probe, secret_names
 from wrapix_core.sandbox.staging import has_escaping_symlinks
 from wrapix_core.settings import SandboxSettings
 
@@ -107,7 +107,8 @@ async def gather(spec: SandboxSpec, settings: SandboxSettings, caps: RuntimeCaps
         known_hosts=settings.known_hosts or DATA / "known_hosts",
         system_prompt=DATA / "system-prompt.md",
         git_name=git_name, git_email=git_email,
-        secrets={name: os.environ[name] for name in SECRET_NAMES if os.environ.get(name)},
+        secrets={name: os.environ[name] for name in secret_names(spec, settings)
+                 if os.environ.get(name)},
         notify_dir=notify_dir, notify_daemon=paths.notify_socket().is_socket(),
         deploy_key=key, signing_key=signing, session_id=session_id,
         term=os.environ.get("TERM"), paths=facts,

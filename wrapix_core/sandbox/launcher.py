@@ -16,6 +16,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from wrapix_core.agents.registry import AgentName
 from wrapix_core.egress.policy import Mode
 from wrapix_core.errors import WrapixError
 from wrapix_core.image.progress import BuildEvent, ProgressCallback
@@ -59,6 +60,8 @@ class LaunchRequest:
     """Egress mode (``--network``); None: ``sandbox.network``, then the profile's."""
     session: SessionMount | None = None
     """Run on a session (the workspace is then the session's repository)."""
+    agent: AgentName | None = None
+    """The agent to run (``--agent``); None: the profile's, then ``sandbox.agent``."""
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,9 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
     workspace = resolve_workspace(request.workspace)
     catalog = catalog or load_catalog(workspace)
     profile = catalog.get(request.profile or settings.sandbox.profile)
+    agent = request.agent or profile.default_agent(settings.sandbox.agent)
+    if profile.agent is not False:  # a profile without agents brings its own (tests)
+        profile = profile.with_agent(request.agent, settings.sandbox.agent)
     runtime = runtime or get_runtime(settings.sandbox)
     notes: list[str] = []
     if check_image:
@@ -154,7 +160,7 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
         interactive=request.interactive, tty=tty, remove=not request.detach,
         command=request.command, env=dict(request.env), mounts=request.mounts,
         allow_host_mounts=request.allow_host_mounts, ralph=request.ralph, role=request.role,
-        network=request.network, session=request.session,
+        network=request.network, session=request.session, agent=agent,
     )
     launchchecks.run(check_target(spec, settings.sandbox))  # the fast path runs the same
     caps = await runtime.caps()

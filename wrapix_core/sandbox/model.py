@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
 
+from wrapix_core.agents.registry import AgentName
 from wrapix_core.egress.policy import Mode
 from wrapix_core.profiles import Mount, Profile
 
@@ -90,6 +91,9 @@ class SandboxSpec:
     network: Mode | None = None
     """Egress mode asked for on the command line (None: settings, then the profile)."""
     session: SessionMount | None = None
+    agent: AgentName | None = None
+    """The agent it runs (``WRAPIX_AGENT`` inside; None: no agent, Claude's credentials
+    for a command of the caller's)."""
 
 
 @dataclass(frozen=True)

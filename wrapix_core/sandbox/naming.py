@@ -16,6 +16,8 @@ LABEL_SESSION = "wrapix.session"
 """The session a sandbox runs on (its name); its project's checkout is LABEL_PROJECT."""
 LABEL_PROJECT = "wrapix.project"
 """``agent`` (interactive), ``ralph`` (a Ralph step) or ``builder``."""
+LABEL_AGENT = "wrapix.agent"
+"""The agent the sandbox runs (``claude``, ``codex``, …; empty: none)."""
 
 _UNSAFE = re.compile(r"[^a-z0-9_.-]+")
 MAX_NAME = 63

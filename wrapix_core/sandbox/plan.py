@@ -31,6 +31,8 @@ import shlex
 from collections.abc import Iterable, Mapping
 from pathlib import Path, PurePosixPath
 
+from wrapix_core.agents.registry import AGENTS, credential_names
+from wrapix_core.agents.registry import DEFAULT as DEFAULT_AGENT
 from wrapix_core.egress import policy
 from wrapix_core.egress.paths import CONTAINER_DIR, proxy_env
 from wrapix_core.errors import WrapixError
@@ -66,8 +68,16 @@ whose ``.git`` is a directory), so that an agent cannot plant them either: an em
 when missing: the runtime would create the mount point on the host)."""
 NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]*")
 """A container name as Podman accepts it (it also names the staging directory)."""
-SECRET_NAMES = ("CLAUDE_CODE_OAUTH_TOKEN", "ANTHROPIC_API_KEY")
-"""Passed to the runtime by name, their values in its environment, never in argv."""
+SECRET_NAMES = AGENTS[DEFAULT_AGENT].credentials
+"""Claude's credentials. Each agent's (:func:`secret_names`) pass to the runtime by name,
+their values in its environment, never in argv."""
+
+
+def secret_names(spec: SandboxSpec, settings: SandboxSettings) -> tuple[str, ...]:
+    """The credential variables a sandbox gets: those of the agent it runs
+    (``sandbox.agent_credentials`` replaces an agent's list); Claude's when it runs none
+    (a command of the caller's)."""
+    return credential_names(spec.agent or DEFAULT_AGENT, settings.agent_credentials)
 
 
 class PlanError(WrapixError):
@@ -345,6 +355,8 @@ class PlanBuilder:
                                                         for argv in spec.session.setup)
             if spec.tty and spec.ralph is None and spec.role == "agent":
                 env["WRAPIX_AGENT_TMUX"] = "1"  # `wrapix say` types into its tmux pane
+        if spec.agent is not None:
+            env["WRAPIX_AGENT"] = spec.agent
         if spec.ralph is not None:
             env.update({"RALPH_MODE": "1", "RALPH_CMD": spec.ralph.cmd,
                         "RALPH_ARGS": shlex.join(spec.ralph.args), "RALPH_DIR": spec.ralph.dir})
@@ -352,8 +364,9 @@ class PlanBuilder:
                               ("--env", spec.env)):
             _check_env(extra, origin)
             env.update(_expand_values(extra, self.home, facts.user))
+        allowed = secret_names(spec, self.settings)
         secrets = {key: value for key, value in facts.secrets.items()
-                   if key in SECRET_NAMES and key not in env}
+                   if key in allowed and key not in env}
         return env, secrets
 
     def cpus(self) -> str:
@@ -395,7 +408,10 @@ def network_mode(spec: SandboxSpec, settings: SandboxSettings) -> policy.Mode:
 def allowlist(spec: SandboxSpec, settings: SandboxSettings) -> tuple[str, ...]:
     """The hosts an ``allowlist`` sandbox may reach: the agent's, the profile's, then
     ``sandbox.allowlist`` (user config and project added up)."""
-    return policy.effective(spec.profile.allowlist, spec.profile.agent, settings.allowlist)
+    names = dict.fromkeys((*spec.profile.installed_agents(settings.agent),
+                           *((spec.agent,) if spec.agent else ())))
+    hosts = [host for name in names for host in AGENTS[name].hosts] if names else False
+    return policy.effective(spec.profile.allowlist, hosts, settings.allowlist)
 
 
 def _egress(builder: PlanBuilder, env: dict[str, str], mode: policy.Mode) -> list[str]:
@@ -431,7 +447,8 @@ def plan_podman(spec: SandboxSpec, facts: HostFacts, settings: SandboxSettings,
             "runs without those limits (they are still recorded on the container)")
     labels = {naming.LABEL_SANDBOX: "1", naming.LABEL_PROFILE: spec.profile.name,
               naming.LABEL_WORKSPACE: str(spec.workspace), naming.LABEL_LIMITS: limits,
-              naming.LABEL_ROLE: spec.role, naming.LABEL_NETWORK: mode}
+              naming.LABEL_ROLE: spec.role, naming.LABEL_NETWORK: mode,
+              naming.LABEL_AGENT: spec.agent or ""}
     if spec.session is not None:
         labels[naming.LABEL_SESSION] = spec.session.name
         labels[naming.LABEL_PROJECT] = str(spec.session.project)

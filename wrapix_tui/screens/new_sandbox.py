@@ -1,4 +1,5 @@
-"""New sandbox: a workspace (with directory completion) and a profile, launched detached.
+"""New sandbox: a workspace (with directory completion), a profile and the agent to run,
+launched detached.
 
 The launch is the core's own (``prepare`` + ``run_detached``, what ``wrapix run --detach``
 does); this modal stays open while it runs so that errors (image missing, a bad
@@ -21,6 +22,7 @@ from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
 
+from wrapix_core.agents.registry import NAMES as AGENT_NAMES
 from wrapix_core.errors import WrapixError
 from wrapix_tui import format as fmt
 from wrapix_tui.messages import BuildProgress, LaunchFailed
@@ -31,6 +33,11 @@ if TYPE_CHECKING:
     from wrapix_tui.core import Core
 
 log = logging.getLogger("wrapix.tui.new")
+
+DEFAULT_CHOICE = "default"
+AGENT_CHOICES = [("the profile's (default)", DEFAULT_CHOICE),
+                 *((name, name) for name in AGENT_NAMES)]
+"""The agent to run: the profile's own, else one of the four (its image gets it)."""
 
 
 class NewSandboxScreen(ModalScreen[str | None]):
@@ -59,6 +66,9 @@ class NewSandboxScreen(ModalScreen[str | None]):
             yield Static("", id="workspace-error", classes="error")
             yield Label("Profile")
             yield Select[str]([], prompt="loading profiles…", id="profile")
+            yield Label("Agent")
+            yield Select[str](AGENT_CHOICES, value=DEFAULT_CHOICE, allow_blank=False,
+                              id="agent")
             yield ProgressBar(id="build-progress", show_eta=False)
             yield Static("", id="status")
             with Horizontal(id="buttons"):
@@ -159,14 +169,17 @@ class NewSandboxScreen(ModalScreen[str | None]):
             self._show_status("Choose a profile (they are still loading, or none exist).",
                               True)
             return
+        chosen = self.query_one("#agent", Select).value
+        agent = chosen if isinstance(chosen, str) and chosen != DEFAULT_CHOICE else None
         self._set_busy(True)
         self._show_status(f"Starting a sandbox for {fmt.home_short(expand(field.value))} "
-                          f"with profile {profile}…", False)
-        self._launch(expand(field.value), profile)
+                          f"with profile {profile}"
+                          + (f" running {agent}" if agent else "") + "…", False)
+        self._launch(expand(field.value), profile, agent)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
-        for selector in ("#workspace", "#profile", "#start"):
+        for selector in ("#workspace", "#profile", "#agent", "#start"):
             self.query_one(selector).disabled = busy
 
     def _show_status(self, text: str, error: bool) -> None:
@@ -175,12 +188,12 @@ class NewSandboxScreen(ModalScreen[str | None]):
         status.set_class(error, "error")
 
     @work(thread=True, exclusive=True, group="new.launch")
-    def _launch(self, workspace: Path, profile: str) -> None:
+    def _launch(self, workspace: Path, profile: str, agent: str | None = None) -> None:
         """In a thread with its own event loop: the core's ``prepare`` may build the
         profile's image (minutes) and ``run_detached`` copies staged mounts; neither may
         hold up the app's loop. Progress arrives as :class:`BuildProgress` messages."""
         try:
-            prepared = asyncio.run(self._prepare_and_start(workspace, profile))
+            prepared = asyncio.run(self._prepare_and_start(workspace, profile, agent))
         except WrapixError as exc:
             self.post_message(LaunchFailed(str(exc)))
             return
@@ -191,14 +204,16 @@ class NewSandboxScreen(ModalScreen[str | None]):
             return
         self.app.call_from_thread(self._launched, prepared)
 
-    async def _prepare_and_start(self, workspace: Path, profile: str) -> Any:
+    async def _prepare_and_start(self, workspace: Path, profile: str,
+                                 agent: str | None = None) -> Any:
         from wrapix_core.sandbox.launcher import LaunchRequest, prepare, run_detached
         from wrapix_tui.core import load_settings_for
 
         settings, problems = load_settings_for(workspace)
         if problems:
             raise problems[0]
-        request = LaunchRequest(workspace=workspace, profile=profile, detach=True)
+        request = LaunchRequest(workspace=workspace, profile=profile, detach=True,
+                                agent=agent)  # type: ignore[arg-type]  # one of NAMES
         options: dict[str, Any] = {"runtime": self.core.runtime}
         if "on_build" in inspect.signature(prepare).parameters:
             options["on_build"] = self._on_build

@@ -44,10 +44,6 @@ if [ -n "${WRAPIX_SIGNING_KEY:-}" ] && [ -r "$WRAPIX_SIGNING_KEY" ] \
     git config --global tag.gpgsign true
 fi
 
-# Claude's own config lives in the (temporary) home; seed it once per session.
-if [ ! -f "$HOME/.claude.json" ] && [ -f /etc/wrapix/claude-config.json ]; then
-    cp /etc/wrapix/claude-config.json "$HOME/.claude.json"
-fi
 
 # Rust: make a toolchain available when the profile asks for rustup and none works.
 if [ -n "${RUSTUP_HOME:-}" ] && command -v rustup >/dev/null && ! rustc --version >/dev/null 2>&1; then
@@ -100,6 +96,44 @@ wrapix_agent() {
 }
 # --- end of sessions (s16-core) ------------------------------------------------------
 
+# --- agents (a19-agents) ------------------------------------------------------------
+# Each agent's own configuration goes into the (temporary) home, seeded once per
+# session: its notification hook calling wrapix-notify, and the system prompt above as
+# the instructions file it reads (Claude takes the prompt as an argument instead).
+seed() {  # seed SOURCE TARGET: copy when the source exists and the target does not
+    if [ -f "$1" ] && [ ! -e "$2" ]; then
+        mkdir -p "$(dirname "$2")" && cp "$1" "$2"
+    fi
+}
+instructions() {  # instructions TARGET: the system prompt as the agent's own file
+    if [ ! -e "$1" ]; then
+        mkdir -p "$(dirname "$1")" && printf '%s\n' "$prompt" > "$1"
+    fi
+}
+agent=${WRAPIX_AGENT:-claude}
+case "$agent" in
+    claude)
+        seed /etc/wrapix/claude-config.json "$HOME/.claude.json"
+        agent_argv=(claude --dangerously-skip-permissions --append-system-prompt "$prompt") ;;
+    codex)
+        seed /etc/wrapix/codex-config.toml "$HOME/.codex/config.toml"
+        instructions "$HOME/.codex/AGENTS.md"
+        agent_argv=(codex --dangerously-bypass-approvals-and-sandbox) ;;
+    gemini)
+        seed /etc/wrapix/gemini-settings.json "$HOME/.gemini/settings.json"
+        instructions "$HOME/.gemini/GEMINI.md"
+        agent_argv=(gemini --yolo --skip-trust) ;;
+    opencode)
+        seed /etc/wrapix/opencode.json "$HOME/.config/opencode/opencode.json"
+        seed /etc/wrapix/opencode-notify.js "$HOME/.config/opencode/plugins/wrapix-notify.js"
+        instructions "$HOME/.config/opencode/AGENTS.md"
+        agent_argv=(opencode --auto) ;;
+    *)
+        echo "wrapix: unknown agent '$agent' (WRAPIX_AGENT)" >&2
+        exit 2 ;;
+esac
+# --- end agents -----------------------------------------------------------------------
+
 # An explicit command wins (Ralph's host-run steps pass the agent's argv this way).
 if [ "$#" -gt 0 ]; then
     wrapix_agent "$@"
@@ -109,4 +143,4 @@ if [ "${RALPH_MODE:-0}" = 1 ]; then
     eval "set -- ${RALPH_ARGS:-}"
     exec ralph "${RALPH_CMD:?RALPH_MODE=1 needs RALPH_CMD}" "$@"
 fi
-wrapix_agent claude --dangerously-skip-permissions --append-system-prompt "$prompt"
+wrapix_agent "${agent_argv[@]}"
