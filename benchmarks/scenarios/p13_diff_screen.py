@@ -109,6 +109,8 @@ async def _measure(repo: Path, count: int) -> tuple[list[float], list[float]]:
             await app.push_screen(screen)
             view = screen.query_one(DiffView)
             while view.shown_at < start:
+                if time.perf_counter() > start + 30:
+                    raise RuntimeError("the diff screen never drew the diff")
                 await asyncio.sleep(0.0005)
             if number >= 0:
                 firsts.append(view.shown_at - start)

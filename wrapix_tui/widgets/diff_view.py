@@ -47,8 +47,8 @@ _CURSOR = Style(reverse=True)
 
 @functools.lru_cache(maxsize=64)
 def _lexer_for(name: str) -> Any:
-    from pygments.lexers import get_lexer_for_filename
-    from pygments.util import ClassNotFound
+    from pygments.lexers import get_lexer_for_filename  # type: ignore[import-untyped]
+    from pygments.util import ClassNotFound  # type: ignore[import-untyped]
 
     try:
         return get_lexer_for_filename(name, stripnl=False, ensurenl=False, stripall=False)
@@ -204,7 +204,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def _lex(self, file: FileDiff, wanted: dict[int, tuple[str, str]]) -> None:
         lexer = _lexer(file.path)
-        theme = _theme() if lexer is not None else None
+        theme = _theme()
         done: dict[int, list[Segment]] = {}
         for index, (kind, text) in wanted.items():
             background = _BG.get(kind)
@@ -249,12 +249,12 @@ class DiffView(ScrollView, can_focus=True):
             self.scroll_to(y=self.cursor, animate=False, immediate=True)
         elif self.cursor >= scroll_y + height:
             self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
-        self.refresh_lines(old)
-        self.refresh_lines(self.cursor)
+        self._refresh_row(old)
+        self._refresh_row(self.cursor)
         if old != self.cursor:
             self.post_message(self.CursorMoved(self.cursor))
 
-    def refresh_lines(self, row: int) -> None:
+    def _refresh_row(self, row: int) -> None:
         scroll_y = round(self.scroll_y)
         if scroll_y <= row < scroll_y + self.size.height:
             self.refresh(Region(0, row - scroll_y, self.size.width, 1))
