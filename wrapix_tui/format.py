@@ -21,6 +21,12 @@ def safe(value: str | None, limit: int = 200, style: str = "") -> Text:
     return Text(display_text(value or "", limit), style=style, no_wrap=True, end="")
 
 
+def plain(value: str | None, limit: int = 200) -> str:
+    """:func:`safe` as a ``str``: for a toast (the app shows toasts without markup) or a
+    string put into a larger ``Text``."""
+    return safe(value, limit).plain
+
+
 def age(seconds: float | None) -> str:
     """``42s``, ``3m05s``, ``2h07m``, ``4d03h``; ``-`` for unknown."""
     if seconds is None:
