@@ -53,6 +53,8 @@ def _read(target: DiffTarget) -> Future[Diff]:
 
     def run() -> None:
         try:
+            if target.resolve is not None:
+                target.base, target.head = target.resolve()
             future.set_result(source.load_sync(target.repo, target.base, target.head))
         except BaseException as exc:  # handed to the screen's worker, which shows it
             future.set_exception(exc)
@@ -65,9 +67,11 @@ def _read(target: DiffTarget) -> Future[Diff]:
 class DiffTarget:
     """What to review: a session's repository and base, and what the actions call.
 
-    ``merge(strategy)``, ``discard()`` and ``instruct(text)`` come from the sessions core;
-    each returns a line to show, or raises :class:`WrapixError` (shown with its hint).
-    None: the action is not offered (a sandbox that is not a session).
+    ``resolve()`` (blocking, run in the reading thread) may check the repository and
+    return the ``(base, head)`` to diff instead of the fields. ``merge(strategy)``,
+    ``discard()``, ``instruct(text, path, line)`` come from the sessions core; each returns
+    a line to show, or raises :class:`WrapixError` (shown with its hint); ``lost()`` says
+    what a discard would throw away. None: the action is not offered.
     """
 
     name: str
@@ -75,9 +79,14 @@ class DiffTarget:
     base: str
     head: str = "HEAD"
     branch: str = ""
+    base_label: str = ""
+    """How the base is called (``main``); the commit when empty."""
+    resolve: Callable[[], tuple[str, str]] | None = field(default=None, repr=False)
     merge: Callable[[str], Awaitable[str]] | None = field(default=None, repr=False)
     discard: Callable[[], Awaitable[str]] | None = field(default=None, repr=False)
-    instruct: Callable[[str], Awaitable[str]] | None = field(default=None, repr=False)
+    lost: Callable[[], Awaitable[list[str]]] | None = field(default=None, repr=False)
+    instruct: Callable[[str, str | None, int | None], Awaitable[str]] | None = field(
+        default=None, repr=False)
 
 
 class DiffScreen(Screen[str | None]):
@@ -160,7 +169,7 @@ class DiffScreen(Screen[str | None]):
         text = Text("Diff · ", style="bold") + fmt.safe(target.name, 63, "bold")
         if target.branch:
             text += Text(" · ") + fmt.safe(target.branch, 80)
-        text += Text(" against ") + fmt.safe(target.base[:12], 40)
+        text += Text(" against ") + fmt.safe(target.base_label or target.base[:12], 60)
         if self.diff is not None:
             text.append(f" · {len(self.diff.files)} files ")
             text.append(f"+{self.diff.added}", style="green")

@@ -73,10 +73,10 @@ class MergeStrategyScreen(ModalScreen[str | None]):
         self.dismiss(None)
 
 
-class CommentScreen(ModalScreen[str | None]):
-    """The comment sent to the agent; dismissed with the instruction text, or None.
-
-    With ``about`` (``path:line``) a checkbox (on by default) puts it in front."""
+class CommentScreen(ModalScreen[tuple[str, bool] | None]):
+    """The comment sent to the agent; dismissed with (text, about the file and line),
+    or None. With ``about`` (``path:line``) a checkbox, on by default, says whether the
+    comment is about it."""
 
     CSS_PATH = stylesheet("modals.tcss")
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -109,9 +109,7 @@ class CommentScreen(ModalScreen[str | None]):
         if not text:
             return
         about = self.query("#comment-about")
-        if about and self.about and about.first(Checkbox).value:
-            text = f"About {self.about}: {text}"
-        self.dismiss(text)
+        self.dismiss((text, bool(about and self.about and about.first(Checkbox).value)))
 
     def action_close(self) -> None:
         self.dismiss(None)
@@ -193,7 +191,8 @@ def run_merge(screen: DiffScreen) -> None:
         if strategy is not None and merge is not None:
             _run(screen, f"merging ({strategy})", lambda: merge(strategy), closes=True)
 
-    screen.app.push_screen(MergeStrategyScreen(screen.target.name, screen.target.base[:12]),
+    target = screen.target
+    screen.app.push_screen(MergeStrategyScreen(target.name, target.base_label or target.base[:12]),
                            chosen)
 
 
@@ -208,10 +207,19 @@ def run_discard(screen: DiffScreen) -> None:
         if yes and discard is not None:
             _run(screen, "discarding", discard, closes=True)
 
-    lines = ["stops its sandbox", f"removes its workspace {target.repo}",
-             f"deletes its branch {target.branch or '(the session branch)'}"]
-    screen.app.push_screen(ConfirmScreen(f"Discard session {target.name}?", lines, "Discard",
-                                         verb="discard"), answered)
+    async def ask() -> None:
+        lines = ["stops its sandbox", f"removes its workspace {target.repo}",
+                 f"deletes its branch {target.branch or '(the session branch)'}"]
+        if target.lost is not None:
+            try:
+                lost = await target.lost()
+            except WrapixError as exc:
+                lost = [f"(what is not merged could not be found out: {exc})"]
+            lines += [f"THROWS AWAY {item}" for item in lost] or ["nothing unmerged is lost"]
+        screen.app.push_screen(ConfirmScreen(f"Discard session {target.name}?", lines,
+                                             "Discard", verb="discard"), answered)
+
+    screen.run_worker(ask(), group="diff.action", exclusive=True)
 
 
 def run_comment(screen: DiffScreen) -> None:
@@ -219,17 +227,17 @@ def run_comment(screen: DiffScreen) -> None:
     if instruct is None:
         _unavailable(screen, "instruct")
         return
-    about = None
     view = screen.view
     row = view.current
-    if view.file is not None:
-        about = view.file.path
-        number = None if row is None else (row.new if row.new is not None else row.old)
-        if number is not None:
-            about += f":{number}"
+    path = view.file.path if view.file is not None else None
+    line = None if row is None else (row.new if row.new is not None else row.old)
+    about = None if path is None else path + (f":{line}" if line is not None else "")
 
-    def written(text: str | None) -> None:
-        if text and instruct is not None:
-            _run(screen, "sending the comment", lambda: instruct(text), closes=False)
+    def written(answer: tuple[str, bool] | None) -> None:
+        if answer and instruct is not None:
+            text, on_line = answer
+            _run(screen, "sending the comment",
+                 lambda: instruct(text, path if on_line else None,
+                                  line if on_line else None), closes=False)
 
     screen.app.push_screen(CommentScreen(screen.target.name, about), written)
