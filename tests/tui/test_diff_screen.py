@@ -127,7 +127,8 @@ async def test_navigation_by_file_and_hunk_and_whole_file(three: Path) -> None:
 
 
 async def test_large_diff_draws_only_what_is_visible(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path, {"big.py": (numbered(7000), numbered(7000, lambda n: n % 2 == 0))})
+    repo = make_repo(tmp_path, {"big.py": (numbered(7000),
+                                           numbered(7000, lambda n: n % 2 == 0))})
     app = Host(DiffTarget("big", repo, "main"))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await opened(pilot)
@@ -146,7 +147,8 @@ async def test_large_diff_draws_only_what_is_visible(tmp_path: Path) -> None:
 
 
 async def test_untrusted_names_and_lines_are_inert(tmp_path: Path) -> None:
-    repo = make_repo(tmp_path, {HOSTILE: ("", "[link=http://x]click[/link] \x1b[31mred\x1b[0m\r\n")})
+    content = "[link=http://x]click[/link] \x1b[31mred\x1b[0m\r\n"
+    repo = make_repo(tmp_path, {HOSTILE: ("", content)})
     app = Host(DiffTarget("[b]s[/b]", repo, "main"))
     async with app.run_test(size=(120, 40)) as pilot:
         screen = await opened(pilot)
