@@ -227,6 +227,10 @@ class SandboxesPane(SandboxActions):
     def on_containers_listed(self, message: ContainersListed) -> None:
         self.state.apply_listing(message.containers)
         self.render_rows()
+        if self.state.session_projects() - self.state.watched_projects:
+            from wrapix_tui.widgets.session_watch import watch_sessions
+
+            watch_sessions(self)
 
     def set_counts(self, counts: dict[str, Counts]) -> None:
         if self.state.set_counts(counts):
