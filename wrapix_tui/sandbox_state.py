@@ -83,6 +83,16 @@ class SandboxState:
             self.sessions[key] = stats
         return True
 
+    def running_projects(self) -> frozenset[str]:
+        """Checkouts a running sandbox works for: its session's project, else its
+        workspace (the new-sandbox modal then offers a session by default)."""
+        found = set()
+        for info in self.containers.values():
+            if info.running and info.is_sandbox:
+                key = sandbox_rows.session_key(info)
+                found.add(key[0] if key else info.workspace)
+        return frozenset(found)
+
     def session_projects(self) -> set[str]:
         """Projects with a sandbox on one of their sessions (whose sessions to watch)."""
         keys = (sandbox_rows.session_key(info) for info in self.containers.values())

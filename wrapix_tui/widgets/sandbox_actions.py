@@ -101,7 +101,8 @@ class SandboxActions(Pane):
                 self.select_when_shown(name)
                 self.request_refresh(0)
 
-        self.app.push_screen(NewSandboxScreen(self.core), launched)
+        self.app.push_screen(NewSandboxScreen(self.core, self.state.running_projects()),
+                             launched)
 
     def action_attach(self) -> None:
         if not self.ready() or (name := self._running_target()) is None:

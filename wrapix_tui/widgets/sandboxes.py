@@ -68,7 +68,7 @@ class SandboxesPane(SandboxActions):
         Binding("a", "attach", "Attach", id="sandbox.attach"),
         Binding("s", "shell", "Shell", id="sandbox.shell"),
         Binding("l", "logs", "Logs", id="sandbox.logs"),
-        Binding("D", "diff", "Diff", id="sandbox.diff"),
+        Binding("D", "diff", "Diff", show=False, id="sandbox.diff"),
         Binding("x", "stop", "Stop", id="sandbox.stop"),
         Binding("r", "restart", "Restart", id="sandbox.restart"),
         Binding("d", "remove", "Remove", id="sandbox.remove"),
