@@ -73,7 +73,7 @@ class SandboxRow:
 
     def branch_cell(self) -> Text:
         name = self.info.labels.get(LABEL_SESSION)
-        return fmt.safe(f"wrapix/{name}" if name else "-", 40)
+        return fmt.safe(f"wrapix/{name}" if name else "", 40)
 
     def work_cell(self) -> Text:
         """``↑3 5f +120 −4 ✎2 ✓``: commits ahead, files, lines, uncommitted files, and

@@ -9,11 +9,12 @@ import subprocess
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
-from textual.widgets import Checkbox, Input, Select
+from textual.widgets import Checkbox, Input
 
+from tests.sessions.conftest import git_identity  # noqa: F401  (autouse: a fixed identity)
 from tests.tui.conftest import wait_until
 from tests.tui.fake_runtime import FakeRuntime, sandbox
+from tests.tui.test_screens import open_new, ready
 from wrapix_core.sessions import store
 from wrapix_tui.app import WrapixApp
 from wrapix_tui.screens.new_sandbox import NewSandboxScreen
@@ -28,28 +29,9 @@ image = "localhost/wrapix-base:latest"
 """
 
 
-@pytest.fixture(autouse=True)
-def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Tester")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "tester@example.com")
-
-
 def make_git(path: Path) -> None:
     for argv in (["init", "-q", "-b", "main"], ["add", "-A"], ["commit", "-qm", "init"]):
         subprocess.run(["git", "-C", str(path), *argv], check=True, capture_output=True)
-
-
-async def open_new(pilot: object, app: WrapixApp) -> NewSandboxScreen:
-    await wait_until(pilot, lambda: app.core is not None  # type: ignore[arg-type]
-                     and app.dashboard.sandboxes.state.listed)
-    await pilot.press("n")  # type: ignore[attr-defined]
-    await wait_until(pilot, lambda: isinstance(app.screen, NewSandboxScreen))  # type: ignore[arg-type]
-    screen = app.screen
-    assert isinstance(screen, NewSandboxScreen)
-    select = screen.query_one("#profile", Select)
-    await wait_until(pilot, lambda: select.value == "tiny", what="profiles")  # type: ignore[arg-type]
-    return screen
 
 
 async def test_session_is_the_default_when_a_sandbox_runs_and_the_launch_uses_one(
@@ -59,6 +41,7 @@ async def test_session_is_the_default_when_a_sandbox_runs_and_the_launch_uses_on
     fake.items["wrapix-proj-1"] = sandbox("wrapix-proj-1", workspace=str(workspace))
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
         screen = await open_new(pilot, app)
         box = screen.query_one("#session", Checkbox)
         assert box.value and not box.disabled
@@ -80,6 +63,7 @@ async def test_session_follows_the_setting_and_needs_git(
     make_git(workspace)
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
+        await ready(pilot, app)
         screen = await open_new(pilot, app)
         box = screen.query_one("#session", Checkbox)
         assert not box.value and not box.disabled  # direct by setting, nothing runs

@@ -7,22 +7,15 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-import pytest
 from rich.text import Text
 
+from tests.sessions.conftest import git_identity  # noqa: F401  (autouse: a fixed identity)
 from tests.sessions.support import commit, make_project, new_session
 from tests.tui.conftest import wait_until
 from tests.tui.fake_runtime import FakeRuntime, sandbox
 from wrapix_core.sandbox import naming
 from wrapix_tui.app import WrapixApp
 from wrapix_tui.screens.diff import DiffScreen
-
-
-@pytest.fixture(autouse=True)
-def git_identity(monkeypatch: pytest.MonkeyPatch) -> None:
-    for role in ("AUTHOR", "COMMITTER"):
-        monkeypatch.setenv(f"GIT_{role}_NAME", "Tester")
-        monkeypatch.setenv(f"GIT_{role}_EMAIL", "tester@example.com")
 
 
 def plain(cell: object) -> str:
@@ -48,7 +41,7 @@ async def test_session_row_is_live_and_opens_its_diff(
         await wait_until(pilot, lambda: work().startswith("↑1"), what="the session figures")
         assert plain(table.cell(info.name, "branch")) == "wrapix/s1"
         assert work() == "↑1 1f +1 −10 ✓"
-        assert plain(table.cell(plain_sandbox.name, "branch")) == "-"
+        assert plain(table.cell(plain_sandbox.name, "branch")) == ""
         assert plain(table.cell(plain_sandbox.name, "work")) == ""
         # live: a commit and uncommitted work in the session show without a key or a poll
         commit(session.path, "second", **{"f1.txt": "also changed\n"})

@@ -143,8 +143,13 @@ class DiffScreen(Screen[str | None]):
             diff = await asyncio.wrap_future(reading)
         except WrapixError as exc:
             self.error = str(exc)
-            self._set_status(f"cannot read the diff: {exc}" + (f" — {exc.hint}"
-                                                                if exc.hint else ""), True)
+            self._set_status(f"cannot read the diff: {exc.message}"
+                             + (f" — {exc.hint}" if exc.hint else ""), True)
+            return
+        except (OSError, UnicodeError, ValueError) as exc:  # not git's: the files' own
+            log.exception("reading the diff failed")
+            self.error = str(exc)
+            self._set_status(f"cannot read the diff: {exc}", True)
             return
         self._loaded(diff)
 
@@ -291,7 +296,7 @@ class DiffScreen(Screen[str | None]):
                                             self.target.head)
         except WrapixError as exc:
             self.busy = None
-            self._set_status(f"{exc}" + (f" — {exc.hint}" if exc.hint else ""), True)
+            self._set_status(exc.message + (f" — {exc.hint}" if exc.hint else ""), True)
             return
         self.busy = None
         row = self.view.current

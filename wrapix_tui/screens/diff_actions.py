@@ -90,9 +90,9 @@ class CommentScreen(ModalScreen[tuple[str, bool] | None]):
 
     def compose(self) -> ComposeResult:
         with Vertical(id="dialog"):
-            yield Label(Text("Request changes from ") + fmt.safe(self.session, 63, "bold")
-                        + Text(": typed into its agent as the next instruction"),
+            yield Label(Text("Request changes from ") + fmt.safe(self.session, 40, "bold"),
                         id="question")
+            yield Static(Text("Typed into its agent as its next instruction.", style="dim"))
             if self.about:
                 yield Checkbox(Text("about ") + fmt.safe(self.about, 200), True,
                                id="comment-about")
@@ -132,7 +132,7 @@ class OutcomeScreen(ModalScreen[None]):
         with Vertical(id="dialog", classes="confirm"):
             yield Label(fmt.safe(self.title_text, 120), id="question")
             with VerticalScroll(id="targets"):
-                for line in str(self.error).splitlines() or [""]:
+                for line in self.error.message.splitlines() or [""]:
                     yield Static(fmt.safe(line, 300))
             if self.error.hint:
                 yield Static(Text("What to do: ", style="bold") + fmt.safe(self.error.hint, 600),
@@ -156,8 +156,7 @@ def _run(screen: DiffScreen, what: str, call: Callable[[], Awaitable[str]], *,
         except WrapixError as exc:
             screen.busy = None
             screen._update_status()
-            screen.app.push_screen(OutcomeScreen(f"{what.capitalize()} refused or failed",
-                                                 exc))
+            screen.app.push_screen(OutcomeScreen(f"{what.capitalize()}: not done", exc))
             return
         except Exception as exc:  # the core's bug must not take the screen down
             log.exception("%s failed", what)
