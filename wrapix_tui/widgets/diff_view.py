@@ -14,6 +14,7 @@ not obeyed) and is drawn as segments, never parsed as markup.
 from __future__ import annotations
 
 import functools
+import logging
 import time
 from functools import partial
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -27,6 +28,8 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wrapix_core.notify.sanitize import display_text
+
+log = logging.getLogger("wrapix.tui.diff")
 
 if TYPE_CHECKING:
     from wrapix_core.gitdiff.model import FileDiff, Row
@@ -212,11 +215,15 @@ class DiffView(ScrollView, can_focus=True):
                 done[index] = [Segment(text, background)]
                 continue
             segments = []
-            for token, value in lexer.get_tokens(text):
-                if value:
-                    style = theme.get_style_for_token(token)
-                    segments.append(Segment(value.replace("\n", ""),
-                                            style + background if background else style))
+            try:
+                for token, value in lexer.get_tokens(text):
+                    if value:
+                        style = theme.get_style_for_token(token)
+                        segments.append(Segment(value.replace("\n", ""),
+                                                style + background if background else style))
+            except Exception:  # a lexer's bug: the row stays uncoloured, the app stays up
+                log.exception("highlighting %s failed", file.path)
+                segments = [Segment(text, background)]
             done[index] = segments
         self.app.call_from_thread(self._lexed, file, lexer is not None, done)
 
