@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import subprocess
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -36,15 +35,6 @@ def env(tmp_path: Path) -> Env:
     git(project, "config", "user.email", "tester@example.com")
     (project / ".git" / "hooks").mkdir(exist_ok=True)
     return Env(tmp_path, project, tmp_path / "data")
-
-
-@pytest.fixture
-def cleanup(podman: str) -> Iterator[list[str]]:
-    names: list[str] = []
-    yield names
-    for name in names:
-        subprocess.run([podman, "rm", "-f", "-t", "0", name], capture_output=True,
-                       timeout=60, check=False)
 
 
 def start(env: Env, image: str, session: str, names: list[str],
@@ -96,6 +86,7 @@ def test_two_sessions_commit_at_once_and_sessions_shows_each(
     assert (second["ahead"], second["files"], second["added"], second["uncommitted"]) == (
         1, 1, 3, ["f1.txt"])
     assert first["merges_cleanly"] is True and second["merges_cleanly"] is True
+    assert listed["one"]["sandbox"] == "running" and listed["two"]["sandbox"] == "running"
     table = env.wrapix("sessions").stdout
     assert "wrapix/one" in table and "wrapix/two" in table
     # The user's checkout saw none of it.
@@ -139,7 +130,7 @@ def test_escapes_from_a_session_sandbox_all_fail(
         "own alternates removed": "rm .git/objects/info/alternates",
         "own objects dir swapped": "mv .git/objects .git/objects.away",
     }
-    reasons = ("Read-only file system", "No such file or directory", "busy",
+    reasons = ("Read-only file system", "No such file or directory", "nonexistent", "busy",
                "does not appear to be a git repository", "could not lock config file")
     for what, script_ in attempts.items():
         done = inside(podman, one, script_)

@@ -100,18 +100,19 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
 
     session = None
     catalog = None
+    created: list[str] = []
+    explicit = bool(session_name or from_ref)
     if session_cli.wants_session(workspace, name=session_name, from_ref=from_ref,
-                                 direct=direct, command=command, settings=settings):
-        if dry_run:
-            raise WrapixError("--dry-run of a session launch would create the session",
-                              "dry-run with --direct, or on an existing session's directory")
+                                 direct=direct, command=command, settings=settings) and (
+            not dry_run or explicit):
+        if dry_run and not session_cli.exists(workspace, session_name):
+            raise WrapixError("--dry-run would have to create the session to plan it",
+                              "dry-run an existing session, or with --direct")
         from wrapix_core.profiles import load_catalog
 
         opened, session, created = session_cli.open_session(workspace, session_name,
                                                             from_ref, settings)
         catalog = load_catalog(opened.project)  # never the session's own wrapix.toml
-        for note in created:
-            click.echo(f"{PROG}: {note}", err=True)
         workspace, name = opened.path, name or opened.container
     request = LaunchRequest(
         workspace=workspace, profile=profile, image=image, detach=detach, command=command,
@@ -121,10 +122,22 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
     if dry_run:
         prepared = run_async(prepare(request, settings, check_image=False))
     else:
-        with build_progress("image") as on_build:
-            prepared = run_async(prepare(request, settings, on_build=on_build,
-                                         catalog=catalog))
+        try:
+            with build_progress("image") as on_build:
+                prepared = run_async(prepare(request, settings, on_build=on_build,
+                                             catalog=catalog))
+        except BaseException:
+            if session is not None and created:  # made for this launch, still untouched
+                session_cli.drop_new(opened)
+            raise
+        for note in created if session is not None else ():
+            click.echo(f"{PROG}: {note}", err=True)
     if dry_run:
+        if session is None and not direct and session_cli.wants_session(
+                workspace, name=None, from_ref=None, direct=False, command=command,
+                settings=settings):
+            warn(PROG, "a launch runs the agent in a new session (see `wrapix sessions`); "
+                       "this is the plan of `--direct`, in this checkout")
         if as_json:
             echo_json(prepared.plan.to_json())
         else:

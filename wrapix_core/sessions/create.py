@@ -23,11 +23,9 @@ from wrapix_core.sessions import gitcmd, store
 from wrapix_core.sessions.copyfiles import copy_into
 from wrapix_core.sessions.model import HIDDEN_REFS, Session, SessionError, check_name
 
-SESSION_CONFIG = (
-    ("core.logAllRefUpdates", "true"),
-    ("gc.auto", "0"),
-    ("wrapix.session", "true"),
-)
+CHECKOUT_TIMEOUT = 1800.0
+"""Seconds the first checkout may take (a big tree on a busy disk)."""
+SESSION_CONFIG = "[core]\n\tlogAllRefUpdates = true\n[gc]\n\tauto = 0\n[wrapix]\n\tsession = true\n"
 """Written into the session's ``.git/config`` (read-only in its sandbox)."""
 
 
@@ -94,10 +92,11 @@ def _build(project: Path, path: Path, name: str, commit: str, objects: Path,
     info = path / ".git" / "objects" / "info"
     info.mkdir(parents=True, exist_ok=True)
     (info / "alternates").write_text(f"{objects}\n", encoding="utf-8")
-    for key, value in SESSION_CONFIG:
-        gitcmd.session(path, "config", key, value)
+    with (path / ".git" / "config").open("a", encoding="utf-8") as config:  # just made by us
+        config.write(SESSION_CONFIG)
     gitcmd.session(path, "update-ref", f"refs/heads/{branch}", commit)
     # The project's own commit, checked out with the user's configuration (an LFS smudge
     # filter, say) as `git worktree add` would: nothing of an agent's is in it yet.
-    gitcmd.session(path, "reset", "-q", "--hard", commit, isolated=False)
+    gitcmd.session(path, "reset", "-q", "--hard", commit, isolated=False,
+                   timeout=CHECKOUT_TIMEOUT)
     return copy_into(project, path, copy) if copy else []
