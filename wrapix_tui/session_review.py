@@ -3,7 +3,7 @@ core's merge, discard and instruct behind the screen's keys.
 
 The core's calls block (git, podman): each runs in a thread. Before git reads the
 session's repository, it is checked for planted git redirection
-(:func:`wrapix_core.sessions.diff.check_repository`), as ``wrapix diff`` does.
+(:func:`wrapix_core.sessions.gitcmd.check_repository`), as ``wrapix diff`` does.
 """
 
 from __future__ import annotations
@@ -40,9 +40,10 @@ def session_of(info: ContainerInfo) -> Session | None:
 def target_for(session: Session) -> DiffTarget:
     """The diff screen's target for ``session`` (range resolved in the reading thread)."""
     from wrapix_core.sessions import diff, discard, instruct, merge
+    from wrapix_core.sessions.gitcmd import check_repository
 
     def resolve() -> tuple[str, str]:
-        diff.check_repository(session)
+        check_repository(session.path, session.name)
         found = diff.diff_range(session)
         return found.base, found.head
 
