@@ -39,16 +39,19 @@ class CommandsApp(App[None]):
             from wrapix_tui.screens.approval import ApprovalScreen
             from wrapix_tui.screens.clarify import ClarifyScreen
             from wrapix_tui.screens.confirm import ConfirmScreen
+            from wrapix_tui.screens.diff import DiffScreen
             from wrapix_tui.screens.issue import IssueScreen
             from wrapix_tui.screens.logs import LogsScreen
             from wrapix_tui.screens.new_sandbox import NewSandboxScreen
             from wrapix_tui.screens.review import ReviewScreen
+            from wrapix_tui.widgets.diff_view import DiffView
             from wrapix_tui.widgets.rowlist import RowList
 
             groups += [("logs", LogsScreen), ("new sandbox", NewSandboxScreen),
                        ("confirm", ConfirmScreen), ("issue", IssueScreen),
                        ("approval", ApprovalScreen), ("clarify", ClarifyScreen),
-                       ("review", ReviewScreen), ("lists", RowList)]
+                       ("review", ReviewScreen), ("lists", RowList),
+                       ("diff", DiffScreen), ("diff view", DiffView)]
         return groups
 
     def key_for(self, binding_id: str) -> str:

@@ -13,15 +13,17 @@ from typing import TYPE_CHECKING, Any
 
 from rich.text import Text
 
-from wrapix_core.sandbox.naming import LABEL_AGENT, LABEL_NETWORK
+from wrapix_core.sandbox.naming import LABEL_AGENT, LABEL_NETWORK, LABEL_PROJECT, LABEL_SESSION
 from wrapix_tui import format as fmt
 
 if TYPE_CHECKING:
     from wrapix_core.sandbox.runtime import ContainerInfo, ContainerStats, RuntimeEvent
+    from wrapix_core.sessions.model import SessionStats
 
 COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", " "), ("name", "name"), ("state", "state"), ("wait", "wait"),
     ("unread", "unread"), ("uptime", "up"), ("cpu", "cpu"), ("mem", "mem"),
+    ("branch", "branch"), ("work", "work"),
     ("profile", "profile"), ("agent", "agent"), ("workspace", "workspace"),
 )
 """(column key, header) in display order: what needs attention first, so a narrow
@@ -60,6 +62,40 @@ class SandboxRow:
     """Connections its egress proxy refused (allowlist sandboxes)."""
     proxy_down: bool = False
     """A running allowlist sandbox whose egress proxy is gone (it has no network)."""
+    session: SessionStats | None = None
+    """Its session's figures, live from the sessions watch (None: not known yet, or not
+    a session)."""
+
+    @property
+    def session_key(self) -> tuple[str, str] | None:
+        """(project, session name) when the sandbox runs on a session."""
+        return session_key(self.info)
+
+    def branch_cell(self) -> Text:
+        name = self.info.labels.get(LABEL_SESSION)
+        return fmt.safe(f"wrapix/{name}" if name else "", 40)
+
+    def work_cell(self) -> Text:
+        """``↑3 5f +120 −4 ✎2 ✓``: commits ahead, files, lines, uncommitted files, and
+        whether it merges cleanly into its base now (✗ conflicts, ``merged`` when landed)."""
+        stats = self.session
+        if stats is None:
+            return Text("…" if self.session_key else "", style="dim")
+        cell = Text(no_wrap=True, end="")
+        if stats.head is None:
+            return Text("branch gone", style="bold red")
+        cell.append(f"↑{stats.ahead} {stats.files}f ")
+        cell.append(f"+{stats.added}", style="green")
+        cell.append(f" −{stats.removed}", style="red")
+        if stats.dirty:
+            cell.append(f" ✎{len(stats.uncommitted)}", style="bold yellow")
+        if stats.merged and stats.ahead:
+            cell.append(" merged", style="dim")
+        elif stats.merges_cleanly is True:
+            cell.append(" ✓", style="green")
+        elif stats.merges_cleanly is False:
+            cell.append(f" ✗{len(stats.conflicts)}", style="bold red")
+        return cell
 
     @property
     def agent(self) -> str:
@@ -101,6 +137,8 @@ class SandboxRow:
             fmt.age(self.uptime) if running else "-",
             fmt.percent(stats.cpu_percent) if running and stats else "-",
             fmt.size(stats.memory_bytes) if running and stats else "-",
+            self.branch_cell(),
+            self.work_cell(),
             fmt.safe(info.profile or "-", 24),
             fmt.safe(self.agent or "-", 10),
             fmt.safe(fmt.short_path(workspace, 28) if workspace else "-", 40),
@@ -116,9 +154,17 @@ class SandboxRow:
             "cpu": self.stats.cpu_percent if self.stats else -1.0,
             "mem": self.stats.memory_bytes if self.stats else -1,
             "unread": self.counts.unread, "wait": self.counts.waiting,
+            "branch": info.labels.get(LABEL_SESSION, ""),
+            "work": (self.session.added + self.session.removed) if self.session else -1,
 
         }
         return values.get(column, self.name)
+
+
+def session_key(info: ContainerInfo) -> tuple[str, str] | None:
+    """(project, session name) of a sandbox that runs on a session (its labels)."""
+    name, project = info.labels.get(LABEL_SESSION), info.labels.get(LABEL_PROJECT)
+    return (project, name) if name and project else None
 
 
 def shown(info: ContainerInfo, *, show_all: bool, seen_running: set[str]) -> bool:
@@ -144,7 +190,9 @@ def build_rows(containers: Iterable[ContainerInfo], *, stats: Mapping[str, Conta
                counts: Mapping[str, Counts], marked: set[str], pending: Mapping[str, str],
                now: datetime, show_all: bool, seen_running: set[str], filter_text: str,
                denied: Mapping[str, int] | None = None,
-               proxy_down: set[str] | None = None) -> list[SandboxRow]:
+               proxy_down: set[str] | None = None,
+               sessions: Mapping[tuple[str, str], SessionStats] | None = None,
+               ) -> list[SandboxRow]:
     rows = []
     for info in containers:
         if not shown(info, show_all=show_all, seen_running=seen_running):
@@ -153,10 +201,17 @@ def build_rows(containers: Iterable[ContainerInfo], *, stats: Mapping[str, Conta
                          counts=counts.get(info.name, Counts()), marked=info.name in marked,
                          pending=pending.get(info.name), uptime=info.uptime(now),
                          denied=(denied or {}).get(info.name, 0),
-                         proxy_down=info.name in (proxy_down or set()))
+                         proxy_down=info.name in (proxy_down or set()),
+                         session=_session(info, sessions))
         if matches(row, filter_text):
             rows.append(row)
     return rows
+
+
+def _session(info: ContainerInfo,
+             sessions: Mapping[tuple[str, str], SessionStats] | None) -> SessionStats | None:
+    key = session_key(info)
+    return (sessions or {}).get(key) if key else None
 
 
 def apply_event(containers: dict[str, ContainerInfo], event: RuntimeEvent) -> bool:

@@ -20,6 +20,7 @@ from wrapix_tui.sandbox_rows import Counts, SandboxRow
 if TYPE_CHECKING:
     from wrapix_core.errors import WrapixError
     from wrapix_core.sandbox.runtime import ContainerInfo, ContainerStats, RuntimeEvent
+    from wrapix_core.sessions.model import SessionStats
 
 EGRESS_INTERVAL = 2.0
 """How long the egress proxies' refusal counts and liveness are reused between reads
@@ -41,6 +42,10 @@ class SandboxState:
         """A listing has arrived (until then the pane says it is listing)."""
         self.runtime_error: WrapixError | None = None
         """Why the runtime does not answer (missing, hung), while it does not."""
+        self.sessions: dict[tuple[str, str], SessionStats] = {}
+        """Session figures by (project, session name), from the sessions watch."""
+        self.watched_projects: set[str] = set()
+        """Projects whose sessions are being watched."""
         self._egress: tuple[dict[str, int], set[str]] | None = None
         self._egress_read = 0.0
 
@@ -66,6 +71,32 @@ class SandboxState:
     def apply_stats(self, stats: Iterable[ContainerStats]) -> None:
         for item in stats:
             self.stats[item.name] = item
+
+    def set_session(self, project: str, name: str, stats: SessionStats | None) -> bool:
+        """A session's new figures (None: it is gone); True when they differ."""
+        key = (project, name)
+        if self.sessions.get(key) == stats:
+            return False
+        if stats is None:
+            del self.sessions[key]
+        else:
+            self.sessions[key] = stats
+        return True
+
+    def running_projects(self) -> frozenset[str]:
+        """Checkouts a running sandbox works for: its session's project, else its
+        workspace (the new-sandbox modal then offers a session by default)."""
+        found = set()
+        for info in self.containers.values():
+            if info.running and info.is_sandbox:
+                key = sandbox_rows.session_key(info)
+                found.add(key[0] if key else info.workspace)
+        return frozenset(found)
+
+    def session_projects(self) -> set[str]:
+        """Projects with a sandbox on one of their sessions (whose sessions to watch)."""
+        keys = (sandbox_rows.session_key(info) for info in self.containers.values())
+        return {key[0] for key in keys if key}
 
     def set_counts(self, counts: dict[str, Counts]) -> bool:
         """New inbox counts; True when they differ."""
@@ -129,4 +160,4 @@ class SandboxState:
             self.containers.values(), stats=self.stats, counts=self.counts,
             marked=self.marked, pending=self.pending, now=now, show_all=show_all,
             seen_running=self.seen_running, filter_text=filter_text, denied=denied,
-            proxy_down=down)
+            proxy_down=down, sessions=self.sessions)

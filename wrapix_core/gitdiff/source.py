@@ -110,6 +110,32 @@ async def load(repo: Path, base: str, head: str = "HEAD", *, work: bool = True,
     return Diff([*done, *changed, *loaded])
 
 
+def load_sync(repo: Path, base: str, head: str = "HEAD", *, work: bool = True,
+              timeout: float = TIMEOUT) -> Diff:
+    """:func:`load` without an event loop: the git calls run at once in threads, each a
+    blocking process read to its end (an event loop busy drawing reads a large diff's
+    pipe slowly; a thread reads it as fast as git writes)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    def text(*revs: str) -> str:
+        return safegit.run_sync(repo, *diff_args(*revs), timeout=timeout).stdout
+
+    def names() -> list[str]:
+        done = safegit.run_sync(repo, *CONFIG, "ls-files", "--others", "--exclude-standard",
+                                "-z", timeout=timeout)
+        return [name for name in done.stdout.split("\0") if name][:MAX_UNTRACKED]
+
+    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="wrapix-diff") as pool:
+        first = pool.submit(text, f"{base}...{head}")
+        second = pool.submit(text, "HEAD") if work else None
+        third = pool.submit(names) if work else None
+        files = list(iter_files(split_lines(first.result()), "committed"))
+        if second is not None and third is not None:
+            files.extend(iter_files(split_lines(second.result()), "uncommitted"))
+            files.extend(read_untracked(repo, name) for name in third.result())
+    return Diff(files)
+
+
 async def whole_file(repo: Path, item: FileDiff, base: str, head: str = "HEAD", *,
                      timeout: float = TIMEOUT) -> FileDiff:
     """``item`` again with the whole file as context (untracked files already are)."""

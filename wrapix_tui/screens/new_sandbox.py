@@ -1,6 +1,11 @@
 """New sandbox: a workspace (with directory completion), a profile and the agent to run,
 launched detached.
 
+On a git repository it runs on a new session (branch ``wrapix/NAME`` in a repository of
+its own, what ``wrapix run`` does there) unless the box is cleared or ``session.direct``
+is set; whenever a sandbox already runs for that project the session is the default
+whatever that setting says, so two agents never share one checkout unasked.
+
 The launch is the core's own (``prepare`` + ``run_detached``, what ``wrapix run --detach``
 does); this modal stays open while it runs so that errors (image missing, a bad
 profile, Podman refusing) are shown in place, where they can be fixed.
@@ -20,7 +25,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import Button, Input, Label, ProgressBar, Select, Static
+from textual.widgets import Button, Checkbox, Input, Label, ProgressBar, Select, Static
 
 from wrapix_core.agents.registry import NAMES as AGENT_NAMES
 from wrapix_core.errors import WrapixError
@@ -48,9 +53,12 @@ class NewSandboxScreen(ModalScreen[str | None]):
         Binding("ctrl+s", "launch", "Start", id="new.start"),
     ]
 
-    def __init__(self, core: Core) -> None:
+    def __init__(self, core: Core, running_projects: frozenset[str] = frozenset()) -> None:
         super().__init__(classes="modal")
         self.core = core
+        self.running_projects = running_projects
+        """Projects (checkouts) a sandbox already runs for."""
+        self._session_for: Path | None = None
         self.busy = False
         self._profiles_for: Path | None = None
         self._profiles_failed = False
@@ -69,6 +77,9 @@ class NewSandboxScreen(ModalScreen[str | None]):
             yield Label("Agent")
             yield Select[str](AGENT_CHOICES, value=DEFAULT_CHOICE, allow_blank=False,
                               id="agent")
+            yield Checkbox("New session on a branch (wrapix/NAME, a repository of its own)",
+                           id="session")
+            yield Static("", id="session-hint")
             yield ProgressBar(id="build-progress", show_eta=False)
             yield Static("", id="status")
             with Horizontal(id="buttons"):
@@ -78,7 +89,32 @@ class NewSandboxScreen(ModalScreen[str | None]):
     def on_mount(self) -> None:
         self.query_one("#build-progress").display = False
         self.query_one("#workspace", Input).focus()
-        self._load_profiles(expand(self.query_one("#workspace", Input).value))
+        workspace = expand(self.query_one("#workspace", Input).value)
+        self._load_profiles(workspace)
+        self._default_session(workspace)
+
+    def _default_session(self, workspace: Path) -> None:
+        """Tick "new session" by the rule in the module docstring; a workspace that is
+        not a git repository cannot have one."""
+        if workspace == self._session_for:
+            return
+        self._session_for = workspace
+        box = self.query_one("#session", Checkbox)
+        hint = self.query_one("#session-hint", Static)
+        is_git = (workspace / ".git").exists()
+        runs = is_git and bool({str(workspace), str(workspace.resolve())}
+                               & self.running_projects)
+        box.disabled = not is_git
+        box.value = is_git and (runs or not self.core.settings.session.direct)
+        if not is_git:
+            hint.update(Text("not a git repository: the sandbox works in it directly",
+                             style="dim"))
+        elif runs:
+            hint.update(Text("a sandbox already runs for this project: a new session keeps "
+                             "their work apart", style="yellow"))
+        else:
+            hint.update(Text("cleared: the sandbox works in your checkout itself",
+                             style="dim"))
 
     # -- workspace and profiles -----------------------------------------------------
 
@@ -95,7 +131,11 @@ class NewSandboxScreen(ModalScreen[str | None]):
             if self._reload_timer is not None:
                 self._reload_timer.stop()
             # A project's wrapix.toml may define profiles: reload once typing settles.
-            self._reload_timer = self.set_timer(0.3, lambda: self._load_profiles(path))
+            self._reload_timer = self.set_timer(0.3, lambda: self._settled(path))
+
+    def _settled(self, path: Path) -> None:
+        self._load_profiles(path)
+        self._default_session(path)
 
     @work(thread=True, exclusive=True, group="new.profiles")
     def _load_profiles(self, workspace: Path) -> None:
@@ -171,15 +211,18 @@ class NewSandboxScreen(ModalScreen[str | None]):
             return
         chosen = self.query_one("#agent", Select).value
         agent = chosen if isinstance(chosen, str) and chosen != DEFAULT_CHOICE else None
+        box = self.query_one("#session", Checkbox)
+        session = box.value and not box.disabled
         self._set_busy(True)
-        self._show_status(f"Starting a sandbox for {fmt.home_short(expand(field.value))} "
+        where = "a new session of" if session else "a sandbox for"
+        self._show_status(f"Starting {where} {fmt.home_short(expand(field.value))} "
                           f"with profile {profile}"
                           + (f" running {agent}" if agent else "") + "…", False)
-        self._launch(expand(field.value), profile, agent)
+        self._launch(expand(field.value), profile, agent, session)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
-        for selector in ("#workspace", "#profile", "#agent", "#start"):
+        for selector in ("#workspace", "#profile", "#agent", "#start", "#session"):
             self.query_one(selector).disabled = busy
 
     def _show_status(self, text: str, error: bool) -> None:
@@ -188,12 +231,14 @@ class NewSandboxScreen(ModalScreen[str | None]):
         status.set_class(error, "error")
 
     @work(thread=True, exclusive=True, group="new.launch")
-    def _launch(self, workspace: Path, profile: str, agent: str | None = None) -> None:
+    def _launch(self, workspace: Path, profile: str, agent: str | None = None,
+                session: bool = False) -> None:
         """In a thread with its own event loop: the core's ``prepare`` may build the
         profile's image (minutes) and ``run_detached`` copies staged mounts; neither may
         hold up the app's loop. Progress arrives as :class:`BuildProgress` messages."""
         try:
-            prepared = asyncio.run(self._prepare_and_start(workspace, profile, agent))
+            prepared = asyncio.run(self._prepare_and_start(workspace, profile, agent,
+                                                           session))
         except WrapixError as exc:
             self.post_message(LaunchFailed(str(exc)))
             return
@@ -205,16 +250,28 @@ class NewSandboxScreen(ModalScreen[str | None]):
         self.app.call_from_thread(self._launched, prepared)
 
     async def _prepare_and_start(self, workspace: Path, profile: str,
-                                 agent: str | None = None) -> Any:
+                                 agent: str | None = None, session: bool = False) -> Any:
         from wrapix_core.sandbox.launcher import LaunchRequest, prepare, run_detached
         from wrapix_tui.core import load_settings_for
 
         settings, problems = load_settings_for(workspace)
         if problems:
             raise problems[0]
-        request = LaunchRequest(workspace=workspace, profile=profile, detach=True,
-                                agent=agent)  # type: ignore[arg-type]  # one of NAMES
         options: dict[str, Any] = {"runtime": self.core.runtime}
+        if session:  # what `wrapix run` does: a new session, the project's profiles
+            from wrapix_core.cli.sessions import open_session
+            from wrapix_core.profiles import load_catalog
+
+            opened, mount, notes = open_session(workspace, None, None, settings)
+            for note in notes:
+                self.app.call_from_thread(self.app.notify, note, markup=False)
+            options["catalog"] = load_catalog(opened.project)
+            request = LaunchRequest(workspace=opened.path, profile=profile, detach=True,
+                                    name=opened.container, session=mount,
+                                    agent=agent)  # type: ignore[arg-type]  # one of NAMES
+        else:
+            request = LaunchRequest(workspace=workspace, profile=profile, detach=True,
+                                    agent=agent)  # type: ignore[arg-type]  # one of NAMES
         if "on_build" in inspect.signature(prepare).parameters:
             options["on_build"] = self._on_build
         prepared = await prepare(request, settings, **options)

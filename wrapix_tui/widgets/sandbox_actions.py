@@ -1,5 +1,6 @@
-"""What the sandbox pane's keys do to sandboxes: new, attach, shell, logs, egress, stop,
-restart, remove (asked first; several at once when rows are marked), mark.
+"""What the sandbox pane's keys do to sandboxes: new, attach, shell, logs, diff (a
+session's work), egress, stop, restart, remove (asked first; several at once when rows
+are marked), mark.
 
 :class:`SandboxActions` is the pane's base: the live data, the view and the table are
 :class:`~wrapix_tui.widgets.sandboxes.SandboxesPane`'s, which provides the hooks below.
@@ -100,7 +101,8 @@ class SandboxActions(Pane):
                 self.select_when_shown(name)
                 self.request_refresh(0)
 
-        self.app.push_screen(NewSandboxScreen(self.core), launched)
+        self.app.push_screen(NewSandboxScreen(self.core, self.state.running_projects()),
+                             launched)
 
     def action_attach(self) -> None:
         if not self.ready() or (name := self._running_target()) is None:
@@ -131,6 +133,24 @@ class SandboxActions(Pane):
 
         assert self.core is not None
         self.app.push_screen(LogsScreen(self.core.runtime, name))
+
+    def action_diff(self) -> None:
+        """The work of the session under the cursor, file by file (merge, discard or ask
+        for changes from there)."""
+        if (name := self._one()) is None:
+            return
+        from wrapix_tui.session_review import session_of, target_for
+
+        info = self.state.containers.get(name)
+        session = session_of(info) if info is not None else None
+        if session is None:
+            self.app.notify(f"{name} is not a session (it works in its project's checkout): "
+                            "no branch to review", severity="warning", markup=False)
+            return
+        from wrapix_tui.screens.diff import DiffScreen
+
+        self.app.push_screen(DiffScreen(target_for(session)),
+                             lambda done: self.request_refresh(0) if done else None)
 
     # -- egress -------------------------------------------------------------------------
 

@@ -99,6 +99,7 @@ class SandboxTable(DataTable[Any]):
                     and before.info is row.info and before.counts == row.counts
                     and before.denied == row.denied
                     and before.proxy_down == row.proxy_down
+                    and before.session == row.session
                     and before.marked == row.marked and before.pending == row.pending
                     and not first <= self.get_row_index(row.name) < last):
                 continue  # off screen and only time or stats moved: nothing to build

@@ -68,6 +68,7 @@ class SandboxesPane(SandboxActions):
         Binding("a", "attach", "Attach", id="sandbox.attach"),
         Binding("s", "shell", "Shell", id="sandbox.shell"),
         Binding("l", "logs", "Logs", id="sandbox.logs"),
+        Binding("D", "diff", "Diff", show=False, id="sandbox.diff"),
         Binding("x", "stop", "Stop", id="sandbox.stop"),
         Binding("r", "restart", "Restart", id="sandbox.restart"),
         Binding("d", "remove", "Remove", id="sandbox.remove"),
@@ -226,6 +227,10 @@ class SandboxesPane(SandboxActions):
     def on_containers_listed(self, message: ContainersListed) -> None:
         self.state.apply_listing(message.containers)
         self.render_rows()
+        if self.state.session_projects() - self.state.watched_projects:
+            from wrapix_tui.widgets.session_watch import watch_sessions
+
+            watch_sessions(self)
 
     def set_counts(self, counts: dict[str, Counts]) -> None:
         if self.state.set_counts(counts):

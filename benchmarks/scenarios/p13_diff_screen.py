@@ -1,0 +1,162 @@
+"""P13: the diff screen's first frame for a 10,000-line diff ≤ 2× the time `git diff` takes
+to produce it (same run), and no frame over 50 ms while paging through it.
+
+The repository: 40 Python files on a base commit, a branch that rewrites a block of each
+(the first file, shown when the screen opens, a large part), so that `git diff
+base...branch` prints about 10,000 lines (the exact count is in the row). Floor: that
+`git diff` (the same options the screen uses, through the same safe-git helper's argv),
+wall time of the process, median. Measured: the screen pushed in a running app
+(headless, Textual's test driver, 120×40) until the frame that first shows the diff has
+been drawn (``DiffView.shown_at``, stamped after that refresh): the git calls (committed,
+uncommitted, untracked), the parse, the file list and the visible rows, highlighted.
+Paging: page-down through the first file and next-file through all the others, each time
+from the key's action to the end of the refresh that drew it; the slowest one counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from benchmarks.harness import Context, Row, median, ms, ratio_row
+
+if TYPE_CHECKING:
+    from wrapix_tui.screens.diff import DiffScreen
+    from wrapix_tui.widgets.diff_view import DiffView
+
+ID = "P13"
+WHAT = "diff screen first frame, 10,000-line diff"
+TARGET = 2.0
+FRAME_LIMIT = 0.050
+FILES = 40
+
+_GIT_ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
+            "GIT_AUTHOR_NAME": "bench", "GIT_AUTHOR_EMAIL": "b@e",
+            "GIT_COMMITTER_NAME": "bench", "GIT_COMMITTER_EMAIL": "b@e"}
+
+
+def _git(repo: Path, *args: str) -> str:
+    return subprocess.run(["git", "-C", str(repo), *args], check=True, env=_GIT_ENV,
+                          capture_output=True, text=True).stdout
+
+
+def _source(index: int, lines: int, version: int) -> str:
+    out = [f'"""Module {index}, version {version}."""', "", "import os", ""]
+    for number in range(lines):
+        if version and (number // 7) % 2 == 0:
+            out.append(f"def function_{number}(value: int) -> int:  # v{version}\n"
+                       f"    return value * {number + version} + len(os.sep)")
+        else:
+            out.append(f"def function_{number}(value: int) -> int:\n"
+                       f"    return value + {number}")
+    return "\n".join(out) + "\n"
+
+
+def make_repo(root: Path) -> Path:
+    """A repository whose branch ``work`` differs from ``main`` by about 10,000 diff lines."""
+    repo = root / "repo"
+    repo.mkdir(parents=True)
+    _git(repo, "init", "-q", "-b", "main")
+    sizes = [1060] + [69] * (FILES - 1)
+    for index, size in enumerate(sizes):
+        (repo / f"mod_{index:02d}.py").write_text(_source(index, size, 0))
+    _git(repo, "add", "-A")
+    _git(repo, "commit", "-qm", "base")
+    _git(repo, "checkout", "-qb", "work")
+    for index, size in enumerate(sizes):
+        (repo / f"mod_{index:02d}.py").write_text(_source(index, size, 1))
+    _git(repo, "commit", "-qam", "work")
+    return repo
+
+
+def _floor(repo: Path, count: int) -> tuple[float, int]:
+    from wrapix_core import safegit
+    from wrapix_core.gitdiff.source import diff_args
+
+    argv = safegit.argv(repo, *diff_args("main...HEAD"))
+    env = safegit.safe_env()
+    times = []
+    lines = 0
+    for _ in range(count + 1):
+        start = time.perf_counter()
+        out = subprocess.run(argv, env=env, capture_output=True, check=True).stdout
+        times.append(time.perf_counter() - start)
+        lines = out.count(b"\n")
+    return median(times[1:]), lines
+
+
+async def _measure(repo: Path, count: int) -> tuple[list[float], list[float]]:
+    from textual.app import App
+
+    from wrapix_tui.screens.diff import DiffScreen, DiffTarget
+    from wrapix_tui.widgets.diff_view import DiffView
+
+    class Host(App[None]):
+        pass
+
+    app = Host()
+    firsts: list[float] = []
+    frames: list[float] = []
+    async with app.run_test(size=(120, 40)) as pilot:
+        for number in range(-1, count):  # -1: a warm-up (imports, lexer tables)
+            screen = DiffScreen(DiffTarget("bench", repo, "main", branch="work"))
+            start = time.perf_counter()
+            await app.push_screen(screen)
+            view = screen.query_one(DiffView)
+            while view.shown_at < start:
+                if time.perf_counter() > start + 30:
+                    raise RuntimeError("the diff screen never drew the diff")
+                await asyncio.sleep(0.0005)
+            if number >= 0:
+                firsts.append(view.shown_at - start)
+            if number == count - 1:
+                frames = await _page(screen, view)
+            app.pop_screen()
+            await pilot.pause(0.05)
+    return firsts, frames
+
+
+async def _frame(view: DiffView, act: Callable[[], object]) -> float:
+    """From ``act`` to the end of the paint that drew the view's last row after it."""
+    start = time.perf_counter()
+    act()
+    deadline = start + 10
+    while view.drawn_at < start:
+        if time.perf_counter() > deadline:
+            raise RuntimeError("the diff view was not redrawn")
+        await asyncio.sleep(0.0005)
+    return view.drawn_at - start
+
+
+async def _page(screen: DiffScreen, view: DiffView) -> list[float]:
+    frames = []
+    while view.cursor < len(view.rows) - 1:
+        frames.append(await _frame(view, lambda: view.action_page(1)))
+        await asyncio.sleep(0.03)  # key repeat: about 30 a second
+    for _ in range(FILES - 1):
+        frames.append(await _frame(view, lambda: screen.action_file(1)))
+        await asyncio.sleep(0.03)
+    return frames
+
+
+def run(ctx: Context) -> list[Row]:
+    repo = make_repo(ctx.workdir / "p13")
+    count = ctx.reps(11, 3)
+    floor, lines = _floor(repo, count)
+    firsts, frames = asyncio.run(_measure(repo, count))
+    load = os.getloadavg()[0]
+    value = median(firsts)
+    worst = max(frames)
+    return [
+        ratio_row(ID, f"{WHAT} ({lines:,} lines in {FILES} files; median of {count}, "
+                  f"120×40, load {load:.1f})", "`git diff` producing it", floor, value,
+                  TARGET),
+        Row(ID, f"paging the diff: slowest of {len(frames)} frames (page-down through the "
+            f"first file, then next-file through the others)", "—", ms(worst), ms(worst),
+            "≤ 50 ms", worst <= FRAME_LIMIT),
+    ]

@@ -1,0 +1,340 @@
+"""A session's work, file by file: review it, then merge it, discard it or ask for changes.
+
+- Left: the files (committed on the branch, then uncommitted, then untracked) with their
+  +/− counts; right: the selected file's diff (:class:`~wrapix_tui.widgets.diff_view.DiffView`,
+  which draws only what is on screen, so a 10,000-line diff opens at once).
+- ``n``/``p`` jump between hunks, ``]``/``[`` between files, ``f`` shows the whole file
+  as context (and back).
+- ``m`` merges (asking which way), ``X`` discards (asking first), ``c`` sends a comment
+  (about the file and line under the cursor, or not) to the agent as its next
+  instruction. What these do is the sessions core's; this screen asks and shows results.
+
+The diff is the repository's text (an agent wrote it): names and lines are escaped, never
+markup (see the widgets).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from concurrent.futures import Future
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal
+from textual.screen import Screen
+from textual.widgets import Footer, Label, OptionList, Static
+
+from wrapix_core.errors import WrapixError
+from wrapix_tui import format as fmt
+from wrapix_tui.styles import stylesheet
+from wrapix_tui.widgets.diff_files import FileList
+from wrapix_tui.widgets.diff_view import DiffView
+
+if TYPE_CHECKING:
+    from collections.abc import Awaitable, Callable
+
+    from wrapix_core.gitdiff.model import Diff, FileDiff
+
+log = logging.getLogger("wrapix.tui.diff")
+
+
+def _read(target: DiffTarget) -> Future[Diff]:
+    """The diff, read in a thread of its own (started at once; see ``load_sync``)."""
+    from wrapix_core.gitdiff import source
+
+    future: Future[Diff] = Future()
+
+    def run() -> None:
+        try:
+            if target.resolve is not None:
+                target.base, target.head = target.resolve()
+            future.set_result(source.load_sync(target.repo, target.base, target.head))
+        except BaseException as exc:  # handed to the screen's worker, which shows it
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="wrapix-diff-read", daemon=True).start()
+    return future
+
+
+@dataclass
+class DiffTarget:
+    """What to review: a session's repository and base, and what the actions call.
+
+    ``resolve()`` (blocking, run in the reading thread) may check the repository and
+    return the ``(base, head)`` to diff instead of the fields. ``merge(strategy)``,
+    ``discard()``, ``instruct(text, path, line)`` come from the sessions core; each returns
+    a line to show, or raises :class:`WrapixError` (shown with its hint); ``lost()`` says
+    what a discard would throw away. None: the action is not offered.
+    """
+
+    name: str
+    repo: Path
+    base: str
+    head: str = "HEAD"
+    branch: str = ""
+    base_label: str = ""
+    """How the base is called (``main``); the commit when empty."""
+    resolve: Callable[[], tuple[str, str]] | None = field(default=None, repr=False)
+    merge: Callable[[str], Awaitable[str]] | None = field(default=None, repr=False)
+    discard: Callable[[], Awaitable[str]] | None = field(default=None, repr=False)
+    lost: Callable[[], Awaitable[list[str]]] | None = field(default=None, repr=False)
+    instruct: Callable[[str, str | None, int | None], Awaitable[str]] | None = field(
+        default=None, repr=False)
+
+
+class DiffScreen(Screen[str | None]):
+    """Dismissed with a line saying what was done (merged, discarded), or None."""
+
+    CSS_PATH = stylesheet("diff.tcss")
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("escape,q", "close", "Back", id="diff.close"),
+        Binding("right_square_bracket", "file(1)", "Next file", id="diff.next_file"),
+        Binding("left_square_bracket", "file(-1)", "Prev file", id="diff.prev_file"),
+        Binding("n", "hunk(1)", "Next hunk", id="diff.next_hunk"),
+        Binding("p", "hunk(-1)", "Prev hunk", id="diff.prev_hunk"),
+        Binding("f", "whole_file", "Whole file", id="diff.whole_file"),
+        Binding("m", "merge", "Merge", id="diff.merge"),
+        Binding("X", "discard", "Discard", id="diff.discard"),
+        Binding("c", "comment", "Request changes", id="diff.comment"),
+        Binding("R", "reload", "Reload", show=False, id="diff.reload"),
+    ]
+
+    def __init__(self, target: DiffTarget, diff: Diff | None = None) -> None:
+        super().__init__(id="diff-screen")
+        self.target = target
+        self.diff = diff
+        self.whole: dict[int, FileDiff] = {}
+        """Files shown with whole-file context, by index in ``diff.files``."""
+        self.error: str | None = None
+        self.busy: str | None = None
+        self._reading: Future[Diff] | None = None
+        if diff is None:  # git starts now, while the screen is being built
+            self._reading = _read(target)
+
+    def compose(self) -> ComposeResult:
+        yield Label(self._title(), id="diff-title")
+        with Horizontal(id="diff-body"):
+            yield FileList(id="diff-files")
+            yield DiffView(id="diff-view")
+        yield Static("", id="diff-status")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        if self.diff is not None:
+            self._loaded(self.diff)
+        else:
+            self._set_status("reading the diff…")
+            self.load()
+
+    # -- loading --------------------------------------------------------------------
+
+    @work(exclusive=True, group="diff.load")
+    async def load(self) -> None:
+        reading, self._reading = self._reading or _read(self.target), None
+        try:
+            diff = await asyncio.wrap_future(reading)
+        except WrapixError as exc:
+            self.error = str(exc)
+            self._set_status(f"cannot read the diff: {exc.message}"
+                             + (f" — {exc.hint}" if exc.hint else ""), True)
+            return
+        except (OSError, UnicodeError, ValueError) as exc:  # not git's: the files' own
+            log.exception("reading the diff failed")
+            self.error = str(exc)
+            self._set_status(f"cannot read the diff: {exc}", True)
+            return
+        self._loaded(diff)
+
+    def _loaded(self, diff: Diff) -> None:
+        self.diff = diff
+        self.whole.clear()
+        self.query_one(Label).update(self._title())
+        files = self.files_list
+        files.set_files(diff.files)
+        first = files.first_file()
+        if first is None:
+            self.view.show(None)
+            self._set_status("no changes: the session's branch and working tree are "
+                             "its base's")
+        else:
+            files.highlight_file(first)
+            self._show(first)
+        self.view.focus()
+
+    def _title(self) -> Text:
+        target = self.target
+        text = Text("Diff · ", style="bold") + fmt.safe(target.name, 63, "bold")
+        if target.branch:
+            text += Text(" · ") + fmt.safe(target.branch, 80)
+        text += Text(" against ") + fmt.safe(target.base_label or target.base[:12], 60)
+        if self.diff is not None:
+            text.append(f" · {len(self.diff.files)} files ")
+            text.append(f"+{self.diff.added}", style="green")
+            text.append(" ")
+            text.append(f"-{self.diff.removed}", style="red")
+        return text
+
+    # -- showing --------------------------------------------------------------------
+
+    @property
+    def view(self) -> DiffView:
+        return self.query_one("#diff-view", DiffView)
+
+    @property
+    def files_list(self) -> FileList:
+        return self.query_one("#diff-files", FileList)
+
+    @property
+    def selected(self) -> int | None:
+        return self.files_list.selected_file
+
+    def _file(self, index: int) -> FileDiff:
+        assert self.diff is not None
+        return self.whole.get(index, self.diff.files[index])
+
+    def _show(self, index: int, cursor: int = 0) -> None:
+        item = self._file(index)
+        self.view.show(item, cursor)
+        self._update_status()
+
+    @on(OptionList.OptionHighlighted, "#diff-files")
+    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        event.stop()
+        index = self.files_list.file_at(event.option_index)
+        if index is not None and (self.view.file is not self._file(index)):
+            self._show(index)
+
+    @on(OptionList.OptionSelected, "#diff-files")
+    def _selected(self, event: OptionList.OptionSelected) -> None:
+        event.stop()
+        self.view.focus()
+
+    @on(DiffView.CursorMoved)
+    def _cursor_moved(self) -> None:
+        self._update_status()
+
+    def _update_status(self) -> None:
+        index = self.selected
+        if index is None or self.diff is None:
+            return
+        item = self._file(index)
+        text = Text()
+        text.append(f" {self.files_list.part_title(item.part)} ", style="reverse")
+        text.append(" ")
+        text += fmt.safe(item.path, 80)
+        row = self.view.current
+        if row is not None and (row.new or row.old):
+            text.append(f":{row.new if row.new is not None else row.old}")
+        hunks = item.hunks
+        if hunks:
+            at = sum(1 for hunk in hunks if hunk.row <= self.view.cursor)
+            text.append(f" · hunk {max(at, 1)}/{len(hunks)}")
+        if index in self.whole:
+            text.append(" · whole file", style="bold")
+        if self.busy:
+            text.append(f" · {self.busy}", style="yellow")
+        self.query_one("#diff-status", Static).update(text, layout=False)
+
+    def _set_status(self, line: str, error: bool = False) -> None:
+        self.query_one("#diff-status", Static).update(
+            fmt.safe(line, 400, "bold red" if error else ""))
+
+    # -- navigation -----------------------------------------------------------------
+
+    def action_file(self, step: int) -> None:
+        files = self.files_list
+        index = files.step_file(step)
+        if index is not None:
+            self._show(index)
+
+    def action_hunk(self, step: int) -> None:
+        view = self.view
+        rows = view.hunk_rows()
+        if step > 0:
+            later = [row for row in rows if row > view.cursor]
+            if later:
+                view.move_to(later[0], top=True)
+            else:
+                self.action_file(1)
+        else:
+            earlier = [row for row in rows if row < view.cursor]
+            if earlier:
+                view.move_to(earlier[-1], top=True)
+            else:
+                self.action_file(-1)
+        self._update_status()
+
+    def action_whole_file(self) -> None:
+        index = self.selected
+        if index is None:
+            return
+        if index in self.whole:
+            row = self.view.current
+            del self.whole[index]
+            self._show(index, self._row_for(self._file(index), row))
+            return
+        self._load_whole(index)
+
+    @work(exclusive=True, group="diff.whole")
+    async def _load_whole(self, index: int) -> None:
+        from wrapix_core.gitdiff import source
+
+        assert self.diff is not None
+        item = self.diff.files[index]
+        self.busy = "reading the whole file…"
+        self._update_status()
+        try:
+            whole = await source.whole_file(self.target.repo, item, self.target.base,
+                                            self.target.head)
+        except WrapixError as exc:
+            self.busy = None
+            self._set_status(exc.message + (f" — {exc.hint}" if exc.hint else ""), True)
+            return
+        self.busy = None
+        row = self.view.current
+        self.whole[index] = whole
+        if self.selected == index:
+            self._show(index, self._row_for(whole, row))
+
+    @staticmethod
+    def _row_for(item: FileDiff, row: Any) -> int:
+        """The row of ``item`` with the same line numbers as ``row`` (of another view of
+        the same file), else 0."""
+        if row is None or (row.new is None and row.old is None):
+            return 0
+        for index, other in enumerate(item.rows):
+            if (row.new is not None and other.new == row.new) or (
+                    row.new is None and other.old == row.old):
+                return index
+        return 0
+
+    def action_reload(self) -> None:
+        self.load()
+
+    # -- landing or dropping --------------------------------------------------------
+
+    def action_merge(self) -> None:
+        from wrapix_tui.screens.diff_actions import run_merge
+
+        run_merge(self)
+
+    def action_discard(self) -> None:
+        from wrapix_tui.screens.diff_actions import run_discard
+
+        run_discard(self)
+
+    def action_comment(self) -> None:
+        from wrapix_tui.screens.diff_actions import run_comment
+
+        run_comment(self)
+
+    def action_close(self) -> None:
+        self.dismiss(None)

@@ -1,0 +1,281 @@
+"""One file's diff, drawn line by line: only the rows on screen are ever styled.
+
+A :class:`~textual.scroll_view.ScrollView` with ``render_line``: a 10,000-line file costs
+a list of rows (made once, in the core model) and the styling of the 40 on screen, never
+10,000 widgets or one 10,000-line renderable. Syntax highlighting (a Pygments lexer
+chosen by the file's name) is applied per visible line, cached, and dropped when the
+file changes.
+
+The text is the repository's (an agent wrote it): every line goes through
+:func:`~wrapix_core.notify.sanitize.display_text` (escapes and control characters shown,
+not obeyed) and is drawn as segments, never parsed as markup.
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import time
+from functools import partial
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.binding import Binding, BindingType
+from textual.geometry import Region, Size
+from textual.message import Message
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from wrapix_core.notify.sanitize import display_text
+
+log = logging.getLogger("wrapix.tui.diff")
+
+if TYPE_CHECKING:
+    from wrapix_core.gitdiff.model import FileDiff, Row
+
+LINE_LIMIT = 2000
+"""Characters of a line shown at most (minified files have megabyte lines)."""
+TAB = 4
+CACHE = 512
+
+_BG = {"add": Style(bgcolor="#12351c"), "del": Style(bgcolor="#3d1418")}
+_SIGN = {"add": "+", "del": "-", "context": " "}
+_SIGN_STYLE = {"add": Style(color="green", bold=True), "del": Style(color="red", bold=True)}
+_HUNK = Style(color="cyan", bold=True)
+_NOTE = Style(color="bright_black", italic=True)
+_GUTTER = Style(color="bright_black")
+_CURSOR = Style(reverse=True)
+
+
+@functools.lru_cache(maxsize=64)
+def _lexer_for(name: str) -> Any:
+    from pygments.lexers import get_lexer_for_filename  # type: ignore[import-untyped]
+    from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+
+    try:
+        return get_lexer_for_filename(name, stripnl=False, ensurenl=False, stripall=False)
+    except ClassNotFound:
+        return None
+
+
+def _lexer(path: str) -> Any:
+    """A Pygments lexer for ``path`` (by its name only; content is never sniffed), or None.
+    Looked up once per file name pattern (the first look-up loads Pygments' tables)."""
+    name = path.rsplit("/", 1)[-1]
+    suffix = name.rsplit(".", 1)[-1] if "." in name else ""
+    return _lexer_for(f"x.{suffix}" if suffix and len(suffix) <= 10 else name)
+
+
+@functools.cache
+def _theme() -> Any:
+    from rich.syntax import PygmentsSyntaxTheme
+
+    return PygmentsSyntaxTheme("monokai")
+
+
+class DiffView(ScrollView, can_focus=True):
+    """The rows of one :class:`~wrapix_core.gitdiff.model.FileDiff`, with a cursor row
+    (what a comment is about)."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("down,j", "move(1)", "Down", show=False, id="diff.down"),
+        Binding("up,k", "move(-1)", "Up", show=False, id="diff.up"),
+        Binding("pagedown,space", "page(1)", "Page down", show=False, id="diff.page_down"),
+        Binding("pageup,b", "page(-1)", "Page up", show=False, id="diff.page_up"),
+        Binding("home,g", "edge(False)", "Top", show=False, id="diff.top"),
+        Binding("end,G", "edge(True)", "Bottom", show=False, id="diff.bottom"),
+    ]
+
+    class CursorMoved(Message):
+        def __init__(self, row: int) -> None:
+            super().__init__()
+            self.row = row
+
+    def __init__(self, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self.file: FileDiff | None = None
+        self.rows: list[Row] = []
+        self.cursor = 0
+        self._digits = 4
+        self._lexer: bool | None = None
+        """False once known that this file gets no syntax colours."""
+        self._wanted: dict[int, tuple[str, str]] = {}
+        """Rows drawn plain, waiting for their colours: index -> (kind, escaped text)."""
+        self._highlighting = False
+        self._cache: dict[int, list[Segment]] = {}
+        self.shown_at = 0.0
+        """perf_counter() when the file shown was first drawn to the last row (benchmarks)."""
+        self._fresh = False
+        self.drawn_at = 0.0
+        """perf_counter() when the last row on screen was last drawn (benchmarks)."""
+
+    # -- content --------------------------------------------------------------------
+
+    def show(self, file: FileDiff | None, cursor: int = 0) -> None:
+        """Show ``file`` (None: nothing) with the cursor on row ``cursor``."""
+        self.file = file
+        self.rows = file.rows if file is not None else []
+        self._cache.clear()
+        self._wanted = {}
+        self._lexer = None if file is not None and not file.binary else False
+        top = max((max(h.old_start + h.old_count, h.new_start + h.new_count)
+                   for h in file.hunks), default=1) if file is not None else 1
+        self._digits = max(3, len(str(top)))
+        longest = max((len(row.text) for row in self.rows), default=0)
+        width = self._gutter_width + min(longest + longest // 4, LINE_LIMIT) + 1
+        self.cursor = min(max(cursor, 0), max(len(self.rows) - 1, 0))
+        self.virtual_size = Size(width, len(self.rows))
+        self.scroll_to(0, max(0, self.cursor - self.size.height // 3), animate=False,
+                       immediate=True)
+        self._fresh = True
+        self.refresh()
+
+    @property
+    def _gutter_width(self) -> int:
+        return 2 * self._digits + 4
+
+    @property
+    def current(self) -> Row | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
+
+    # -- drawing --------------------------------------------------------------------
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        width = self.size.width
+        base = self.rich_style
+        if index < len(self.rows):
+            row = self.rows[index]
+            segments = self._cache.get(index)
+            if segments is None:
+                segments = self._plain(index, row)
+            strip = Strip([*self._gutter(row, index == self.cursor), *segments])
+            strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+        else:
+            strip = Strip.blank(width, base)
+        if y == self.size.height - 1:
+            self.drawn_at = time.perf_counter()
+            if self._fresh and self.file is not None:
+                self._fresh = False
+                self.shown_at = self.drawn_at
+        return strip
+
+    def _gutter(self, row: Row, cursor: bool) -> list[Segment]:
+        digits = self._digits
+        old = "" if row.old is None else str(row.old)
+        new = "" if row.new is None else str(row.new)
+        style = _GUTTER + _CURSOR if cursor else _GUTTER
+        text = f"{old:>{digits}} {new:>{digits}} "
+        sign = _SIGN.get(row.kind, " ")
+        return [Segment(text, style), Segment(f"{sign} ", _SIGN_STYLE.get(row.kind, _GUTTER)
+                                              + _BG.get(row.kind, Style()))]
+
+    def _plain(self, index: int, row: Row) -> list[Segment]:
+        """The row without syntax colours; kept when it never gets any, otherwise drawn
+        now and highlighted off the UI thread (the frame never waits for a lexer)."""
+        text = display_text(row.text.expandtabs(TAB), LINE_LIMIT)
+        if row.kind == "hunk":
+            segments = [Segment(text, _HUNK)]
+        elif row.kind in ("note", "header"):
+            segments = [Segment(text, _NOTE)]
+        else:
+            segments = [Segment(text, _BG.get(row.kind))]
+            if self._lexer is not False:
+                self._wanted[index] = (row.kind, text)
+                if not self._highlighting:
+                    self._highlighting = True
+                    self.call_after_refresh(self._highlight)
+                return segments
+        self._remember(index, segments)
+        return segments
+
+    def _remember(self, index: int, segments: list[Segment]) -> None:
+        if len(self._cache) >= CACHE:
+            self._cache.clear()
+        self._cache[index] = segments
+
+    def _highlight(self) -> None:
+        """Colour the rows drawn plain so far, in a thread; they are redrawn when done."""
+        wanted, self._wanted = self._wanted, {}
+        if not wanted or self.file is None:
+            self._highlighting = False
+            return
+        self.run_worker(partial(self._lex, self.file, wanted), thread=True,
+                        group="diff.highlight")
+
+    def _lex(self, file: FileDiff, wanted: dict[int, tuple[str, str]]) -> None:
+        lexer = _lexer(file.path)
+        theme = _theme()
+        done: dict[int, list[Segment]] = {}
+        for index, (kind, text) in wanted.items():
+            background = _BG.get(kind)
+            if lexer is None:
+                done[index] = [Segment(text, background)]
+                continue
+            segments = []
+            try:
+                for token, value in lexer.get_tokens(text):
+                    if value:
+                        style = theme.get_style_for_token(token)
+                        segments.append(Segment(value.replace("\n", ""),
+                                                style + background if background else style))
+            except Exception:  # a lexer's bug: the row stays uncoloured, the app stays up
+                log.exception("highlighting %s failed", file.path)
+                segments = [Segment(text, background)]
+            done[index] = segments
+        self.app.call_from_thread(self._lexed, file, lexer is not None, done)
+
+    def _lexed(self, file: FileDiff, has_lexer: bool, done: dict[int, list[Segment]]) -> None:
+        self._highlighting = False
+        if file is not self.file:
+            return
+        if not has_lexer:
+            self._lexer = False
+        for index, segments in done.items():
+            self._remember(index, segments)
+        self.refresh()
+        if self._wanted:
+            self._highlighting = True
+            self.call_after_refresh(self._highlight)
+
+    # -- moving ---------------------------------------------------------------------
+
+    def move_to(self, row: int, *, top: bool = False) -> None:
+        """Put the cursor on ``row`` and bring it into view (at the top with ``top``)."""
+        if not self.rows:
+            return
+        old = self.cursor
+        self.cursor = min(max(row, 0), len(self.rows) - 1)
+        height = max(1, self.size.height)
+        scroll_y = round(self.scroll_y)
+        if top:
+            self.scroll_to(y=max(0, self.cursor - 1), animate=False, immediate=True)
+        elif self.cursor < scroll_y:
+            self.scroll_to(y=self.cursor, animate=False, immediate=True)
+        elif self.cursor >= scroll_y + height:
+            self.scroll_to(y=self.cursor - height + 1, animate=False, immediate=True)
+        self._refresh_row(old)
+        self._refresh_row(self.cursor)
+        if old != self.cursor:
+            self.post_message(self.CursorMoved(self.cursor))
+
+    def _refresh_row(self, row: int) -> None:
+        scroll_y = round(self.scroll_y)
+        if scroll_y <= row < scroll_y + self.size.height:
+            self.refresh(Region(0, row - scroll_y, self.size.width, 1))
+
+    def action_move(self, step: int) -> None:
+        self.move_to(self.cursor + step)
+
+    def action_page(self, step: int) -> None:
+        height = max(1, self.size.height - 1)
+        self.scroll_to(y=round(self.scroll_y) + step * height, animate=False, immediate=True)
+        self.move_to(self.cursor + step * height)
+
+    def action_edge(self, end: bool) -> None:
+        self.move_to(len(self.rows) - 1 if end else 0)
+
+    def hunk_rows(self) -> list[int]:
+        return [hunk.row for hunk in self.file.hunks] if self.file is not None else []
