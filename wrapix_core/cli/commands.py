@@ -19,6 +19,7 @@ SUBCOMMANDS = {
     "audit": "wrapix_core.cli.audit:audit",
     "doctor": "wrapix_core.cli.doctor:doctor",
     "net": "wrapix_core.cli.net:net",
+    "hosts": "wrapix_core.cli.hosts:hosts",
 }
 _NOT_LAUNCHES = {"--help", "-h", "--version", "--dry-run"}
 

@@ -15,7 +15,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import AsyncGenerator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -54,7 +54,7 @@ STATS_TEMPLATE = ("{{.Name}}\t{{.ContainerStats.CPU}}\t{{.ContainerStats.MemUsag
                   "{{.ContainerStats.MemLimit}}")
 
 
-def _version_tuple(version: str) -> tuple[int, ...]:
+def version_tuple(version: str) -> tuple[int, ...]:
     parts: list[int] = []
     for piece in version.split("-")[0].split("."):
         if not piece.isdigit():
@@ -124,22 +124,28 @@ def _event(item: dict[str, Any]) -> RuntimeEvent | None:
 
 
 async def call(executable: str, args: Sequence[str], *, timeout: float, check: bool = True,
-               env: dict[str, str] | None = None) -> proc.Completed:
-    """Run ``podman ARGS``: not installed, hung and refused become :class:`RuntimeMissing`,
-    :class:`RuntimeHung` and (with ``check``) :class:`RuntimeFailed`."""
-    argv = [executable, *args]
+               env: dict[str, str] | None = None, remote: Sequence[str] = (),
+               host: str | None = None) -> proc.Completed:
+    """Run ``podman [REMOTE] ARGS``: not installed, hung and refused become
+    :class:`RuntimeMissing`, :class:`RuntimeHung` and (with ``check``)
+    :class:`RuntimeFailed`. ``remote`` (``--url … --identity …``) reaches host ``host``."""
+    argv = [executable, *remote, *args]
+    where = f" on host {host}" if host else ""
     try:
         return await proc.run(argv, timeout=timeout, check=check, env=env)
     except proc.CommandNotFound:
         raise RuntimeMissing(f"podman ({executable}) is not installed", INSTALL_HINT) from None
     except proc.CommandTimeout as exc:
-        raise RuntimeHung(f"podman did not answer within {exc.timeout:g}s "
+        raise RuntimeHung(f"podman{where} did not answer within {exc.timeout:g}s "
                           f"(`podman {args[0]}`)",
+                          f"check `wrapix hosts check {host}`" if host else
                           "check `podman info`; a stuck podman may need "
                           "`podman system migrate`") from None
     except proc.CommandFailed as exc:
         detail = proc.last_lines(without_noise(exc.stderr or exc.stdout), 2)
-        raise RuntimeFailed(f"`podman {args[0]}` failed: {detail or f'exit {exc.returncode}'}"
+        raise RuntimeFailed(f"`podman {args[0]}`{where} failed: "
+                            f"{detail or f'exit {exc.returncode}'}",
+                            f"`wrapix hosts check {host}` says what is wrong" if host else None
                             ) from None
 
 
@@ -156,10 +162,16 @@ class PodmanRuntime:
 
     name = "podman"
 
-    def __init__(self, settings: SandboxSettings):
+    def __init__(self, settings: SandboxSettings, *, remote: Sequence[str] = (),
+                 host: str | None = None, timeout: float | None = None):
+        """``remote`` (``--url URL --identity KEY``) makes every command reach host
+        ``host``'s Podman over SSH instead of this machine's (see :mod:`wrapix_core.hosts`);
+        ``timeout`` then bounds each call (the host's own)."""
         self.settings = settings
         self.executable = settings.podman
-        self.timeout = settings.command_timeout
+        self.remote = list(remote)
+        self.host = host
+        self.timeout = timeout or settings.command_timeout
         self._caps: RuntimeCaps | None = None
         self._stats_via_host = False
         self._processes: dict[int, psutil.Process] = {}
@@ -169,7 +181,12 @@ class PodmanRuntime:
     async def _run(self, *args: str, timeout: float | None = None, check: bool = True,
                    env: dict[str, str] | None = None) -> proc.Completed:
         return await call(self.executable, args, timeout=timeout or self.timeout,
-                          check=check, env=env)
+                          check=check, env=env, remote=self.remote, host=self.host)
+
+    @property
+    def base_argv(self) -> list[str]:
+        """``podman`` with the options that reach this runtime's host."""
+        return [self.executable, *self.remote]
 
     # -- capabilities ---------------------------------------------------------------
 
@@ -200,7 +217,7 @@ class PodmanRuntime:
             raise RuntimeGarbage("podman info did not return a JSON object")
         host = info.get("host") or {}
         version = str((info.get("version") or {}).get("Version", "0"))
-        numbers = _version_tuple(version)
+        numbers = version_tuple(version)
         security = host.get("security") or {}
         store = info.get("store") or {}
         pasta = numbers >= (4, 4) and (bool(host.get("pasta")) or shutil.which("pasta") is not None)
@@ -213,6 +230,10 @@ class PodmanRuntime:
             graph_root=str(store.get("graphRoot", "")),
             graph_driver=str(store.get("graphDriverName", "")),
         )
+
+    async def server_version(self) -> str:
+        """The version of the Podman serving a remote runtime (the host's, over SSH)."""
+        return (await self._run("version", "--format", "{{.Server.Version}}")).stdout.strip()
 
     # -- images and containers ------------------------------------------------------
 
@@ -229,7 +250,8 @@ class PodmanRuntime:
             cidfile = Path(tmp) / "cid"
             done = await call(self.executable, [plan.argv[1], "--cidfile", str(cidfile),
                                                 *plan.argv[2:]],
-                              timeout=self.timeout * 4, env=plan.env, check=False)
+                              timeout=self.timeout * 4, env=plan.env, check=False,
+                              remote=self.remote, host=self.host)
             if done.returncode != 0:
                 # A failed `run -d` can leave the container it created behind; remove that
                 # one (by id, from --cidfile), never whatever else holds the name.
@@ -257,7 +279,8 @@ class PodmanRuntime:
         data = _loads((await self._run(*args)).stdout, "podman ps")
         if not isinstance(data, list):
             raise RuntimeGarbage("podman ps did not return a JSON list")
-        return [_info_from_ps(item) for item in data if isinstance(item, dict)]
+        found = [_info_from_ps(item) for item in data if isinstance(item, dict)]
+        return [replace(info, host=self.host) for info in found] if self.host else found
 
     async def inspect(self, name: str) -> ContainerInfo:
         done = await self._run("container", "inspect", "--format", "json", name, check=False)
@@ -269,7 +292,8 @@ class PodmanRuntime:
         data = _loads(done.stdout, "podman container inspect")
         if not isinstance(data, list) or not data or not isinstance(data[0], dict):
             raise RuntimeGarbage(f"podman inspect {name} returned no container")
-        return _info_from_inspect(data[0])
+        info = _info_from_inspect(data[0])
+        return replace(info, host=self.host) if self.host else info
 
     async def _existing(self, name: str) -> None:
         if not await self.container_exists(name):
@@ -277,7 +301,7 @@ class PodmanRuntime:
 
     async def stop(self, name: str, timeout: int = 10) -> None:
         info = await self.inspect(name)
-        if info.pid and not catches_sigterm(info.pid):
+        if not self.remote and info.pid and not catches_sigterm(info.pid):
             # Its PID 1 (a `-- sh`, `-- sleep` without an init: catatonit is not
             # installed) ignores SIGTERM, as the kernel makes a namespace's init do:
             # waiting for it would only delay the SIGKILL that follows anyway.
@@ -287,7 +311,8 @@ class PodmanRuntime:
     async def remove(self, name: str, force: bool = False) -> None:
         await self._existing(name)
         await self._run("rm", *(["-f"] if force else []), name)
-        staging.clear(paths.cache_dir(), name)
+        if not self.remote:
+            staging.clear(paths.cache_dir(), name)
 
     async def restart(self, name: str) -> None:
         await self._existing(name)
@@ -296,7 +321,7 @@ class PodmanRuntime:
     async def logs(self, name: str, *, follow: bool = False, tail: int | None = None
                    ) -> AsyncGenerator[str, None]:
         await self._existing(name)
-        argv = [self.executable, "logs"]
+        argv = [*self.base_argv, "logs"]
         if follow:
             argv.append("--follow")
         if tail is not None:
@@ -319,6 +344,8 @@ class PodmanRuntime:
             parsed = _runtime_stats(done.stdout) if done.returncode == 0 else None
             if parsed is not None:
                 return parsed
+            if self.remote:
+                return []  # a remote host's processes cannot be read from here
             # Rootless on cgroup v1 ("not supported") or an unexpected answer: from now
             # on read the container's process tree on the host instead.
             self._stats_via_host = True
@@ -357,16 +384,16 @@ class PodmanRuntime:
     # -- terminals ------------------------------------------------------------------
 
     def attach_argv(self, name: str, detach_keys: str) -> list[str]:
-        return [self.executable, "attach", "--detach-keys", detach_keys, name]
+        return [*self.base_argv, "attach", "--detach-keys", detach_keys, name]
 
     def shell_argv(self, name: str) -> list[str]:
-        return [self.executable, "exec", "-it", name, *SHELL_COMMAND]
+        return [*self.base_argv, "exec", "-it", name, *SHELL_COMMAND]
 
     def running_argv(self, name: str) -> list[str]:
-        return tty.podman_running(self.executable, name)
+        return tty.podman_running(self.base_argv, name)
 
     def exec_argv(self, name: str, command: Sequence[str], *, tty: bool = False) -> list[str]:
-        return [self.executable, "exec", *(["-it"] if tty else ["-i"]), name, *command]
+        return [*self.base_argv, "exec", *(["-it"] if tty else ["-i"]), name, *command]
 
     # -- events ---------------------------------------------------------------------
 
@@ -381,7 +408,7 @@ class PodmanRuntime:
         seen_at_since: set[tuple[str, str]] = set()
         failures = 0
         while True:
-            argv = [self.executable, "events", "--format", "json", "--filter", "type=container"]
+            argv = [*self.base_argv, "events", "--format", "json", "--filter", "type=container"]
             if since is not None:
                 argv += ["--since", since.isoformat()]
             error = "podman events ended"
