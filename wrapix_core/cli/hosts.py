@@ -30,7 +30,7 @@ def _table(statuses: list[HostStatus]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from wrapix_core.tasks.display import line
+    from wrapix_core.untrusted import line
 
     table = Table(box=None, header_style="bold")
     for column in ("HOST", "STATE", "PODMAN", "SANDBOXES", "WHERE"):
@@ -82,7 +82,7 @@ def check(name: str, as_json: bool) -> None:
     if as_json:
         echo_json([step.to_json() for step in steps])
     else:
-        from wrapix_core.tasks.display import line
+        from wrapix_core.untrusted import line
 
         for step in steps:
             click.echo(f"{'ok  ' if step.ok else 'FAIL'} {step.name:7} {line(step.detail)}")

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import os
-import shlex
 import sys
 import tempfile
 import threading
@@ -26,6 +24,7 @@ from typing import Any, TypeVar
 
 import click
 
+from wrapix_core import untrusted
 from wrapix_core.cli.base import echo_json, run_async
 from wrapix_core.ralph import clarify, templates
 from wrapix_core.ralph import logs as ralph_logs
@@ -48,9 +47,9 @@ from wrapix_core.ralph.events import (
     StepProposal,
     StepResult,
     StepStarted,
+    outcome_mark,
 )
 from wrapix_core.ralph.state import RalphPaths, known_labels, ralph_paths, resolve_label
-from wrapix_core.tasks import display
 from wrapix_core.tasks.workspace import BEADS_DIR, find_workspace
 from wrapix_core.units import plural
 
@@ -82,7 +81,7 @@ def _say(text: str, *, err: bool = False) -> None:
     """Print a line. Everything printed goes through here, escaped (ids, paths and other
     text from the store included); fields are escaped again where they are put together,
     which changes nothing for text that is already safe."""
-    click.echo(display.block(text), err=err)
+    click.echo(untrusted.block(text), err=err)
 
 
 def _run(coro: Coroutine[Any, Any, T]) -> T:
@@ -98,11 +97,11 @@ class Printer:
     def __call__(self, event: EngineEvent) -> None:
         if isinstance(event, Note):
             _say(f"{PROG}: {'warning: ' if event.level == 'warning' else ''}"
-                 f"{display.line(event.message)}", err=True)
+                 f"{untrusted.line(event.message)}", err=True)
         elif isinstance(event, StepStarted):
             retry = f" (attempt {event.attempt} of {event.attempts})" if event.attempt > 1 else ""
             _say(f"▶ {event.issue.id} [P{event.issue.priority}] "
-                 f"{display.line(event.issue.title)}{retry} — {event.where}")
+                 f"{untrusted.line(event.issue.title)}{retry} — {event.where}")
             _say(f"  log: {event.log}")
         elif isinstance(event, PhaseStarted):
             _say(f"▶ {event.phase} {event.label} — {event.where}")
@@ -110,43 +109,38 @@ class Printer:
         elif isinstance(event, AgentLine):
             if not self.quiet:
                 for text in event.text:
-                    _say(f"  │ {display.line(text)}")
+                    _say(f"  │ {untrusted.line(text)}")
         elif isinstance(event, AttemptFailed):
             then = "retrying" if event.retrying else "no attempts left"
-            _say(f"  ✗ attempt {event.attempt} failed: {display.line(event.reason)} ({then})")
+            _say(f"  ✗ attempt {event.attempt} failed: {untrusted.line(event.reason)} ({then})")
         elif isinstance(event, StepEnded):
             _print_result(event.result)
         elif isinstance(event, PhaseEnded):
             mark = "✓" if event.result.ok else "✗"
-            _say(f"{mark} {display.line(event.result.message)}")
+            _say(f"{mark} {untrusted.line(event.result.message)}")
         elif isinstance(event, CommandStarted):
-            _say(f"  ▷ {event.kind} {display.line(event.name)} — {event.where}")
+            _say(f"  ▷ {event.kind} {untrusted.line(event.name)} — {event.where}")
         elif isinstance(event, CommandLine):
             if not self.quiet:
-                _say(f"  ┆ {display.line(event.line)}")
+                _say(f"  ┆ {untrusted.line(event.line)}")
         elif isinstance(event, CommandEnded):
             mark = "✓" if event.ok else "✗"
-            _say(f"  {mark} {event.kind} {display.line(event.name)}: "
-                 f"{display.line(event.detail)} ({event.elapsed:.1f}s)")
+            _say(f"  {mark} {event.kind} {untrusted.line(event.name)}: "
+                 f"{untrusted.line(event.detail)} ({event.elapsed:.1f}s)")
         elif isinstance(event, LoopEnded):
             for line in event.result.summary():
-                _say(display.line(line))
+                _say(untrusted.line(line))
         elif isinstance(event, CheckLoopEnded):
             mark = "✓" if event.result.exit_code == 0 else "✗"
-            _say(f"{mark} {display.line(event.result.message)}")
-
-
-_MARKS = {StepOutcome.COMPLETED: "✓", StepOutcome.CLARIFY: "?", StepOutcome.FAILED: "✗",
-          StepOutcome.NOTHING_LEFT: "·", StepOutcome.STUCK: "!", StepOutcome.STOPPED: "■",
-          StepOutcome.SKIPPED: "·"}
+            _say(f"{mark} {untrusted.line(event.result.message)}")
 
 
 def _print_result(result: StepResult) -> None:
-    _say(f"{_MARKS[result.outcome]} {display.line(result.message)}")
+    _say(f"{outcome_mark(result.outcome)} {untrusted.line(result.message)}")
     if result.log is not None and result.outcome in (StepOutcome.FAILED, StepOutcome.CLARIFY):
         _say(f"  log: {result.log}")
     if result.hint:
-        _say(f"  next: {display.line(result.hint)}")
+        _say(f"  next: {untrusted.line(result.hint)}")
 
 
 def _engine(directory: Path | None, host: bool | None, quiet: bool = False) -> Any:
@@ -175,7 +169,7 @@ def start(label: str | None, directory: Path | None) -> None:
     for created in result.created:
         _say(f"  created {created}")
     for note in result.notes:
-        _say(f"  {display.line(note)}")
+        _say(f"  {untrusted.line(note)}")
     _say("next: `ralph plan` to write the spec with the agent, then `ralph ready`"
          if not spec.exists() else "next: `ralph ready` turns the spec into issues")
 
@@ -242,13 +236,13 @@ def step(label: str | None, quiet: bool, host: bool | None, directory: Path | No
 def _proposal_lines(proposal: StepProposal) -> list[str]:
     issue = proposal.issue
     lines = [f"Step {proposal.number}: {issue.id} [P{issue.priority}] "
-             f"{display.line(issue.title)}   ({proposal.ready} ready)"]
+             f"{untrusted.line(issue.title)}   ({proposal.ready} ready)"]
     for dep in issue.dependencies:
-        lines.append(f"  {dep.type} {dep.id} ({display.line(dep.status)}) "
-                     f"{display.line(dep.title)}")
+        lines.append(f"  {dep.type} {dep.id} ({untrusted.line(dep.status)}) "
+                     f"{untrusted.line(dep.title)}")
     body = [line for line in issue.description.strip().splitlines() if line.strip()]
     for line in body[:8]:
-        lines.append(f"  {display.line(line)}")
+        lines.append(f"  {untrusted.line(line)}")
     if len(body) > 8:
         lines.append(f"  … ({plural(len(body) - 8, 'more line')}: `wrapix tasks show {issue.id}`)")
     return lines
@@ -264,7 +258,7 @@ def _ask_line(question: str) -> str | None:
     click.echo(question, nl=False)
     line = sys.stdin.readline()
     if not sys.stdin.isatty():  # not echoed by a terminal: show what was read
-        click.echo(display.line(line.strip()))
+        click.echo(untrusted.line(line.strip()))
     if not line:
         return None
     return line.strip().lower()
@@ -359,7 +353,7 @@ def check(label: str | None, review: bool | None, quiet: bool, host: bool | None
 # -- status ---------------------------------------------------------------------------------
 def _status_lines(status: Any) -> list[str]:
     lines = [f"Ralph: {status.label}{' (current)' if status.current else ''}"]
-    spec = status.spec + (f" — {display.line(status.spec_title)}" if status.spec_title else "")
+    spec = status.spec + (f" — {untrusted.line(status.spec_title)}" if status.spec_title else "")
     if status.spec_state:
         spec += f" [{status.spec_state}]"
     if status.spec_exists:
@@ -369,12 +363,13 @@ def _status_lines(status: Any) -> list[str]:
     lines.append(f"  spec:     {spec}")
     if status.epic:
         lines.append(f"  epic:     {status.epic} ({status.epic_status})")
-    counts = ", ".join(f"{count} {display.line(name)}" for name, count in status.by_status.items())
+    counts = ", ".join(f"{count} {untrusted.line(name)}"
+                       for name, count in status.by_status.items())
     lines.append(f"  issues:   {status.total}" + (f" — {counts}" if counts else "")
                  + f"  ({status.percent}% done)")
     if status.next is not None:
         lines.append(f"  next:     {status.next.id} [P{status.next.priority}] "
-                     f"{display.line(status.next.title)}  ({len(status.ready)} ready)")
+                     f"{untrusted.line(status.next.title)}  ({len(status.ready)} ready)")
     else:
         lines.append("  next:     none ready")
     if status.awaiting_review:
@@ -382,21 +377,21 @@ def _status_lines(status: Any) -> list[str]:
                      f"{'s' if status.awaiting_review == 1 else ''} review: "
                      f"ralph review {status.label}")
     for issue_id, question in status.clarify:
-        lines.append(f"  clarify:  {issue_id}: {display.line(question)[:160]}  (ralph msg)")
+        lines.append(f"  clarify:  {issue_id}: {untrusted.line(question)[:160]}  (ralph msg)")
     if status.blocked:
         lines.append(f"  blocked:  {status.blocked}")
     for run in status.running:
         if run.alive:
             where = f", sandbox {run.sandbox}" if run.sandbox else ""
             lines.append(f"  running:  {run.issue} since {run.started_at} (pid {run.pid} on "
-                         f"{display.line(run.host)}{where}); log {run.log}")
+                         f"{untrusted.line(run.host)}{where}); log {run.log}")
         else:
             lines.append(f"  interrupted: {run.issue} — its step (pid {run.pid}, started "
                          f"{run.started_at}) ended without finishing; the next `ralph step` "
                          f"reopens it. Log {run.log}")
     if status.agent_error:
         at, said, log = status.agent_error
-        lines.append(f"  agent:    {display.line(said)[:300]} ({at})"
+        lines.append(f"  agent:    {untrusted.line(said)[:300]} ({at})"
                      + (f"; log {log}" if log else ""))
     if status.iterations:
         lines.append("  sessions: " + ", ".join(f"{phase} {count}" for phase, count
@@ -460,29 +455,18 @@ def logs(selector: str | None, lines: int, follow: bool, raw: bool, listing: boo
     content, start_at = ralph_logs.snapshot(path, paths.anchor)
     shown = ralph_logs.render(content, raw)
     for line in shown[-lines:] if lines else []:
-        _say(display.line(line))
+        _say(untrusted.line(line))
     if follow:
 
         def emit(line: str) -> None:
             for text in ralph_logs.render([line], raw):
-                _say(display.line(text))
+                _say(untrusted.line(text))
 
         _run(ralph_logs.follow(path, emit, start=start_at, anchor=paths.anchor))
 
 
 
 # -- tune / check-templates -------------------------------------------------------------
-def _editor() -> list[str]:
-    line = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    try:
-        argv = shlex.split(line)
-    except ValueError as exc:
-        raise RalphError(f"$EDITOR is not a valid command line ({exc})") from None
-    if not argv:
-        raise RalphError("$EDITOR is empty", "set it, e.g. `export EDITOR=vim`")
-    return argv
-
-
 def edit_text(text: str, suffix: str, check: Callable[[str], list[str]]) -> str | None:
     """Open ``text`` in ``$EDITOR`` until ``check`` finds no problem (or the person gives
     up). Returns the accepted text, or None when it was left unchanged or abandoned."""
@@ -492,7 +476,8 @@ def edit_text(text: str, suffix: str, check: Callable[[str], list[str]]) -> str 
         draft = Path(folder) / f"edit{suffix}"
         draft.write_text(text, encoding="utf-8")
         while True:
-            code = terminal.run_attached([*_editor(), str(draft)], timeout=24 * 3600)
+            code = terminal.run_attached([*terminal.editor_argv(), str(draft)],
+                                         timeout=terminal.EDIT_TIMEOUT)
             if code != 0:
                 raise RalphError(f"the editor exited with code {code}; nothing was changed")
             edited = draft.read_text(encoding="utf-8", errors="replace")
@@ -502,7 +487,7 @@ def edit_text(text: str, suffix: str, check: Callable[[str], list[str]]) -> str 
             if not wrong:
                 return edited
             for problem in wrong:
-                _say(f"  ✗ {display.line(problem)}", err=True)
+                _say(f"  ✗ {untrusted.line(problem)}", err=True)
             if not sys.stdin.isatty() or not click.confirm("Edit again?", default=True):
                 raise RalphError("the edit was not valid; nothing was changed")
 
@@ -552,7 +537,7 @@ def check_templates(directory: Path | None) -> None:
             failed = True
             _say(f"✗ {phase}: {template.origin}")
             for problem in wrong:
-                _say(f"    {display.line(problem)}")
+                _say(f"    {untrusted.line(problem)}")
         else:
             _say(f"✓ {phase}: {template.origin} ({len(rendered.encode())} bytes rendered)")
     sys.exit(1 if failed else 0)
@@ -591,7 +576,7 @@ def msg(number: int | None, issue_id: str | None, answer_text: str | None, dismi
             return
         for index, item in enumerate(found, start=1):
             labels = f" [{', '.join(item.labels)}]" if item.labels else ""
-            _say(f"{index}. {item.id}{labels} {display.line(item.issue.title)}")
+            _say(f"{index}. {item.id}{labels} {untrusted.line(item.issue.title)}")
             for line in _question_lines(item):
                 _say(f"   {line}")
         _say("answer with `ralph msg -n N -a ANSWER` (-a N picks option N; -d dismisses)")
@@ -600,7 +585,7 @@ def msg(number: int | None, issue_id: str | None, answer_text: str | None, dismi
     if answer_text is not None:
         text = clarify.chosen_answer(chosen, answer_text)
         updated = _run(clarify.answer(store, chosen.id, text))
-        _say(f"answered {chosen.id}" + (f" with {display.line(text)}" if text != answer_text
+        _say(f"answered {chosen.id}" + (f" with {untrusted.line(text)}" if text != answer_text
                                         else "") + "; it is open again")
         _say(f"next: {clarify.resume_hint(updated)}")
         return
@@ -610,16 +595,16 @@ def msg(number: int | None, issue_id: str | None, answer_text: str | None, dismi
         _say(f"next: {clarify.resume_hint(updated)}")
         return
     issue = chosen.issue
-    _say(f"{issue.id} [P{issue.priority}] {display.line(issue.title)}  ({issue.status})")
+    _say(f"{issue.id} [P{issue.priority}] {untrusted.line(issue.title)}  ({issue.status})")
     if issue.labels:
-        _say("labels: " + ", ".join(display.line(name) for name in issue.labels))
+        _say("labels: " + ", ".join(untrusted.line(name) for name in issue.labels))
     _say("")
     _say("question:")
     for line in _question_lines(chosen):
         _say(f"  {line}")
     _say("")
     _say("notes:")
-    _say(display.block(issue.notes.strip()))
+    _say(untrusted.block(issue.notes.strip()))
     _say("")
     _say(f"answer with `ralph msg -i {issue.id} -a ANSWER`"
          + (" (-a N picks option N)" if clarify.question_options(chosen.question)[1] else "")
@@ -633,12 +618,12 @@ def _question_lines(question: clarify.Question) -> list[str]:
     if options:
         cut = clarify.options_start(text)
         text = text[:cut].rstrip()
-    lines = [display.line(line) for line in text.splitlines()] or [""]
+    lines = [untrusted.line(line) for line in text.splitlines()] or [""]
     if options:
-        lines.append("options" + (f" — {display.line(heading)}" if heading else "") + ":")
+        lines.append("options" + (f" — {untrusted.line(heading)}" if heading else "") + ":")
         for option in options:
-            lines.append(f"  {option.number}. {display.line(option.title)}")
-            lines.extend(f"     {display.line(line)}" for line in option.body.splitlines()
+            lines.append(f"  {option.number}. {untrusted.line(option.title)}")
+            lines.extend(f"     {untrusted.line(line)}" for line in option.body.splitlines()
                          if line.strip())
     return lines
 
@@ -651,16 +636,16 @@ _REVIEW_ANSWERS = {"y": "approve", "yes": "approve", "e": "edit", "edit": "edit"
 
 def _review_lines(item: Any, number: int, total: int) -> list[str]:
     issue = item.issue
-    lines = [f"[{number}/{total}] {issue.id} [P{issue.priority}] {display.line(issue.title)}"]
+    lines = [f"[{number}/{total}] {issue.id} [P{issue.priority}] {untrusted.line(issue.title)}"]
     for dep in item.depends_on:
-        lines.append(f"  depends on {dep.id} ({display.line(dep.status)}) "
-                     f"{display.line(dep.title)}")
+        lines.append(f"  depends on {dep.id} ({untrusted.line(dep.status)}) "
+                     f"{untrusted.line(dep.title)}")
     if item.needed_by:
         lines.append(f"  needed by {', '.join(item.needed_by)}")
     if item.flagged:
-        lines.append(f"  ! flagged: {display.line(clarify.latest_paragraph(issue.notes))}")
+        lines.append(f"  ! flagged: {untrusted.line(clarify.latest_paragraph(issue.notes))}")
     for line in (issue.description.strip() or "(no description)").splitlines()[:20]:
-        lines.append(f"  {display.line(line)}")
+        lines.append(f"  {untrusted.line(line)}")
     return lines
 
 
@@ -707,7 +692,7 @@ async def _review_session(paths: RalphPaths, label: str) -> int:
                     edited = edit_text(core.edit_document(fresh.issue), ".md",
                                        _edit_problems(core.parse_edit_document))
                 except RalphError as exc:
-                    _say(f"  ✗ {display.line(str(exc))}")
+                    _say(f"  ✗ {untrusted.line(str(exc))}")
                     edited = None
                 if edited is not None:
                     await core.edit(store, fresh.issue.id, core.parse_edit_document(edited))

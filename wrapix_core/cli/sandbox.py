@@ -20,6 +20,7 @@ from wrapix_core.sandbox import naming
 from wrapix_core.sandbox.launcher import LaunchRequest, prepare, run_detached, run_foreground
 from wrapix_core.sandbox.runtime import ContainerInfo, Runtime, get_runtime
 from wrapix_core.settings import Settings, load_settings
+from wrapix_core.units import age
 
 PROG = "wrapix"
 
@@ -157,19 +158,6 @@ def _default_name(name: str | None) -> str:
 ON_HELP = "The host it runs on ([hosts.NAME]; default: this machine). NAME may be HOST/NAME."
 
 
-def _age(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d{hours}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
 def _home_short(path: str) -> str:
     home = str(Path.home())
     return "~" + path[len(home):] if path == home or path.startswith(home + "/") else path
@@ -209,7 +197,7 @@ def _table(items: list[ContainerInfo], *, hosts: bool = False) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from wrapix_core.tasks.display import line
+    from wrapix_core.untrusted import line
 
     table = Table(box=None, header_style="bold")
     for column in ("NAME", *(["HOST"] if hosts else []), "PROFILE", "STATE", "UPTIME",
@@ -219,7 +207,7 @@ def _table(items: list[ContainerInfo], *, hosts: bool = False) -> None:
     for item in items:  # labels are anyone's text (--others), paths any directory's name
         table.add_row(*(Text(line(value)) for value in (
             item.name, *([item.host] if hosts else []), item.profile or "-", item.state,
-            _age(item.uptime(now)), _home_short(item.workspace) or "-")))
+            age(item.uptime(now)), _home_short(item.workspace) or "-")))
     Console().print(table)
 
 
@@ -319,7 +307,7 @@ def logs(name: str | None, follow: bool, tail: int | None, raw: bool, on: str | 
     characters shown as escapes, unless --raw. With --tail, the last N lines of what it
     drew (its screen as a terminal shows it, full-screen agents included).
     """
-    from wrapix_core.notify.sanitize import output_lines
+    from wrapix_core.untrusted import output_lines
 
     _, runtime, target = _target(name, on)
 

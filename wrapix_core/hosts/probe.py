@@ -10,12 +10,14 @@ import asyncio
 import time
 from dataclasses import dataclass
 
-from wrapix_core.doctor import MIN_PODMAN
 from wrapix_core.errors import WrapixError
 from wrapix_core.hosts.target import Host
 from wrapix_core.sandbox.podman import PodmanRuntime, version_tuple
 from wrapix_core.sandbox.runtime import Runtime
 from wrapix_core.settings import LOCAL_HOST
+
+MIN_PODMAN = (4, 0)
+"""The oldest Podman wrapix drives over SSH (its remote API: ``--url ssh://``, events)."""
 
 
 @dataclass(frozen=True)
