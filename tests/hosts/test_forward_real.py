@@ -67,10 +67,13 @@ def test_a_remote_sandbox_notifies_the_local_inbox(podman: str, remote: RemoteHo
                 remote_busybox, "/usr/bin/python3", "-c", CLIENT)
             async with asyncio.timeout(90):
                 entry = await anext(aiter(entries))
+            link = forwarders.links[0]
+            # The client may connect before `ssh -O forward` has returned: wait for it.
+            async with asyncio.timeout(60):
+                await link.wait_until(lambda forwarded: name in forwarded)
             forwarded = daemon.remote_names()
             await asyncio.to_thread(remote.podman, podman, "rm", "-f", "-t", "0", name)
             # The forward goes with the sandbox (its removal event), its directory too.
-            link = forwarders.links[0]
             async with asyncio.timeout(60):
                 await link.wait_until(lambda forwarded: name not in forwarded)
             return entry, forwarded, os.listdir(link.local_root)
