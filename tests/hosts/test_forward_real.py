@@ -95,3 +95,6 @@ def test_a_remote_sandbox_notifies_the_local_inbox(podman: str, remote: RemoteHo
     listed = subprocess.run([script("wrapix"), "inbox", "--json"], capture_output=True,
                             text=True, timeout=60, check=True)
     assert json.loads(listed.stdout)[-1]["host"] == "remote"
+    table = subprocess.run([script("wrapix"), "inbox"], capture_output=True, text=True,
+                           timeout=60, check=True).stdout
+    assert f"remote/{name}"[:20] in table
