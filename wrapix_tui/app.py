@@ -12,18 +12,22 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from datetime import UTC, datetime
-from functools import partial
 from pathlib import Path, PurePath
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from textual import events, work
-from textual.app import App, SystemCommand
 from textual.binding import Binding, BindingType
+from textual.notifications import SeverityLevel
 from textual.screen import Screen
+from textual.signal import Signal
+from textual.worker import Worker
 
 from wrapix_core.errors import WrapixError
+from wrapix_tui import worker_failures
+from wrapix_tui.app_commands import CommandsApp
+from wrapix_tui.git_alerts import GitReports
 from wrapix_tui.messages import (
     CoreReady,
     GitChecked,
@@ -34,7 +38,7 @@ from wrapix_tui.messages import (
 )
 from wrapix_tui.screens.dashboard import DashboardScreen
 from wrapix_tui.styles import stylesheet
-from wrapix_tui.widgets.sandboxes import IDLE_AFTER
+from wrapix_tui.worker_failures import Failure
 
 if TYPE_CHECKING:
     from wrapix_core.doctor import Report
@@ -50,11 +54,14 @@ LOUD_CHECKS = frozenset({"storage driver", "OCI runtime", "base image", "disk sp
 """Warnings shown with their fix on a banner line of their own (they cost every build
 minutes, or stop sandboxes); the others share one line that points to the report."""
 
+IDLE_AFTER = 30.0
+"""Seconds without a key or mouse press after which the app counts as idle."""
+
 QUIT_WAIT = 10.0
 """Seconds a quit waits for a stopped Ralph run to clean up before it exits anyway."""
 
 
-class WrapixApp(App[None]):
+class WrapixApp(CommandsApp):
     """Supervises sandboxes, the builder, notifications and Ralph for one workspace."""
 
     CSS_PATH: ClassVar[list[str | PurePath]] = [stylesheet("app.tcss")]
@@ -64,6 +71,14 @@ class WrapixApp(App[None]):
         Binding("q", "quit", "Quit", id="app.quit"),
         Binding("question_mark", "help", "Keys", id="app.help"),
     ]
+
+    FAILURES: ClassVar[dict[str, Failure]] = {
+        "core": Failure("wrapix could not load its settings", source="config"),
+        "doctor": Failure("the start-up check failed", source="doctor"),
+        "events": Failure("container events stopped", source="events"),
+        "gitguard.notify": Failure("could not add the git warning to the inbox"),
+    }
+    """What the app's own workers say when they fail with a bug (they keep the app)."""
 
     def __init__(self, workspace: Path, *, runtime_factory: RuntimeFactory | None = None,
                  clock: Callable[[], datetime] | None = None,
@@ -84,11 +99,12 @@ class WrapixApp(App[None]):
         """True while another program (attach, shell) has the terminal."""
         self.last_input = time.monotonic()
         """When a key or mouse button was last pressed (idle pacing of the stats)."""
+        self.woke_signal: Signal[None] = Signal(self, "woke")
+        """Published when a key or mouse press ends an idle spell (:meth:`idle`)."""
         self.quitting = False
         """Quit was confirmed: a Ralph run is being stopped, then the app exits."""
-        self.git_reported: dict[str, tuple[bool, frozenset[tuple[str, str]]]] = {}
-        """Per workspace: whether the check that raised its banner was thorough, and what
-        it found (said once; said again only when that changes)."""
+        self.git_reports = GitReports()
+        """What was said of git redirection per workspace (said again only on change)."""
         self.doctor = runtime_factory is None if doctor is None else doctor
         """Check the machine (`wrapix doctor`) once the core is loaded; off with a fake
         runtime (tests), which the checks would bypass."""
@@ -108,16 +124,29 @@ class WrapixApp(App[None]):
         """Seconds since the last key or mouse press."""
         return time.monotonic() - self.last_input
 
+    def idle(self) -> bool:
+        """Nobody has pressed a key or a mouse button for :data:`IDLE_AFTER` seconds."""
+        return self.idle_for() >= IDLE_AFTER
+
     async def on_event(self, event: events.Event) -> None:
         if isinstance(event, events.Key | events.MouseDown | events.MouseScrollUp
                       | events.MouseScrollDown):
-            was_idle = self.idle_for() >= IDLE_AFTER
+            was_idle = self.idle()
             self.last_input = time.monotonic()
             if was_idle:
-                for screen in self.screen_stack:
-                    if isinstance(screen, DashboardScreen) and screen.is_mounted:
-                        screen.sandboxes.wake()
+                self.woke_signal.publish(None)
         await super().on_event(event)
+
+    def notify(self, message: str, *, title: str = "",
+               severity: SeverityLevel = "information", timeout: float | None = None,
+               markup: bool = False) -> None:
+        """A toast; its text is never read as markup unless ``markup`` says so (it
+        often carries names and messages from sandboxes)."""
+        super().notify(message, title=title, severity=severity, timeout=timeout,
+                       markup=markup)
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        worker_failures.report(self, event, self.FAILURES)
 
     # -- start-up -------------------------------------------------------------------
 
@@ -133,18 +162,12 @@ class WrapixApp(App[None]):
             return
         self._load_core()
 
-    @work(thread=True, exclusive=True, group="core")
+    @work(thread=True, exclusive=True, group="core", exit_on_error=False)
     def _load_core(self) -> None:
+        """A bug here is said (:attr:`FAILURES`) and the (empty) dashboard stays."""
         from wrapix_tui.core import load_core
 
-        try:
-            core = load_core(self.workspace, self.runtime_factory)
-        except Exception as exc:  # a bug: say so and keep the (empty) dashboard
-            log.exception("loading the core failed")
-            self.post_message(Problem(f"wrapix could not load its settings: {exc!r}",
-                                      source="config"))
-            return
-        self.post_message(CoreReady(core))
+        self.post_message(CoreReady(load_core(self.workspace, self.runtime_factory)))
 
     def on_core_ready(self, message: CoreReady) -> None:
         from wrapix_tui.events_hub import EventHub
@@ -163,17 +186,12 @@ class WrapixApp(App[None]):
         if self.doctor:
             self._run_doctor(core)
 
-    @work(exclusive=True, group="doctor")
+    @work(exclusive=True, group="doctor", exit_on_error=False)
     async def _run_doctor(self, core: Core) -> None:
         """`wrapix doctor`'s checks, after the first frame: each problem a banner line."""
         from wrapix_core.doctor import Doctor
 
-        try:
-            report = await Doctor(core.settings).run()
-        except Exception as exc:
-            log.exception("the start-up check failed")
-            self.post_message(Problem(f"the start-up check failed: {exc!r}", source="doctor"))
-            return
+        report = await Doctor(core.settings).run()
         self.doctor_report = report
         minor: list[str] = []
         for check in report.problems():
@@ -230,16 +248,12 @@ class WrapixApp(App[None]):
         if keymap != self.keymap:
             self.keymap = keymap
             self.set_keymap(keymap)
-        self.notify("Settings reloaded (their files changed).", timeout=4, markup=False)
+        self.notify("Settings reloaded (their files changed).", timeout=4)
 
-    @work(exclusive=True, group="events")
+    @work(exclusive=True, group="events", exit_on_error=False)
     async def _run_events(self, hub: EventHub) -> None:
         """The one ``podman events`` stream; it reconnects by itself."""
-        try:
-            await hub.run()
-        except Exception as exc:
-            log.exception("the event stream failed")
-            self.post_message(Problem(f"container events stopped: {exc!r}", source="events"))
+        await hub.run()
 
     @work(exclusive=True, group="notify")
     async def _host_notifications(self, core: Core) -> None:
@@ -301,53 +315,28 @@ class WrapixApp(App[None]):
                 dashboard.banner.show(message.source, message.error)
         else:
             self.notify(str(message.error), severity=message.severity,  # type: ignore[arg-type]
-                        timeout=10, markup=False)
+                        timeout=10)
 
     def on_git_checked(self, message: GitChecked) -> None:
         """Git redirection found (or gone): a banner while it lasts, and a notification
         in the inbox (a popup too, when the daemon is hosted here) each time it changes."""
         from wrapix_core.sandbox import gitguard
-        from wrapix_core.untrusted import line
+        from wrapix_tui import git_alerts
 
-        workspace, findings = message.workspace, message.findings
-        source = f"git {Path(workspace).name}"
-        keys = frozenset(finding.key() for finding in findings)
-        reported = self.git_reported.get(workspace)
-        if not findings:
-            # A quick check cannot clear what only the thorough one finds (nested repos).
-            if reported is not None and (message.thorough or not reported[0]):
-                del self.git_reported[workspace]
-                self.dashboard.banner.clear(source)
-            return
-        if reported is not None and reported[1] == keys:
-            return
-        self.git_reported[workspace] = (message.thorough, keys)
-        summary = gitguard.summary(findings)
-        self.dashboard.banner.show(source, line(
-            f"{workspace}: a sandbox planted files that make the host's git run commands: "
-            f"{summary}. Do not run git there; `wrapix audit --fix {workspace}` moves them "
-            "aside"))
-        self._notify_git(workspace, summary, message.sandbox)
+        change = self.git_reports.change(message)
+        slot = git_alerts.source(message.workspace)
+        if change == "clear":
+            self.dashboard.banner.clear(slot)
+        elif change == "show":
+            summary = gitguard.summary(message.findings)
+            self.dashboard.banner.show(slot, git_alerts.banner(message.workspace, summary))
+            self._notify_git(message.workspace, summary, message.sandbox)
 
-    @work(group="gitguard.notify")
+    @work(group="gitguard.notify", exit_on_error=False)
     async def _notify_git(self, workspace: str, summary: str, sandbox: str | None) -> None:
-        from wrapix_core.notify.inbox import InboxStore, NewEntry
-        from wrapix_core.notify.protocol import Notification
+        from wrapix_tui import git_alerts
 
-        notification = Notification(
-            title=f"git redirected in {Path(workspace).name}",
-            message=f"{workspace}: {summary}. Run `wrapix audit {workspace}` before any git "
-                    "command there.", sandbox=sandbox, kind="security")
-        try:
-            if self.daemon is not None and self.daemon.running:
-                await self.daemon.submit(notification)
-            else:
-                await asyncio.to_thread(InboxStore().append,
-                                        [NewEntry(notification, "skipped", "wrapix-tui")])
-        except Exception as exc:  # the banner has said it already
-            log.exception("recording the git redirection notification failed")
-            self.notify(f"could not add the git warning to the inbox: {exc!r}",
-                        severity="error", timeout=10, markup=False)
+        await git_alerts.record(workspace, summary, sandbox, self.daemon)
 
     def on_problem_solved(self, message: ProblemSolved) -> None:
         if (dashboard := self._live_dashboard()) is not None:
@@ -373,11 +362,11 @@ class WrapixApp(App[None]):
         try:
             code = run_in_terminal(self, argv, intro, redraw=redraw, running=running)
         except WrapixError as exc:
-            self.notify(str(exc), severity="error", timeout=10, markup=False)
+            self.notify(str(exc), severity="error", timeout=10)
             return None
         finally:
             self.suspended = False
-        self.notify(done if code == 0 else f"{done} (exit code {code})", markup=False)
+        self.notify(done if code == 0 else f"{done} (exit code {code})")
         return code
 
     # -- quitting -------------------------------------------------------------------
@@ -395,7 +384,7 @@ class WrapixApp(App[None]):
             self.exit()
             return
         if self.quitting:
-            self.notify("Stopping the Ralph run, then quitting…", markup=False)
+            self.notify("Stopping the Ralph run, then quitting…")
             return
         if isinstance(self.screen, ConfirmScreen) and self.screen.verb == "quit":
             return  # already asked
@@ -418,68 +407,3 @@ class WrapixApp(App[None]):
             self.exit(message=f"wrapix: the Ralph run was still stopping after "
                               f"{QUIT_WAIT:.0f} s; nothing is lost: the next step recovers "
                               "its issue (`ralph status` says interrupted until then).")
-
-    # -- keys: help and the command palette ----------------------------------------
-
-    def binding_groups(self, *, dashboard_only: bool = False) -> list[tuple[str, type]]:
-        from wrapix_tui.widgets.builder import BuilderPane
-        from wrapix_tui.widgets.inbox import InboxPane
-        from wrapix_tui.widgets.ralph import RalphPane
-        from wrapix_tui.widgets.sandboxes import SandboxesPane
-
-        groups: list[tuple[str, type]] = [
-            ("app", WrapixApp), ("panes", DashboardScreen), ("sandboxes", SandboxesPane),
-            ("inbox", InboxPane), ("builder", BuilderPane), ("ralph", RalphPane)]
-        if not dashboard_only:
-            from wrapix_tui.screens.approval import ApprovalScreen
-            from wrapix_tui.screens.clarify import ClarifyScreen
-            from wrapix_tui.screens.confirm import ConfirmScreen
-            from wrapix_tui.screens.issue import IssueScreen
-            from wrapix_tui.screens.logs import LogsScreen
-            from wrapix_tui.screens.new_sandbox import NewSandboxScreen
-            from wrapix_tui.screens.review import ReviewScreen
-            from wrapix_tui.widgets.rowlist import RowList
-
-            groups += [("logs", LogsScreen), ("new sandbox", NewSandboxScreen),
-                       ("confirm", ConfirmScreen), ("issue", IssueScreen),
-                       ("approval", ApprovalScreen), ("clarify", ClarifyScreen),
-                       ("review", ReviewScreen), ("lists", RowList)]
-        return groups
-
-    def key_for(self, binding_id: str) -> str:
-        from wrapix_tui import keys
-
-        return keys.key_for(self.binding_groups(), self.keymap, binding_id)
-
-    def action_doctor(self) -> None:
-        from wrapix_tui.screens.doctor import DoctorScreen
-
-        self.push_screen(DoctorScreen(self.doctor_report))
-
-    def action_help(self) -> None:
-        from wrapix_tui.screens.help import HelpScreen
-
-        self.push_screen(HelpScreen(self.binding_groups(), self.keymap))
-
-    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        from wrapix_tui import keys
-
-        dashboard = isinstance(screen, DashboardScreen)
-        for command in super().get_system_commands(screen):
-            if not (dashboard and command.title == "Keys"):  # ours below shows every key
-                yield command
-        if not dashboard:
-            return
-        for action in keys.actions(self.binding_groups(dashboard_only=True), self.keymap):
-            if action.id in ("app.quit", "app.help"):
-                continue
-            owner = next(cls for group, cls in self.binding_groups(dashboard_only=True)
-                         if group == action.group)
-            target: Any = (self if owner is WrapixApp else screen if owner is DashboardScreen
-                           else screen.query_one(owner))
-            title = f"{action.group.capitalize()}: {action.binding.description}"
-            yield SystemCommand(title, f"key {keys.display_keys(action.keys)} · id {action.id}",
-                                partial(self.run_action, action.binding.action, target))
-        yield SystemCommand("Keys", "show every key (id app.help)", self.action_help)
-        yield SystemCommand("Doctor", "what this machine lacks for sandboxes, with the fixes "
-                            "(`wrapix doctor`)", self.action_doctor)

@@ -22,6 +22,12 @@ def safe(value: str | None, limit: int = 200, style: str = "") -> Text:
     return Text(display_text(value or "", limit), style=style, no_wrap=True, end="")
 
 
+def plain(value: str | None, limit: int = 200) -> str:
+    """:func:`safe` as a ``str``: for a toast (the app shows toasts without markup) or a
+    string put into a larger ``Text``."""
+    return safe(value, limit).plain
+
+
 def coarse_age(seconds: float) -> str:
     """An age that changes rarely (``now``, ``5m``, ``3h``, ``2d``), for the inbox."""
     total = max(0, int(seconds))

@@ -174,6 +174,15 @@ class BoardChanged(Message):
         self.event = event
 
 
+class BoardUpdated(Message, bubble=False):
+    """The Ralph pane's board changed: sent to every open screen (the issue detail, the
+    review), which handle it with ``on_board_updated`` if they show part of the board."""
+
+    def __init__(self, board: Board) -> None:
+        super().__init__()
+        self.board = board
+
+
 @dataclass
 class BoardProblem(Message):
     """The board could not be loaded, or the watcher reported a problem (it goes on)."""

@@ -71,7 +71,7 @@ class SandboxRow:
         cell = Text(self.state, style=STATE_STYLE.get(self.state, ""))
         mode = self.network
         if mode != "open":
-            cell.append(" · " + fmt.safe(mode, 10).plain, style="dim")
+            cell.append(" · " + fmt.plain(mode, 10), style="dim")
             if self.denied:
                 cell.append(f" {self.denied}✗", style="bold red")
             if self.proxy_down and self.info.running:

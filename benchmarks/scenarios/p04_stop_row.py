@@ -128,7 +128,7 @@ async def _measure(workspace: Path, podman: str, names: list[str], events: _Even
         pane = app.dashboard.sandboxes
         deadline = time.monotonic() + 60
         while not (app.hub is not None and app.hub.status is not None
-                   and app.hub.status.connected and pane.listed
+                   and app.hub.status.connected and pane.state.listed
                    and all(_state(pane, name) == "running" for name in names)):
             if time.monotonic() > deadline:
                 raise RuntimeError("wrapix-tui did not list the running sandboxes: "

@@ -23,7 +23,8 @@ from pathlib import Path
 from benchmarks.harness import Context, Row
 from benchmarks.scenarios.p01_startup import SIZE, _env
 from benchmarks.scenarios.p09_launch import IMAGE, _podman
-from wrapix_tui.widgets.sandboxes import IDLE_AFTER, IDLE_STATS_INTERVAL, STATS_INTERVAL
+from wrapix_tui.app import IDLE_AFTER
+from wrapix_tui.widgets.sandbox_stats import IDLE_STATS_INTERVAL, STATS_INTERVAL
 
 ID = "P8"
 WHAT = "idle CPU of wrapix-tui with 50 running sandboxes"

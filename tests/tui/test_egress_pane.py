@@ -20,7 +20,7 @@ MakeApp = Callable[..., WrapixApp]
 
 
 def _state_cell(app: WrapixApp, name: str) -> str:
-    return str(app.dashboard.sandboxes._cells[name][2].plain)
+    return str(app.dashboard.sandboxes.table.cell(name, "state").plain)
 
 
 def _deny(name: str, *hosts: str) -> None:
@@ -46,7 +46,8 @@ async def test_refusals_show_in_the_row_and_a_host_is_allowed_now_or_in_the_proj
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await wait_until(pilot, lambda: app.core is not None
-                         and len(app.dashboard.sandboxes._cells) == 2, what="two rows")
+                         and len(app.dashboard.sandboxes.table.names()) == 2,
+                         what="two rows")
         assert _state_cell(app, "wrapix-lim") == "running · allowlist 3✗"
         (egress_paths.state_dir("wrapix-lim") / egress_paths.PID).unlink()  # proxy gone
         app.dashboard.sandboxes.refresh_egress()

@@ -14,6 +14,7 @@ from wrapix_core.notify.client import build_line, send
 from wrapix_core.notify.daemon import DaemonConfig, NotifyDaemon
 from wrapix_core.notify.inbox import InboxStore
 from wrapix_tui.app import WrapixApp
+from wrapix_tui.widgets.inbox import COLUMNS
 
 MakeApp = Callable[..., WrapixApp]
 
@@ -27,7 +28,8 @@ async def notify(title: str, message: str = "", sandbox_name: str | None = None)
 
 def inbox_rows(app: WrapixApp) -> list[tuple[str, ...]]:
     pane = app.dashboard.inbox
-    return [tuple(getattr(c, "plain", c) for c in pane._shown[int(str(row.key.value))])
+    return [tuple(getattr(c, "plain", c) for c in
+                  (pane.cell(int(str(row.key.value)), key) for key, _label in COLUMNS))
             for row in pane.table.ordered_rows]
 
 
@@ -50,9 +52,9 @@ async def test_hosts_the_daemon_and_shows_notifications_live_newest_first(
         assert first[0] == "●" and first[5] in ("shown", "skipped", "suppressed")
         assert str(inbox.border_title) == "Inbox (2 unread)"
         # The sandbox row counts them and marks the agent as waiting.
-        cells = app.dashboard.sandboxes._cells
-        await wait_until(pilot, lambda: cells["wrapix-a"][4] == "2")
-        assert cells["wrapix-a"][3].plain == "●"
+        table = app.dashboard.sandboxes.table
+        await wait_until(pilot, lambda: table.cell("wrapix-a", "unread") == "2")
+        assert table.cell("wrapix-a", "wait").plain == "●"
     assert not paths.notify_socket().exists()  # the hosted daemon stopped with the app
 
 
@@ -76,8 +78,8 @@ async def test_mark_read_mark_all_and_jump(make_app: MakeApp, fake: FakeRuntime)
                          what="the read record in the inbox file")
         sandboxes = app.dashboard.sandboxes
         # wrapix-a: one unread left, but its latest is read, so it is not waiting.
-        await wait_until(pilot, lambda: sandboxes._cells["wrapix-a"][4] == "1")
-        assert sandboxes._cells["wrapix-a"][3].plain == ""
+        await wait_until(pilot, lambda: sandboxes.table.cell("wrapix-a", "unread") == "1")
+        assert sandboxes.table.cell("wrapix-a", "wait").plain == ""
         # Enter on n1 (wrapix-b) selects wrapix-b in the sandbox pane.
         assert inbox_rows(app)[inbox.table.cursor_row][1] == "n1"
         await pilot.press("enter")
@@ -96,10 +98,13 @@ async def test_untrusted_notification_text_is_shown_literally(make_app: MakeApp)
         await notify("[bold red]pwned[/]", "\x1b[2J\x1b]0;title\x07\u202eevil\nline2",
                      "[link=x]wrapix-a[/link]")
         await wait_until(pilot, lambda: len(inbox_rows(app)) == 1)
-        row = app.dashboard.inbox._shown[max(app.dashboard.inbox._shown)]
-        assert row[1].plain == "[bold red]pwned[/]" and not row[1].spans
-        assert row[2].plain == "\\e[2J\\e]0;title\\x07\\u202eevil\\nline2"
-        assert row[3].plain == "[link=x]wrapix-a[/link]"
+        inbox = app.dashboard.inbox
+        newest = max(inbox.shown())
+        title = inbox.cell(newest, "title")
+        assert title.plain == "[bold red]pwned[/]" and not title.spans
+        assert inbox.cell(newest, "message").plain == ("\\e[2J\\e]0;title\\x07\\u202eevil"
+                                                       "\\nline2")
+        assert inbox.cell(newest, "sandbox").plain == "[link=x]wrapix-a[/link]"
 
 
 async def test_follows_a_running_daemon_instead_of_hosting(make_app: MakeApp) -> None:

@@ -435,7 +435,7 @@ async def test_a_question_notification_opens_the_answer_modal(home: Path) -> Non
     app = make(workspace)
     async with app.run_test(size=(120, 40)) as pilot:
         await board_ready(pilot, app)
-        await wait_until(pilot, lambda: len(app.dashboard.inbox._shown) == 1)
+        await wait_until(pilot, lambda: len(app.dashboard.inbox.shown()) == 1)
         await pilot.press("2", "enter")
         await wait_until(pilot, lambda: isinstance(app.screen, ClarifyScreen))
         assert app.screen.issue.id == "demo-q1"  # type: ignore[attr-defined]

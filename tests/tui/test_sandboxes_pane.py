@@ -17,20 +17,23 @@ from wrapix_core.sandbox.errors import (
     RuntimeMissing,
 )
 from wrapix_tui.app import WrapixApp
+from wrapix_tui.sandbox_rows import COLUMNS
 from wrapix_tui.screens.confirm import ConfirmScreen
 from wrapix_tui.widgets.sandboxes import SandboxesPane
 
 MakeApp = Callable[..., WrapixApp]
 
 
-def rows(app: WrapixApp) -> dict[str, tuple[str, ...]]:
-    pane = app.dashboard.sandboxes
-    return {name: tuple(getattr(c, "plain", c) for c in cells)
-            for name, cells in pane._cells.items()}
+def rows(app: WrapixApp) -> dict[str, dict[str, str]]:
+    """Per row shown: each column's cell as plain text."""
+    table = app.dashboard.sandboxes.table
+    return {name: {key: getattr(table.cell(name, key), "plain", table.cell(name, key))
+                   for key, _label in COLUMNS}
+            for name in table.names()}
 
 
 def state(app: WrapixApp, name: str) -> str:
-    return rows(app)[name][2]
+    return rows(app)[name]["state"]
 
 
 def toasts(app: WrapixApp) -> list[str]:
@@ -38,8 +41,9 @@ def toasts(app: WrapixApp) -> list[str]:
 
 
 async def started(pilot: object, app: WrapixApp, count: int) -> SandboxesPane:
-    await wait_until(pilot, lambda: app.core is not None and app.dashboard.sandboxes.listed
-                     and len(app.dashboard.sandboxes._cells) == count,  # type: ignore[arg-type]
+    await wait_until(pilot, lambda: app.core is not None
+                     and app.dashboard.sandboxes.state.listed
+                     and len(app.dashboard.sandboxes.table.names()) == count,  # type: ignore[arg-type]
                      what=f"{count} rows")
     return app.dashboard.sandboxes
 
@@ -53,8 +57,8 @@ async def test_rows_show_running_sandboxes_and_the_toggle_shows_the_rest(
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await started(pilot, app, 1)
         row = rows(app)["wrapix-a"]
-        assert (row[1], row[2], row[8], row[9]) == ("wrapix-a", "running", "rust",
-                                                    "/home/alice/src/proj")
+        assert (row["name"], row["state"], row["profile"], row["workspace"]) == (
+            "wrapix-a", "running", "rust", "/home/alice/src/proj")
         assert "podman 4.3.1" in str(app.dashboard.header.query_one("#runtime-status")
                                      .render())
         await pilot.press("A")
@@ -86,7 +90,7 @@ async def test_rows_follow_events_and_bursts_are_coalesced(make_app: MakeApp,
             fake.emit("died", "wrapix-new")
         pane = app.dashboard.sandboxes
         await wait_until(pilot, lambda: fake._queue is not None and fake._queue.empty()
-                         and pane._refresh_timer is None and not pane._listing,
+                         and not pane.refresh_pending,
                          what="the burst to settle")
         burst_listings = sum(1 for call in fake.calls if call[0] == "containers")
         assert 1 <= burst_listings <= 3, burst_listings
@@ -95,7 +99,7 @@ async def test_rows_follow_events_and_bursts_are_coalesced(make_app: MakeApp,
 
 async def test_stats_only_for_visible_running_rows_and_paused_when_unseen(
         make_app: MakeApp, fake: FakeRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
-    import wrapix_tui.widgets.sandboxes as module
+    import wrapix_tui.widgets.sandbox_stats as module
 
     monkeypatch.setattr(module, "STATS_INTERVAL", 0.05)
     for index in range(40):
@@ -118,7 +122,8 @@ async def test_stats_only_for_visible_running_rows_and_paused_when_unseen(
         assert 0 < len(on_screen()) < 40
         running = {f"wrapix-{i:02d}" for i in range(40)}
         assert all(set(names) <= running and len(names) < 40 for names in sampled())
-        await wait_until(pilot, lambda: rows(app)["wrapix-00"][6:8] == ("12.5%", "300M"))
+        await wait_until(pilot, lambda: (rows(app)["wrapix-00"]["cpu"],
+                                          rows(app)["wrapix-00"]["mem"]) == ("12.5%", "300M"))
         # Behind a modal: no sampling.
         await pilot.press("x")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
@@ -178,8 +183,8 @@ async def test_marked_rows_share_one_action_with_progress_shown(make_app: MakeAp
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await started(pilot, app, 3)
         await pilot.press("space", "space")  # marks a and b (the cursor moves down)
-        assert pane.marked == {"wrapix-a", "wrapix-b"}
-        assert rows(app)["wrapix-a"][0] == "✓"
+        assert pane.state.marked == {"wrapix-a", "wrapix-b"}
+        assert rows(app)["wrapix-a"]["mark"] == "✓"
         await pilot.press("r")
         await wait_until(pilot, lambda: isinstance(app.screen, ConfirmScreen))
         body = " ".join(str(s.render()) for s in app.screen.query("#targets Static"))
@@ -190,7 +195,7 @@ async def test_marked_rows_share_one_action_with_progress_shown(make_app: MakeAp
         hold.set()
         await wait_until(pilot, lambda: state(app, "wrapix-b") == "running")
         assert {c[1] for c in fake.calls if c[0] == "restart_name"} == {"wrapix-a", "wrapix-b"}
-        assert pane.marked == set()
+        assert pane.state.marked == set()
 
 
 async def test_remove_of_a_running_sandbox_forces_and_the_row_goes(
@@ -299,7 +304,7 @@ async def test_filter_and_sort(make_app: MakeApp, fake: FakeRuntime) -> None:
         assert order() == ["wrapix-gamma", "wrapix-beta", "wrapix-alpha"]
         await pilot.press("O")
         assert order() == ["wrapix-alpha", "wrapix-beta", "wrapix-gamma"]
-        pane.stats.update({n: __import__("wrapix_core.sandbox.runtime", fromlist=["x"])
+        pane.state.stats.update({n: __import__("wrapix_core.sandbox.runtime", fromlist=["x"])
                            .ContainerStats(n, *fake.stats_values[n]) for n in fake.stats_values})
         pane.action_sort("cpu")
         await pilot.pause()
@@ -341,7 +346,6 @@ async def test_attach_and_shell_need_a_running_sandbox_and_a_real_terminal(
         await wait_until(pilot, lambda: sum("cannot be handed over" in t
                                             for t in toasts(app)) == 2)
         pane.show_all = True
-        pane.render_rows()
         pane.select("wrapix-old")
         await pilot.press("a")
         await wait_until(pilot, lambda: any("wrapix-old is not running" in t
@@ -355,19 +359,19 @@ async def test_untrusted_labels_are_shown_literally(make_app: MakeApp, fake: Fak
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await started(pilot, app, 1)
-        cells = app.dashboard.sandboxes._cells["wrapix-a"]
-        assert cells[8].plain == "[bold]x[/bold]\\e[31m" and not cells[8].spans
-        assert cells[9].plain == "/w/[link=http://e]y[/link]"
+        table = app.dashboard.sandboxes.table
+        profile = table.cell("wrapix-a", "profile")
+        assert profile.plain == "[bold]x[/bold]\\e[31m" and not profile.spans
+        assert table.cell("wrapix-a", "workspace").plain == "/w/[link=http://e]y[/link]"
 
 
 async def test_stats_slow_down_when_nobody_is_at_the_keyboard_and_a_key_wakes_them(
         make_app: MakeApp, fake: FakeRuntime, monkeypatch: pytest.MonkeyPatch) -> None:
     import wrapix_tui.app as app_module
-    import wrapix_tui.widgets.sandboxes as module
+    import wrapix_tui.widgets.sandbox_stats as module
 
     monkeypatch.setattr(module, "STATS_INTERVAL", 0.05)
     monkeypatch.setattr(module, "IDLE_STATS_INTERVAL", 30.0)
-    monkeypatch.setattr(module, "IDLE_AFTER", 1.0)
     monkeypatch.setattr(app_module, "IDLE_AFTER", 1.0)
     for index in range(3):
         fake.items[f"wrapix-{index:02d}"] = sandbox(f"wrapix-{index:02d}")

@@ -40,7 +40,7 @@ def toasts(app: WrapixApp) -> list[str]:
 
 async def ready(pilot: object, app: WrapixApp) -> None:
     await wait_until(pilot, lambda: app.core is not None  # type: ignore[arg-type]
-                     and app.dashboard.sandboxes.listed)
+                     and app.dashboard.sandboxes.state.listed)
 
 
 async def open_new(pilot: object, app: WrapixApp) -> NewSandboxScreen:
@@ -76,7 +76,7 @@ async def test_new_sandbox_validates_then_launches_and_the_row_appears(
         await pilot.press("ctrl+s")
         name = naming.container_name(workspace)
         await wait_until(pilot, lambda: not isinstance(app.screen, NewSandboxScreen))
-        await wait_until(pilot, lambda: name in app.dashboard.sandboxes._cells)
+        await wait_until(pilot, lambda: name in app.dashboard.sandboxes.table.names())
         assert app.dashboard.sandboxes.current() == name
         argv = next(c[1] for c in fake.calls if c[0] == "launch_argv")
         assert "-d" in argv and "-t" in argv and "localhost/wrapix-base:latest" in argv
@@ -111,7 +111,7 @@ async def test_logs_of_a_full_screen_agent_show_what_it_drew(make_app: MakeApp,
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
-        await wait_until(pilot, lambda: "wrapix-a" in app.dashboard.sandboxes._cells)
+        await wait_until(pilot, lambda: "wrapix-a" in app.dashboard.sandboxes.table.names())
         await pilot.press("l")
         await wait_until(pilot, lambda: isinstance(app.screen, LogsScreen))
         screen = app.screen
@@ -132,7 +132,7 @@ async def test_logs_follow_pause_count_filter_and_bound(make_app: MakeApp,
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
-        await wait_until(pilot, lambda: "wrapix-a" in app.dashboard.sandboxes._cells)
+        await wait_until(pilot, lambda: "wrapix-a" in app.dashboard.sandboxes.table.names())
         await pilot.press("l")
         await wait_until(pilot, lambda: isinstance(app.screen, LogsScreen))
         screen = app.screen
@@ -183,7 +183,7 @@ async def test_keymap_from_config_remaps_and_help_shows_it(make_app: MakeApp,
     app = make_app()
     async with app.run_test(size=(120, 40)) as pilot:
         await ready(pilot, app)
-        await wait_until(pilot, lambda: "wrapix-a" in app.dashboard.sandboxes._cells)
+        await wait_until(pilot, lambda: "wrapix-a" in app.dashboard.sandboxes.table.names())
         await pilot.press("x")  # no longer stop
         await pilot.pause()
         assert not isinstance(app.screen, ConfirmScreen)

@@ -32,10 +32,10 @@ NARROW = (80, 24)
 
 @pytest.fixture(autouse=True)
 def stable(home: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    import wrapix_tui.widgets.sandboxes as sandboxes
+    import wrapix_tui.widgets.sandbox_stats as sandbox_stats
 
     monkeypatch.setenv("WRAPIX_DATA_DIR", str(home / ".local" / "share" / "wrapix"))
-    monkeypatch.setattr(sandboxes, "STATS_INTERVAL", 0.05)
+    monkeypatch.setattr(sandbox_stats, "STATS_INTERVAL", 0.05)
 
 
 def populate(fake: FakeRuntime, home: Path) -> None:
@@ -80,10 +80,11 @@ def loaded(app: WrapixApp, *, rows: int, inbox: int) -> Callable[[Pilot[Any]], A
         sandboxes = dashboard.sandboxes
 
         def ready() -> bool:
-            cells = sandboxes._cells
-            return (app.core is not None and sandboxes.listed and len(cells) == rows
-                    and all(c[6] != "-" for c in cells.values())
-                    and len(dashboard.inbox._shown) == inbox
+            table = sandboxes.table
+            return (app.core is not None and sandboxes.state.listed
+                    and len(table.names()) == rows
+                    and all(table.cell(name, "cpu") != "-" for name in table.names())
+                    and len(dashboard.inbox.shown()) == inbox
                     and dashboard.builder.status is not None
                     and app.query_one("#ralph").board is not None  # type: ignore[attr-defined]
                     and "-pending" not in dashboard.header.query_one("#notify-status").classes
@@ -217,7 +218,7 @@ def board_loaded(app: WrapixApp, *keys: str,
         await wait_until(pilot, lambda: app.core is not None and pane.board is not None
                          and app.dashboard.inbox.following
                          and app.dashboard.builder.status is not None
-                         and app.dashboard.sandboxes.listed
+                         and app.dashboard.sandboxes.state.listed
                          and "-pending" not in app.dashboard.header.query_one(
                              "#runtime-status").classes, what="the board")
         if keys:

@@ -129,7 +129,7 @@ class DashboardScreen(Screen[None]):
         self.show_pane("sandboxes")
         if not self.sandboxes.select(message.name):
             self.app.notify(f"Sandbox {message.name} is not there any more.",
-                            severity="warning", markup=False)
+                            severity="warning")
 
     def on_answer_question(self, message: AnswerQuestion) -> None:
         self.show_pane("ralph")

@@ -22,6 +22,7 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
+from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Log, Static
@@ -172,7 +173,7 @@ class LogsScreen(Screen[None]):
     def action_filter(self) -> None:
         try:
             bar = self.query_one("#logs-filter", Input)
-        except Exception:
+        except NoMatches:
             bar = Input(value=self.filter_text, placeholder="filter lines — enter keeps it, "
                         "esc clears it", id="logs-filter", classes="filter")
             self.mount(bar, before=self.view)

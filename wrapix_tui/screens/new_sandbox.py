@@ -140,7 +140,7 @@ class NewSandboxScreen(ModalScreen[str | None]):
     def action_cancel(self) -> None:
         if self.busy:
             self.app.notify("The sandbox is starting; wait for it to finish.",
-                            severity="warning", markup=False)
+                            severity="warning")
             return
         self.dismiss(None)
 
@@ -210,9 +210,9 @@ class NewSandboxScreen(ModalScreen[str | None]):
         # What wrapix did on the way (notes) and what to know about the sandbox (warnings);
         # older cores called both ``notices``.
         for note in getattr(prepared, "notes", ()):
-            self.app.notify(str(note), markup=False)
+            self.app.notify(str(note))
         for warning in [*getattr(prepared, "warnings", ()), *getattr(prepared, "notices", ())]:
-            self.app.notify(str(warning), severity="warning", timeout=10, markup=False)
+            self.app.notify(str(warning), severity="warning", timeout=10)
         self.dismiss(prepared.plan.name)
 
     def on_launch_failed(self, message: LaunchFailed) -> None:
@@ -237,4 +237,4 @@ class NewSandboxScreen(ModalScreen[str | None]):
             bar.update(total=message.total, progress=max(0, (message.step or 1) - 1))
         line = message.line.strip()
         if line:
-            self._show_status(fmt.safe(line, 200).plain, False)
+            self._show_status(fmt.plain(line, 200), False)

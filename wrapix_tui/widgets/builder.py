@@ -15,12 +15,14 @@ from rich.text import Text
 from textual import work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
+from textual.reactive import reactive
 from textual.widgets import Static
+from textual.worker import Worker, WorkerState
 
 from wrapix_core.errors import WrapixError
 from wrapix_tui import format as fmt
 from wrapix_tui.messages import BuilderChanged, BuilderProgress
+from wrapix_tui.widgets.pane import Pane
 
 if TYPE_CHECKING:
     from wrapix_core.builder.status import BuilderStatus
@@ -32,8 +34,7 @@ log = logging.getLogger("wrapix.tui.builder")
 STATE_STYLE = {"running": "bold green", "stopped": "red", "not-created": "dim"}
 
 
-class BuilderPane(Vertical, can_focus=True):
-    ALLOW_MAXIMIZE = True
+class BuilderPane(Pane, can_focus=True):
     BORDER_TITLE = "Builder"
 
     BINDINGS: ClassVar[list[BindingType]] = [
@@ -41,12 +42,15 @@ class BuilderPane(Vertical, can_focus=True):
         Binding("x", "stop", "Stop builder", id="builder.stop"),
     ]
 
+    status: reactive[BuilderStatus | None] = reactive(None, init=False)
+    """The builder's status as last read (None: not read yet)."""
+    progress: reactive[Text | None] = reactive[Text | None](None, init=False,
+                                                            always_update=True)
+    """The line of the start or stop in progress, or of how it ended."""
+
     def __init__(self) -> None:
-        super().__init__(id="builder", classes="pane")
-        self.core: Core | None = None
-        self.status: BuilderStatus | None = None
+        super().__init__("builder")
         self.busy: str | None = None
-        self.progress: Text | None = None
         self._last_line: str | None = None
 
     def compose(self) -> ComposeResult:
@@ -57,30 +61,42 @@ class BuilderPane(Vertical, can_focus=True):
         self.core = core
         self._watch(hub)
 
-    @work(exclusive=True, group="builder.watch")
+    @work(exclusive=True, group="builder.watch", exit_on_error=False)
     async def _watch(self, hub: EventHub) -> None:
         from wrapix_core.builder.status import watch_status
         from wrapix_tui.events_hub import SharedEvents
 
         assert self.core is not None
-        runtime: Any = SharedEvents(self.core.runtime, hub)
-        try:
-            async with contextlib.aclosing(
-                    watch_status(runtime, self.core.settings.builder)) as statuses:
-                async for status in statuses:
-                    self.post_message(BuilderChanged(status))
-        except Exception as exc:  # shown in place; the rest of the app goes on
-            log.exception("watching the builder failed")
-            self.post_message(BuilderProgress(f"builder status stopped updating: {exc}",
-                                              error=True, done=True))
+        runtime = SharedEvents(self.core.runtime, hub)
+        async with contextlib.aclosing(
+                watch_status(runtime, self.core.settings.builder)) as statuses:
+            async for status in statuses:
+                self.post_message(BuilderChanged(status))
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        """A bug in a builder worker is shown in place (and logged); the rest of the
+        app goes on."""
+        if event.state != WorkerState.ERROR:
+            return
+        worker, error = event.worker, event.worker.error
+        if worker.group == "builder.watch":
+            text = f"builder status stopped updating: {error}"
+        else:
+            text = f"builder {worker.name} failed: {error!r}"
+        log.error("%s", text, exc_info=error)
+        self.post_message(BuilderProgress(text, error=True, done=True))
 
     def on_builder_changed(self, message: BuilderChanged) -> None:
         self.status = message.status
+
+    def watch_status(self) -> None:
+        self._show()
+
+    def watch_progress(self) -> None:
         self._show()
 
     def on_builder_progress(self, message: BuilderProgress) -> None:
         style = "red" if message.error else "yellow" if not message.done else "green"
-        self.progress = Text(message.text, style=style)
         if message.total and not message.done:
             bar = self._bar()
             bar.update(total=message.total, progress=message.done_count or 0)
@@ -90,7 +106,7 @@ class BuilderPane(Vertical, can_focus=True):
                 bar.display = False
         if message.done:
             self.busy = None
-        self._show()
+        self.progress = Text(message.text, style=style)
 
     def _bar(self) -> Any:
         """The progress bar, mounted the first time a step reports a count."""
@@ -168,19 +184,17 @@ class BuilderPane(Vertical, can_focus=True):
                              answered)
 
     def _lifecycle(self, verb: str) -> None:
-        if self.core is None:
-            self.app.notify("Still loading settings…", severity="warning", markup=False)
+        if not self.ready():
             return
         if self.busy:
-            self.app.notify(f"The builder is already {self.busy}.", severity="warning",
-                            markup=False)
+            self.app.notify(f"The builder is already {self.busy}.", severity="warning")
             return
         self.busy = "starting" if verb == "start" else "stopping"
         self._last_line = None
         self.post_message(BuilderProgress(f"{self.busy.capitalize()} the builder…"))
-        self._run_lifecycle(verb)
+        self._run_lifecycle(verb).name = verb
 
-    @work(exclusive=True, group="builder.lifecycle")
+    @work(exclusive=True, group="builder.lifecycle", exit_on_error=False)
     async def _run_lifecycle(self, verb: str) -> None:
         from wrapix_tui.builder_control import run as control
 
@@ -189,10 +203,6 @@ class BuilderPane(Vertical, can_focus=True):
             status = await control(verb, self.core, self._on_event)
         except WrapixError as exc:
             self.post_message(BuilderProgress(str(exc), error=True, done=True))
-        except Exception as exc:
-            log.exception("builder %s failed", verb)
-            self.post_message(BuilderProgress(f"builder {verb} failed: {exc!r}", error=True,
-                                              done=True))
         else:
             self.post_message(BuilderChanged(status))
             self.post_message(BuilderProgress(self._last_line or f"builder {verb}: done",

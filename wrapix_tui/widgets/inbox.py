@@ -8,7 +8,6 @@ inside sandboxes: they are shown only through :func:`wrapix_tui.format.safe`.
 from __future__ import annotations
 
 import contextlib
-import logging
 import re
 import time
 from collections.abc import AsyncIterator
@@ -19,8 +18,8 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.widgets import DataTable, Static
+from textual.reactive import reactive
+from textual.widgets import DataTable
 
 from wrapix_core.errors import WrapixError
 from wrapix_tui import format as fmt
@@ -32,13 +31,12 @@ from wrapix_tui.messages import (
     JumpToSandbox,
     Problem,
 )
+from wrapix_tui.widgets.pane import Pane
+from wrapix_tui.worker_failures import Failure
 
 if TYPE_CHECKING:
     from wrapix_core.notify.inbox import Entry
     from wrapix_core.settings import Settings
-    from wrapix_tui.app import WrapixApp
-
-log = logging.getLogger("wrapix.tui.inbox")
 
 COLUMNS = (("unread", " "), ("title", "title"), ("message", "message"),
            ("sandbox", "sandbox"), ("age", "age"), ("popup", "popup"))
@@ -51,8 +49,11 @@ AGE_INTERVAL = 15.0
 POPUP_STYLE = {"shown": "", "suppressed": "dim", "skipped": "dim"}
 
 
-class InboxPane(Vertical):
-    ALLOW_MAXIMIZE = True
+class InboxPane(Pane):
+    MAIN = "#inbox-table"
+    NOTE = "#inbox-note"
+    FAILURES: ClassVar[dict[str, Failure]] = {
+        "inbox.follow": Failure("the inbox stopped updating", source="inbox")}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("enter", "jump", "Go to sandbox", id="inbox.jump"),
@@ -60,8 +61,11 @@ class InboxPane(Vertical):
         Binding("R", "mark_all_read", "All read", id="inbox.read_all"),
     ]
 
+    unread: reactive[int] = reactive(0)
+    """Unread notifications (the title says how many)."""
+
     def __init__(self) -> None:
-        super().__init__(id="inbox", classes="pane")
+        super().__init__("inbox", note="Starting the notification inbox…")
         self.model = InboxModel()
         self.settings: Settings | None = None
         self.following = False
@@ -74,27 +78,22 @@ class InboxPane(Vertical):
 
     def compose(self) -> ComposeResult:
         yield DataTable(id="inbox-table", cursor_type="row")
-        yield Static("Starting the notification inbox…", id="inbox-note")
+        yield self.compose_note("inbox-note")
 
     def on_mount(self) -> None:
         table = self.table
         for key, label in COLUMNS:
             width = {"title": 24, "message": 40}.get(key)
             table.add_column(label, key=key, width=width)
-        self._update_title()
         self.set_interval(AGE_INTERVAL, self._update_ages)
 
     @property
     def table(self) -> DataTable[Any]:
         return self.query_one("#inbox-table", DataTable)
 
-    @property
-    def wrapix_app(self) -> WrapixApp:
-        return self.app  # type: ignore[return-value]
-
     # -- following ------------------------------------------------------------------
 
-    @work(exclusive=True, group="inbox.follow")
+    @work(exclusive=True, group="inbox.follow", exit_on_error=False)
     async def follow(self, settings: Settings, live: AsyncIterator[Any] | None) -> None:
         """The inbox file (and the hosted daemon's live stream), until the app ends."""
         from wrapix_core.notify.follow import follow_inbox
@@ -114,9 +113,6 @@ class InboxPane(Vertical):
                     self.post_message(InboxChanged([event]))
         except WrapixError as exc:
             self.post_message(Problem(exc, source="inbox"))
-        except Exception as exc:
-            log.exception("following the inbox failed")
-            self.post_message(Problem(f"the inbox stopped updating: {exc!r}", source="inbox"))
         finally:
             self.following = False
 
@@ -170,6 +166,15 @@ class InboxPane(Vertical):
             for ident in sorted(self.shown_at)[:500]:
                 del self.shown_at[ident]
 
+    def shown(self) -> list[int]:
+        """The ids of the notifications shown (in the order their rows were added)."""
+        return list(self._shown)
+
+    def cell(self, ident: int, column: str) -> Any:
+        """The cell of notification ``ident`` in ``column`` (a key of :data:`COLUMNS`)
+        as drawn; KeyError if it is not shown."""
+        return self._shown[ident][[key for key, _label in COLUMNS].index(column)]
+
     def _cells(self, entry: Entry, now: datetime) -> tuple[Any, ...]:
         unread = not entry.read
         style = "bold" if unread else ""
@@ -221,21 +226,16 @@ class InboxPane(Vertical):
             self._update(int(row.key.value or 0), now)
 
     def _after_change(self) -> None:
-        self._update_title()
-        note = self.query_one("#inbox-note", Static)
+        self.unread = self.model.unread
         # Nothing to scroll to while empty: no scrollbar under the column headers.
         self.table.styles.overflow_x = "auto" if self.model.entries else "hidden"
-        if self.model.entries:
-            note.display = False
-        else:
-            note.update("No notifications yet. Agents in sandboxes send them when they "
-                        "wait for you (wrapix-notify).")
-            note.display = True
+        self.note = None if self.model.entries else (
+            "No notifications yet. Agents in sandboxes send them when they wait for you "
+            "(wrapix-notify).")
         self.post_message(InboxCounts(self.model.counts()))
 
-    def _update_title(self) -> None:
-        unread = self.model.unread
-        self.border_title = Text(f"Inbox ({unread} unread)" if unread else "Inbox")
+    def watch_unread(self, unread: int) -> None:
+        self.title = f"Inbox ({unread} unread)" if unread else "Inbox"
         self.set_class(bool(unread), "-unread")
 
     # -- selection and actions ------------------------------------------------------
@@ -269,8 +269,7 @@ class InboxPane(Vertical):
         if entry.sandbox:
             self.post_message(JumpToSandbox(entry.sandbox))
         else:
-            self.app.notify("This notification names no sandbox.", severity="warning",
-                            markup=False)
+            self.app.notify("This notification names no sandbox.", severity="warning")
 
     def action_mark_read(self) -> None:
         ident = self.current()
@@ -283,7 +282,7 @@ class InboxPane(Vertical):
 
     def action_mark_all_read(self) -> None:
         if not self.model.unread_ids():
-            self.app.notify("Nothing unread.", markup=False)
+            self.app.notify("Nothing unread.")
             return
         self._mark(None)
 
@@ -310,10 +309,6 @@ class InboxPane(Vertical):
                 store.mark_read(ids, missing_ok=True)
         except WrapixError as exc:
             self.post_message(Problem(exc))
-
-    def focus_main(self) -> None:
-        """Focus now, not after the next refresh: the next key may already be queued."""
-        self.screen.set_focus(self.table)
 
 
 _QUESTION_TITLE = re.compile(r"^Ralph: (\S+) has a question$")

@@ -4,33 +4,29 @@
   each event is applied to its row at once, and a burst of events is followed by one
   listing (coalesced: at most one ``podman ps`` per :data:`COALESCE` window, never two at
   the same time). Nothing is polled.
-- Stats are the one sampled thing: visible running rows only, at most every
-  :data:`STATS_INTERVAL` seconds, skipped while the app is suspended, unfocused, behind a
-  modal or this pane is hidden. The sampler reschedules itself only after it finishes.
-- Only cells that changed are updated; the table is never rebuilt.
+- Stats are the one sampled thing (:class:`~wrapix_tui.widgets.sandbox_stats.StatsSampler`):
+  visible running rows only, every few seconds, and only while someone can see them.
+- What the pane knows is a :class:`~wrapix_tui.sandbox_state.SandboxState`; the view
+  (filter, sort, all containers or sandboxes only) is reactives of the pane; the table
+  (:class:`~wrapix_tui.widgets.sandbox_table.SandboxTable`) updates only cells that
+  changed; the keys' actions are :class:`~wrapix_tui.widgets.sandbox_actions.SandboxActions`.
 """
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
-import time
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from rich.cells import cell_len
-from rich.text import Text
 from textual import on, work
 from textual.actions import SkipAction
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Vertical
-from textual.widgets import DataTable, Static
-from textual.widgets.data_table import ColumnKey
+from textual.reactive import reactive
+from textual.widgets import DataTable
 
 from wrapix_core.errors import WrapixError
 from wrapix_core.sandbox import naming
-from wrapix_tui import sandbox_rows
 from wrapix_tui.messages import (
     ContainerChanged,
     ContainersListed,
@@ -41,13 +37,16 @@ from wrapix_tui.messages import (
     RuntimeState,
     StatsSampled,
 )
-from wrapix_tui.sandbox_rows import COLUMNS, SORTABLE, Counts
+from wrapix_tui.sandbox_rows import SORTABLE, Counts
+from wrapix_tui.sandbox_state import SandboxState
+from wrapix_tui.widgets.sandbox_actions import SandboxActions
+from wrapix_tui.widgets.sandbox_stats import StatsSampler
+from wrapix_tui.widgets.sandbox_table import SandboxTable
+from wrapix_tui.worker_failures import Failure
 
 if TYPE_CHECKING:
     from textual.widgets import Input
 
-    from wrapix_core.sandbox.runtime import ContainerInfo, ContainerStats
-    from wrapix_tui.app import WrapixApp
     from wrapix_tui.core import Core
     from wrapix_tui.events_hub import EventHub
 
@@ -55,27 +54,14 @@ log = logging.getLogger("wrapix.tui.sandboxes")
 
 COALESCE = 0.1
 """Seconds to gather a burst of events into one listing."""
-STATS_INTERVAL = 2.0
-IDLE_AFTER = 30.0
-EGRESS_INTERVAL = STATS_INTERVAL
-"""How long the egress proxies' refusal counts and liveness are reused between reads."""
-"""Seconds without a key or mouse press after which the app counts as idle."""
-IDLE_STATS_INTERVAL = 10.0
-"""Seconds between stats samples while idle (nobody is at the keyboard: the numbers
-still move, just less often; the first key brings the 2 s pace back at once)."""
-VOLATILE = frozenset({"uptime", "cpu", "mem"})
-"""Columns whose cells change by themselves (time passing, stats samples)."""
-
-VERBS = {
-    "stop": ("Stop", "stopping"),
-    "restart": ("Restart", "restarting"),
-    "remove": ("Remove", "removing"),
-}
 
 
-class SandboxesPane(Vertical):
-    ALLOW_MAXIMIZE = True
+class SandboxesPane(SandboxActions):
     BORDER_TITLE = "Sandboxes"
+    MAIN = "#sandbox-table"
+    NOTE = "#sandbox-note"
+    FAILURES: ClassVar[dict[str, Failure]] = {
+        "sandboxes.list": Failure("listing containers failed")}
 
     BINDINGS: ClassVar[list[BindingType]] = [
         Binding("n", "new", "New", id="sandbox.new"),
@@ -94,57 +80,36 @@ class SandboxesPane(Vertical):
         Binding("e", "egress", "Egress", show=False, id="sandbox.egress"),
     ]
 
+    show_all: reactive[bool] = reactive(False, init=False)
+    """Every container, not only the wrapix sandboxes that run (or ran while watched)."""
+    filter_text: reactive[str] = reactive("", init=False)
+    sort_column: reactive[str] = reactive("name", init=False)
+    sort_reverse: reactive[bool] = reactive(False, init=False)
+    runtime_error: reactive[WrapixError | None] = reactive[WrapixError | None](None,
+                                                                               init=False)
+    """Why the runtime does not answer (missing, hung), while it does not: the note."""
+
     def __init__(self) -> None:
-        super().__init__(id="sandboxes", classes="pane")
-        self.core: Core | None = None
+        super().__init__("sandboxes", note="Connecting to the container runtime…")
         self.hub: EventHub | None = None
-        self.containers: dict[str, ContainerInfo] = {}
-        self.stats: dict[str, ContainerStats] = {}
-        self.counts: dict[str, Counts] = {}
-        self.marked: set[str] = set()
-        self.pending: dict[str, str] = {}
-        self.seen_running: set[str] = set()
-        self.show_all = False
-        self.filter_text = ""
-        self.sort_column = "name"
-        self.sort_reverse = False
-        self.listed = False
-        self.runtime_error: WrapixError | None = None
-        self._cells: dict[str, tuple[Any, ...]] = {}
+        self.state = SandboxState()
         self._refresh_timer: Any = None
         self._listing = False
         self._dirty = False
-        self._stats_timer: Any = None
+        self.stats = StatsSampler(self)
         self._select_when_shown: str | None = None
-        self._sort_values: dict[str, Any] = {}
         self._render_scheduled = False
-        self._title = ""
-        self._inputs: dict[str, sandbox_rows.SandboxRow] = {}
-        """The row each name's cells were last built from."""
-        self._note: tuple[str, bool] | None = None
-        self._egress: tuple[dict[str, int], set[str]] | None = None
-        self._egress_read = 0.0
 
     # -- composition ----------------------------------------------------------------
 
     def compose(self) -> ComposeResult:
-        table: DataTable[Any] = DataTable(id="sandbox-table", cursor_type="row")
-        yield table
-        yield Static("Connecting to the container runtime…", id="sandbox-note")
+        yield SandboxTable()
+        yield self.compose_note("sandbox-note")
 
     def on_mount(self) -> None:
-        for key, label in COLUMNS:
-            self.table.add_column(label, key=key)
-        self._update_title()
+        self._describe()
         self.watch(self.table, "scroll_y", self._table_scrolled, init=False)
-
-    @property
-    def table(self) -> DataTable[Any]:
-        return self.query_one("#sandbox-table", DataTable)
-
-    @property
-    def wrapix_app(self) -> WrapixApp:
-        return self.app  # type: ignore[return-value]
+        self.wrapix_app.woke_signal.subscribe(self, lambda _: self.stats.wake())
 
     # -- starting -------------------------------------------------------------------
 
@@ -152,7 +117,7 @@ class SandboxesPane(Vertical):
         self.core, self.hub = core, hub
         self._probe()
         self._watch_events()
-        self._schedule_stats()
+        self.stats.schedule()
 
     @work(exclusive=True, group="sandboxes.probe")
     async def _probe(self) -> None:
@@ -166,18 +131,18 @@ class SandboxesPane(Vertical):
         except RuntimeMissing as exc:
             self.runtime_error = exc
             self.post_message(RuntimeState(f"{runtime.name}: not installed", False))
-            self._update_note()
         except WrapixError as exc:
             self.runtime_error = exc
             self.post_message(RuntimeState(f"{runtime.name}: not answering", False))
             self.post_message(Problem(exc, source="podman"))
-            self._update_note()
         else:
             self.runtime_error = None
             rootless = " rootless" if caps.rootless else ""
             self.post_message(RuntimeState(f"{runtime.name} {caps.version}{rootless}", True))
             self.post_message(ProblemSolved("podman"))
-            self._update_note()
+
+    def watch_runtime_error(self) -> None:
+        self._describe()
 
     @work(exclusive=True, group="sandboxes.events")
     async def _watch_events(self) -> None:
@@ -215,9 +180,7 @@ class SandboxesPane(Vertical):
             workspace = event.labels.get(naming.LABEL_WORKSPACE)
             if workspace:
                 self._check_git(workspace, event.name)
-        if sandbox_rows.EVENT_STATE.get(event.action) == "running":
-            self.seen_running.add(event.name)
-        if sandbox_rows.apply_event(self.containers, event):
+        if self.state.apply_event(event):
             self.render_rows()
         self.request_refresh()
 
@@ -239,7 +202,12 @@ class SandboxesPane(Vertical):
             return
         self._refresh_timer = self.set_timer(max(delay, 0.01), self._list)
 
-    @work(exclusive=True, group="sandboxes.list")
+    @property
+    def refresh_pending(self) -> bool:
+        """A listing is asked for or under way."""
+        return self._listing or self._refresh_timer is not None
+
+    @work(exclusive=True, group="sandboxes.list", exit_on_error=False)
     async def _list(self) -> None:
         assert self.core is not None
         self._refresh_timer = None
@@ -248,9 +216,6 @@ class SandboxesPane(Vertical):
             containers = await self.core.runtime.containers(all=True, sandboxes_only=False)
         except WrapixError as exc:
             self.post_message(Problem(exc, source="podman"))
-        except Exception as exc:  # a bug must not take the dashboard down
-            log.exception("listing containers failed")
-            self.post_message(Problem(f"listing containers failed: {exc!r}"))
         else:
             self.post_message(ContainersListed(containers))
         finally:
@@ -259,176 +224,50 @@ class SandboxesPane(Vertical):
                 self.request_refresh()
 
     def on_containers_listed(self, message: ContainersListed) -> None:
-        self.containers = {info.name: info for info in message.containers}
-        self.seen_running.update(info.name for info in message.containers if info.running)
-        self.listed = True
-        self._egress = None
-        for name in list(self.stats):
-            if name not in self.containers or not self.containers[name].running:
-                del self.stats[name]
+        self.state.apply_listing(message.containers)
         self.render_rows()
 
     def set_counts(self, counts: dict[str, Counts]) -> None:
-        if counts != self.counts:
-            self.counts = counts
+        if self.state.set_counts(counts):
             self.render_rows()
-
-    # -- stats ----------------------------------------------------------------------
-
-    def _schedule_stats(self) -> None:
-        idle = self.wrapix_app.idle_for() >= IDLE_AFTER
-        self._stats_timer = self.set_timer(IDLE_STATS_INTERVAL if idle else STATS_INTERVAL,
-                                           self._sample_stats)
-
-    def wake(self) -> None:
-        """Input after an idle spell: the next sample comes at the active pace."""
-        timer = self._stats_timer
-        if timer is not None and not any(worker.group == "sandboxes.stats" and
-                                         worker.is_running for worker in self.workers):
-            timer.stop()
-            self._stats_timer = self.set_timer(0.2, self._sample_stats)
-
-    def stats_paused(self) -> bool:
-        """Why sample what nobody can see?"""
-        app = self.wrapix_app
-        return (app.suspended or not app.app_focus or app.screen is not self.screen
-                or not self.display
-                or self.screen.maximized not in (None, self))
-
-    def visible_running(self) -> list[str]:
-        table = self.table
-        if not table.row_count:
-            return []
-        header = 1 if table.show_header else 0
-        first = int(table.scroll_offset.y)
-        count = max(0, table.scrollable_content_region.height - header)
-        names = []
-        for row in table.ordered_rows[first:first + count]:
-            name = str(row.key.value)
-            info = self.containers.get(name)
-            if info is not None and info.running and name not in self.pending:
-                names.append(name)
-        return names
-
-    @work(exclusive=True, group="sandboxes.stats")
-    async def _sample_stats(self) -> None:
-        try:
-            if self.core is None or self.stats_paused():
-                return
-            names = self.visible_running()
-            if not names:
-                return
-            try:
-                stats = await self.core.runtime.stats(names)
-            except WrapixError as exc:
-                log.debug("stats failed: %s", exc)  # cells keep "-"; not worth a toast every 2 s
-                return
-            self.post_message(StatsSampled(stats))
-        except Exception:
-            log.exception("sampling stats failed")
-        finally:
-            self._schedule_stats()
-
-    def on_stats_sampled(self, message: StatsSampled) -> None:
-        for item in message.stats:
-            self.stats[item.name] = item
-        self.render_rows()
-
-    # -- rendering ------------------------------------------------------------------
-
-    def egress(self) -> tuple[dict[str, int], set[str]]:
-        """``(refusals, proxies gone)`` of the running allowlist sandboxes, read from disk
-        at most every :data:`EGRESS_INTERVAL` seconds (and after each listing): the rows
-        are rebuilt on every stats sample and every key typed in the filter."""
-        now = time.monotonic()
-        if self._egress is None or now - self._egress_read >= EGRESS_INTERVAL:
-            from wrapix_core.egress import control
-            from wrapix_core.egress import log as denial_log
-
-            limited = [name for name, info in self.containers.items()
-                       if info.labels.get(naming.LABEL_NETWORK) == "allowlist"
-                       and info.running]
-            self._egress = ({name: denial_log.count(name) for name in limited},
-                            {name for name in limited if control.pid(name) is None})
-            self._egress_read = now
-        return self._egress
 
     def refresh_egress(self) -> None:
         """Read the egress proxies' state again now, and show it."""
-        self._egress = None
+        self.state.forget_egress()
         self.render_rows()
 
-    def rows(self) -> list[sandbox_rows.SandboxRow]:
-        denied, down = self.egress()
-        return sandbox_rows.build_rows(
-            self.containers.values(), stats=self.stats, counts=self.counts,
-            marked=self.marked, pending=self.pending, now=self.wrapix_app.now(),
-            show_all=self.show_all, seen_running=self.seen_running,
-            filter_text=self.filter_text, denied=denied, proxy_down=down)
+    # -- stats ----------------------------------------------------------------------
+
+    def on_stats_sampled(self, message: StatsSampled) -> None:
+        self.state.apply_stats(message.stats)
+        self.render_rows()
+
+    # -- the view -------------------------------------------------------------------
 
     def render_rows(self) -> None:
-        """Diff the rows against the table: add, remove, and update changed cells only.
-
-        Cells that change by themselves (uptime, CPU, memory) are updated only for rows
-        on screen (and for the sort column); an off-screen row catches up when it is
-        scrolled into view. A column is re-measured only when a cell outgrows it."""
+        """The state's rows for this view into the table (only what changed is drawn)."""
         table = self.table
-        rows = self.rows()
-        wanted = {row.name for row in rows}
-        for name in [name for name in self._cells if name not in wanted]:
-            table.remove_row(name)
-            del self._cells[name]
-            self._inputs.pop(name, None)
-        resort = False
-        sort_index = next(i for i, (key, _) in enumerate(COLUMNS) if key == self.sort_column)
-        self._sort_values = {row.name: row.sort_value(self.sort_column) for row in rows}
-        first, last = self._visible_rows()
-        volatile_sort = self.sort_column in VOLATILE
-        inputs = self._inputs
-        for row in rows:
-            old = self._cells.get(row.name)
-            before = inputs.get(row.name)
-            if (old is not None and before is not None and not volatile_sort
-                    and before.info is row.info and before.counts == row.counts
-                    and before.denied == row.denied
-                    and before.proxy_down == row.proxy_down
-                    and before.marked == row.marked and before.pending == row.pending
-                    and not first <= table.get_row_index(row.name) < last):
-                continue  # off screen and only time or stats moved: nothing to build
-            inputs[row.name] = row
-            cells = row.cells()
-            if old is None:
-                table.add_row(*cells, key=row.name)
-                resort = True
-                self._cells[row.name] = cells
-                continue
-            changed = [index for index in range(len(COLUMNS)) if cells[index] != old[index]]
-            if not changed:
-                continue
-            if all(COLUMNS[index][0] in VOLATILE and index != sort_index
-                   for index in changed) and not first <= table.get_row_index(row.name) < last:
-                continue  # off screen: drawn when it scrolls into view
-            for index in changed:
-                key = COLUMNS[index][0]
-                value = cells[index]
-                width = value.cell_len if isinstance(value, Text) else cell_len(str(value))
-                grows = width > table.columns[ColumnKey(key)].content_width
-                table.update_cell(row.name, key, cells[index], update_width=grows)
-                resort = resort or index == sort_index
-            self._cells[row.name] = cells
-        if resort:
-            self._apply_sort()
-        if self._select_when_shown in self._cells:
+        table.show(self.state.rows(now=self.wrapix_app.now(), show_all=self.show_all,
+                                   filter_text=self.filter_text),
+                   self.sort_column, self.sort_reverse)
+        if self._select_when_shown is not None and table.shows(self._select_when_shown):
             self.select(self._select_when_shown)
             self._select_when_shown = None
-        self._update_title()
-        self._update_note()
+        self._describe()
 
-    def _visible_rows(self) -> tuple[int, int]:
-        table = self.table
-        first = int(table.scroll_offset.y)
-        header = 1 if table.show_header else 0
-        return first, first + max(0, table.scrollable_content_region.height - header)
+    def watch_show_all(self) -> None:
+        self.render_rows()
+
+    def watch_filter_text(self) -> None:
+        self.render_rows()
+
+    def watch_sort_column(self) -> None:
+        self.render_rows()
+        self.table.apply_sort(self.sort_reverse)
+
+    def watch_sort_reverse(self) -> None:
+        self.table.apply_sort(self.sort_reverse)
+        self._describe()
 
     def _table_scrolled(self) -> None:
         if not self._render_scheduled:
@@ -439,83 +278,47 @@ class SandboxesPane(Vertical):
         self._render_scheduled = False
         self.render_rows()
 
-    def _apply_sort(self) -> None:
-        values = self._sort_values
-
-        def key(mark_cell: Any) -> Any:
-            name = mark_cell.key
-            return (values.get(name), name)
-
-        cursor = self.current()
-        self.table.sort("mark", key=key, reverse=self.sort_reverse)
-        if cursor is not None and cursor in self._cells:
-            self.table.move_cursor(row=self.table.get_row_index(cursor), animate=False)
-
-    def _update_title(self) -> None:
-        parts = [f"Sandboxes ({len(self._cells)})"]
+    def _describe(self) -> None:
+        """Title and note for what is shown now (drawn only when they change)."""
+        shown = len(self.table.names())
+        parts = [f"Sandboxes ({shown})"]
         if self.show_all:
             parts.append("all containers")
         if self.filter_text:
             parts.append(f"filter: {self.filter_text}")
-        if self.marked:
-            parts.append(f"{len(self.marked)} marked")
+        if self.state.marked:
+            parts.append(f"{len(self.state.marked)} marked")
         arrow = "↓" if self.sort_reverse else "↑"
         parts.append(f"by {self.sort_column} {arrow}")
-        title = " · ".join(parts)
-        if title != self._title:  # a new title costs a redraw of the border
-            self._title = title
-            self.border_title = Text(title)
-
-    def _update_note(self) -> None:
-        note = self.query_one("#sandbox-note", Static)
+        self.title = " · ".join(parts)
         app = self.wrapix_app
         text = ""
         if self.runtime_error is not None:
             text = str(self.runtime_error)
-        elif not self.listed:
+        elif not self.state.listed:
             text = "Listing containers…"
-        elif not self._cells:
+        elif not shown:
             if self.filter_text:
                 text = f"Nothing matches “{self.filter_text}”."
             else:
                 text = (f"No running wrapix sandboxes. Press {app.key_for('sandbox.new')} to "
                         f"start one; {app.key_for('sandbox.toggle_all')} shows stopped ones "
                         "and other containers.")
-        shown = (text, self.runtime_error is not None)
-        if shown == self._note:  # Static.update lays the pane out again: only on change
-            return
-        self._note = shown
-        note.update(Text(text))
-        note.display = bool(text)
-        note.set_class(self.runtime_error is not None, "-error")
+        self.note = text
+        self.note_error = self.runtime_error is not None
 
     # -- selection ------------------------------------------------------------------
 
-    def current(self) -> str | None:
-        table = self.table
-        if not table.row_count:
-            return None
-        row_key, _ = table.coordinate_to_cell_key(table.cursor_coordinate)
-        return str(row_key.value)
-
-    def targets(self) -> list[str]:
-        """Marked rows if any, else the row under the cursor."""
-        marked = [name for name in self._cells if name in self.marked]
-        if marked:
-            return marked
-        current = self.current()
-        return [current] if current else []
-
     def select(self, name: str) -> bool:
         """Put the cursor on ``name``, showing it if the filter or view hid it."""
-        if name not in self._cells and name in self.containers:
+        if not self.table.shows(name) and name in self.state.containers:
             self.filter_text = ""
             self.show_all = True
             self._close_filter()
             self.render_rows()
-        if name not in self._cells:
+        if not self.table.shows(name):
             return False
-        self.table.move_cursor(row=self.table.get_row_index(name), animate=False)
+        self.table.move_to(name)
         self.focus_main()
         return True
 
@@ -523,230 +326,23 @@ class SandboxesPane(Vertical):
         if not self.select(name):
             self._select_when_shown = name
 
-    def _require(self) -> list[str]:
-        names = self.targets()
-        if not names:
-            self.app.notify("No sandbox selected.", severity="warning", markup=False)
-        return names
-
-    # -- actions --------------------------------------------------------------------
-
-    def _ready(self) -> bool:
-        if self.core is None:
-            self.app.notify("Still loading settings…", severity="warning", markup=False)
-            return False
-        return True
-
-    def action_new(self) -> None:
-        if not self._ready():
-            return
-        from wrapix_tui.screens.new_sandbox import NewSandboxScreen
-
-        assert self.core is not None
-
-        def launched(name: str | None) -> None:
-            if name:
-                self.app.notify(f"Started {name}.", markup=False)
-                self.select_when_shown(name)
-                self.request_refresh(0)
-
-        self.app.push_screen(NewSandboxScreen(self.core), launched)
-
-    def _running_target(self) -> str | None:
-        names = self._require()
-        if not names:
-            return None
-        name = names[0] if not self.marked else (self.current() or names[0])
-        info = self.containers.get(name)
-        if info is None or not info.running:
-            self.app.notify(f"{name} is not running; restart it first "
-                            f"({self.wrapix_app.key_for('sandbox.restart')}).",
-                            severity="warning", markup=False)
-            return None
-        return name
-
-    def action_attach(self) -> None:
-        if not self._ready() or (name := self._running_target()) is None:
-            return
-        assert self.core is not None
-        keys = self.core.settings.sandbox.detach_keys
-        argv = self.core.runtime.attach_argv(name, keys)
-        self.wrapix_app.hand_over(argv, f"wrapix: attached to {name}; detach with {keys} "
-                                        "(the agent keeps running)",
-                                  done=f"Detached from {name}.", redraw=True,
-                                  running=self.core.runtime.running_argv(name))
-        self.request_refresh(0)
-
-    def action_shell(self) -> None:
-        if not self._ready() or (name := self._running_target()) is None:
-            return
-        assert self.core is not None
-        argv = self.core.runtime.shell_argv(name)
-        self.wrapix_app.hand_over(argv, f"wrapix: shell in {name}; `exit` returns to wrapix-tui",
-                                  done=f"Left the shell in {name}.",
-                                  running=self.core.runtime.running_argv(name))
-        self.request_refresh(0)
-
-    def action_logs(self) -> None:
-        if not self._ready():
-            return
-        names = self._require()
-        if not names:
-            return
-        from wrapix_tui.screens.logs import LogsScreen
-
-        assert self.core is not None
-        name = self.current() or names[0]
-        self.app.push_screen(LogsScreen(self.core.runtime, name))
-
-    def action_egress(self) -> None:
-        """The hosts the selected allowlist sandbox was refused; allow one for it now, or
-        in its project's wrapix.toml (which then needs trusting again)."""
-        names = self._require()
-        if not names:
-            return
-        name = self.current() or names[0]
-        info = self.containers.get(name)
-        if info is None or info.labels.get(naming.LABEL_NETWORK) != "allowlist":
-            self.app.notify(f"{name} is not an allowlist sandbox.", severity="warning",
-                            markup=False)
-            return
-        from wrapix_core.egress import log as denial_log
-        from wrapix_tui.screens.egress import EgressScreen
-
-        hosts = list(dict.fromkeys(str(record["host"]) for record in
-                                   reversed(denial_log.read(name))))
-        if not hosts:
-            self.app.notify(f"{name} has been refused nothing.", markup=False)
-            return
-
-        def chosen(answer: tuple[str, str] | None) -> None:
-            if answer is not None:
-                self._allow(name, info.workspace, *answer)
-
-        self.app.push_screen(EgressScreen(name, hosts), chosen)
-
-    def _allow(self, name: str, workspace: str, host: str, where: str) -> None:
-        from pathlib import Path
-
-        from wrapix_core.egress import allow
-
-        try:
-            if where == "project":
-                path = allow.allow_in_project(Path(workspace), host)
-                self.app.notify(f"Added {host} to {path}; trust it again (`wrapix trust`) "
-                                "before the next launch.", markup=False)
-            else:
-                allow.allow_now(name, host)
-                self.app.notify(f"{name} may reach {host} now.", markup=False)
-        except WrapixError as exc:
-            self.app.notify(str(exc), severity="error", markup=False)
-        self.render_rows()
-
-    def action_stop(self) -> None:
-        self._confirm("stop")
-
-    def action_restart(self) -> None:
-        self._confirm("restart")
-
-    def action_remove(self) -> None:
-        self._confirm("remove")
-
-    def _confirm(self, verb: str) -> None:
-        if not self._ready():
-            return
-        names = self._require()
-        if not names:
-            return
-        from wrapix_tui.screens.confirm import ConfirmScreen
-
-        title, _ = VERBS[verb]
-        lines = []
-        for name in names:
-            info = self.containers.get(name)
-            state = info.state if info else "unknown"
-            extra = ""
-            if verb == "remove" and info is not None and info.running:
-                extra = " — running: it is stopped first"
-            elif verb == "stop" and info is not None and not info.running:
-                extra = " — not running"
-            lines.append(f"{name} ({state}){extra}")
-        what = f"{len(names)} sandboxes" if len(names) > 1 else names[0]
-
-        def answered(yes: bool | None) -> None:
-            if yes:
-                self._operate(verb, names)
-
-        self.app.push_screen(ConfirmScreen(f"{title} {what}?", lines, title, verb=verb),
-                             answered)
-
-    @work(group="sandboxes.ops")
-    async def _operate(self, verb: str, names: list[str]) -> None:
-        assert self.core is not None
-        runtime = self.core.runtime
-        _title, progressive = VERBS[verb]
-        for name in names:
-            self.pending[name] = progressive
-        self.marked.difference_update(names)
-        self.render_rows()
-
-        async def one(name: str) -> None:
-            if verb == "stop":
-                await runtime.stop(name)
-            elif verb == "restart":
-                await runtime.restart(name)
-            else:
-                info = self.containers.get(name)
-                await runtime.remove(name, force=bool(info and info.running))
-
-        results = await asyncio.gather(*(one(name) for name in names), return_exceptions=True)
-        for name, result in zip(names, results, strict=True):
-            self.pending.pop(name, None)
-            if isinstance(result, WrapixError):
-                self.post_message(Problem(result))
-            elif isinstance(result, BaseException):
-                log.error("%s %s failed", verb, name, exc_info=result)
-                self.post_message(Problem(f"{verb} {name} failed: {result!r}"))
-        succeeded = [name for name, result in zip(names, results, strict=True)
-                     if not isinstance(result, BaseException)]
-        if succeeded:
-            past = {"stop": "Stopped", "restart": "Restarted", "remove": "Removed"}[verb]
-            self.app.notify(f"{past} {', '.join(succeeded)}.", markup=False)
-        self.render_rows()
-        self.request_refresh(0)
-
-    def action_mark(self) -> None:
-        name = self.current()
-        if name is None:
-            return
-        self.marked.symmetric_difference_update({name})
-        self.render_rows()
-        table = self.table
-        if table.cursor_row < table.row_count - 1:
-            table.move_cursor(row=table.cursor_row + 1, animate=False)
+    # -- view keys ------------------------------------------------------------------
 
     def action_toggle_all(self) -> None:
         self.show_all = not self.show_all
-        self.render_rows()
 
     def action_sort(self, column: str | None = None) -> None:
         if column is None:
             index = SORTABLE.index(self.sort_column) if self.sort_column in SORTABLE else -1
             column = SORTABLE[(index + 1) % len(SORTABLE)]
-            self.sort_reverse = False
         elif column == self.sort_column:
             self.sort_reverse = not self.sort_reverse
-        else:
-            self.sort_column, self.sort_reverse = column, False
+            return
+        self.set_reactive(SandboxesPane.sort_reverse, False)  # sorted once, by the column
         self.sort_column = column
-        self.render_rows()
-        self._apply_sort()
-        self._update_title()
 
     def action_reverse(self) -> None:
         self.sort_reverse = not self.sort_reverse
-        self._apply_sort()
-        self._update_title()
 
     @on(DataTable.HeaderSelected, "#sandbox-table")
     def _header_clicked(self, event: DataTable.HeaderSelected) -> None:
@@ -774,7 +370,6 @@ class SandboxesPane(Vertical):
     def on_input_changed(self, event: Input.Changed) -> None:
         if event.input.id == "sandbox-filter":
             self.filter_text = event.value.strip()
-            self.render_rows()
 
     def on_input_submitted(self, event: Input.Submitted) -> None:
         if event.input.id == "sandbox-filter":
@@ -794,9 +389,4 @@ class SandboxesPane(Vertical):
             raise SkipAction()
         self.filter_text = ""
         self._close_filter()
-        self.render_rows()
         self.focus_main()
-
-    def focus_main(self) -> None:
-        """Focus now, not after the next refresh: the next key may already be queued."""
-        self.screen.set_focus(self.table)

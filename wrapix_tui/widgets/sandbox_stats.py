@@ -1,0 +1,76 @@
+"""Stats of the sandbox rows: the one sampled thing in the pane.
+
+Visible running rows only, at most every :data:`STATS_INTERVAL` seconds (every
+:data:`IDLE_STATS_INTERVAL` while nobody is at the keyboard; the first key brings the
+active pace back at once, by the app's ``woke_signal``), skipped while the app is
+suspended, unfocused, behind a modal or the pane is hidden. The sampler reschedules
+itself only after it finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from wrapix_core.errors import WrapixError
+from wrapix_tui.messages import StatsSampled
+
+if TYPE_CHECKING:
+    from wrapix_tui.widgets.sandboxes import SandboxesPane
+
+log = logging.getLogger("wrapix.tui.sandboxes")
+
+STATS_INTERVAL = 2.0
+IDLE_STATS_INTERVAL = 10.0
+"""Seconds between stats samples while idle (nobody is at the keyboard: the numbers
+still move, just less often)."""
+GROUP = "sandboxes.stats"
+
+
+class StatsSampler:
+    def __init__(self, pane: SandboxesPane) -> None:
+        self.pane = pane
+        self._timer: Any = None
+
+    def schedule(self) -> None:
+        pane = self.pane
+        interval = IDLE_STATS_INTERVAL if pane.wrapix_app.idle() else STATS_INTERVAL
+        self._timer = pane.set_timer(interval, self._start)
+
+    def wake(self) -> None:
+        """Input after an idle spell: the next sample comes at the active pace."""
+        timer = self._timer
+        if timer is not None and not any(worker.group == GROUP and worker.is_running
+                                         for worker in self.pane.workers):
+            timer.stop()
+            self._timer = self.pane.set_timer(0.2, self._start)
+
+    def paused(self) -> bool:
+        """Why sample what nobody can see?"""
+        pane = self.pane
+        app = pane.wrapix_app
+        return (app.suspended or not app.app_focus or app.screen is not pane.screen
+                or not pane.display
+                or pane.screen.maximized not in (None, pane))
+
+    def _start(self) -> None:
+        self.pane.run_worker(self._sample(), group=GROUP, exclusive=True)
+
+    async def _sample(self) -> None:
+        pane = self.pane
+        try:
+            if pane.core is None or self.paused():
+                return
+            names = [name for name in pane.table.visible_names() if pane.state.sampled(name)]
+            if not names:
+                return
+            try:
+                stats = await pane.core.runtime.stats(names)
+            except WrapixError as exc:
+                log.debug("stats failed: %s", exc)  # cells keep "-"; not worth a toast every 2 s
+                return
+            pane.post_message(StatsSampled(stats))
+        except Exception:  # logged (a toast); the sampler goes on
+            log.exception("sampling stats failed")
+        finally:
+            self.schedule()
