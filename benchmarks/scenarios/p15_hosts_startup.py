@@ -18,11 +18,9 @@ import pty
 import select
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import termios
-import threading
 import time
 import uuid
 from pathlib import Path
@@ -68,30 +66,6 @@ def _until_shown(argv: list[str], env: dict[str, str], cwd: Path, needle: bytes,
         os.close(master)
 
 
-class _Silent:
-    """Accepts and never answers: the hanging host."""
-
-    def __init__(self) -> None:
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = int(self.sock.getsockname()[1])
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self) -> None:
-        while True:
-            try:
-                self.held.append(self.sock.accept()[0])
-            except OSError:
-                return
-
-    def close(self) -> None:
-        self.sock.close()
-        for conn in self.held:
-            conn.close()
-
-
 def _host(name: str, url: str, identity: str, timeout: float) -> str:
     return f'[hosts.{name}]\nurl = "{url}"\nidentity = "{identity}"\ntimeout = {timeout}\n'
 
@@ -121,7 +95,9 @@ def run(ctx: Context) -> list[Row]:
     name = f"p15-{uuid.uuid4().hex[:8]}"
     subprocess.run([podman, "run", "-d", "--name", name, "--label", "wrapix.sandbox=1",
                     IMAGE, "sleep", "600"], check=True, capture_output=True, timeout=120)
-    silent = _Silent()
+    from tests.support.remote_host import SilentServer
+
+    silent = SilentServer()
     try:
         ssh = _host("remote", remote["url"], remote["identity"], 20)
         hung = _host("hung", f"ssh://{remote['user']}@127.0.0.1:{silent.port}"
