@@ -97,3 +97,33 @@ def test_podman_too_old() -> None:
     assert too_old("4.3.1") is None
     assert too_old("5.0.0-dev") is None
     assert too_old("3.4.4") == "Podman 3.4.4 is too old: wrapix needs 4.0 or newer there"
+
+
+def test_remote_socket_names_split_back_at_the_first_dot() -> None:
+    from wrapix_core.notify import socketdirs
+
+    assert socketdirs.remote_name("big", "wrapix-a.b") == "big.wrapix-a.b"
+    assert socketdirs.split_remote("big.wrapix-a.b") == ("big", "wrapix-a.b")
+    assert socketdirs.split_remote("nodot") is None
+    assert socketdirs.split_remote("big../x") is None
+    with pytest.raises(ValueError):
+        socketdirs.remote_name("a.b", "x")
+
+
+def test_a_remote_sandboxs_socket_sits_beside_podmans_runtime_files() -> None:
+    from wrapix_core.hosts.forward import remote_socket_dir
+
+    assert remote_socket_dir(ssh_target(URL, None), "wrapix-x") == \
+        "/run/user/1000/wrapix/sockets/wrapix-x"
+
+
+def test_the_health_line_names_each_host_and_why() -> None:
+    from wrapix_core.hosts.probe import HostStatus
+    from wrapix_tui.host_watch import HostHealth, health_line
+
+    line = health_line(None, [
+        HostHealth(HostStatus("big", URL, True, version="4.9.3", sandboxes=3, running=2)),
+        HostHealth(HostStatus("lab", URL, False, error="no answer within 3s"),
+                   retry_at=105.0)], now=100.0)
+    assert line == ("hosts: local ok · big ok (Podman 4.9.3, 3 sandboxes) · "
+                    "lab unreachable: no answer within 3s; retrying in 5s")
