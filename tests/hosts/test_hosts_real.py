@@ -73,7 +73,8 @@ def test_ls_logs_stop_and_rm_across_hosts(env: Env, podman: str, remote: RemoteH
     listed = json.loads(env.wrapix("ls", "--json").stdout)
     row = next(item for item in listed if item["name"] == remote_sleeper)
     assert row["host"] == "remote" and row["state"] == "running"
-    table = env.wrapix("ls").stdout
+    # Wide enough that no column is cut (other tests' sandboxes may be listed too).
+    table = env.wrapix("ls", env={"COLUMNS": "400"}).stdout
     assert "HOST" in table.splitlines()[0]
     assert any(remote_sleeper in line and "remote" in line for line in table.splitlines())
     only_local = json.loads(env.wrapix("ls", "--json", "--on", "local").stdout)
