@@ -52,22 +52,29 @@ class RuntimeCli:
     hung_hint: str
     clean: Callable[[str], str] = _as_is
     """Drops the runtime's own noise (warnings) from what it printed, before quoting it."""
+    where: str = ""
+    """`` on host NAME`` for a remote engine (``[hosts.NAME]``), else empty."""
+    failed_hint: str | None = None
 
     async def run(self, executable: str, args: Sequence[str], *, timeout: float,
-                  check: bool = True, env: dict[str, str] | None = None) -> proc.Completed:
-        """Run ``executable ARGS``, its failures as runtime errors (a non-zero exit only
-        with ``check``)."""
+                  check: bool = True, env: dict[str, str] | None = None,
+                  options: Sequence[str] = ()) -> proc.Completed:
+        """Run ``executable [OPTIONS] ARGS``, its failures as runtime errors (a non-zero
+        exit only with ``check``); ``options`` (``--url …``) go before the subcommand."""
         try:
-            return await proc.run([executable, *args], timeout=timeout, check=check, env=env)
+            return await proc.run([executable, *options, *args], timeout=timeout, check=check,
+                                  env=env)
         except proc.CommandNotFound:
             raise RuntimeMissing(self.missing, self.install_hint) from None
         except proc.CommandTimeout as exc:
-            raise RuntimeHung(f"{self.program} did not answer within {exc.timeout:g}s "
-                              f"(`{self.program} {args[0]}`)", self.hung_hint) from None
+            raise RuntimeHung(f"{self.program}{self.where} did not answer within "
+                              f"{exc.timeout:g}s (`{self.program} {args[0]}`)",
+                              self.hung_hint) from None
         except proc.CommandFailed as exc:
             detail = proc.last_lines(self.clean(exc.stderr or exc.stdout), 2)
-            raise RuntimeFailed(f"`{self.program} {args[0]}` failed: "
-                                f"{detail or f'exit {exc.returncode}'}") from None
+            raise RuntimeFailed(f"`{self.program} {args[0]}`{self.where} failed: "
+                                f"{detail or f'exit {exc.returncode}'}",
+                                self.failed_hint) from None
 
 
 PODMAN_INSTALL_HINT = ("install rootless Podman (Debian: apt install podman runc uidmap "
@@ -82,16 +89,22 @@ def without_noise(stderr: str) -> str:
                      if CGROUP_V1_WARNING not in line and "level=warning" not in line)
 
 
-def podman_cli(executable: str) -> RuntimeCli:
+def podman_cli(executable: str, host: str | None = None) -> RuntimeCli:
+    """Podman's messages; for ``host`` (a ``[hosts.NAME]`` reached over SSH) they name it
+    and point at ``wrapix hosts check``."""
+    check = f"`wrapix hosts check {host}` says what is wrong" if host else None
     return RuntimeCli(program="podman", missing=f"podman ({executable}) is not installed",
                       install_hint=PODMAN_INSTALL_HINT,
-                      hung_hint="check `podman info`; a stuck podman may need "
-                                "`podman system migrate`",
-                      clean=without_noise)
+                      hung_hint=check or "check `podman info`; a stuck podman may need "
+                                         "`podman system migrate`",
+                      clean=without_noise, where=f" on host {host}" if host else "",
+                      failed_hint=check)
 
 
 async def call_podman(executable: str, args: Sequence[str], *, timeout: float,
-                      check: bool = True, env: dict[str, str] | None = None) -> proc.Completed:
-    """Run ``podman ARGS`` (see :meth:`RuntimeCli.run`)."""
-    return await podman_cli(executable).run(executable, args, timeout=timeout, check=check,
-                                            env=env)
+                      check: bool = True, env: dict[str, str] | None = None,
+                      options: Sequence[str] = (), host: str | None = None) -> proc.Completed:
+    """Run ``podman [OPTIONS] ARGS`` (see :meth:`RuntimeCli.run`); ``options`` and ``host``
+    reach a remote host's Podman (:mod:`wrapix_core.hosts`)."""
+    return await podman_cli(executable, host).run(executable, args, timeout=timeout,
+                                                  check=check, env=env, options=options)

@@ -13,9 +13,11 @@ loads settings in a worker after its first frame.
 
 from __future__ import annotations
 
+import re
 import tomllib
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 
 from pydantic import (
     AfterValidator,
@@ -284,6 +286,38 @@ class SessionSettings(_Section):
     the sandbox's log, and a failing one ends the sandbox before the agent starts."""
 
 
+HOST_NAME = r"[a-z0-9][a-z0-9_-]{0,31}"
+"""A ``[hosts.NAME]`` key: no dot (a remote sandbox's socket directory is ``HOST.NAME``)."""
+LOCAL_HOST = "local"
+"""This machine's name among the hosts (reserved)."""
+
+
+class HostSettings(_Section):
+    """A remote Podman engine reached over SSH (``[hosts.NAME]``; see ``wrapix hosts``)."""
+
+    connection: str | None = None
+    """A ``podman system connection`` name (its URL and identity are used)."""
+    url: str | None = None
+    """``ssh://user@host[:port]/run/user/UID/podman/podman.sock``."""
+    identity: Path | None = None
+    """The SSH private key for ``url`` (default: ssh's own)."""
+    timeout: float = Field(default=10.0, gt=0, le=600)
+    """Seconds any one call to this host may take before it is marked unreachable."""
+
+    @model_validator(mode="after")
+    def _one_target(self) -> HostSettings:
+        if (self.connection is None) == (self.url is None):
+            raise ValueError("set exactly one of `connection` (a podman system connection "
+                             "name) or `url` (ssh://user@host[:port]/path/to/podman.sock)")
+        if self.url is not None:
+            parts = urlsplit(self.url)
+            if parts.scheme != "ssh" or not parts.hostname or not parts.username \
+                    or not parts.path.startswith("/"):
+                raise ValueError(f"url {self.url!r} is not ssh://user@host[:port]/path/to/"
+                                 "podman.sock")
+        return self
+
+
 class SettingsData(BaseModel):
     """All settings as plain data; also the schema each TOML file is checked against."""
 
@@ -305,6 +339,17 @@ class SettingsData(BaseModel):
     """TUI key remapping: binding id to keys, e.g. ``attach = "ctrl+a"``."""
     profiles: dict[str, Any] = {}
     """User profiles; validated by the profile loader, which names the file and key."""
+    hosts: dict[str, HostSettings] = {}
+    """Remote Podman hosts over SSH, by name (user config only, never a project's)."""
+
+    @field_validator("hosts")
+    @classmethod
+    def _host_names(cls, value: dict[str, HostSettings]) -> dict[str, HostSettings]:
+        for name in value:
+            if name == LOCAL_HOST or not re.fullmatch(HOST_NAME, name):
+                raise ValueError(f"host name {name!r}: use lowercase letters, digits, - and _ "
+                                 f"(at most 32; {LOCAL_HOST!r} is this machine)")
+        return value
 
 
 class Settings(BaseSettings, SettingsData):
@@ -424,6 +469,10 @@ def load_settings(workspace: Path | None = None) -> Settings:
     merged: dict[str, Any] = {}
     for path, project in config_files(workspace):
         data = read_toml(path, project=project)
+        if project and "hosts" in data:
+            raise ConfigError(f"{path}: [hosts] is not allowed in a project's {PROJECT_FILE} "
+                              "(it would send your sandboxes, and your SSH key, where the "
+                              "project says)", f"move it to {user_config_file()}")
         try:
             SettingsData.model_validate(data)
         except ValidationError as exc:

@@ -42,6 +42,7 @@ from wrapix_tui.worker_failures import Failure
 
 if TYPE_CHECKING:
     from wrapix_core.doctor import Report
+    from wrapix_core.hosts.forward import Forwarders
     from wrapix_core.notify.daemon import NotifyDaemon
     from wrapix_core.settings import Settings
     from wrapix_tui.core import Core, RuntimeFactory
@@ -94,6 +95,7 @@ class WrapixApp(CommandsApp):
         self.core: Core | None = None
         self.hub: EventHub | None = None
         self.daemon: NotifyDaemon | None = None
+        self.forwarders: Forwarders | None = None
         self.keymap: dict[str, str] = {}
         self.suspended = False
         """True while another program (attach, shell) has the terminal."""
@@ -280,6 +282,12 @@ class WrapixApp(CommandsApp):
                 else:
                     self.daemon = daemon
                     live = daemon.subscribe()
+                    if core.settings.hosts and config.sandbox_sockets:
+                        # Remote sandboxes notify over SSH-forwarded sockets (h20-hosts).
+                        from wrapix_core.hosts.forward import Forwarders
+
+                        self.forwarders = Forwarders(core.settings, daemon.socket_path)
+                        self.forwarders.start()
                     self.post_message(NotifyState("notify: daemon hosted here", True))
         except WrapixError as exc:
             self.post_message(NotifyState("notify: not receiving", False))
@@ -295,6 +303,9 @@ class WrapixApp(CommandsApp):
         from wrapix_tui import log_bridge
 
         log_bridge.uninstall(self._log_handler)
+        forwarders, self.forwarders = self.forwarders, None
+        if forwarders is not None:
+            await forwarders.stop()
         daemon, self.daemon = self.daemon, None
         if daemon is not None:
             try:

@@ -24,7 +24,7 @@ COLUMNS: tuple[tuple[str, str], ...] = (
     ("mark", " "), ("name", "name"), ("state", "state"), ("wait", "wait"),
     ("unread", "unread"), ("uptime", "up"), ("cpu", "cpu"), ("mem", "mem"),
     ("branch", "branch"), ("work", "work"),
-    ("profile", "profile"), ("agent", "agent"), ("workspace", "workspace"),
+    ("host", "host"), ("profile", "profile"), ("agent", "agent"), ("workspace", "workspace"),
 )
 """(column key, header) in display order: what needs attention first, so a narrow
 terminal still shows it."""
@@ -38,6 +38,14 @@ STATE_STYLE = {"running": "bold green", "exited": "red", "stopped": "red", "crea
 EVENT_STATE = {"start": "running", "restart": "running", "unpause": "running",
                "died": "exited", "stop": "exited", "pause": "paused"}
 """What a container's state becomes on an event, applied before the next listing."""
+
+
+LOCAL = "local"
+
+
+def row_key(info: ContainerInfo) -> str:
+    """A row's key: the name here, ``HOST/NAME`` on a remote host (names are per host)."""
+    return info.name if info.host == LOCAL else f"{info.host}/{info.name}"
 
 
 @dataclass(frozen=True)
@@ -130,7 +138,7 @@ class SandboxRow:
         workspace = info.workspace
         return (
             fmt.Keyed("✓" if self.marked else "", self.name, style="bold"),
-            fmt.safe(self.name, 63),
+            fmt.safe(info.name or self.name, 63),
             self.state_cell(),
             Text("●", style="bold yellow") if self.counts.waiting else Text(""),
             str(self.counts.unread) if self.counts.unread else "",
@@ -139,6 +147,7 @@ class SandboxRow:
             fmt.size(stats.memory_bytes) if running and stats else "-",
             self.branch_cell(),
             self.work_cell(),
+            fmt.safe(info.host, 32, style="dim" if info.host == LOCAL else ""),
             fmt.safe(info.profile or "-", 24),
             fmt.safe(self.agent or "-", 10),
             fmt.safe(fmt.short_path(workspace, 28) if workspace else "-", 40),
@@ -149,6 +158,7 @@ class SandboxRow:
         values: dict[str, Any] = {
             "name": self.name, "profile": info.profile, "workspace": info.workspace,
             "agent": self.agent,
+            "host": (info.host != LOCAL, info.host, self.name),
             "state": self.state,
             "uptime": self.uptime if self.uptime is not None else -1.0,
             "cpu": self.stats.cpu_percent if self.stats else -1.0,
@@ -183,7 +193,8 @@ def matches(row: SandboxRow, text: str) -> bool:
     needle = text.lower()
     info = row.info
     return any(needle in value.lower() for value in
-               (row.name, info.profile, row.agent, info.workspace, row.state, info.image))
+               (row.name, info.profile, row.agent, info.workspace, row.state, info.image,
+                info.host))
 
 
 def build_rows(containers: Iterable[ContainerInfo], *, stats: Mapping[str, ContainerStats],
@@ -197,11 +208,12 @@ def build_rows(containers: Iterable[ContainerInfo], *, stats: Mapping[str, Conta
     for info in containers:
         if not shown(info, show_all=show_all, seen_running=seen_running):
             continue
-        row = SandboxRow(name=info.name, info=info, stats=stats.get(info.name),
-                         counts=counts.get(info.name, Counts()), marked=info.name in marked,
-                         pending=pending.get(info.name), uptime=info.uptime(now),
-                         denied=(denied or {}).get(info.name, 0),
-                         proxy_down=info.name in (proxy_down or set()),
+        key = row_key(info)
+        row = SandboxRow(name=key, info=info, stats=stats.get(key),
+                         counts=counts.get(key, Counts()), marked=key in marked,
+                         pending=pending.get(key), uptime=info.uptime(now),
+                         denied=(denied or {}).get(key, 0),
+                         proxy_down=key in (proxy_down or set()),
                          session=_session(info, sessions))
         if matches(row, filter_text):
             rows.append(row)
@@ -242,9 +254,11 @@ def counts_by_sandbox(entries: Iterable[Any]) -> dict[str, Counts]:
     for entry in entries:
         if not entry.sandbox:
             continue
+        host = getattr(entry, "host", None)
+        key = f"{host}/{entry.sandbox}" if host else entry.sandbox
         if not entry.read:
-            unread[entry.sandbox] = unread.get(entry.sandbox, 0) + 1
-        latest[entry.sandbox] = not entry.read
+            unread[key] = unread.get(key, 0) + 1
+        latest[key] = not entry.read
     return {name: Counts(unread.get(name, 0), latest.get(name, False))
             for name in set(unread) | set(latest)
             if unread.get(name, 0) or latest.get(name, False)}

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from wrapix_core.sandbox.runtime import ContainerInfo, ContainerStats, RuntimeEvent
     from wrapix_core.sessions.model import SessionStats
 
+UNREACHABLE = "host unreachable"
+"""What a row on a host that stopped answering shows instead of its last known state."""
 EGRESS_INTERVAL = 2.0
 """How long the egress proxies' refusal counts and liveness are reused between reads
 (the rows are rebuilt on every stats sample and every key typed in the filter)."""
@@ -57,12 +59,19 @@ class SandboxState:
             self.seen_running.add(event.name)
         return sandbox_rows.apply_event(self.containers, event)
 
-    def apply_listing(self, containers: Iterable[ContainerInfo]) -> None:
-        """A full listing: it replaces the containers; stats of what stopped are dropped."""
-        self.containers = {info.name: info for info in containers}
-        self.seen_running.update(info.name for info in self.containers.values()
-                                 if info.running)
-        self.listed = True
+    def apply_listing(self, containers: Iterable[ContainerInfo],
+                      host: str = sandbox_rows.LOCAL) -> None:
+        """A full listing of ``host``: it replaces that host's containers (keyed by
+        :func:`~wrapix_tui.sandbox_rows.row_key`); stats of what stopped are dropped."""
+        fresh = {sandbox_rows.row_key(info): info for info in containers}
+        kept = {key: info for key, info in self.containers.items() if info.host != host}
+        self.containers = {**kept, **fresh}
+        self.seen_running.update(key for key, info in fresh.items() if info.running)
+        for key in fresh:
+            if self.pending.get(key) == UNREACHABLE:
+                del self.pending[key]
+        if host == sandbox_rows.LOCAL:
+            self.listed = True
         self._egress = None
         for name in list(self.stats):
             if name not in self.containers or not self.containers[name].running:
@@ -120,6 +129,15 @@ class SandboxState:
     def finish(self, name: str) -> None:
         self.pending.pop(name, None)
 
+    def host_unreachable(self, host: str) -> bool:
+        """``host`` does not answer: its rows say so (until its next listing)."""
+        changed = False
+        for key, info in self.containers.items():
+            if info.host == host and self.pending.get(key) != UNREACHABLE:
+                self.pending[key] = UNREACHABLE
+                changed = True
+        return changed
+
     # -- questions ----------------------------------------------------------------------
 
     def running(self, name: str) -> bool:
@@ -127,8 +145,9 @@ class SandboxState:
         return info is not None and info.running
 
     def sampled(self, name: str) -> bool:
-        """Whether ``name``'s stats are worth sampling (running, no action in flight)."""
-        return self.running(name) and name not in self.pending
+        """Whether ``name``'s stats are worth sampling (running, no action in flight; on
+        this machine: a remote host's are not sampled)."""
+        return self.running(name) and name not in self.pending and "/" not in name
 
     def allowlisted(self, name: str) -> bool:
         info = self.containers.get(name)
@@ -142,8 +161,8 @@ class SandboxState:
             from wrapix_core.egress import control
             from wrapix_core.egress import log as denial_log
 
-            limited = [name for name in self.containers
-                       if self.allowlisted(name) and self.running(name)]
+            limited = [name for name in self.containers  # this machine's proxies only
+                       if "/" not in name and self.allowlisted(name) and self.running(name)]
             self._egress = ({name: denial_log.count(name) for name in limited},
                             {name for name in limited if control.pid(name) is None})
             self._egress_read = now

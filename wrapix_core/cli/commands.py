@@ -24,6 +24,7 @@ SUBCOMMANDS = {
     "merge": "wrapix_core.cli.sessions:merge",
     "discard": "wrapix_core.cli.sessions:discard",
     "say": "wrapix_core.cli.sessions:say",
+    "hosts": "wrapix_core.cli.hosts:hosts",
 }
 _NOT_LAUNCHES = {"--help", "-h", "--version", "--dry-run"}
 

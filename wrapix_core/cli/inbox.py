@@ -32,6 +32,8 @@ def _row(entry: Entry, width: int) -> str:
     mark = " " if entry.read else "*"
     when = entry.time.astimezone().strftime("%Y-%m-%d %H:%M:%S")
     name = entry.sandbox or (f"{entry.claimed_sandbox}?" if entry.claimed_sandbox else "-")
+    if entry.host and entry.sandbox:
+        name = f"{entry.host}/{name}"  # a remote sandbox: wrapix attach HOST/NAME
     sandbox = display_text(name, SANDBOX_WIDTH).ljust(SANDBOX_WIDTH)
     head = f"{mark}{entry.id:>6}  {when}  {sandbox}  {entry.popup:<10}  "
     room = max(20, width - len(head))

@@ -54,10 +54,17 @@ async def _serve(socket: Path | None, tcp: str | None, verbose: bool,
     from wrapix_core.notify.daemon import DaemonConfig, NotifyDaemon
     from wrapix_core.settings import load_settings
 
-    config = DaemonConfig.from_settings(load_settings(), socket=socket, tcp=tcp,
-                                        verbose=verbose)
+    settings = load_settings()
+    config = DaemonConfig.from_settings(settings, socket=socket, tcp=tcp, verbose=verbose)
     daemon = NotifyDaemon(config)
     await daemon.start()
+    forwarders = None
+    if settings.hosts and config.sandbox_sockets:
+        # Remote sandboxes' notifications arrive over SSH-forwarded sockets.
+        from wrapix_core.hosts.forward import Forwarders
+
+        forwarders = Forwarders(settings, daemon.socket_path)
+        forwarders.start()
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
@@ -68,6 +75,8 @@ async def _serve(socket: Path | None, tcp: str | None, verbose: bool,
     try:
         await stop.wait()
     finally:
+        if forwarders is not None:
+            await forwarders.stop()
         await daemon.stop()
 
 

@@ -184,13 +184,30 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
     sys.exit(code)
 
 
-def _runtime(workspace: Path | None = None) -> tuple[Settings, Runtime]:
+def _runtime(workspace: Path | None = None, on: str | None = None
+             ) -> tuple[Settings, Runtime]:
     settings = _settings(workspace)
-    return settings, get_runtime(settings.sandbox)
+    if on is None:
+        return settings, get_runtime(settings.sandbox)
+    from wrapix_core.hosts.fleet import runtime_for
+
+    return settings, runtime_for(settings, on)
+
+
+def _target(name: str | None, on: str | None) -> tuple[Settings, Runtime, str]:
+    """The runtime and container for ``NAME``, ``HOST/NAME`` or ``--on HOST NAME``."""
+    from wrapix_core.hosts.fleet import split_target
+
+    host, bare = split_target(name, on)
+    settings, runtime = _runtime(on=host)
+    return settings, runtime, _default_name(bare)
 
 
 def _default_name(name: str | None) -> str:
     return name or naming.container_name(Path.cwd().resolve())
+
+
+ON_HELP = "The host it runs on ([hosts.NAME]; default: this machine). NAME may be HOST/NAME."
 
 
 def _home_short(path: str) -> str:
@@ -202,20 +219,32 @@ def _home_short(path: str) -> str:
 @click.option("--all", "-a", "show_all", is_flag=True, help="Include stopped sandboxes.")
 @click.option("--others", is_flag=True, help="Include containers wrapix did not start.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
-def ls(show_all: bool, others: bool, as_json: bool) -> None:
-    """List sandboxes."""
-    _, runtime = _runtime()
-    items = run_async(runtime.containers(all=show_all, sandboxes_only=not others))
+@click.option("--on", "on", metavar="HOST", help="Only this host's ([hosts.NAME] or local).")
+def ls(show_all: bool, others: bool, as_json: bool, on: str | None) -> None:
+    """List sandboxes, on this machine and every configured host (a HOST column then);
+    a host that cannot be reached within its timeout is named on stderr."""
+    settings = _settings(None)
+    if not settings.hosts and on is None:
+        items = run_async(get_runtime(settings.sandbox).containers(
+            all=show_all, sandboxes_only=not others))
+    else:
+        from wrapix_core.hosts.fleet import list_everywhere
+
+        listing = run_async(list_everywhere(settings, all=show_all, sandboxes_only=not others,
+                                            only=on))
+        items = listing.containers
+        for host, error in listing.errors.items():
+            warn(PROG, f"host {host} unreachable: {error} (see `wrapix hosts check {host}`)")
     if as_json:
         echo_json([item.to_json() for item in items])
         return
     if not items:
         click.echo("no sandboxes" + ("" if show_all else " running (see --all)"))
         return
-    _table(items)
+    _table(items, hosts=bool(settings.hosts))
 
 
-def _table(items: list[ContainerInfo]) -> None:
+def _table(items: list[ContainerInfo], *, hosts: bool = False) -> None:
     from rich.console import Console
     from rich.table import Table
     from rich.text import Text
@@ -223,13 +252,14 @@ def _table(items: list[ContainerInfo]) -> None:
     from wrapix_core.untrusted import line
 
     table = Table(box=None, header_style="bold")
-    for column in ("NAME", "PROFILE", "STATE", "UPTIME", "WORKSPACE"):
+    for column in ("NAME", *(["HOST"] if hosts else []), "PROFILE", "STATE", "UPTIME",
+                   "WORKSPACE"):
         table.add_column(column)
     now = datetime.now(UTC)
     for item in items:  # labels are anyone's text (--others), paths any directory's name
         table.add_row(*(Text(line(value)) for value in (
-            item.name, item.profile or "-", item.state, age(item.uptime(now)),
-            _home_short(item.workspace) or "-")))
+            item.name, *([item.host] if hosts else []), item.profile or "-", item.state,
+            age(item.uptime(now)), _home_short(item.workspace) or "-")))
     Console().print(table)
 
 
@@ -249,10 +279,10 @@ def _hand_over(runtime: Runtime, name: str, argv: list[str], *, redraw: bool) ->
 
 @click.command()
 @click.argument("name", required=False)
-def attach(name: str | None) -> None:
+@click.option("--on", "on", metavar="HOST", help=ON_HELP)
+def attach(name: str | None, on: str | None) -> None:
     """Attach this terminal to sandbox NAME (default: the one for this directory)."""
-    settings, runtime = _runtime()
-    target = _default_name(name)
+    settings, runtime, target = _target(name, on)
     info = run_async(runtime.inspect(target))
     if not info.running:
         raise WrapixError(f"sandbox {target} is not running ({info.state})",
@@ -264,10 +294,10 @@ def attach(name: str | None) -> None:
 
 @click.command()
 @click.argument("name", required=False)
-def shell(name: str | None) -> None:
+@click.option("--on", "on", metavar="HOST", help=ON_HELP)
+def shell(name: str | None, on: str | None) -> None:
     """Open a shell in sandbox NAME (bash when it has one, else sh)."""
-    _, runtime = _runtime()
-    target = _default_name(name)
+    _, runtime, target = _target(name, on)
     info = run_async(runtime.inspect(target))
     if not info.running:
         raise WrapixError(f"sandbox {target} is not running ({info.state})")
@@ -278,16 +308,17 @@ def shell(name: str | None) -> None:
 @click.argument("names", nargs=-1)
 @click.option("--time", "-t", "grace", default=10, show_default=True,
               help="Seconds to wait before killing.")
-def stop(names: tuple[str, ...], grace: int) -> None:
+@click.option("--on", "on", metavar="HOST", help=ON_HELP)
+def stop(names: tuple[str, ...], grace: int, on: str | None) -> None:
     """Stop sandboxes (default: the one for this directory).
 
     Then checks each one's workspace for git redirection (see `wrapix audit`): exit
     status 2 when something was planted."""
     from wrapix_core.sandbox import gitguard
 
-    _, runtime = _runtime()
     redirected = False
-    for target in names or (_default_name(None),):
+    for given in names or (None,):
+        _, runtime, target = _target(given, on)
         info = run_async(runtime.inspect(target))
         run_async(runtime.stop(target, grace))
         if not info.auto_remove:
@@ -295,7 +326,7 @@ def stop(names: tuple[str, ...], grace: int) -> None:
         else:
             click.echo(f"stopped {target}; it is gone (started in the foreground, it is "
                        "removed when it stops: nothing to `wrapix rm`)")
-        if info.workspace and Path(info.workspace).is_dir():
+        if info.host == "local" and info.workspace and Path(info.workspace).is_dir():
             redirected |= gitguard.say_after_stop(info.workspace, PROG)
     if redirected:
         sys.exit(gitguard.REDIRECTED)
@@ -304,10 +335,11 @@ def stop(names: tuple[str, ...], grace: int) -> None:
 @click.command()
 @click.argument("names", nargs=-1)
 @click.option("--force", "-f", is_flag=True, help="Remove even when running.")
-def rm(names: tuple[str, ...], force: bool) -> None:
+@click.option("--on", "on", metavar="HOST", help=ON_HELP)
+def rm(names: tuple[str, ...], force: bool, on: str | None) -> None:
     """Remove stopped sandboxes (default: the one for this directory)."""
-    _, runtime = _runtime()
-    for target in names or (_default_name(None),):
+    for given in names or (None,):
+        _, runtime, target = _target(given, on)
         run_async(runtime.remove(target, force=force))
         click.echo(f"removed {target}")
 
@@ -318,7 +350,8 @@ def rm(names: tuple[str, ...], force: bool) -> None:
 @click.option("--tail", "-n", type=int, help="Only the last N lines.")
 @click.option("--raw", is_flag=True,
               help="Print the output byte for byte, terminal escapes included.")
-def logs(name: str | None, follow: bool, tail: int | None, raw: bool) -> None:
+@click.option("--on", "on", metavar="HOST", help=ON_HELP)
+def logs(name: str | None, follow: bool, tail: int | None, raw: bool, on: str | None) -> None:
     """Print sandbox NAME's output.
 
     It is what the agent wrote to its terminal: escape sequences are dropped (an agent
@@ -328,8 +361,7 @@ def logs(name: str | None, follow: bool, tail: int | None, raw: bool) -> None:
     """
     from wrapix_core.untrusted import output_lines
 
-    _, runtime = _runtime()
-    target = _default_name(name)
+    _, runtime, target = _target(name, on)
 
     async def show() -> None:
         if tail is not None and not raw:

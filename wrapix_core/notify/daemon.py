@@ -148,6 +148,8 @@ class Source:
     """The sandbox this listener belongs to: every message on it is that sandbox's."""
     trust_claims: bool = True
     """Whether a message's own ``sandbox`` field is believed (host socket only)."""
+    host: str | None = None
+    """The remote host of ``sandbox`` (its socket is forwarded from there over SSH)."""
     limit: int | None = None
     """Connections this listener may hold at once (None: only the daemon-wide limit)."""
     open: int = 0
@@ -220,6 +222,7 @@ class NotifyDaemon:
         self._unix = UnixListener(self.config.socket_path)
         self._host = Source("the host socket")
         self._sandboxes: SandboxSockets | None = None
+        self._remote: SandboxSockets | None = None
         self._servers: list[asyncio.Server] = []
         self._listening: list[socket.socket] = []
         self._connections: dict[asyncio.Task[None], asyncio.StreamWriter] = {}
@@ -265,6 +268,8 @@ class NotifyDaemon:
             if self.config.sandbox_sockets:
                 self._sandboxes = SandboxSockets(self.sockets_dir, self._serve_sandbox)
                 await self._sandboxes.start()
+                self._remote = SandboxSockets(self.remote_sockets_dir, self._serve_remote)
+                await self._remote.start()
         except BaseException:
             await self.stop()
             raise
@@ -279,6 +284,17 @@ class NotifyDaemon:
 
         return Path(socketdirs.sockets_dir(str(self.socket_path)))
 
+    @property
+    def remote_sockets_dir(self) -> Path:
+        """Where remote sandboxes' forwarded sockets are (``HOST.NAME/notify.sock``)."""
+        from wrapix_core.notify import socketdirs
+
+        return Path(socketdirs.remote_sockets_dir(str(self.socket_path)))
+
+    def remote_names(self) -> list[str]:
+        """The remote sandboxes (``HOST.NAME``) the daemon listens for now."""
+        return sorted(self._remote.bound) if self._remote is not None else []
+
     def sandbox_names(self) -> list[str]:
         """The sandboxes the daemon listens for now."""
         return sorted(self._sandboxes.bound) if self._sandboxes is not None else []
@@ -289,6 +305,19 @@ class NotifyDaemon:
         return await asyncio.start_unix_server(
             partial(self._serve_connection, source), sock=sock, limit=READ_CHUNK,
             backlog=listener.BACKLOG)
+
+    def _remote_source(self, directory: str) -> Source:
+        from wrapix_core.notify import socketdirs
+
+        host, name = socketdirs.split_remote(directory) or ("?", directory)
+        return Source(f"sandbox {name} on host {host}", sandbox=name, host=host,
+                      trust_claims=False, limit=self.config.sandbox_connections)
+
+    async def _serve_remote(self, directory: str, sock: socket.socket) -> asyncio.Server:
+        """A remote sandbox's forwarded socket: the directory (``HOST.NAME``) says who."""
+        return await asyncio.start_unix_server(
+            partial(self._serve_connection, self._remote_source(directory)), sock=sock,
+            limit=READ_CHUNK, backlog=listener.BACKLOG)
 
     async def _start_tcp(self, host: str, port: int) -> None:
         try:
@@ -315,7 +344,8 @@ class NotifyDaemon:
             return
         self._running = False
         waiting = self._take_backlog()
-        sandbox_servers = self._sandboxes.servers() if self._sandboxes is not None else []
+        sandbox_servers = [*(self._sandboxes.servers() if self._sandboxes is not None else []),
+                           *(self._remote.servers() if self._remote is not None else [])]
         for server in [*self._servers, *sandbox_servers]:
             server.close()
         late = []
@@ -355,6 +385,9 @@ class NotifyDaemon:
         if self._sandboxes is not None:
             await self._sandboxes.stop()
             self._sandboxes = None
+        if self._remote is not None:
+            await self._remote.stop()
+            self._remote = None
         self._unix.release()
         for subscription in list(self._subscribers):
             subscription.end()
@@ -368,6 +401,9 @@ class NotifyDaemon:
             listening += [(bound.sock, Source(f"sandbox {name}", sandbox=name,
                                               trust_claims=False))
                           for name, bound in self._sandboxes.bound.items()]
+        if self._remote is not None:
+            listening += [(bound.sock, self._remote_source(name))
+                          for name, bound in self._remote.bound.items()]
         taken = []
         for sock, source in listening:
             while True:
@@ -476,12 +512,12 @@ class NotifyDaemon:
             return
         self.stats.received += 1
         notification, claimed = source.attribute(notification)
-        await self.submit(notification, claimed_sandbox=claimed)
+        await self.submit(notification, claimed_sandbox=claimed, host=source.host)
 
     # -- deciding and recording ----------------------------------------------------
 
     async def submit(self, notification: Notification, *,
-                     claimed_sandbox: str | None = None) -> None:
+                     claimed_sandbox: str | None = None, host: str | None = None) -> None:
         """Handle one notification as if it had arrived on the host socket.
 
         ``claimed_sandbox``: a sandbox name the sender claimed and nothing vouches for
@@ -493,7 +529,7 @@ class NotifyDaemon:
                      display_text(source, 60), display_text(reason, 300))
         assert self._queue is not None, "the daemon is not started"
         await self._queue.put(NewEntry(notification, popup, reason,
-                                       claimed_sandbox=claimed_sandbox))
+                                       claimed_sandbox=claimed_sandbox, host=host))
 
     async def _decide(self, notification: Notification) -> tuple[PopupOutcome, str]:
         assert self._popups is not None and self._focus is not None

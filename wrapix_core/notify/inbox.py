@@ -62,7 +62,7 @@ looking at the sandbox's pane; ``skipped``: no popup for another reason (no back
 too many at once). ``reason`` says which."""
 
 _ENTRY_PREFIX = b'{"id":'
-_OPTIONAL = ("sound", "session_id", "sandbox", "kind", "claimed_sandbox")
+_OPTIONAL = ("sound", "session_id", "sandbox", "kind", "claimed_sandbox", "host")
 
 
 class InboxError(WrapixError):
@@ -87,6 +87,8 @@ class NewEntry:
     time: datetime = field(default_factory=lambda: datetime.now(UTC))
     claimed_sandbox: str | None = None
     """A sandbox name the sender claimed that nothing vouches for (see ``Entry``)."""
+    host: str | None = None
+    """The ``[hosts.NAME]`` it came from (known from the forwarded socket it arrived on)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -109,6 +111,9 @@ class Entry:
     claimed_sandbox: str | None = None
     """Untrusted: the sandbox a sender claimed to be where nothing identifies senders
     (TCP, macOS). Shown marked as a claim, never counted as that sandbox's."""
+    host: str | None = None
+    """The remote host of ``sandbox`` (None: this machine), known from the forwarded
+    socket the message arrived on, never from what it says."""
 
     def to_record(self) -> dict[str, Any]:
         """The stored (and ``--json``) form; ``id`` first, unset optionals left out."""
@@ -392,7 +397,7 @@ def _entry(ident: int, item: NewEntry) -> Entry:
     return Entry(id=ident, time=item.time, title=note.title, message=note.message,
                  popup=item.popup, reason=item.reason, sound=note.sound,
                  session_id=note.session_id, sandbox=note.sandbox, kind=note.kind,
-                 claimed_sandbox=item.claimed_sandbox)
+                 claimed_sandbox=item.claimed_sandbox, host=item.host)
 
 
 def _last_entry_id(data: bytes) -> int:

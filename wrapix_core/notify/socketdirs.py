@@ -25,6 +25,10 @@ import stat
 
 SOCKET_NAME = "notify.sock"
 SOCKETS = "sockets"
+REMOTE_SOCKETS = "remote-sockets"
+"""Beside ``sockets/``: one ``HOST.NAME/`` directory per sandbox on a remote host, whose
+``notify.sock`` the daemon binds and ssh forwards to that sandbox
+(:mod:`wrapix_core.hosts.forward`)."""
 MAX_NAME = 128
 _NAME_CHARS = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789_.-")
 
@@ -43,6 +47,24 @@ class SocketDirError(OSError):
 def sockets_dir(host_socket: str) -> str:
     """The directory holding every sandbox's socket directory, for the host socket's path."""
     return os.path.join(os.path.dirname(host_socket), SOCKETS)
+
+
+def remote_sockets_dir(host_socket: str) -> str:
+    """The directory holding the remote sandboxes' socket directories."""
+    return os.path.join(os.path.dirname(host_socket), REMOTE_SOCKETS)
+
+
+def remote_name(host: str, name: str) -> str:
+    """``HOST.NAME``: a host name has no dot, so the first dot splits it back."""
+    if not host or "." in host or not valid_name(name):
+        raise ValueError(f"not a host and sandbox name: {host!r}, {name!r}")
+    return f"{host}.{name}"
+
+
+def split_remote(directory: str) -> tuple[str, str] | None:
+    """``HOST.NAME`` back into (host, sandbox); None for anything else."""
+    host, dot, name = directory.partition(".")
+    return (host, name) if dot and host and valid_name(name) else None
 
 
 def sandbox_dir(host_socket: str, name: str) -> str:

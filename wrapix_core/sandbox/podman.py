@@ -15,7 +15,7 @@ import re
 import shutil
 import tempfile
 from collections.abc import AsyncGenerator, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -57,7 +57,7 @@ STATS_TEMPLATE = ("{{.Name}}\t{{.ContainerStats.CPU}}\t{{.ContainerStats.MemUsag
                   "{{.ContainerStats.MemLimit}}")
 
 
-def _version_tuple(version: str) -> tuple[int, ...]:
+def version_tuple(version: str) -> tuple[int, ...]:
     parts: list[int] = []
     for piece in version.split("-")[0].split("."):
         if not piece.isdigit():
@@ -139,10 +139,16 @@ class PodmanRuntime:
 
     name = "podman"
 
-    def __init__(self, settings: SandboxSettings):
+    def __init__(self, settings: SandboxSettings, *, remote: Sequence[str] = (),
+                 host: str | None = None, timeout: float | None = None):
+        """``remote`` (``--url URL --identity KEY``) makes every command reach host
+        ``host``'s Podman over SSH instead of this machine's (see :mod:`wrapix_core.hosts`);
+        ``timeout`` then bounds each call (the host's own)."""
         self.settings = settings
         self.executable = settings.podman
-        self.timeout = settings.command_timeout
+        self.remote = list(remote)
+        self.host = host
+        self.timeout = timeout or settings.command_timeout
         self._caps: RuntimeCaps | None = None
         self._stats_via_host = False
         self._processes: dict[int, psutil.Process] = {}
@@ -152,7 +158,12 @@ class PodmanRuntime:
     async def _run(self, *args: str, timeout: float | None = None, check: bool = True,
                    env: dict[str, str] | None = None) -> proc.Completed:
         return await call_podman(self.executable, args, timeout=timeout or self.timeout,
-                          check=check, env=env)
+                                 check=check, env=env, options=self.remote, host=self.host)
+
+    @property
+    def base_argv(self) -> list[str]:
+        """``podman`` with the options that reach this runtime's host."""
+        return [self.executable, *self.remote]
 
     # -- capabilities ---------------------------------------------------------------
 
@@ -183,7 +194,7 @@ class PodmanRuntime:
             raise RuntimeGarbage("podman info did not return a JSON object")
         host = info.get("host") or {}
         version = str((info.get("version") or {}).get("Version", "0"))
-        numbers = _version_tuple(version)
+        numbers = version_tuple(version)
         security = host.get("security") or {}
         store = info.get("store") or {}
         pasta = numbers >= (4, 4) and (bool(host.get("pasta")) or shutil.which("pasta") is not None)
@@ -196,6 +207,10 @@ class PodmanRuntime:
             graph_root=str(store.get("graphRoot", "")),
             graph_driver=str(store.get("graphDriverName", "")),
         )
+
+    async def server_version(self) -> str:
+        """The version of the Podman serving a remote runtime (the host's, over SSH)."""
+        return (await self._run("version", "--format", "{{.Server.Version}}")).stdout.strip()
 
     # -- images and containers ------------------------------------------------------
 
@@ -211,7 +226,8 @@ class PodmanRuntime:
         with tempfile.TemporaryDirectory(prefix="wrapix-cid-") as tmp:
             cidfile = str(Path(tmp) / "cid")
             done = await call_podman(self.executable, cidfiles.run_argv(plan.argv, cidfile)[1:],
-                              timeout=self.timeout * 4, env=plan.env, check=False)
+                                     timeout=self.timeout * 4, env=plan.env, check=False,
+                                     options=self.remote, host=self.host)
             if done.returncode != 0:
                 created = cidfiles.created(cidfile)
                 if created:
@@ -237,7 +253,8 @@ class PodmanRuntime:
         data = _loads((await self._run(*args)).stdout, "podman ps")
         if not isinstance(data, list):
             raise RuntimeGarbage("podman ps did not return a JSON list")
-        return [_info_from_ps(item) for item in data if isinstance(item, dict)]
+        found = [_info_from_ps(item) for item in data if isinstance(item, dict)]
+        return [replace(info, host=self.host) for info in found] if self.host else found
 
     async def inspect(self, name: str) -> ContainerInfo:
         done = await self._run("container", "inspect", "--format", "json", name, check=False)
@@ -249,7 +266,8 @@ class PodmanRuntime:
         data = _loads(done.stdout, "podman container inspect")
         if not isinstance(data, list) or not data or not isinstance(data[0], dict):
             raise RuntimeGarbage(f"podman inspect {name} returned no container")
-        return _info_from_inspect(data[0])
+        info = _info_from_inspect(data[0])
+        return replace(info, host=self.host) if self.host else info
 
     async def _existing(self, name: str) -> None:
         if not await self.container_exists(name):
@@ -257,7 +275,7 @@ class PodmanRuntime:
 
     async def stop(self, name: str, timeout: int = 10) -> None:
         info = await self.inspect(name)
-        if info.pid and not catches_sigterm(info.pid):
+        if not self.remote and info.pid and not catches_sigterm(info.pid):
             # Its PID 1 (a `-- sh`, `-- sleep` without an init: catatonit is not
             # installed) ignores SIGTERM, as the kernel makes a namespace's init do:
             # waiting for it would only delay the SIGKILL that follows anyway.
@@ -267,7 +285,8 @@ class PodmanRuntime:
     async def remove(self, name: str, force: bool = False) -> None:
         await self._existing(name)
         await self._run("rm", *(["-f"] if force else []), name)
-        staging.clear(paths.cache_dir(), name)
+        if not self.remote:
+            staging.clear(paths.cache_dir(), name)
 
     async def restart(self, name: str) -> None:
         await self._existing(name)
@@ -276,7 +295,7 @@ class PodmanRuntime:
     async def logs(self, name: str, *, follow: bool = False, tail: int | None = None
                    ) -> AsyncGenerator[str, None]:
         await self._existing(name)
-        argv = [self.executable, "logs"]
+        argv = [*self.base_argv, "logs"]
         if follow:
             argv.append("--follow")
         if tail is not None:
@@ -299,6 +318,8 @@ class PodmanRuntime:
             parsed = _runtime_stats(done.stdout) if done.returncode == 0 else None
             if parsed is not None:
                 return parsed
+            if self.remote:
+                return []  # a remote host's processes cannot be read from here
             # Rootless on cgroup v1 ("not supported") or an unexpected answer: from now
             # on read the container's process tree on the host instead.
             self._stats_via_host = True
@@ -337,16 +358,16 @@ class PodmanRuntime:
     # -- terminals ------------------------------------------------------------------
 
     def attach_argv(self, name: str, detach_keys: str) -> list[str]:
-        return [self.executable, "attach", "--detach-keys", detach_keys, name]
+        return [*self.base_argv, "attach", "--detach-keys", detach_keys, name]
 
     def shell_argv(self, name: str) -> list[str]:
-        return [self.executable, "exec", "-it", name, *SHELL_COMMAND]
+        return [*self.base_argv, "exec", "-it", name, *SHELL_COMMAND]
 
     def running_argv(self, name: str) -> list[str]:
-        return tty.podman_running(self.executable, name)
+        return tty.podman_running(self.base_argv, name)
 
     def exec_argv(self, name: str, command: Sequence[str], *, tty: bool = False) -> list[str]:
-        return [self.executable, "exec", *(["-it"] if tty else ["-i"]), name, *command]
+        return [*self.base_argv, "exec", *(["-it"] if tty else ["-i"]), name, *command]
 
     # -- events ---------------------------------------------------------------------
 
@@ -361,7 +382,7 @@ class PodmanRuntime:
         seen_at_since: set[tuple[str, str]] = set()
         failures = 0
         while True:
-            argv = [self.executable, "events", "--format", "json", "--filter", "type=container"]
+            argv = [*self.base_argv, "events", "--format", "json", "--filter", "type=container"]
             if since is not None:
                 argv += ["--since", since.isoformat()]
             error = "podman events ended"

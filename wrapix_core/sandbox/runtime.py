@@ -34,6 +34,8 @@ class ContainerInfo:
     exit_code: int | None = None
     auto_remove: bool = False
     """Removed when it stops (a sandbox started in the foreground: ``--rm``)."""
+    host: str = "local"
+    """The ``[hosts.NAME]`` it runs on (``local``: this machine)."""
 
     @property
     def is_sandbox(self) -> bool:
@@ -63,7 +65,7 @@ class ContainerInfo:
             "labels": self.labels, "profile": self.profile, "workspace": self.workspace,
             "created": self.created.isoformat() if self.created else None,
             "started": self.started.isoformat() if self.started else None,
-            "pid": self.pid, "exit_code": self.exit_code,
+            "pid": self.pid, "exit_code": self.exit_code, "host": self.host,
         }
 
 

@@ -116,9 +116,11 @@ def redraw(alive: Callable[[], bool]) -> None:
         return
 
 
-def podman_running(podman: str, container: str) -> list[str]:
-    """Podman's probe for :func:`left_running` (fails once the container is gone)."""
-    return [podman, "container", "inspect", "--format", "{{.State.Running}}", container]
+def podman_running(podman: str | Sequence[str], container: str) -> list[str]:
+    """Podman's probe for :func:`left_running` (fails once the container is gone);
+    ``podman`` may carry the options that reach a remote host."""
+    base = [podman] if isinstance(podman, str) else list(podman)
+    return [*base, "container", "inspect", "--format", "{{.State.Running}}", container]
 
 
 def left_running(probe: Sequence[str] | None) -> bool:

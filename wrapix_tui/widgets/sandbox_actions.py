@@ -20,6 +20,7 @@ from wrapix_tui.widgets.pane import Pane
 from wrapix_tui.widgets.sandbox_table import SandboxTable
 
 if TYPE_CHECKING:
+    from wrapix_core.sandbox.runtime import Runtime
     from wrapix_tui.sandbox_state import SandboxState
 
 log = logging.getLogger("wrapix.tui.sandboxes")
@@ -34,6 +35,7 @@ VERBS = {
 
 class SandboxActions(Pane):
     state: SandboxState
+    host_runtimes: dict[str, Runtime]
 
     @property
     def table(self) -> SandboxTable:
@@ -86,6 +88,15 @@ class SandboxActions(Pane):
             return None
         return name
 
+    def route(self, key: str) -> tuple[Runtime, str]:
+        """The runtime a row's sandbox runs on, and its name there (``HOST/NAME`` rows are
+        on remote hosts)."""
+        assert self.core is not None
+        host, slash, name = key.partition("/")
+        if slash and host in self.host_runtimes:
+            return self.host_runtimes[host], name
+        return self.core.runtime, key
+
     # -- new, attach, shell, logs -------------------------------------------------------
 
     def action_new(self) -> None:
@@ -109,21 +120,23 @@ class SandboxActions(Pane):
             return
         assert self.core is not None
         keys = self.core.settings.sandbox.detach_keys
-        argv = self.core.runtime.attach_argv(name, keys)
+        runtime, bare = self.route(name)
+        argv = runtime.attach_argv(bare, keys)
         self.wrapix_app.hand_over(argv, f"wrapix: attached to {name}; detach with {keys} "
                                         "(the agent keeps running)",
                                   done=f"Detached from {name}.", redraw=True,
-                                  running=self.core.runtime.running_argv(name))
+                                  running=runtime.running_argv(bare))
         self.request_refresh(0)
 
     def action_shell(self) -> None:
         if not self.ready() or (name := self._running_target()) is None:
             return
         assert self.core is not None
-        argv = self.core.runtime.shell_argv(name)
+        runtime, bare = self.route(name)
+        argv = runtime.shell_argv(bare)
         self.wrapix_app.hand_over(argv, f"wrapix: shell in {name}; `exit` returns to wrapix-tui",
                                   done=f"Left the shell in {name}.",
-                                  running=self.core.runtime.running_argv(name))
+                                  running=runtime.running_argv(bare))
         self.request_refresh(0)
 
     def action_logs(self) -> None:
@@ -132,7 +145,7 @@ class SandboxActions(Pane):
         from wrapix_tui.screens.logs import LogsScreen
 
         assert self.core is not None
-        self.app.push_screen(LogsScreen(self.core.runtime, name))
+        self.app.push_screen(LogsScreen(*self.route(name)))
 
     def action_diff(self) -> None:
         """The work of the session under the cursor, file by file (merge, discard or ask
@@ -237,18 +250,18 @@ class SandboxActions(Pane):
     @work(group="sandboxes.ops")
     async def _operate(self, verb: str, names: list[str]) -> None:
         assert self.core is not None
-        runtime = self.core.runtime
         _title, progressive, past = VERBS[verb]
         self.state.begin(names, progressive)
         self.render_rows()
 
-        async def one(name: str) -> None:
+        async def one(key: str) -> None:
+            runtime, name = self.route(key)
             if verb == "stop":
                 await runtime.stop(name)
             elif verb == "restart":
                 await runtime.restart(name)
             else:
-                await runtime.remove(name, force=self.state.running(name))
+                await runtime.remove(name, force=self.state.running(key))
 
         results = await asyncio.gather(*(one(name) for name in names), return_exceptions=True)
         for name, result in zip(names, results, strict=True):

@@ -47,8 +47,10 @@ from wrapix_tui.worker_failures import Failure
 if TYPE_CHECKING:
     from textual.widgets import Input
 
+    from wrapix_core.sandbox.runtime import Runtime
     from wrapix_tui.core import Core
     from wrapix_tui.events_hub import EventHub
+    from wrapix_tui.host_watch import HostHealth, HostHealthChanged, HostListed
 
 log = logging.getLogger("wrapix.tui.sandboxes")
 
@@ -100,6 +102,11 @@ class SandboxesPane(SandboxActions):
         self.stats = StatsSampler(self)
         self._select_when_shown: str | None = None
         self._render_scheduled = False
+        self.host_runtimes: dict[str, Runtime] = {}
+        """Each remote host's runtime (``[hosts.NAME]``), for the rows' actions."""
+        self.host_health: dict[str, HostHealth] = {}
+        self.health_text = ""
+        """The per-host health line as drawn (``#host-health``, shown with hosts only)."""
 
     # -- composition ----------------------------------------------------------------
 
@@ -119,6 +126,53 @@ class SandboxesPane(SandboxActions):
         self._probe()
         self._watch_events()
         self.stats.schedule()
+        if core.settings.hosts:
+            self._watch_hosts(core)
+
+    # -- remote hosts ---------------------------------------------------------------
+
+    def _watch_hosts(self, core: Core) -> None:
+        """One worker per host (see :mod:`wrapix_tui.host_watch`): a dead or hanging
+        host is marked and retried in its own worker, never delaying another."""
+        from textual.widgets import Static
+
+        from wrapix_core.hosts.fleet import host_runtime
+        from wrapix_core.hosts.target import hosts
+        from wrapix_tui.host_watch import HostWatcher
+
+        self.mount(Static("hosts: connecting…", id="host-health", markup=False),
+                   before=self.table)
+        for found in hosts(core.settings):
+            runtime = host_runtime(core.settings, found)
+            self.host_runtimes[found.name] = runtime
+            watcher = HostWatcher(found, runtime, self.post_message)
+            self.run_worker(watcher.run(), group=f"hosts.{found.name}", exit_on_error=False,
+                            name=f"host {found.name}")
+
+    def on_host_listed(self, message: HostListed) -> None:
+        self.state.apply_listing(message.containers, host=message.host)
+        self.render_rows()
+
+    def on_host_health_changed(self, message: HostHealthChanged) -> None:
+        import time
+
+        from textual.widgets import Static
+
+        from wrapix_tui.host_watch import health_line
+
+        health = message.health
+        self.host_health[health.status.name] = health
+        if not health.status.reachable and self.state.host_unreachable(health.status.name):
+            self.render_rows()
+        line = health_line(None if self.runtime_error is None else str(self.runtime_error),
+                           list(self.host_health.values()), time.monotonic())
+        if line == self.health_text:
+            return  # drawn only when it changes
+        self.health_text = line
+        for bar in self.query("#host-health").results(Static):
+            bar.update(line)
+            bar.set_class(any(not h.status.reachable or h.status.error
+                              for h in self.host_health.values()), "-error")
 
     @work(exclusive=True, group="sandboxes.probe")
     async def _probe(self) -> None:
