@@ -72,10 +72,13 @@ def _settings(workspace: Path | None) -> Settings:
 @click.option("--network", type=click.Choice(["open", "allowlist", "none"]),
               help="Egress: open, allowlist (only the allowed hosts, through a proxy on "
                    "the host) or none (default: sandbox.network, then the profile's).")
+@click.option("--emit", type=click.Choice(["kube"]),
+              help="Print the plan as a Kubernetes Pod manifest (YAML; JSON with --json); "
+                   "start nothing.")
 def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         image: str | None, detach: bool, dry_run: bool, as_json: bool, env: tuple[str, ...],
         mounts: tuple[str, ...], name: str | None, allow_host_mount: bool,
-        network: Mode | None) -> None:
+        network: Mode | None, emit: str | None) -> None:
     """Launch a sandbox for DIRECTORY (default: here).
 
     In the foreground the agent runs attached to this terminal (detach with the detach
@@ -90,6 +93,11 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         env=_parse_env(env), mounts=tuple(_parse_mount(item) for item in mounts),
         allow_host_mounts=allow_host_mount, name=name, network=network,
     )
+    if emit:
+        from wrapix_core.cli.kube import emit_kube
+
+        emit_kube(request, settings, as_json=as_json)
+        return
     if dry_run:
         prepared = run_async(prepare(request, settings, check_image=False))
     else:
