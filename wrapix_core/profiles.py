@@ -173,6 +173,7 @@ BASE = Profile(
         Package.simple("less"),
         Package.simple("tree"),
         Package.simple("procps", nix="procps"),
+        Package.simple("tmux"),
         Package.simple("nix", debian="nix-bin"),
     ),
     allowlist=policy.BASE_HOSTS,

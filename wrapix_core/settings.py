@@ -247,6 +247,22 @@ class RalphSettings(_Section):
     loop ends (exit 1) when the checker still creates fix-up issues after the last one."""
 
 
+class SessionSettings(_Section):
+    """Sessions: each agent sandbox on a branch ``wrapix/NAME`` in a repository of its
+    own under wrapix's data directory (see the README's Sessions section)."""
+
+    direct: bool = False
+    """Agent sandboxes on a git repository mount your checkout directly (as with
+    ``wrapix run --direct``) instead of running in a new session."""
+    copy_paths: list[str] = Field(default=[], alias="copy")
+    """``copy``: files and directories a fresh checkout lacks (``.env``, local configuration),
+    copied from the project into each new session; links are never followed."""
+    setup: list[Command] = []
+    """Commands run inside a session's sandbox before the agent starts (each an argv list
+    or a line split like a shell splits words, never run by a shell); their output is in
+    the sandbox's log, and a failing one ends the sandbox before the agent starts."""
+
+
 class SettingsData(BaseModel):
     """All settings as plain data; also the schema each TOML file is checked against."""
 
@@ -262,6 +278,8 @@ class SettingsData(BaseModel):
     """Linux builder options."""
     ralph: RalphSettings = RalphSettings()
     """Ralph workflow options."""
+    session: SessionSettings = SessionSettings()
+    """Session options: direct mode, files copied in, setup commands."""
     keymap: dict[str, str] = {}
     """TUI key remapping: binding id to keys, e.g. ``attach = "ctrl+a"``."""
     profiles: dict[str, Any] = {}

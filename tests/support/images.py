@@ -11,7 +11,8 @@ from wrapix_core.settings import ImageSettings, SandboxSettings
 TEST_PROFILE = Profile(
     name="wrapix-test",
     description="small profile for tests: wrapix, git, jq; no agent",
-    packages=(Package.simple("git"), Package.simple("jq"), Package.simple("procps")),
+    packages=(Package.simple("git"), Package.simple("jq"), Package.simple("procps"),
+              Package.simple("tmux")),
     agent=False,
 )
 

@@ -19,6 +19,11 @@ SUBCOMMANDS = {
     "audit": "wrapix_core.cli.audit:audit",
     "doctor": "wrapix_core.cli.doctor:doctor",
     "net": "wrapix_core.cli.net:net",
+    "sessions": "wrapix_core.cli.sessions:sessions",
+    "diff": "wrapix_core.cli.sessions:diff",
+    "merge": "wrapix_core.cli.sessions:merge",
+    "discard": "wrapix_core.cli.sessions:discard",
+    "say": "wrapix_core.cli.sessions:say",
 }
 _NOT_LAUNCHES = {"--help", "-h", "--version", "--dry-run"}
 

@@ -22,6 +22,8 @@ from wrapix_core.sandbox.runtime import ContainerInfo, Runtime, get_runtime
 from wrapix_core.settings import Settings, load_settings
 
 PROG = "wrapix"
+SETUP_FAILED = 3
+"""The entrypoint's exit status when a ``[session] setup`` command failed."""
 
 
 def _parse_env(items: tuple[str, ...]) -> dict[str, str]:
@@ -75,10 +77,19 @@ def _settings(workspace: Path | None) -> Settings:
 @click.option("--emit", type=click.Choice(["kube"]),
               help="Print the plan as a Kubernetes Pod manifest (YAML; JSON with --json); "
                    "start nothing.")
+@click.option("--session", "session_name", metavar="NAME",
+              help="Run on session NAME (branch wrapix/NAME in a repository of its own), "
+                   "created when new. The agent on a git repository gets a new session by "
+                   "default.")
+@click.option("--from", "from_ref", metavar="REF",
+              help="A new session starts from REF (default: the checkout's HEAD).")
+@click.option("--direct", is_flag=True,
+              help="Mount this checkout itself instead of a session (see the README).")
 def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         image: str | None, detach: bool, dry_run: bool, as_json: bool, env: tuple[str, ...],
         mounts: tuple[str, ...], name: str | None, allow_host_mount: bool,
-        network: Mode | None, emit: str | None) -> None:
+        network: Mode | None, session_name: str | None, from_ref: str | None,
+        direct: bool, emit: str | None) -> None:
     """Launch a sandbox for DIRECTORY (default: here).
 
     In the foreground the agent runs attached to this terminal (detach with the detach
@@ -88,10 +99,28 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
     """
     workspace = directory or Path.cwd()
     settings = _settings(workspace)
+    from wrapix_core.cli import sessions as session_cli
+
+    session = None
+    catalog = None
+    if session_cli.wants_session(workspace, name=session_name, from_ref=from_ref,
+                                 direct=direct, command=command, settings=settings):
+        if dry_run or emit:
+            flag = "--dry-run" if dry_run else "--emit"
+            raise WrapixError(f"{flag} of a session launch would create the session",
+                              "pass --direct, or run it in an existing session's directory")
+        from wrapix_core.profiles import load_catalog
+
+        opened, session, created = session_cli.open_session(workspace, session_name,
+                                                            from_ref, settings)
+        catalog = load_catalog(opened.project)  # never the session's own wrapix.toml
+        for note in created:
+            click.echo(f"{PROG}: {note}", err=True)
+        workspace, name = opened.path, name or opened.container
     request = LaunchRequest(
         workspace=workspace, profile=profile, image=image, detach=detach, command=command,
         env=_parse_env(env), mounts=tuple(_parse_mount(item) for item in mounts),
-        allow_host_mounts=allow_host_mount, name=name, network=network,
+        allow_host_mounts=allow_host_mount, name=name, network=network, session=session,
     )
     if emit:
         from wrapix_core.cli.kube import emit_kube
@@ -102,7 +131,8 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         prepared = run_async(prepare(request, settings, check_image=False))
     else:
         with build_progress("image") as on_build:
-            prepared = run_async(prepare(request, settings, on_build=on_build))
+            prepared = run_async(prepare(request, settings, on_build=on_build,
+                                         catalog=catalog))
     if dry_run:
         if as_json:
             echo_json(prepared.plan.to_json())
@@ -116,9 +146,10 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         for warning in prepared.warnings:
             warn(PROG, warning)
         return
-    from wrapix_core.sandbox.launchrecord import record
+    if session is None:  # a session launch creates or opens the session first: no replay
+        from wrapix_core.sandbox.launchrecord import record
 
-    record(sys.argv[1:], prepared, settings, as_json=as_json)
+        record(sys.argv[1:], prepared, settings, as_json=as_json)
     for note in prepared.notes:
         click.echo(f"{PROG}: {note}", err=True)
     for warning in prepared.warnings:
@@ -132,6 +163,9 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
                        f"{prepared.plan.name}` (detach keys: {settings.sandbox.detach_keys})")
         return
     code = run_foreground(prepared)
+    if session is not None and code == SETUP_FAILED:
+        warn(PROG, f"session {session.name}'s setup failed (its output is above); the agent "
+                   "was not started")
     from wrapix_core.sandbox import gitguard
 
     if gitguard.say_after_stop(str(prepared.spec.workspace), PROG):

@@ -2,29 +2,26 @@
 ``ralph check``) and the spec as the last ``ralph ready`` read it (for the next one).
 
 The workspace is written by agents, so it is hostile to the host: git runs here only to
-read ``HEAD``, with the options that keep a repository's own configuration from running
-anything (no fsmonitor, no hooks, no pager, no optional locks), a timeout, and never a
-shell. The diff a reviewer reads is made by the agent in its sandbox from the commit
-named in its prompt. The spec's earlier text is a copy wrapix saved in
-``.wrapix/ralph/state/`` (read-only in the sandbox), compared without git.
+read ``HEAD``, through :mod:`wrapix_core.safegit` (nothing of the repository's own
+configuration runs, a timeout, never a shell). The diff a reviewer reads is made by
+the agent in its sandbox from the commit named in its prompt. The spec's earlier text is
+a copy wrapix saved in ``.wrapix/ralph/state/`` (read-only in the sandbox), compared
+without git.
 """
 
 from __future__ import annotations
 
 import difflib
-import os
 import re
 from pathlib import Path
 
-from wrapix_core import proc, workspace_fs
+from wrapix_core import safegit, workspace_fs
 from wrapix_core.errors import WrapixError
 from wrapix_core.ralph.state import RalphPaths
 
 GIT_TIMEOUT = 20.0
 MAX_SPEC_BYTES = 512 * 1024
 MAX_DIFF_CHARS = 16_000
-SAFE_GIT = ("git", "--no-pager", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null",
-            "-c", "core.pager=cat")
 _COMMIT = re.compile(r"[0-9a-f]{40}(?:[0-9a-f]{24})?")
 
 
@@ -32,12 +29,9 @@ async def head_commit(workspace: Path) -> str | None:
     """The workspace's ``HEAD`` commit id, or None (no git, no repository, no commit)."""
     if not (workspace / ".git").exists():
         return None
-    env = {**os.environ, "GIT_OPTIONAL_LOCKS": "0", "GIT_TERMINAL_PROMPT": "0",
-           "GIT_PAGER": "cat", "PAGER": "cat"}
     try:
-        done = await proc.run([*SAFE_GIT, "-C", str(workspace), "rev-parse", "--verify",
-                               "--quiet", "HEAD^{commit}"], env=env, timeout=GIT_TIMEOUT,
-                              check=False)
+        done = await safegit.run(workspace, "rev-parse", "--verify", "--quiet", "HEAD^{commit}",
+                                 timeout=GIT_TIMEOUT, check=False)
     except (WrapixError, OSError):
         return None
     text = done.stdout.strip() if done.returncode == 0 else ""

@@ -23,7 +23,7 @@ from wrapix_core.image.progress import ignore as ignore_progress
 from wrapix_core.profiles import Mount, Profile, ProfileCatalog, load_catalog
 from wrapix_core.sandbox import launchchecks, naming, staging
 from wrapix_core.sandbox.host import gather
-from wrapix_core.sandbox.model import HostFacts, LaunchPlan, RalphEnv, SandboxSpec
+from wrapix_core.sandbox.model import HostFacts, LaunchPlan, RalphEnv, SandboxSpec, SessionMount
 from wrapix_core.sandbox.plan import plan_podman, protected_paths
 from wrapix_core.sandbox.runtime import Runtime, get_runtime
 from wrapix_core.settings import SandboxSettings, Settings
@@ -57,6 +57,8 @@ class LaunchRequest:
     """None: a TTY when detached (for attach) or when stdin is a terminal."""
     network: Mode | None = None
     """Egress mode (``--network``); None: ``sandbox.network``, then the profile's."""
+    session: SessionMount | None = None
+    """Run on a session (the workspace is then the session's repository)."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +154,7 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
         interactive=request.interactive, tty=tty, remove=not request.detach,
         command=request.command, env=dict(request.env), mounts=request.mounts,
         allow_host_mounts=request.allow_host_mounts, ralph=request.ralph, role=request.role,
-        network=request.network,
+        network=request.network, session=request.session,
     )
     launchchecks.run(check_target(spec, settings.sandbox))  # the fast path runs the same
     caps = await runtime.caps()

@@ -57,6 +57,19 @@ class RalphEnv:
 
 
 @dataclass(frozen=True)
+class SessionMount:
+    """A sandbox on a session (:mod:`wrapix_core.sessions`): the workspace is the
+    session's repository, and the project's object directory it borrows through
+    alternates is mounted read-only at the same path."""
+
+    name: str
+    project: Path
+    objects: Path
+    setup: tuple[tuple[str, ...], ...] = ()
+    """``[session] setup`` commands (argv), run by the entrypoint before the agent."""
+
+
+@dataclass(frozen=True)
 class SandboxSpec:
     """What the user asked for."""
 
@@ -76,6 +89,7 @@ class SandboxSpec:
     role: str = "agent"
     network: Mode | None = None
     """Egress mode asked for on the command line (None: settings, then the profile)."""
+    session: SessionMount | None = None
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,9 @@ LABEL_WORKSPACE = "wrapix.workspace"
 LABEL_LIMITS = "wrapix.limits"
 LABEL_ROLE = "wrapix.role"
 LABEL_NETWORK = "wrapix.network"
+LABEL_SESSION = "wrapix.session"
+"""The session a sandbox runs on (its name); its project's checkout is LABEL_PROJECT."""
+LABEL_PROJECT = "wrapix.project"
 """``agent`` (interactive), ``ralph`` (a Ralph step) or ``builder``."""
 
 _UNSAFE = re.compile(r"[^a-z0-9_.-]+")

@@ -43,6 +43,7 @@ from wrapix_core.sandbox.model import (
     LaunchPlan,
     PathFact,
     SandboxSpec,
+    SessionMount,
     StagingAction,
 )
 from wrapix_core.settings import PROJECT_FILE, SandboxSettings
@@ -53,7 +54,7 @@ KEYS_DIR = "/run/wrapix-keys"
 KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"
 SYSTEM_PROMPT = "/etc/wrapix/system-prompt.md"
 PROTECTED_PATHS = (".git/hooks", ".git/config", ".git/worktrees", ".git/config.worktree",
-                   PROJECT_FILE, ".wrapix")
+                   ".git/objects/info/alternates", PROJECT_FILE, ".wrapix")
 """Always mounted read-only over the workspace when they exist; settings can add to these,
 not remove. Ralph's directory is added when it lies in the workspace elsewhere
 (``RALPH_DIR``). What git reads that cannot be protected this way (``.git/commondir``,
@@ -120,6 +121,8 @@ def paths_to_probe(spec: SandboxSpec, settings: SandboxSettings, home: Path,
     for rel in protected_paths(spec, settings):
         wanted += [str(spec.workspace / part) for part in (*_ancestors(rel), rel)]
     wanted += [expand(mount.source, home=str(home), user=user) for mount in all_mounts(spec)]
+    if spec.session is not None:
+        wanted.append(str(spec.session.objects))
     return list(dict.fromkeys(wanted))
 
 
@@ -217,6 +220,22 @@ class PlanBuilder:
         self.bind(claude, f"{WORKSPACE}/.claude", "rw")
         for rel in protected_paths(self.spec, self.settings):
             self._protect(rel, fact.resolved)
+        if self.spec.session is not None:
+            self._session_objects(self.spec.session)
+
+    def _session_objects(self, session: SessionMount) -> None:
+        """The project's objects the session borrows (its ``alternates`` names this
+        absolute path), read-only at the same path, so git inside finds them and can
+        write none."""
+        objects = session.objects
+        fact = _fact(self.facts, str(objects))
+        if fact.kind != "dir" or fact.resolved != objects:
+            raise PlanError(f"the project's object directory {objects} is not a directory",
+                            "the session's project moved or is gone: discard the session")
+        if _is_within(objects, Path(WORKSPACE)) or _is_within(Path(WORKSPACE), objects):
+            raise PlanError(f"the project's objects at {objects} collide with {WORKSPACE}",
+                            "move the project out of /workspace")
+        self.bind(objects, str(objects), "ro")
 
     def _protect(self, rel: str, real_workspace: Path) -> None:
         """Mount ``rel`` read-only, and each directory above it onto itself: a mount point
@@ -319,6 +338,13 @@ class PlanBuilder:
             env["WRAPIX_DEPLOY_KEY"] = f"{KEYS_DIR}/deploy_key"
         if facts.signing_key is not None:
             env["WRAPIX_SIGNING_KEY"] = f"{KEYS_DIR}/signing_key"
+        if spec.session is not None:
+            env["WRAPIX_SESSION"] = spec.session.name
+            if spec.session.setup:
+                env["WRAPIX_SESSION_SETUP"] = "\n".join(shlex.join(argv)
+                                                        for argv in spec.session.setup)
+            if spec.tty and spec.ralph is None and spec.role == "agent":
+                env["WRAPIX_AGENT_TMUX"] = "1"  # `wrapix say` types into its tmux pane
         if spec.ralph is not None:
             env.update({"RALPH_MODE": "1", "RALPH_CMD": spec.ralph.cmd,
                         "RALPH_ARGS": shlex.join(spec.ralph.args), "RALPH_DIR": spec.ralph.dir})
@@ -406,6 +432,9 @@ def plan_podman(spec: SandboxSpec, facts: HostFacts, settings: SandboxSettings,
     labels = {naming.LABEL_SANDBOX: "1", naming.LABEL_PROFILE: spec.profile.name,
               naming.LABEL_WORKSPACE: str(spec.workspace), naming.LABEL_LIMITS: limits,
               naming.LABEL_ROLE: spec.role, naming.LABEL_NETWORK: mode}
+    if spec.session is not None:
+        labels[naming.LABEL_SESSION] = spec.session.name
+        labels[naming.LABEL_PROJECT] = str(spec.session.project)
 
     argv = [podman, "run", "--name", spec.name, "--hostname", spec.name[:63]]
     for key, value in labels.items():

@@ -65,13 +65,48 @@ if [ -f /workspace/specs/README.md ]; then
 $(cat /workspace/specs/README.md)"
 fi
 
+# --- sessions (s16-core) -----------------------------------------------------------
+# [session] setup: one command per line, each quoted by wrapix (shlex.join, POSIX
+# quoting), run in the workspace before the agent starts. Output goes to the sandbox's
+# log; a failure is said and ends the sandbox (exit 3): the agent never starts on a
+# half-prepared tree.
+if [ -n "${WRAPIX_SESSION_SETUP:-}" ]; then
+    while IFS= read -r wrapix_setup; do
+        [ -n "$wrapix_setup" ] || continue
+        echo "wrapix: setup: $wrapix_setup"
+        if ! (eval "set -- $wrapix_setup"; cd /workspace && "$@" </dev/null); then
+            echo "wrapix: setup failed: $wrapix_setup (see the output above); the agent was not started" >&2
+            exit 3
+        fi
+    done <<< "$WRAPIX_SESSION_SETUP"
+    echo "wrapix: setup done"
+fi
+
+# The interactive agent runs inside tmux (server -L wrapix, session "agent") when
+# WRAPIX_AGENT_TMUX=1, so that `wrapix say` can type an instruction into it; no prefix
+# key, no status line, the sandbox's exit status is the agent's. Without tmux (or
+# without a terminal) the agent runs directly.
+wrapix_agent() {
+    if [ "${WRAPIX_AGENT_TMUX:-0}" = 1 ] && [ -t 0 ] && command -v tmux >/dev/null; then
+        local conf="$HOME/.wrapix-tmux.conf" status="$HOME/.wrapix-agent-status"
+        printf '%s\n' 'set -g prefix None' 'set -g prefix2 None' 'unbind-key -a' \
+            'set -g status off' 'set -g escape-time 0' 'set -g remain-on-exit off' > "$conf"
+        rm -f "$status"
+        tmux -u -L wrapix -f "$conf" new-session -s agent -- \
+            sh -c '"$@"; echo $? > "$0"' "$status" "$@"
+        exit "$(cat "$status" 2>/dev/null || echo 1)"
+    fi
+    exec "$@"
+}
+# --- end of sessions (s16-core) ------------------------------------------------------
+
 # An explicit command wins (Ralph's host-run steps pass the agent's argv this way).
 if [ "$#" -gt 0 ]; then
-    exec "$@"
+    wrapix_agent "$@"
 fi
 if [ "${RALPH_MODE:-0}" = 1 ]; then
     # RALPH_ARGS was quoted by wrapix with shlex.join (POSIX quoting).
     eval "set -- ${RALPH_ARGS:-}"
     exec ralph "${RALPH_CMD:?RALPH_MODE=1 needs RALPH_CMD}" "$@"
 fi
-exec claude --dangerously-skip-permissions --append-system-prompt "$prompt"
+wrapix_agent claude --dangerously-skip-permissions --append-system-prompt "$prompt"

@@ -1,0 +1,232 @@
+"""`wrapix sessions|diff|merge|discard|say`, and how `wrapix run` picks a session.
+
+Each agent sandbox on a git repository runs on a session of its own by default
+(:mod:`wrapix_core.sessions`); `--direct` (or ``session.direct``) mounts the checkout as
+before. Every command takes the project as ``--project DIR`` (default: here).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from wrapix_core.cli.base import echo_json, run_async
+from wrapix_core.errors import WrapixError
+from wrapix_core.settings import Settings, command_argv
+
+TYPE_CHECKING = False
+if TYPE_CHECKING:
+    from wrapix_core.sandbox.model import SessionMount
+    from wrapix_core.sessions.model import Session, SessionStats
+
+PROG = "wrapix"
+
+
+def wants_session(directory: Path, *, name: str | None, from_ref: str | None, direct: bool,
+                  command: tuple[str, ...], settings: Settings) -> bool:
+    """Whether `wrapix run` runs on a session: asked for (``--session``, ``--from``), or
+    by default for the agent (no command) in a git repository, unless direct."""
+    if direct and (name or from_ref):
+        raise WrapixError("--direct runs in your checkout, --session/--from in a session",
+                          "pass one or the other")
+    if name or from_ref:
+        return True
+    if direct or settings.session.direct or command:
+        return False
+    return (directory / ".git").exists()
+
+
+def open_session(directory: Path, name: str | None, from_ref: str | None,
+                 settings: Settings) -> tuple[Session, SessionMount, list[str]]:
+    """The session to run on (created when new) and its mount; notes for the user."""
+    from wrapix_core.sandbox.model import SessionMount
+    from wrapix_core.sessions import store
+    from wrapix_core.sessions.create import create_session
+    from wrapix_core.sessions.model import SessionNotFound
+
+    project = store.project_root(directory)
+    notes: list[str] = []
+    session = None
+    if name is not None:
+        try:
+            session = store.get_session(project, name)
+        except SessionNotFound:
+            session = None
+        if session is not None and from_ref is not None:
+            raise WrapixError(f"session {name} already exists (from "
+                              f"{session.base_ref or session.base_commit[:12]})",
+                              "--from applies to a new session: pick another name")
+    if session is None:
+        session, notes = create_session(project, name or store.free_name(project),
+                                        from_ref=from_ref, copy=settings.session.copy_paths)
+        notes.insert(0, f"session {session.name}: branch {session.branch} from "
+                        f"{session.base_ref or session.base_commit[:12]}, in {session.path}")
+    setup = tuple(tuple(command_argv(item)) for item in settings.session.setup)
+    return session, SessionMount(session.name, session.project, session.objects, setup), notes
+
+
+def _project(directory: Path | None) -> Path:
+    from wrapix_core.sessions import store
+
+    return store.project_root(directory or Path.cwd())
+
+
+def _get(project_dir: Path | None, name: str) -> Session:
+    from wrapix_core.sessions import store
+
+    return store.get_session(_project(project_dir), name)
+
+
+project_option = click.option("--project", "project_dir", type=click.Path(path_type=Path),
+                              help="The project's checkout (default: this directory).")
+
+
+def _figures(stats: SessionStats) -> str:
+    if stats.head is None:
+        return "branch gone"
+    text = f"+{stats.ahead}" + (f" -{stats.behind}" if stats.behind else "")
+    return text
+
+
+def _merges(stats: SessionStats) -> str:
+    if stats.merged:
+        return "merged"
+    if stats.merges_cleanly is None:
+        return "-"
+    return "clean" if stats.merges_cleanly else f"conflicts ({len(stats.conflicts)})"
+
+
+@click.command()
+@project_option
+@click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+def sessions(project_dir: Path | None, as_json: bool) -> None:
+    """List the project's sessions with their branch's figures.
+
+    COMMITS: ahead of the base (-behind); FILES and +/- lines: committed work; UNCOMMITTED:
+    files changed but not committed in the session; MERGE: whether it merges into its base
+    cleanly now."""
+    from wrapix_core.sessions import store
+    from wrapix_core.sessions.stats import session_stats
+
+    project = _project(project_dir)
+    found = [(session, session_stats(session)) for session in store.list_sessions(project)]
+    if as_json:
+        echo_json([{**session.to_json(), "stats": stats.to_json()}
+                   for session, stats in found])
+        return
+    if not found:
+        click.echo(f"no sessions for {project} (start one with `wrapix run --session NAME`)")
+        return
+    from rich.console import Console
+    from rich.table import Table
+    from rich.text import Text
+
+    table = Table(box=None, header_style="bold")
+    for column in ("NAME", "BRANCH", "BASE", "COMMITS", "FILES", "LINES", "UNCOMMITTED",
+                   "MERGE"):
+        table.add_column(column)
+    for session, stats in found:
+        lines = f"+{stats.added} -{stats.removed}"
+        dirty = (f"{len(stats.uncommitted)} (+{stats.uncommitted_added} "
+                 f"-{stats.uncommitted_removed})" if stats.uncommitted else "-")
+        table.add_row(*(Text(value) for value in (
+            session.name, session.branch, session.base_ref or session.base_commit[:12],
+            _figures(stats), str(stats.files), lines, dirty, _merges(stats))))
+    Console().print(table)
+    for session, stats in found:
+        for problem in stats.problems:
+            click.echo(f"{PROG}: {session.name}: {problem}", err=True)
+
+
+@click.command()
+@click.argument("name")
+@project_option
+@click.option("--stat", is_flag=True, help="Files and +/- counts only.")
+def diff(name: str, project_dir: Path | None, stat: bool) -> None:
+    """Show what session NAME changed: committed on its branch (base...branch), then
+    uncommitted and untracked work, each under its own title."""
+    from wrapix_core.gitdiff import render
+    from wrapix_core.sessions.diff import load
+
+    session = _get(project_dir, name)
+    found = run_async(load(session))
+    for line in (render.stat_lines(found) if stat else render.patch_lines(found)):
+        click.echo(line)
+
+
+@click.command()
+@click.argument("name")
+@project_option
+@click.option("--squash", "strategy", flag_value="squash", help="One commit on the base.")
+@click.option("--rebase", "strategy", flag_value="rebase",
+              help="The session's commits replayed on the base (linear history).")
+@click.option("--ff-only", "strategy", flag_value="ff-only",
+              help="Only when the base has not moved on.")
+@click.option("--message", "-m", help="Message of the merge or squashed commit.")
+def merge(name: str, project_dir: Path | None, strategy: str | None,
+          message: str | None) -> None:
+    """Land session NAME's branch on its base branch in your checkout (a merge commit, or
+    a fast-forward when the base has not moved on).
+
+    Refused, with nothing changed, when the session has uncommitted work, when it
+    conflicts with the base, or when your checkout has uncommitted changes in files the
+    merge changes: the message lists the files and says what to do."""
+    from wrapix_core.sessions.merge import merge_session
+    from wrapix_core.sessions.model import MergeRefused
+
+    session = _get(project_dir, name)
+    try:
+        result = merge_session(session, strategy or "merge", message=message)  # type: ignore[arg-type]
+    except MergeRefused as refused:
+        click.echo(f"{PROG}: merge refused: {refused.message}", err=True)
+        for path in refused.files[:200]:
+            click.echo(f"  {click.style(path, bold=True)}", err=True)
+        if refused.hint:
+            click.echo(f"{PROG}: {refused.hint}", err=True)
+        sys.exit(refused.exit_code)
+    if result.commits == 0:
+        click.echo(f"nothing to merge: {result.base_ref} already has session {name}'s work")
+        return
+    where = " (your checkout was updated)" if result.checkout_updated else ""
+    click.echo(f"merged session {name} into {result.base_ref} ({result.strategy}, "
+               f"{result.commits} commit(s)): {result.old[:12]} -> {result.new[:12]}{where}")
+
+
+@click.command()
+@click.argument("name")
+@project_option
+@click.option("--force", is_flag=True, help="Also when its work is not merged.")
+@click.option("--yes", "-y", is_flag=True, help="Do not ask.")
+def discard(name: str, project_dir: Path | None, force: bool, yes: bool) -> None:
+    """Stop session NAME's sandbox and remove its workspace and branch."""
+    from wrapix_core.sessions.discard import discard_session, unlanded
+
+    session = _get(project_dir, name)
+    lost = unlanded(session)
+    if lost and not force:
+        raise WrapixError(f"session {name} has work that is not merged: {'; '.join(lost)}",
+                          f"merge it (`wrapix merge {name}`), or pass --force to throw it "
+                          "away")
+    if not yes:
+        what = f" and LOSE {'; '.join(lost)}" if lost else ""
+        if not click.confirm(f"discard session {name} ({session.path}){what}?",
+                             default=False):
+            click.echo("nothing was discarded")
+            sys.exit(1)
+    discard_session(session, force=force)
+    click.echo(f"discarded session {name}")
+
+
+@click.command()
+@click.argument("name")
+@click.argument("text", nargs=-1, required=True)
+@project_option
+def say(name: str, text: tuple[str, ...], project_dir: Path | None) -> None:
+    """Type TEXT into session NAME's running agent as its next instruction."""
+    from wrapix_core.sessions.instruct import send_instruction
+
+    session = _get(project_dir, name)
+    sent = send_instruction(session.container, " ".join(text))
+    click.echo(f"sent to {session.container}: {len(sent)} characters")
