@@ -311,10 +311,13 @@ async def confirm_on_terminal(proposal: StepProposal) -> Decision:
               help="When nothing is left, run `ralph check`; loop again over its fix-up "
                    "issues, at most ralph.max_iterations rounds.")
 @click.option("-q", "--quiet", is_flag=True, help="Do not show the agent's output.")
+@click.option("--parallel", type=click.IntRange(min=1), metavar="N",
+              help="Up to N issues at once, each in a session of its own; finished ones "
+                   "land on the checked-out branch through one merge queue.")
 @_host_option
 @_dir_option
 def loop(label: str | None, confirm: bool, max_steps: int | None, then_check: bool,
-         quiet: bool, host: bool | None, directory: Path | None) -> None:
+         quiet: bool, parallel: int | None, host: bool | None, directory: Path | None) -> None:
     """Work ready issues of LABEL one by one until none is left.
 
     A failed issue is parked (ralph:clarify, the reason in its notes) and the loop goes
@@ -327,6 +330,11 @@ def loop(label: str | None, confirm: bool, max_steps: int | None, then_check: bo
     else the loop's own code.
     """
     engine = _engine(directory, host, quiet)
+    if parallel is not None:  # k20-kube: stays a few lines until cli/ralph/ lands
+        from wrapix_core.ralph.parallel import run_parallel
+
+        sys.exit(_run(run_parallel(engine, parallel, label, confirm, then_check,
+                                   max_steps)).exit_code)
     approve = confirm_on_terminal if confirm else None
     if then_check:
         checked = _run(engine.loop_check(label, approve=approve, max_steps=max_steps))

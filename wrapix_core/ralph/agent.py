@@ -44,7 +44,7 @@ from wrapix_core.settings import RalphSettings, Settings
 if TYPE_CHECKING:
     from wrapix_core.image.progress import BuildEvent
     from wrapix_core.sandbox.launcher import LaunchRequest, Prepared
-    from wrapix_core.sandbox.model import StagingAction
+    from wrapix_core.sandbox.model import SessionMount, StagingAction
 
 AGENT_ENV = "RALPH_AGENT"
 PRINT_FLAGS = ("--output-format", "stream-json", "--verbose")
@@ -411,8 +411,11 @@ class SandboxRunner:
     where = "sandbox"
 
     def __init__(self, workspace: Path, settings: Settings, ralph: RalphSettings,
-                 agent: list[str], ralph_dir: str, on_note: NoteCallback | None = None) -> None:
+                 agent: list[str], ralph_dir: str, on_note: NoteCallback | None = None,
+                 session: SessionMount | None = None) -> None:
         self.workspace = workspace
+        self.session = session
+        """The session ``workspace`` is (``ralph loop --parallel``), mounted as one."""
         self.settings = settings
         self.ralph = ralph
         self.agent = agent
@@ -439,7 +442,7 @@ class SandboxRunner:
             workspace=self.workspace, profile=session.profile or self.ralph.profile,
             command=tuple(command), name=self.container(session),
             ralph=RalphEnv(session.phase, session.ralph_args, self.ralph_dir),
-            role="ralph", interactive=interactive, tty=interactive)
+            role="ralph", interactive=interactive, tty=interactive, session=self.session)
 
     def argv(self, session: Session, *, interactive: bool) -> list[str]:
         agent = list(session.agent) or self.agent
