@@ -461,7 +461,12 @@ class SandboxRunner:
                 self.on_note(event.line.strip())
 
         request = self.request(session, command, interactive=interactive)
-        prepared = await prepare(request, self.settings, on_build=built)
+        catalog = None
+        if self.session is not None:  # profiles from the project, never the session's files
+            from wrapix_core.profiles import load_catalog
+
+            catalog = load_catalog(self.session.project)
+        prepared = await prepare(request, self.settings, catalog=catalog, on_build=built)
         if not self._warned:
             self._warned = True
             for warning in prepared.warnings:

@@ -26,6 +26,9 @@ A step, in order:
    the running step recorded, and the next step (or ``ralph status``) sees it;
 8. the ``post_step`` hook (after a failure only with ``ralph.hooks_on_failure``).
 
+``ralph loop --parallel N`` (:mod:`wrapix_core.ralph.parallel`) drives the same claim,
+work and hooks, each issue in a session of its own, landing through a merge queue.
+
 Before the first step the agent's credentials are checked
 (:mod:`wrapix_core.ralph.credentials`): none is one clear error, no issue touched.
 
