@@ -172,3 +172,42 @@ def test_discard_refuses_unmerged_work_unless_forced(tmp_path: Path) -> None:
     assert refs == ""
     clean = new_session(project, "two")
     assert discard_session(clean, podman="true") == []
+
+
+def test_planted_redirection_in_a_session_stops_merge_and_diff_before_git_runs(
+        tmp_path: Path) -> None:
+    import asyncio
+    import subprocess
+
+    from tests.support.gitplant import attack
+    from wrapix_core.errors import WrapixError
+    from wrapix_core.sessions.diff import load
+
+    project = make_project(tmp_path / "proj")
+    session = new_session(project, "one")
+    commit(session.path, "work", **{"a.txt": "a\n"})
+    mark = tmp_path / "mark"
+    subprocess.run(["sh", "-c", attack("commondir", str(mark))], cwd=session.path,
+                   check=True, timeout=60)
+    before = snapshot(project)
+    with pytest.raises(WrapixError, match="redirection was planted"):
+        merge_session(session)
+    with pytest.raises(WrapixError, match="redirection was planted"):
+        asyncio.run(load(session))
+    stats = session_stats(session)  # pinned GIT_DIR/GIT_COMMON_DIR: the plant is not read
+    assert stats.ahead == 1
+    assert not mark.exists() and not Path(f"{mark}.hook").exists()
+    assert snapshot(project) == before
+
+
+def test_discard_removes_what_the_agent_made_read_only(tmp_path: Path) -> None:
+    project = make_project(tmp_path / "proj")
+    session = new_session(project, "one")
+    locked = session.path / "locked"
+    locked.mkdir()
+    (locked / "file").write_text("x\n")
+    locked.chmod(0o500)
+    git(session.path, "add", "-A")
+    git(session.path, "commit", "-q", "-m", "locked")
+    discard_session(session, force=True, podman="true")
+    assert not session.path.exists()

@@ -103,36 +103,50 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
 
     session = None
     catalog = None
+    created: list[str] = []
+    explicit = bool(session_name or from_ref)
+    planning = dry_run or bool(emit)  # nothing is started, so no session is made
     if session_cli.wants_session(workspace, name=session_name, from_ref=from_ref,
-                                 direct=direct, command=command, settings=settings):
-        if dry_run or emit:
+                                 direct=direct, command=command, settings=settings) and (
+            not planning or explicit):
+        if planning and not session_cli.exists(workspace, session_name):
             flag = "--dry-run" if dry_run else "--emit"
-            raise WrapixError(f"{flag} of a session launch would create the session",
-                              "pass --direct, or run it in an existing session's directory")
+            raise WrapixError(f"{flag} would have to create the session to plan it",
+                              f"{flag} an existing session, or with --direct")
         from wrapix_core.profiles import load_catalog
 
         opened, session, created = session_cli.open_session(workspace, session_name,
                                                             from_ref, settings)
         catalog = load_catalog(opened.project)  # never the session's own wrapix.toml
-        for note in created:
-            click.echo(f"{PROG}: {note}", err=True)
         workspace, name = opened.path, name or opened.container
     request = LaunchRequest(
         workspace=workspace, profile=profile, image=image, detach=detach, command=command,
         env=_parse_env(env), mounts=tuple(_parse_mount(item) for item in mounts),
         allow_host_mounts=allow_host_mount, name=name, network=network, session=session,
     )
+    if planning and session is None and not direct and session_cli.wants_session(
+            workspace, name=None, from_ref=None, direct=False, command=command,
+            settings=settings):
+        warn(PROG, "a launch runs the agent in a new session (see `wrapix sessions`); "
+                   "this is the plan of `--direct`, in this checkout")
     if emit:
         from wrapix_core.cli.kube import emit_kube
 
-        emit_kube(request, settings, as_json=as_json)
+        emit_kube(request, settings, as_json=as_json, catalog=catalog)
         return
     if dry_run:
         prepared = run_async(prepare(request, settings, check_image=False))
     else:
-        with build_progress("image") as on_build:
-            prepared = run_async(prepare(request, settings, on_build=on_build,
-                                         catalog=catalog))
+        try:
+            with build_progress("image") as on_build:
+                prepared = run_async(prepare(request, settings, on_build=on_build,
+                                             catalog=catalog))
+        except BaseException:
+            if session is not None and created:  # made for this launch, still untouched
+                session_cli.drop_new(opened)
+            raise
+        for note in created if session is not None else ():
+            click.echo(f"{PROG}: {note}", err=True)
     if dry_run:
         if as_json:
             echo_json(prepared.plan.to_json())

@@ -7,6 +7,7 @@ before. Every command takes the project as ``--project DIR`` (default: here).
 
 from __future__ import annotations
 
+import contextlib
 import sys
 from pathlib import Path
 
@@ -67,6 +68,23 @@ def open_session(directory: Path, name: str | None, from_ref: str | None,
     return session, SessionMount(session.name, session.project, session.objects, setup), notes
 
 
+def exists(directory: Path, name: str | None) -> bool:
+    """Whether session ``name`` of the repository holding ``directory`` exists."""
+    from wrapix_core.sessions import store
+
+    if name is None:
+        return False
+    return store.record_file(store.project_root(directory), name).exists()
+
+
+def drop_new(session: Session) -> None:
+    """Remove a session made for a launch that then failed before anything ran in it."""
+    from wrapix_core.sessions.discard import discard_session
+
+    with contextlib.suppress(WrapixError, OSError):
+        discard_session(session, force=True, podman="true")
+
+
 def _project(directory: Path | None) -> Path:
     from wrapix_core.sessions import store
 
@@ -98,6 +116,21 @@ def _merges(stats: SessionStats) -> str:
     return "clean" if stats.merges_cleanly else f"conflicts ({len(stats.conflicts)})"
 
 
+def _sandbox_states(project: Path) -> dict[str, str]:
+    """Sandbox name -> state for the project's session sandboxes ({} without Podman)."""
+    from wrapix_core.sandbox import naming
+    from wrapix_core.sandbox.runtime import get_runtime
+    from wrapix_core.settings import load_settings
+
+    try:
+        runtime = get_runtime(load_settings(project).sandbox)
+        found = run_async(runtime.containers(all=True))
+    except (WrapixError, OSError):
+        return {}
+    return {item.name: item.state for item in found
+            if item.labels.get(naming.LABEL_PROJECT) == str(project)}
+
+
 @click.command()
 @project_option
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -112,9 +145,10 @@ def sessions(project_dir: Path | None, as_json: bool) -> None:
 
     project = _project(project_dir)
     found = [(session, session_stats(session)) for session in store.list_sessions(project)]
+    states = _sandbox_states(project) if found else {}
     if as_json:
-        echo_json([{**session.to_json(), "stats": stats.to_json()}
-                   for session, stats in found])
+        echo_json([{**session.to_json(), "stats": stats.to_json(),
+                    "sandbox": states.get(session.container)} for session, stats in found])
         return
     if not found:
         click.echo(f"no sessions for {project} (start one with `wrapix run --session NAME`)")
@@ -125,7 +159,7 @@ def sessions(project_dir: Path | None, as_json: bool) -> None:
 
     table = Table(box=None, header_style="bold")
     for column in ("NAME", "BRANCH", "BASE", "COMMITS", "FILES", "LINES", "UNCOMMITTED",
-                   "MERGE"):
+                   "MERGE", "SANDBOX"):
         table.add_column(column)
     for session, stats in found:
         lines = f"+{stats.added} -{stats.removed}"
@@ -133,7 +167,8 @@ def sessions(project_dir: Path | None, as_json: bool) -> None:
                  f"-{stats.uncommitted_removed})" if stats.uncommitted else "-")
         table.add_row(*(Text(value) for value in (
             session.name, session.branch, session.base_ref or session.base_commit[:12],
-            _figures(stats), str(stats.files), lines, dirty, _merges(stats))))
+            _figures(stats), str(stats.files), lines, dirty, _merges(stats),
+            states.get(session.container) or "-")))
     Console().print(table)
     for session, stats in found:
         for problem in stats.problems:

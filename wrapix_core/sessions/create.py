@@ -23,11 +23,7 @@ from wrapix_core.sessions import gitcmd, store
 from wrapix_core.sessions.copyfiles import copy_into
 from wrapix_core.sessions.model import HIDDEN_REFS, Session, SessionError, check_name
 
-SESSION_CONFIG = (
-    ("core.logAllRefUpdates", "true"),
-    ("gc.auto", "0"),
-    ("wrapix.session", "true"),
-)
+SESSION_CONFIG = "[core]\n\tlogAllRefUpdates = true\n[gc]\n\tauto = 0\n[wrapix]\n\tsession = true\n"
 """Written into the session's ``.git/config`` (read-only in its sandbox)."""
 
 
@@ -94,8 +90,8 @@ def _build(project: Path, path: Path, name: str, commit: str, objects: Path,
     info = path / ".git" / "objects" / "info"
     info.mkdir(parents=True, exist_ok=True)
     (info / "alternates").write_text(f"{objects}\n", encoding="utf-8")
-    for key, value in SESSION_CONFIG:
-        gitcmd.session(path, "config", key, value)
+    with (path / ".git" / "config").open("a", encoding="utf-8") as config:  # just made by us
+        config.write(SESSION_CONFIG)
     gitcmd.session(path, "update-ref", f"refs/heads/{branch}", commit)
     # The project's own commit, checked out with the user's configuration (an LFS smudge
     # filter, say) as `git worktree add` would: nothing of an agent's is in it yet.

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from wrapix_core.sandbox import gitguard
+from wrapix_core.sessions.gitcmd import check_repository
 from wrapix_core.sessions.model import Session, SessionError
 from wrapix_core.sessions.stats import base_tip, session_head
 
@@ -40,15 +40,6 @@ def diff_range(session: Session) -> DiffRange:
     return DiffRange(base_tip(session) or session.base_commit, head)
 
 
-def check_repository(session: Session) -> None:
-    """Refuse a session repository with planted git redirection (naming it)."""
-    findings = gitguard.quick(str(session.path))
-    if findings:
-        raise SessionError(f"session {session.name}: {gitguard.summary(findings)}",
-                           f"inspect it with `wrapix audit {session.path}`; wrapix runs no "
-                           "git there until then")
-
-
 async def load(session: Session, *, work: bool = True) -> Diff:
     """The session's diff as :class:`wrapix_core.gitdiff.model.Diff` (committed, then
     uncommitted and untracked with ``work``)."""
@@ -56,6 +47,6 @@ async def load(session: Session, *, work: bool = True) -> Diff:
 
     from wrapix_core.gitdiff import source
 
-    await asyncio.to_thread(check_repository, session)
+    await asyncio.to_thread(check_repository, session.path, session.name)
     found = await asyncio.to_thread(diff_range, session)
     return await source.load(session.path, found.base, found.head, work=work)

@@ -7,7 +7,10 @@ away unless asked (``force``); :func:`unlanded` says what would be lost.
 
 from __future__ import annotations
 
+import os
 import shutil
+from collections.abc import Callable
+from pathlib import Path
 
 from wrapix_core import proc
 from wrapix_core.sessions import gitcmd, store
@@ -25,6 +28,24 @@ def unlanded(session: Session) -> list[str]:
     if stats.uncommitted:
         lost.append(f"uncommitted changes in {len(stats.uncommitted)} file(s)")
     return lost
+
+
+def remove_tree(path: Path) -> None:
+    """Delete ``path`` whole, also where the agent took away write permission (links are
+    removed, never followed)."""
+    def retry(function: Callable[..., object], failed: str, _info: object) -> None:
+        parent = os.path.dirname(failed)
+        if not os.path.islink(parent):
+            os.chmod(parent, 0o700)
+        if os.path.isdir(failed) and not os.path.islink(failed):
+            os.chmod(failed, 0o700)
+        function(failed)
+
+    try:
+        shutil.rmtree(path, onerror=retry)
+    except OSError as error:
+        raise SessionError(f"could not remove {path}: {error.strerror}",
+                           "remove it yourself, then run `wrapix discard` again") from None
 
 
 def stop_sandbox(session: Session, podman: str = "podman", timeout: float = 60.0) -> bool:
@@ -51,6 +72,6 @@ def discard_session(session: Session, *, force: bool = False,
     for ref in ("base", "head"):
         gitcmd.project(session.project, "update-ref", "-d",
                        f"{HIDDEN_REFS}/{session.name}/{ref}", check=False)
-    shutil.rmtree(session.path)
+    remove_tree(session.path)
     store.record_file(session.project, session.name).unlink(missing_ok=True)
     return lost

@@ -78,3 +78,17 @@ def rev(run_result: proc.Completed) -> str | None:
     if run_result.returncode != 0 or not text:
         return None
     return text.split()[0]
+
+
+def check_repository(path: Path, name: str) -> None:
+    """Refuse session ``name``'s repository at ``path`` when git redirection was planted
+    in it (:func:`wrapix_core.sandbox.gitguard.quick`: a few ``lstat`` calls), before a
+    git that finds the repository the usual way (a fetch, a diff) runs there."""
+    from wrapix_core.sandbox import gitguard
+
+    findings = gitguard.quick(str(path))
+    if findings:
+        raise WrapixError(f"session {name}: git redirection was planted in its repository: "
+                          f"{gitguard.summary(findings)}",
+                          f"inspect it with `wrapix audit {path}`; wrapix runs no git there "
+                          "until then")

@@ -252,6 +252,7 @@ def merge_session(session: Session, strategy: Strategy = "merge", *,
     if old is None:
         raise MergeRefused(f"the base branch {session.base_ref} no longer exists in "
                            f"{session.project}", "recreate it, then merge again")
+    gitcmd.check_repository(session.path, session.name)
     head = fetch(session)
     commits = int(gitcmd.project(session.project, "rev-list", "--count",
                                  f"{old}..{head}").stdout.strip() or 0)
