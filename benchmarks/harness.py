@@ -1,6 +1,6 @@
 """Benchmark plumbing: each scenario measures its own floor in the same run.
 
-Absolute times drift between runs on these machines, so every target in DESIGN §6 is
+Absolute times drift between runs on these machines, so every target in docs/architecture.md is
 judged against a floor measured right next to it. A scenario module in
 ``benchmarks/scenarios/`` defines ``ID`` (e.g. "P9"), ``WHAT``, and
 ``run(ctx) -> list[Row]``; it may raise :class:`Unavailable` (say why) when a

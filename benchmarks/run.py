@@ -1,4 +1,4 @@
-"""Run the benchmarks of DESIGN §6 and print one table.
+"""Run the benchmarks in docs/architecture.md (Performance targets) and print one table.
 
     python -m benchmarks.run [--quick] [--only P9,P11] [--markdown FILE]
 

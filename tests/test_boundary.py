@@ -1,4 +1,5 @@
-"""The core/UI rule: wrapix_core never imports Textual or wrapix_tui (DESIGN §2)."""
+"""The core/UI rule: wrapix_core never imports Textual or wrapix_tui
+(docs/architecture.md, Layers)."""
 
 from __future__ import annotations
 

@@ -17,3 +17,17 @@ def test_sizes_print_the_same_in_the_cli_and_the_tui() -> None:
     assert units.size(512) == "512B"
     assert units.size(300 * 1024 * 1024) == "300M"
     assert fmt.size(None) == "-"
+
+
+def test_ages_print_the_same_in_the_cli_and_the_tui() -> None:
+    from wrapix_core.cli import sandbox as cli_sandbox
+
+    # `wrapix ls` once printed 2d3h where the TUI printed 2d03h: one rule now.
+    assert cli_sandbox.age is units.age is fmt.age
+    assert units.age(2 * 86400 + 3 * 3600) == "2d03h"
+    assert units.age(4 * 86400 + 13 * 3600 + 59) == "4d13h"
+    assert units.age(2 * 3600 + 7 * 60) == "2h07m"
+    assert units.age(185) == "3m05s"
+    assert units.age(42) == "42s"
+    assert units.age(-5) == "0s"  # a clock a little ahead of the container's start
+    assert units.age(None) == "-"

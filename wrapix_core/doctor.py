@@ -447,7 +447,7 @@ MARKS = {"ok": "ok  ", "warn": "WARN", "fail": "FAIL"}
 def render(report: Report) -> list[str]:
     """The report as text lines: one line per check, its fix indented under it (control
     characters escaped: details can quote Podman's stderr)."""
-    from wrapix_core.tasks.display import line
+    from wrapix_core.untrusted import line
 
     width = max(len(check.name) for check in report.checks)
     lines: list[str] = []

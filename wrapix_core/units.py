@@ -1,4 +1,4 @@
-"""How counts and sizes are written, in the CLI and the TUI alike (one rule each)."""
+"""How counts, sizes and ages are written, in the CLI and the TUI alike (one rule each)."""
 
 from __future__ import annotations
 
@@ -17,3 +17,20 @@ def size(num_bytes: int) -> str:
 def plural(count: int, noun: str, nouns: str | None = None) -> str:
     """``1 issue``, ``0 issues``, ``2 sandboxes`` (``nouns``: an irregular plural)."""
     return f"{count} {noun if count == 1 else nouns or noun + 's'}"
+
+
+def age(seconds: float | None) -> str:
+    """How long something has run: ``42s``, ``3m05s``, ``2h07m``, ``4d03h``; ``-`` for
+    unknown (``wrapix ls`` and the TUI's sandbox table alike)."""
+    if seconds is None:
+        return "-"
+    minutes, secs = divmod(max(0, int(seconds)), 60)
+    hours, minutes = divmod(minutes, 60)
+    days, hours = divmod(hours, 24)
+    if days:
+        return f"{days}d{hours:02d}h"
+    if hours:
+        return f"{hours}h{minutes:02d}m"
+    if minutes:
+        return f"{minutes}m{secs:02d}s"
+    return f"{secs}s"

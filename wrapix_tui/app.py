@@ -307,7 +307,7 @@ class WrapixApp(App[None]):
         """Git redirection found (or gone): a banner while it lasts, and a notification
         in the inbox (a popup too, when the daemon is hosted here) each time it changes."""
         from wrapix_core.sandbox import gitguard
-        from wrapix_core.tasks.display import line
+        from wrapix_core.untrusted import line
 
         workspace, findings = message.workspace, message.findings
         source = f"git {Path(workspace).name}"

@@ -2,7 +2,7 @@
 
 Untrusted text (container names and labels from other tools, notification titles and
 messages) always leaves here as a :class:`rich.text.Text` built from
-:func:`~wrapix_core.notify.sanitize.display_text`, so neither Rich markup nor terminal
+:func:`~wrapix_core.untrusted.display_text`, so neither Rich markup nor terminal
 escapes in it can take effect (a plain ``str`` cell in a DataTable *is* parsed as markup).
 """
 
@@ -13,29 +13,13 @@ from pathlib import Path
 from rich.text import Text
 
 from wrapix_core import units
-from wrapix_core.notify.sanitize import display_text
+from wrapix_core.units import age as age  # the one rule, re-exported as fmt.age
+from wrapix_core.untrusted import display_text
 
 
 def safe(value: str | None, limit: int = 200, style: str = "") -> Text:
     """Untrusted ``value`` as inert text: escapes shown, markup literal, length bounded."""
     return Text(display_text(value or "", limit), style=style, no_wrap=True, end="")
-
-
-def age(seconds: float | None) -> str:
-    """``42s``, ``3m05s``, ``2h07m``, ``4d03h``; ``-`` for unknown."""
-    if seconds is None:
-        return "-"
-    total = max(0, int(seconds))
-    minutes, secs = divmod(total, 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d{hours:02d}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    if minutes:
-        return f"{minutes}m{secs:02d}s"
-    return f"{secs}s"
 
 
 def coarse_age(seconds: float) -> str:

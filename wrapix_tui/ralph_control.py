@@ -65,13 +65,11 @@ def label_for(workspace: Path, card: SpecCard | None) -> LabelInfo:
     return found
 
 
-MARKS = {"completed": "✓", "clarify": "?", "failed": "✗", "nothing-left": "·",
-         "stuck": "!", "stopped": "■", "skipped": "·"}
-
-
 def result_line(result: StepResult) -> str:
     """What a step result says on the board (escaping is the renderer's job)."""
-    return f"{MARKS.get(str(result.outcome), '·')} {result.message}"
+    from wrapix_core.ralph.events import outcome_mark
+
+    return f"{outcome_mark(result.outcome)} {result.message}"
 
 
 COMMAND_NAME = 60

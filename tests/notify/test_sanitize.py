@@ -7,7 +7,7 @@ import unicodedata
 from hypothesis import given
 from hypothesis import strategies as st
 
-from wrapix_core.notify.sanitize import display_text
+from wrapix_core.untrusted import display_text
 
 
 def test_terminal_controls_become_visible_escapes() -> None:

@@ -1,4 +1,4 @@
-"""The Podman launch plan, flag by flag (DESIGN §3.2)."""
+"""The Podman launch plan, flag by flag (docs/architecture.md, The workspace is hostile)."""
 
 from __future__ import annotations
 

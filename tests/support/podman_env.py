@@ -1,6 +1,7 @@
 """Finding out whether real rootless Podman can run here, and making test images.
 
-Facts of these machines (DESIGN §5): Podman works rootless only; rootful Podman fails.
+Facts of these machines (docs/architecture.md, Testing): Podman works rootless only;
+rootful Podman fails.
 In CI (``WRAPIX_CI=1``) a missing prerequisite fails the test loudly; elsewhere the
 test is skipped with the reason, so a developer laptop without Podman still runs the rest.
 """

@@ -1,4 +1,5 @@
-"""Locating the real data in ``shared/data`` (DESIGN §5): tests copy it, never edit it.
+"""Locating the real data in ``shared/data`` (docs/architecture.md, Testing): tests copy
+it, never edit it.
 
 Looked up in ``$WRAPIX_SHARED_DATA``, then in ``shared/data`` beside the checkout. In CI
 (``WRAPIX_CI=1``) missing data is a failure, as missing Podman is; elsewhere a skip that

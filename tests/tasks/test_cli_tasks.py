@@ -11,8 +11,8 @@ import pytest
 from click.testing import CliRunner
 
 from tests.support.cli import script
+from wrapix_core import untrusted
 from wrapix_core.cli.wrapix import wrapix
-from wrapix_core.tasks import display
 
 Invoke = Callable[..., str]
 
@@ -112,10 +112,10 @@ def test_text_that_cannot_be_encoded_is_escaped_not_a_traceback(run: Invoke,
 
 
 def test_display_escapes_what_sanitize_calls_unsafe() -> None:
-    assert display.line("ok \x1b[2J\u202e\ud800\U000f0000 ok\n") == \
+    assert untrusted.line("ok \x1b[2J\u202e\ud800\U000f0000 ok\n") == \
         "ok \\x1b[2J\\u202e\\ud800\\U000f0000 ok\\x0a"
-    assert display.block("a\tb\nc\x07\u2029") == "a\tb\nc\\x07\\u2029"
-    assert display.line("Grüße 日本 🚀\u00a0") == "Grüße 日本 🚀\u00a0"
+    assert untrusted.block("a\tb\nc\x07\u2029") == "a\tb\nc\\x07\\u2029"
+    assert untrusted.line("Grüße 日本 🚀\u00a0") == "Grüße 日本 🚀\u00a0"
 
 
 def test_installed_console_script_finds_workspace_above_cwd(tmp_path: Path) -> None:

@@ -17,8 +17,8 @@ from wrapix_core import proc
 from wrapix_core.builder import apple, podman
 from wrapix_core.builder.keys import Keys
 from wrapix_core.builder.podman import HelperMode
+from wrapix_core.runtime_cli import without_noise
 from wrapix_core.sandbox.errors import RuntimeFailed, RuntimeHung, RuntimeMissing
-from wrapix_core.sandbox.podman import without_noise
 from wrapix_core.sandbox.runtime import Runtime
 from wrapix_core.settings import BuilderSettings
 

@@ -11,7 +11,7 @@ import click
 from wrapix_core.cli.base import echo_json
 from wrapix_core.errors import WrapixError
 from wrapix_core.sandbox import gitguard
-from wrapix_core.tasks.display import line
+from wrapix_core.untrusted import line
 
 
 def _say(text: str) -> None:

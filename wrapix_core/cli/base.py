@@ -26,7 +26,7 @@ def fail(prog: str, error: WrapixError) -> None:
     Messages can quote untrusted text (a tool's stderr, an issue id, a file excerpt), so
     control characters are escaped: one line, and nothing a terminal would act on.
     """
-    from wrapix_core.tasks.display import line
+    from wrapix_core.untrusted import line
 
     click.echo(f"{prog}: error: {line(str(error))}", err=True)
     sys.exit(error.exit_code)

@@ -1,4 +1,4 @@
-"""`wrapix-builder`: the Linux builder container (DESIGN §3.8).
+"""`wrapix-builder`: the Linux builder container (docs/architecture.md, Packages).
 
 ``start``, ``stop`` and ``status`` call :mod:`wrapix_core.builder.lifecycle` (the TUI
 calls the same functions); ``ssh`` hands this terminal to ``ssh``; ``setup`` prints
@@ -16,13 +16,12 @@ from typing import Any
 
 import click
 
-from wrapix_core import units
+from wrapix_core import units, untrusted
 from wrapix_core.builder.events import BuilderEvent
 from wrapix_core.builder.status import BuilderStatus
 from wrapix_core.cli.base import CliGroup, echo_json, run_async
 from wrapix_core.errors import WrapixError
 from wrapix_core.image.progress import ProgressCallback
-from wrapix_core.tasks import display
 
 PROG = "wrapix-builder"
 
@@ -106,7 +105,7 @@ def _print_status(status: BuilderStatus) -> None:
     if status.image:
         click.echo(f"image  {status.image}")
     if status.error:  # may quote the runtime's own output
-        click.echo(click.style(f"error  {display.line(status.error)}", fg="red"))
+        click.echo(click.style(f"error  {untrusted.line(status.error)}", fg="red"))
 
 
 @click.group(cls=CliGroup, context_settings={"help_option_names": ["-h", "--help"]})

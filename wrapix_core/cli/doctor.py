@@ -9,7 +9,7 @@ import click
 from wrapix_core.cli.base import echo_json, run_async
 from wrapix_core.doctor import Doctor, Report, render
 from wrapix_core.settings import load_settings
-from wrapix_core.tasks.display import line as safe_line
+from wrapix_core.untrusted import line as safe_line
 
 
 @click.command()

@@ -13,6 +13,7 @@ import os
 import sys
 
 from wrapix_core.errors import WrapixError
+from wrapix_core.sandbox import cidfile as cidfiles
 from wrapix_core.sandbox import gitguard, launchcache, launchchecks
 
 TYPE_CHECKING = False
@@ -38,22 +39,14 @@ def _spawn(argv: list[str], quiet: bool) -> int:
     return os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1])
 
 
-def _read(path: str) -> str:
-    try:
-        with open(path) as handle:
-            return handle.read().strip()
-    except OSError:
-        return ""
-
-
 def _run(argv: list[str], quiet: bool) -> tuple[int, str]:
     """Run ``podman run …`` with a ``--cidfile``: (exit status, the id of the container
     it created, "" when it created none)."""
     cidfile = os.path.join(launchcache.cache_root(), f".cid-{os.getpid()}")
     launchcache.remove(cidfile)
     try:
-        code = _spawn([*argv[:2], "--cidfile", cidfile, *argv[2:]], quiet=quiet)
-        return code, _read(cidfile)
+        code = _spawn(cidfiles.run_argv(argv, cidfile), quiet=quiet)
+        return code, cidfiles.created(cidfile)
     finally:
         launchcache.remove(cidfile)
 
@@ -63,10 +56,9 @@ def _detached(record: Record) -> int | None:
     try:
         code, container = _run(argv, quiet=True)
         if code != 0:
-            # Remove only the container this run created (never one that holds the
-            # name), then let the full path explain.
+            # Remove only the container this run created, then let the full path explain.
             if container:
-                _spawn([argv[0], "rm", "-f", container], quiet=True)
+                _spawn([argv[0], *cidfiles.removal(container)], quiet=True)
             return None
     except OSError:
         return None

@@ -1,7 +1,7 @@
 """`wrapix inbox`: list notifications and mark them read.
 
 Text from sandboxes is untrusted: the table shows it through
-:func:`wrapix_core.notify.sanitize.display_text` (escaped, one line, truncated);
+:func:`wrapix_core.untrusted.display_text` (escaped, one line, truncated);
 ``--json`` prints it exactly as stored, JSON-escaped (ASCII only), so nothing in it
 can reach the terminal raw. The sandbox column is the sandbox the daemon knows sent it;
 ``NAME?`` is a name the sender claimed that nothing vouches for (TCP, on macOS).
@@ -16,7 +16,7 @@ import click
 
 from wrapix_core.cli.base import echo_json
 from wrapix_core.notify.inbox import Entry, InboxStore
-from wrapix_core.notify.sanitize import display_text
+from wrapix_core.untrusted import display_text
 
 SANDBOX_WIDTH = 24
 PIPE_WIDTH = 240

@@ -25,7 +25,7 @@ def log_command(name: str, as_json: bool) -> None:
     from wrapix_core.egress import control
     from wrapix_core.egress import log as denial_log
     from wrapix_core.egress import paths as egress_paths
-    from wrapix_core.tasks.display import line
+    from wrapix_core.untrusted import line
 
     egress_paths.check_name(name)
     records = denial_log.read(name)

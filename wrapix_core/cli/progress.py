@@ -14,7 +14,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from wrapix_core.image.progress import BuildEvent, ProgressCallback
-from wrapix_core.tasks.display import line as safe_line
+from wrapix_core.untrusted import line as safe_line
 
 
 class _RichBar:

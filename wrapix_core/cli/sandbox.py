@@ -20,6 +20,7 @@ from wrapix_core.sandbox import naming
 from wrapix_core.sandbox.launcher import LaunchRequest, prepare, run_detached, run_foreground
 from wrapix_core.sandbox.runtime import ContainerInfo, Runtime, get_runtime
 from wrapix_core.settings import Settings, load_settings
+from wrapix_core.units import age
 
 PROG = "wrapix"
 SETUP_FAILED = 3
@@ -196,19 +197,6 @@ def _default_name(name: str | None) -> str:
     return name or naming.container_name(Path.cwd().resolve())
 
 
-def _age(seconds: float | None) -> str:
-    if seconds is None:
-        return "-"
-    minutes, secs = divmod(int(seconds), 60)
-    hours, minutes = divmod(minutes, 60)
-    days, hours = divmod(hours, 24)
-    if days:
-        return f"{days}d{hours}h"
-    if hours:
-        return f"{hours}h{minutes:02d}m"
-    return f"{minutes}m{secs:02d}s" if minutes else f"{secs}s"
-
-
 def _home_short(path: str) -> str:
     home = str(Path.home())
     return "~" + path[len(home):] if path == home or path.startswith(home + "/") else path
@@ -236,7 +224,7 @@ def _table(items: list[ContainerInfo]) -> None:
     from rich.table import Table
     from rich.text import Text
 
-    from wrapix_core.tasks.display import line
+    from wrapix_core.untrusted import line
 
     table = Table(box=None, header_style="bold")
     for column in ("NAME", "PROFILE", "STATE", "UPTIME", "WORKSPACE"):
@@ -244,7 +232,7 @@ def _table(items: list[ContainerInfo]) -> None:
     now = datetime.now(UTC)
     for item in items:  # labels are anyone's text (--others), paths any directory's name
         table.add_row(*(Text(line(value)) for value in (
-            item.name, item.profile or "-", item.state, _age(item.uptime(now)),
+            item.name, item.profile or "-", item.state, age(item.uptime(now)),
             _home_short(item.workspace) or "-")))
     Console().print(table)
 
@@ -342,7 +330,7 @@ def logs(name: str | None, follow: bool, tail: int | None, raw: bool) -> None:
     characters shown as escapes, unless --raw. With --tail, the last N lines of what it
     drew (its screen as a terminal shows it, full-screen agents included).
     """
-    from wrapix_core.notify.sanitize import output_lines
+    from wrapix_core.untrusted import output_lines
 
     _, runtime = _runtime()
     target = _default_name(name)

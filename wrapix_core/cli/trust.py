@@ -10,7 +10,7 @@ from wrapix_core import trust as trust_store
 from wrapix_core import workspace_fs
 from wrapix_core.errors import WrapixError
 from wrapix_core.settings import PROJECT_FILE, parse_toml
-from wrapix_core.tasks.display import block
+from wrapix_core.untrusted import block
 
 
 @click.command()

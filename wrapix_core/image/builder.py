@@ -25,8 +25,7 @@ from wrapix_core.image.inputs import LABEL_IMAGE, LABEL_INPUTS, LABEL_PROFILE, B
 from wrapix_core.image.inputs import gather as gather_inputs
 from wrapix_core.image.progress import BuildEvent, ProgressCallback
 from wrapix_core.profiles import Profile
-from wrapix_core.sandbox import podman
-from wrapix_core.sandbox.errors import RuntimeFailed, RuntimeHung
+from wrapix_core.runtime_cli import RuntimeFailed, RuntimeHung, call_podman
 from wrapix_core.settings import ImageSettings, SandboxSettings
 
 VFS_NOTE = ("Podman stores images with the slow vfs driver (a full copy per layer: a build "
@@ -102,7 +101,7 @@ class ImageBuilder:
 
     async def _podman(self, *args: str, timeout: float | None = None,
                       check: bool = True) -> proc.Completed:
-        return await podman.call(self.podman, args, timeout=timeout or self.timeout,
+        return await call_podman(self.podman, args, timeout=timeout or self.timeout,
                                  check=check)
 
     async def warn_if_vfs(self, on_event: ProgressCallback) -> None:

@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from wrapix_core.sandbox.plan import WORKSPACE
-
 DATA = Path(__file__).parent / "data"
 ENTRYPOINT = DATA / "entrypoint.sh"
 INSTALL_AGENT = DATA / "install-agent.py"
 SYSTEM_PROMPT = Path(__file__).parent.parent / "sandbox" / "data" / "system-prompt.md"
+
+WORKSPACE = "/workspace"
+"""Where every sandbox mounts its workspace (the image trusts it for Claude Code)."""
 
 NOTIFY_HOOK = "wrapix-notify 'Claude Code' 'Waiting for input...'"
 

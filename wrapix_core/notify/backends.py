@@ -23,7 +23,7 @@ from typing import Protocol
 
 from wrapix_core import proc
 from wrapix_core.notify.protocol import Notification
-from wrapix_core.notify.sanitize import display_text
+from wrapix_core.untrusted import display_text
 
 log = logging.getLogger("wrapix.notify.backends")
 

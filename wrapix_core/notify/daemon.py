@@ -66,7 +66,7 @@ from wrapix_core.notify.protocol import (
     parse_line,
 )
 from wrapix_core.notify.sandboxes import SandboxSockets
-from wrapix_core.notify.sanitize import display_text
+from wrapix_core.untrusted import display_text
 
 if TYPE_CHECKING:
     from wrapix_core.settings import Settings

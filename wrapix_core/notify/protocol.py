@@ -1,4 +1,4 @@
-"""The notification wire protocol: one JSON object per line (DESIGN §3.4).
+"""The notification wire protocol: one JSON object per line (docs/architecture.md, Notifications).
 
 ``title`` and ``message`` are required strings; ``sound``, ``session_id``, ``sandbox``
 and ``kind`` are optional strings (or null); any other field is ignored, so older and

@@ -1,91 +1,16 @@
-"""Showing untrusted notification text safely.
-
-Titles and messages come from inside a sandbox: they may hold ANSI escapes, control
-characters, bidi overrides, lone surrogates, Rich markup or megabytes of text. The
-inbox stores them faithfully; anything that *shows* them (``wrapix inbox``, the TUI,
-desktop popups) passes them through :func:`display_text` first, which makes every
-invisible or terminal-controlling character visible as an escape and bounds the length.
-
-The result is plain text. The TUI must still render it as text, not markup
-(``rich.text.Text(value)``, or ``markup=False``); ``escape_markup=True`` additionally
-escapes Rich markup for widgets that insist on parsing it.
+"""The untrusted-text rule's old home: it lives in :mod:`wrapix_core.untrusted` (it serves
+tasks, the CLI and the TUI as much as notifications). These names stay for code written
+before the move; import from :mod:`wrapix_core.untrusted`.
 """
 
-from __future__ import annotations
+from wrapix_core.untrusted import (
+    ANSI_SEQUENCE,
+    ELLIPSIS,
+    display_text,
+    escape_char,
+    is_unsafe,
+    output_lines,
+)
 
-import re
-import unicodedata
-
-ELLIPSIS = "…"
-
-_UNSAFE_CATEGORIES = frozenset({"Cc", "Cf", "Cs", "Co", "Cn", "Zl", "Zp"})
-"""Controls, format characters (bidi overrides, zero-width), surrogates, private-use,
-unassigned, and line/paragraph separators."""
-
-ANSI_SEQUENCE = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)|\x1b[@-Z\\-_]")
-"""Terminal escape sequences: CSI (colours, cursor moves), OSC (window title, clipboard,
-hyperlinks) and the two-character ESC forms."""
-
-_NAMED = {"\n": "\\n", "\r": "\\r", "\t": "\\t", "\x1b": "\\e"}
-
-
-def is_unsafe(char: str) -> bool:
-    """Whether ``char`` must not reach a terminal raw: it could control the terminal,
-    hide or reorder text, or not even encode (a lone surrogate)."""
-    return unicodedata.category(char) in _UNSAFE_CATEGORIES
-
-
-def escape_char(char: str, *, named: bool = True) -> str:
-    """``char`` as a visible escape: ``\\n``, ``\\e`` ... when ``named``, else ``\\xNN``,
-    ``\\uNNNN`` or ``\\UNNNNNNNN``."""
-    if named:
-        short = _NAMED.get(char)
-        if short is not None:
-            return short
-    code = ord(char)
-    if code <= 0xFF:
-        return f"\\x{code:02x}"
-    if code <= 0xFFFF:
-        return f"\\u{code:04x}"
-    return f"\\U{code:08x}"
-
-
-def display_text(text: str, limit: int = 200, *, escape_markup: bool = False) -> str:
-    """``text`` with unsafe characters shown as escapes, at most ``limit`` characters.
-
-    Newlines become ``\\n`` (one entry stays on one line), ESC becomes ``\\e``, other
-    controls ``\\xNN``/``\\uNNNN``. Longer results end in ``…``. ``limit`` counts
-    characters after escaping, so the output is bounded whatever the input.
-    ``escape_markup`` then escapes Rich markup (which may add a few backslashes).
-    """
-    if limit < 1:
-        return ""
-    out: list[str] = []
-    size = 0
-    # Never look at more input than could possibly be shown.
-    for char in text[: limit + 1]:
-        piece = escape_char(char) if is_unsafe(char) else char
-        out.append(piece)
-        size += len(piece)
-        if size > limit:
-            break
-    result = "".join(out)
-    if size > limit:
-        result = result[: limit - 1] + ELLIPSIS
-    if escape_markup:
-        from rich.markup import escape  # only the TUI asks for this; keep the CLI light
-
-        result = escape(result)
-    return result
-
-
-def output_lines(line: str, limit: int = 4000) -> list[str]:
-    """One line of a terminal program's output (a sandbox's log) as inert display lines:
-    escape sequences dropped (colours with them), other controls shown as escapes, each
-    at most ``limit`` characters. A carriage return starts a new display line (a
-    terminal would overwrite, but in a log what came before it, e.g. a command's output
-    before the next prompt, matters more)."""
-    parts = [ANSI_SEQUENCE.sub("", part) for part in line.rstrip("\r\n").split("\r")]
-    kept = [part for part in parts if part.strip()] or [""]
-    return [display_text(part.expandtabs(), limit) for part in kept]
+__all__ = ["ANSI_SEQUENCE", "ELLIPSIS", "display_text", "escape_char", "is_unsafe",
+           "output_lines"]

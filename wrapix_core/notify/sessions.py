@@ -1,4 +1,4 @@
-"""The tmux session registry behind focus-aware suppression (DESIGN §3.2).
+"""The tmux session registry behind focus-aware suppression (docs/architecture.md, Notifications).
 
 The launcher of a foreground sandbox registers the tmux pane it runs in (its session
 id ``#S:#I.#P``, also passed to the container as ``WRAPIX_SESSION_ID``) together with

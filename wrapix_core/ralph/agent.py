@@ -182,7 +182,7 @@ class SessionResult:
 
 
 def _one_line(text: str, limit: int = 300) -> str:
-    from wrapix_core.notify.sanitize import display_text
+    from wrapix_core.untrusted import display_text
 
     return display_text(" ".join(strip_terminal(text).split()), limit)
 

@@ -49,6 +49,19 @@ class StepOutcome(enum.StrEnum):
                 StepOutcome.STUCK: EXIT_STUCK}.get(self, EXIT_DONE)
 
 
+OUTCOME_MARKS: dict[str, str] = {
+    StepOutcome.COMPLETED: "✓", StepOutcome.CLARIFY: "?", StepOutcome.FAILED: "✗",
+    StepOutcome.NOTHING_LEFT: "·", StepOutcome.STUCK: "!", StepOutcome.STOPPED: "■",
+    StepOutcome.SKIPPED: "·",
+}
+"""The mark before a step's result line, in ``ralph`` and on the TUI's board alike."""
+
+
+def outcome_mark(outcome: str) -> str:
+    """The mark of a step outcome (``·`` for one this table does not know)."""
+    return OUTCOME_MARKS.get(outcome, "·")
+
+
 class Decision(enum.StrEnum):
     """What the approval callback answers before a step."""
 

@@ -38,7 +38,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from wrapix_core.notify.sanitize import ANSI_SEQUENCE
+from wrapix_core.untrusted import ANSI_SEQUENCE
 
 SignalKind = Literal["INTERVIEW_COMPLETE", "READY_COMPLETE", "WORK_COMPLETE", "CHECK_COMPLETE",
                      "RALPH_BLOCKED", "RALPH_CLARIFY"]
@@ -169,7 +169,7 @@ def readable(line: str) -> list[str]:
     """A person's view of one output line: assistant text, tool calls, the result.
 
     Plain lines come back as they are; records with nothing to show give ``[]``. The
-    text is untrusted: escape it before printing (``wrapix_core.tasks.display``).
+    text is untrusted: escape it before printing (``wrapix_core.untrusted``).
     """
     record = _record(line)
     if record is None:

@@ -8,7 +8,9 @@ group (SIGTERM, then SIGKILL), like ``proc`` does:
 - :func:`run_logged` runs a program on a new pseudo-terminal and relays: keys from this
   terminal to it, its output to this terminal and to a log file. That is how ``ralph
   plan`` is interactive and still logged (the signal is read from the log afterwards).
-- :func:`run_attached` hands this terminal to a program (the editor) and waits.
+- :func:`run_attached` hands this terminal to a program (the editor) and waits;
+  :func:`editor_argv` says which editor (``ralph tune``/``review`` and the TUI's review
+  screen alike).
 
 Both take argv lists; nothing is run through a shell.
 """
@@ -20,6 +22,7 @@ import fcntl
 import os
 import pty
 import select
+import shlex
 import signal
 import struct
 import subprocess
@@ -34,6 +37,7 @@ from types import FrameType
 
 from wrapix_core import workspace_fs
 from wrapix_core.proc import KILL_GRACE, CommandNotFound, CommandTimeout
+from wrapix_core.ralph.errors import RalphError
 
 
 def _copy_size(source: int, target: int) -> None:
@@ -202,3 +206,20 @@ def run_attached(argv: Sequence[str], *, timeout: float, cwd: Path | None = None
     finally:
         if previous is not None:
             signal.signal(signal.SIGINT, previous)
+
+
+EDIT_TIMEOUT = 24 * 3600.0
+"""How long an editor session may last before it is ended."""
+
+
+def editor_argv() -> list[str]:
+    """``$VISUAL`` or ``$EDITOR`` (else ``vi``) split like a shell splits words (never run
+    by a shell)."""
+    line = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
+    try:
+        argv = shlex.split(line)
+    except ValueError as exc:
+        raise RalphError(f"$EDITOR is not a valid command line ({exc})") from None
+    if not argv:
+        raise RalphError("$EDITOR is empty", "set it, e.g. `export EDITOR=vim`")
+    return argv

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from wrapix_core import paths, proc
+from wrapix_core.runtime_cli import RuntimeCli
 from wrapix_core.sandbox import naming, staging
 from wrapix_core.sandbox.errors import (
     RuntimeFailed,
@@ -58,6 +59,8 @@ from wrapix_core.settings import SandboxSettings
 
 FILES_DIR = "/run/wrapix-files"
 INSTALL_HINT = "install Apple's container CLI (https://github.com/apple/container) on macOS 26+"
+CLI = RuntimeCli(program="container", missing="Apple's container CLI is not installed",
+                 install_hint=INSTALL_HINT, hung_hint="check `container system status`")
 POLL_SECONDS = 2.0
 
 
@@ -156,17 +159,7 @@ class AppleRuntime:
         self.timeout = settings.command_timeout
 
     async def _run(self, *args: str, check: bool = True) -> proc.Completed:
-        argv = [self.executable, *args]
-        try:
-            return await proc.run(argv, timeout=self.timeout, check=check)
-        except proc.CommandNotFound:
-            raise RuntimeMissing("Apple's container CLI is not installed", INSTALL_HINT) from None
-        except proc.CommandTimeout as exc:
-            raise RuntimeHung(f"container did not answer within {exc.timeout:g}s",
-                              "check `container system status`") from None
-        except proc.CommandFailed as exc:
-            raise RuntimeFailed(f"`container {args[0]}` failed: "
-                                f"{proc.last_lines(exc.stderr, 2)}") from None
+        return await CLI.run(self.executable, args, timeout=self.timeout, check=check)
 
     async def caps(self) -> RuntimeCaps:
         done = await self._run("--version")

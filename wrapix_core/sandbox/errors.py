@@ -1,28 +1,12 @@
-"""Runtime failures as people should read them."""
+"""Runtime failures as people should read them (the runtime CLI's own, from
+:mod:`wrapix_core.runtime_cli`, and the sandbox's)."""
 
 from __future__ import annotations
 
 from wrapix_core.errors import WrapixError
+from wrapix_core.runtime_cli import RuntimeFailed, RuntimeGarbage, RuntimeHung, RuntimeMissing
 
-
-class RuntimeMissing(WrapixError):
-    """The container runtime is not installed."""
-
-
-class RuntimeHung(WrapixError):
-    """The runtime did not answer within its timeout (nothing was started)."""
-
-
-class RuntimeGarbage(WrapixError):
-    """The runtime answered something wrapix cannot read."""
-
-    exit_code = 1
-
-
-class RuntimeFailed(WrapixError):
-    """The runtime refused an operation; the message carries its reason."""
-
-    exit_code = 1
+__all__ = ["RuntimeFailed", "RuntimeGarbage", "RuntimeHung", "RuntimeMissing", "SandboxNotFound"]
 
 
 class SandboxNotFound(WrapixError):

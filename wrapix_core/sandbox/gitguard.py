@@ -485,7 +485,7 @@ def say_after_stop(workspace: str, prog: str = "wrapix") -> bool:
     findings = scan(workspace)
     if not findings:
         return False
-    from wrapix_core.tasks.display import line
+    from wrapix_core.untrusted import line
 
     for text in report(workspace, findings):
         print(f"{prog}: {line(text)}", file=sys.stderr)

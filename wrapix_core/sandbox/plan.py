@@ -34,6 +34,7 @@ from pathlib import Path, PurePosixPath
 from wrapix_core.egress import policy
 from wrapix_core.egress.paths import CONTAINER_DIR, proxy_env
 from wrapix_core.errors import WrapixError
+from wrapix_core.image.files import WORKSPACE
 from wrapix_core.profiles import ENV_NAME, Mount
 from wrapix_core.sandbox import naming
 from wrapix_core.sandbox.expand import expand
@@ -48,7 +49,6 @@ from wrapix_core.sandbox.model import (
 )
 from wrapix_core.settings import PROJECT_FILE, SandboxSettings
 
-WORKSPACE = "/workspace"
 NOTIFY_DIR = "/run/wrapix"
 KEYS_DIR = "/run/wrapix-keys"
 KNOWN_HOSTS = "/etc/ssh/ssh_known_hosts"

@@ -23,11 +23,16 @@ from typing import Any
 import psutil
 
 from wrapix_core import paths, proc
+from wrapix_core.runtime_cli import (
+    PODMAN_INSTALL_HINT,
+    call_podman,
+    without_noise,
+)
+from wrapix_core.sandbox import cidfile as cidfiles
 from wrapix_core.sandbox import staging, tty
 from wrapix_core.sandbox.errors import (
     RuntimeFailed,
     RuntimeGarbage,
-    RuntimeHung,
     RuntimeMissing,
     SandboxNotFound,
 )
@@ -42,9 +47,7 @@ from wrapix_core.sandbox.runtime import (
 )
 from wrapix_core.settings import SandboxSettings
 
-INSTALL_HINT = ("install rootless Podman (Debian: apt install podman runc uidmap slirp4netns) "
-                "or set sandbox.podman to its path")
-CGROUP_V1_WARNING = "Resource limits are not supported and ignored on cgroups V1 rootless"
+INSTALL_HINT = PODMAN_INSTALL_HINT
 CATATONIT = ("/usr/libexec/podman/catatonit", "/usr/bin/catatonit",
              "/usr/libexec/catatonit/catatonit")
 GONE_HINT = ("it may be gone already (a sandbox started in the foreground is removed when "
@@ -123,26 +126,6 @@ def _event(item: dict[str, Any]) -> RuntimeEvent | None:
                         exit_code=code if isinstance(code, int) else None)
 
 
-async def call(executable: str, args: Sequence[str], *, timeout: float, check: bool = True,
-               env: dict[str, str] | None = None) -> proc.Completed:
-    """Run ``podman ARGS``: not installed, hung and refused become :class:`RuntimeMissing`,
-    :class:`RuntimeHung` and (with ``check``) :class:`RuntimeFailed`."""
-    argv = [executable, *args]
-    try:
-        return await proc.run(argv, timeout=timeout, check=check, env=env)
-    except proc.CommandNotFound:
-        raise RuntimeMissing(f"podman ({executable}) is not installed", INSTALL_HINT) from None
-    except proc.CommandTimeout as exc:
-        raise RuntimeHung(f"podman did not answer within {exc.timeout:g}s "
-                          f"(`podman {args[0]}`)",
-                          "check `podman info`; a stuck podman may need "
-                          "`podman system migrate`") from None
-    except proc.CommandFailed as exc:
-        detail = proc.last_lines(without_noise(exc.stderr or exc.stdout), 2)
-        raise RuntimeFailed(f"`podman {args[0]}` failed: {detail or f'exit {exc.returncode}'}"
-                            ) from None
-
-
 def _loads(text: str, what: str) -> Any:
     try:
         return json.loads(text) if text.strip() else []
@@ -168,7 +151,7 @@ class PodmanRuntime:
 
     async def _run(self, *args: str, timeout: float | None = None, check: bool = True,
                    env: dict[str, str] | None = None) -> proc.Completed:
-        return await call(self.executable, args, timeout=timeout or self.timeout,
+        return await call_podman(self.executable, args, timeout=timeout or self.timeout,
                           check=check, env=env)
 
     # -- capabilities ---------------------------------------------------------------
@@ -226,16 +209,13 @@ class PodmanRuntime:
 
     async def launch_detached(self, plan: LaunchPlan) -> str:
         with tempfile.TemporaryDirectory(prefix="wrapix-cid-") as tmp:
-            cidfile = Path(tmp) / "cid"
-            done = await call(self.executable, [plan.argv[1], "--cidfile", str(cidfile),
-                                                *plan.argv[2:]],
+            cidfile = str(Path(tmp) / "cid")
+            done = await call_podman(self.executable, cidfiles.run_argv(plan.argv, cidfile)[1:],
                               timeout=self.timeout * 4, env=plan.env, check=False)
             if done.returncode != 0:
-                # A failed `run -d` can leave the container it created behind; remove that
-                # one (by id, from --cidfile), never whatever else holds the name.
-                created = cidfile.read_text().strip() if cidfile.exists() else ""
+                created = cidfiles.created(cidfile)
                 if created:
-                    await self._run("rm", "-f", created, check=False)
+                    await self._run(*cidfiles.removal(created), check=False)
                 detail = proc.last_lines(without_noise(done.stderr), 2)
                 raise RuntimeFailed(f"podman could not start {plan.name}: {detail}",
                                     start_hint(detail))
@@ -478,10 +458,3 @@ def _runtime_stats(text: str) -> list[ContainerStats] | None:
         except ValueError:
             return None
     return results
-
-
-def without_noise(stderr: str) -> str:
-    """Podman stderr minus its warnings, so an error message shows the error itself
-    (the cgroup v1 one wrapix reports once, in its own words)."""
-    return "\n".join(line for line in stderr.splitlines()
-                     if CGROUP_V1_WARNING not in line and "level=warning" not in line)

@@ -5,7 +5,7 @@ cursor and redraws instead of writing lines: its last N "lines" are a few escape
 fragments, or nothing. Here its recent output is played into a small terminal emulator
 (pyte) and what the screen then shows, with the lines that scrolled off above it, is
 returned, each line made inert by the rule ``wrapix logs`` and the TUI's logs screen share
-(:func:`wrapix_core.notify.sanitize.display_text`: no escape sequence reaches the person's
+(:func:`wrapix_core.untrusted.display_text`: no escape sequence reaches the person's
 terminal, other controls are shown as escapes).
 """
 
@@ -16,7 +16,7 @@ import contextlib
 from collections import deque
 from typing import TYPE_CHECKING
 
-from wrapix_core.notify.sanitize import display_text, escape_char, is_unsafe
+from wrapix_core.untrusted import display_text, escape_char, is_unsafe
 
 if TYPE_CHECKING:
     from wrapix_core.sandbox.runtime import Runtime

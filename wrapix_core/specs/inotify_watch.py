@@ -4,7 +4,7 @@
 ``watchfiles.awatch``, whose watcher thread wakes every ``step`` milliseconds (5 ms there,
 for save → board latency) and takes the GIL each time to look at its stop event: about
 1% of a core for a watcher that sees nothing, which is a long-running TUI's whole idle
-budget (DESIGN §6, P8). :class:`InotifyWorkspaceWatcher` is the same watcher with its two
+budget (P8, docs/architecture.md). :class:`InotifyWorkspaceWatcher` is the same watcher with its two
 streams fed by inotify instead (through ``asyncinotify``, which waits on the descriptor
 with the loop's ``add_reader``): the kernel wakes the loop only when a file changes, so
 idle costs nothing and a change is seen at once; a burst is gathered as awatch does

@@ -13,7 +13,7 @@ on whichever of the two exist (restarted when that set or a directory's identity
 Only the file a change names is looked at, and a spec is re-parsed only when its identity
 (size, mtime, inode) differs from what was last seen, so editors that save by writing a
 temporary file and renaming it, bursts of saves and duplicate notifications cost one parse.
-A small ``step`` (5 ms) keeps save → event latency low (DESIGN §6, P3).
+A small ``step`` (5 ms) keeps save → event latency low (P3, docs/architecture.md).
 
 Usage::
 

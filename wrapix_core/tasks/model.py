@@ -1,10 +1,10 @@
 """The beads Issue model: a thin typed view over the JSON object bd wrote.
 
 Why not a pydantic model: loading 10,000 issues must cost about what ``json.loads`` costs
-(DESIGN §6, P11), and a validating model per line doubles that. An :class:`Issue` wraps the
-parsed dict as it is, reads fields through cheap coercing properties (a wrong type falls
-back to bd's default instead of failing), and keeps every field it does not know about, so
-writing an issue back loses nothing.
+(P11, docs/architecture.md), and a validating model per line doubles that. An
+:class:`Issue` wraps the parsed dict as it is, reads fields through cheap coercing
+properties (a wrong type falls back to bd's default instead of failing), and keeps every
+field it does not know about, so writing an issue back loses nothing.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from sys import intern
 from typing import Any, NamedTuple
 
 STATUSES = ("open", "in_progress", "blocked", "deferred", "closed", "pinned", "hooked")
-"""The statuses DESIGN §3.5 names (bd also knows ``tombstone`` and custom ones; kept as-is)."""
+"""The statuses of the beads model (bd also knows ``tombstone`` and custom ones; kept as-is)."""
 
 BLOCKING_TYPES = frozenset({"blocks", "conditional-blocks"})
 """Dependency types that keep an issue from being ready while their target is not closed."""
@@ -91,7 +91,7 @@ class Issue:
     issue read from a file (``raw``: its line) keeps nothing else: its title, creation
     and close times are read from the line when first asked for (only the rows on screen
     and the ready queue need them), descriptions, notes and the rest each time. So 10,000
-    real issues take ~3 MiB instead of ~38 MiB of dicts (DESIGN §6, P10). Issues made
+    real issues take ~3 MiB instead of ~38 MiB of dicts (P10, docs/architecture.md). Issues made
     here keep their dict.
     """
 
@@ -154,7 +154,7 @@ class Issue:
                 data[key] = value
         return Issue(data)
 
-    # -- fields (DESIGN §3.5) ------------------------------------------------------------
+    # -- fields (the beads model) --------------------------------------------------------
     @property
     def id(self) -> str:
         return self._id

@@ -1,4 +1,5 @@
-"""The readiness rule (DESIGN §3.5): which issues an agent may take next, and why not the others.
+"""The readiness rule: which issues an agent may take next, and why not the others
+(docs/architecture.md, Issues and specs).
 
 An issue is **ready** when its status is ``open``, it is not pinned, not deferred into the
 future, has no ``blocks``/``conditional-blocks`` dependency on an issue that is not closed,

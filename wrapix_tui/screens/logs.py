@@ -27,9 +27,9 @@ from textual.screen import Screen
 from textual.widgets import Footer, Input, Label, Log, Static
 
 from wrapix_core.errors import WrapixError
-from wrapix_core.notify.sanitize import output_lines
 from wrapix_core.sandbox.screen import drawn_tail
 from wrapix_core.units import plural
+from wrapix_core.untrusted import output_lines
 from wrapix_tui import format as fmt
 from wrapix_tui.styles import stylesheet
 

@@ -8,9 +8,6 @@ depend on it), approve all. Every decision is the core's own call
 from __future__ import annotations
 
 import logging
-import os
-import shlex
-import subprocess
 import tempfile
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
@@ -59,18 +56,6 @@ class ReviewList(RowList[ReviewRow]):
             text.append("  ⟵ ", style="dim")
             text.append(fmt.safe(", ".join(needs[:3]), 80, style="dim"))
         return text
-
-
-def editor_argv() -> list[str]:
-    """``$VISUAL`` or ``$EDITOR`` split like a shell splits words (never run by a shell)."""
-    line = os.environ.get("VISUAL") or os.environ.get("EDITOR") or "vi"
-    try:
-        argv = shlex.split(line)
-    except ValueError as exc:
-        raise WrapixError(f"$EDITOR is not a valid command line ({exc})") from None
-    if not argv:
-        raise WrapixError("$EDITOR is empty", "set it, e.g. `export EDITOR=vim`")
-    return argv
 
 
 class ReviewScreen(Screen[None]):
@@ -289,6 +274,7 @@ class ReviewScreen(Screen[None]):
     def action_edit(self) -> None:
         """Suspend the app around ``$EDITOR`` on the edit document; validate like the CLI."""
         from wrapix_core.ralph import review
+        from wrapix_core.ralph.terminal import EDIT_TIMEOUT, editor_argv, run_attached
 
         item = self._target()
         if item is None:
@@ -301,7 +287,7 @@ class ReviewScreen(Screen[None]):
                 draft = Path(folder) / f"{issue.id}.md"
                 draft.write_text(document, encoding="utf-8")
                 with self.app.suspend():
-                    code = subprocess.call([*argv, str(draft)])
+                    code = run_attached([*argv, str(draft)], timeout=EDIT_TIMEOUT)
                 edited = draft.read_text(encoding="utf-8", errors="replace")
         except SuspendNotSupported:
             self._status("this terminal cannot be handed to an editor; use `ralph review`",

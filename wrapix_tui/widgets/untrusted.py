@@ -2,7 +2,7 @@
 
 Agents and other people write this text. It is shown as markdown, but:
 
-- terminal controls are made visible first (:func:`wrapix_core.tasks.display.block`:
+- terminal controls are made visible first (:func:`wrapix_core.untrusted.block`:
   newlines and tabs kept, ESC and every other control shown as ``\\xNN``), so nothing
   reaches the terminal raw;
 - raw HTML is not interpreted (shown as text), and links are never opened by a click;
@@ -16,7 +16,7 @@ from __future__ import annotations
 from markdown_it import MarkdownIt
 from textual.widgets import Markdown
 
-from wrapix_core.tasks.display import block
+from wrapix_core.untrusted import block
 
 LIMIT = 20_000
 """Characters shown at most (the rest is cut, with a note)."""

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
+from wrapix_core import untrusted
 from wrapix_core.cli.base import echo_json, run_async
 from wrapix_core.specs.board import Board, IssueSummary, load_board
-from wrapix_core.tasks import display
 from wrapix_core.tasks.workspace import BEADS_DIR, find_workspace
 from wrapix_core.units import plural
 
@@ -29,12 +29,12 @@ def resolve_workspace(directory: Path | None) -> Path:
 
 
 def _counts(summary: IssueSummary) -> str:
-    parts = [f"{count} {display.line(status)}" for status, count in summary.by_status.items()]
+    parts = [f"{count} {untrusted.line(status)}" for status, count in summary.by_status.items()]
     return plural(summary.total, "issue") + (f" ({', '.join(parts)})" if parts else "")
 
 
 def _ids(ids: Iterable[str]) -> str:
-    return ", ".join(display.line(issue_id) for issue_id in ids)
+    return ", ".join(untrusted.line(issue_id) for issue_id in ids)
 
 
 def render(board: Board) -> list[str]:
@@ -42,27 +42,27 @@ def render(board: Board) -> list[str]:
     lines: list[str] = []
     width = max((len(card.file) for card in board.cards), default=4)
     for card in board.cards:
-        head = (f"{display.line(card.file):<{width}}  criteria {card.criteria_done}/"
+        head = (f"{untrusted.line(card.file):<{width}}  criteria {card.criteria_done}/"
                 f"{card.criteria_total}")
         if card.epic:
-            head += f"  epic {display.line(card.epic)}"
+            head += f"  epic {untrusted.line(card.epic)}"
         if card.state:
             head += f"  [{card.state}]"
         if card.issues.total:
             head += f"  {_counts(card.issues)}"
         lines.append(head)
         if card.title:
-            lines.append(f"    {display.line(card.title)}")
+            lines.append(f"    {untrusted.line(card.title)}")
         if card.issues.ready:
             lines.append("    ready: " + _ids(card.issues.ready))
         for item in card.issues.clarify:
-            lines.append(f"    clarify {display.line(item.id)}: "
-                         f"{display.line(item.question or item.title)}")
+            lines.append(f"    clarify {untrusted.line(item.id)}: "
+                         f"{untrusted.line(item.question or item.title)}")
         if card.issues.awaiting_review:
             lines.append(f"    awaiting review: {card.issues.awaiting_review} (ralph review "
-                         f"{display.line(card.name)})")
+                         f"{untrusted.line(card.name)})")
         for problem in card.problems:
-            lines.append(f"    ! {display.line(problem)}")
+            lines.append(f"    ! {untrusted.line(problem)}")
     issues = board.issues
     lines.append("")
     lines.append(f"All: {_counts(issues)}")
@@ -70,16 +70,16 @@ def render(board: Board) -> list[str]:
     if issues.awaiting_review:
         lines.append(f"Awaiting review: {issues.awaiting_review}")
     for item in issues.clarify:
-        lines.append(f"Clarify {display.line(item.id)}: "
-                     f"{display.line(item.question or item.title)}")
+        lines.append(f"Clarify {untrusted.line(item.id)}: "
+                     f"{untrusted.line(item.question or item.title)}")
     for stuck in issues.blocked[:20]:
-        lines.append(f"Blocked {display.line(stuck.id)}: by " + ", ".join(
-            f"{display.line(blocker.id)} ({blocker.kind}, {display.line(blocker.status)})"
+        lines.append(f"Blocked {untrusted.line(stuck.id)}: by " + ", ".join(
+            f"{untrusted.line(blocker.id)} ({blocker.kind}, {untrusted.line(blocker.status)})"
             for blocker in stuck.blockers))
     if len(issues.blocked) > 20:
         lines.append(f"... and {len(issues.blocked) - 20} more blocked")
     for problem in board.problems:
-        lines.append(f"! {display.line(problem)}")
+        lines.append(f"! {untrusted.line(problem)}")
     return lines
 
 

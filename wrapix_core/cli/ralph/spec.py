@@ -15,13 +15,13 @@ from typing import Any
 
 import click
 
+from wrapix_core import untrusted
 from wrapix_core.cli.base import echo_json, run_async
-from wrapix_core.cli.ralph_board import resolve_workspace
+from wrapix_core.cli.ralph.board import resolve_workspace
 from wrapix_core.errors import WrapixError
 from wrapix_core.specs import catalog
 from wrapix_core.specs.model import Spec
 from wrapix_core.specs.verify import DEFAULT_TIMEOUT, VerifyResult, verify_spec
-from wrapix_core.tasks import display
 
 
 def _specs(workspace: Path, only: str | None) -> list[Spec]:
@@ -37,7 +37,7 @@ def _specs(workspace: Path, only: str | None) -> list[Spec]:
 
 def _counts_line(spec: Spec, width: int) -> str:
     counts = spec.annotation_counts()
-    return (f"  {display.line(spec.file_name):<{width}}  {counts.verify} verify, "
+    return (f"  {untrusted.line(spec.file_name):<{width}}  {counts.verify} verify, "
             f"{counts.judge} judge, {counts.unannotated} unannotated")
 
 
@@ -53,11 +53,11 @@ def _index(specs: list[Spec], verbose: bool) -> None:
         if verbose:
             for criterion in spec.criteria:
                 mark = "x" if criterion.done else " "
-                kinds = ", ".join(f"{item.kind} {display.line(item.target)}"
+                kinds = ", ".join(f"{item.kind} {untrusted.line(item.target)}"
                                   for item in criterion.annotations) or "unannotated"
-                click.echo(f"      [{mark}] {display.line(criterion.text)}  ({kinds})")
+                click.echo(f"      [{mark}] {untrusted.line(criterion.text)}  ({kinds})")
             for problem in spec.problems:
-                click.echo(f"      ! {display.line(problem)}")
+                click.echo(f"      ! {untrusted.line(problem)}")
     click.echo("")
     click.echo(f"Total: {total['verify']} verify, {total['judge']} judge, "
                f"{total['bare']} unannotated")
@@ -93,13 +93,13 @@ def _verify(workspace: Path, specs: list[Spec], timeout: float, as_json: bool) -
         results.extend(found)
         if as_json:
             continue
-        header = f"Ralph Verify: {display.line(spec.name)}"
+        header = f"Ralph Verify: {untrusted.line(spec.name)}"
         click.echo(header)
         click.echo("=" * len(header))
         for result in found:
-            click.echo(f"  [{result.outcome.upper()}] {display.line(result.criterion)}")
+            click.echo(f"  [{result.outcome.upper()}] {untrusted.line(result.criterion)}")
             target = f"{result.annotation.target} " if result.annotation else ""
-            click.echo(f"         {display.line(target)}({display.line(result.detail)})")
+            click.echo(f"         {untrusted.line(target)}({untrusted.line(result.detail)})")
         click.echo("")
     outcomes = Counter(result.outcome for result in results)
     if as_json:
@@ -122,6 +122,8 @@ def _verify(workspace: Path, specs: list[Spec], timeout: float, as_json: bool) -
               help="Seconds each verify test may take.")
 @click.option("--dir", "directory", type=click.Path(file_okay=False, path_type=Path),
               help="Workspace (default: the nearest directory holding specs/).")
+
+
 def spec(verbose: bool, as_json: bool, run_verify: bool, only: str | None, timeout: float,
          directory: Path | None) -> None:
     """Annotation counts per spec; --verify runs the [verify] shell tests."""
