@@ -77,13 +77,20 @@ def sessions(ws: Workspace) -> list[dict[str, Any]]:
     return found
 
 
-def test_two_issues_worked_at_once_each_landing_on_the_branch(repo: Workspace) -> None:
-    ws = repo
+def two_at_once(ws: Workspace, alpha_path: str, beta_path: str
+                ) -> tuple[str, str, subprocess.CompletedProcess[str]]:
+    """Issues Alpha and Beta, whose agents write "alpha" and "beta" lines to their
+    paths and meet; ``ralph loop --parallel 2`` run over them."""
     alpha = ws.create("Alpha feature", priority=1)
     beta = ws.create("Beta feature", priority=2)
-    ws.scenario(works_then_meets(ws, "Alpha feature", "a", "b", "alpha.txt", "alpha\n"),
-                works_then_meets(ws, "Beta feature", "b", "a", "beta.txt", "beta\n"))
-    done = ws.ralph("loop", "--parallel", "2", timeout=180)
+    ws.scenario(works_then_meets(ws, "Alpha feature", "a", "b", alpha_path, "alpha\n"),
+                works_then_meets(ws, "Beta feature", "b", "a", beta_path, "beta\n"))
+    return alpha, beta, ws.ralph("loop", "--parallel", "2", timeout=180)
+
+
+def test_two_issues_worked_at_once_each_landing_on_the_branch(repo: Workspace) -> None:
+    ws = repo
+    alpha, beta, done = two_at_once(ws, "alpha.txt", "beta.txt")
     assert done.returncode == 100, done.stdout + done.stderr
     assert sorted(ws.worked()) == sorted([alpha, beta])
     # each in a work tree of its own, never the checkout
@@ -104,11 +111,7 @@ def test_two_issues_worked_at_once_each_landing_on_the_branch(repo: Workspace) -
 def test_a_conflict_reopens_the_issue_with_the_files_and_keeps_its_work(
         repo: Workspace) -> None:
     ws = repo
-    alpha = ws.create("Alpha feature", priority=1)
-    beta = ws.create("Beta feature", priority=2)
-    ws.scenario(works_then_meets(ws, "Alpha feature", "a", "b", "shared.txt", "alpha\n"),
-                works_then_meets(ws, "Beta feature", "b", "a", "shared.txt", "beta\n"))
-    done = ws.ralph("loop", "--parallel", "2", timeout=180)
+    alpha, beta, done = two_at_once(ws, "shared.txt", "shared.txt")
     assert done.returncode == 1, done.stdout + done.stderr
     issues = {issue_id: ws.issue(issue_id) for issue_id in (alpha, beta)}
     closed = [i for i, issue in issues.items() if issue["status"] == "closed"]

@@ -12,30 +12,20 @@ import pytest
 
 from tests.ralph.support import SPEC, Workspace, complete, install_agent
 from tests.ralph.test_parallel import IDENTITY, changed, git, sessions
+from tests.ralph.test_sandbox_real import PROFILE as SANDBOX_PROFILE
 from wrapix_core.sessions.store import sessions_root
 
 pytestmark = [pytest.mark.podman]
 
-PROFILE = """
-[sandbox]
-profile = "ralphtest"
-
-[profiles.ralphtest]
-base = "none"
-image = "{image}"
-env = {{ PATH = "/opt/fake:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", \
-FAKE_AGENT_SCENARIO = "/shared/scenario.json" }}
-
-[[profiles.ralphtest.mounts]]
-source = "{bin}"
-dest = "/opt/fake"
-mode = "ro"
-
+SCENARIO_ENV = ', FAKE_AGENT_SCENARIO = "/shared/scenario.json" }}\n'
+PROFILE = SANDBOX_PROFILE.replace(" }}\n", SCENARIO_ENV, 1) + """
 [[profiles.ralphtest.mounts]]
 source = "{shared}"
 dest = "/shared"
 mode = "rw"
 """
+"""test_sandbox_real's profile, plus a directory all the sandboxes share (the scenario,
+the calls, the barrier)."""
 
 
 def sandboxes_on_sessions() -> list[str]:
@@ -69,6 +59,7 @@ def test_two_issues_in_sandboxes_on_sessions_land_on_the_branch(wrapix_image: st
                    env_extra={"WRAPIX_RALPH__HOST": "false", "WRAPIX_RALPH__WATCHDOG": "5",
                               **IDENTITY})
     install_agent(ws.bin)
+    assert SCENARIO_ENV in PROFILE
     (root / "wrapix.toml").write_text(PROFILE.format(image=wrapix_image, bin=ws.bin,
                                                      shared=shared))
     (root / ".gitignore").write_text(".wrapix/\n.beads/\n.claude/\n")
