@@ -114,6 +114,7 @@ def test_cache_root_agrees_with_paths(monkeypatch: pytest.MonkeyPatch) -> None:
     ([], True), (["."], True), (["run", "."], True), (["--profile", "rust"], True),
     (["run", "--dry-run", "."], False), (["ls"], False), (["--help"], False),
     (["run", "-h"], False), (["image", "build"], False), (["--version"], False),
+    (["run", "--emit", "kube", "."], False), (["--emit=kube"], False),
 ])
 def test_what_counts_as_a_launch(args: list[str], launch: bool) -> None:
     assert is_launch(args) is launch

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.support import hardening
 from tests.support.cli import script
 from wrapix_core.sandbox.podman import PodmanRuntime
 from wrapix_core.sandbox.runtime import EventStreamStatus, RuntimeEvent
@@ -132,12 +133,8 @@ def test_host_paths_are_not_visible(sandbox: tuple[Env, str, str], podman: str) 
 
 def test_no_effective_capabilities(sandbox: tuple[Env, str, str], podman: str) -> None:
     _, name, _ = sandbox
-    status = podman_exec(podman, name, "grep -E '^Cap(Eff|Prm|Bnd)' /proc/1/status; "
-                         "grep NoNewPrivs /proc/self/status").stdout
-    fields = dict(line.split(":\t") for line in status.strip().splitlines())
-    assert int(fields["CapEff"], 16) == 0
-    assert int(fields["CapPrm"], 16) == 0
-    assert fields["NoNewPrivs"].strip() == "1"
+    hardening.assert_unprivileged(lambda script_: podman_exec(podman, name, script_),
+                                  os.getuid())
 
 
 def test_limits_are_recorded_and_cgroup_v1_warning_shown_once(sandbox: tuple[Env, str, str],
@@ -149,8 +146,7 @@ def test_limits_are_recorded_and_cgroup_v1_warning_shown_once(sandbox: tuple[Env
     host = info["HostConfig"]
     if host.get("PidsLimit"):  # cgroup v2 (or rootful): the runtime applies them
         assert host["PidsLimit"] == 4096
-        assert host["Memory"] == 4096 * 1024 * 1024
-        assert host["NanoCpus"] > 0
+        hardening.assert_cpu_and_memory_applied(host)
         assert "cgroup v1" not in stderr
     else:  # rootless on cgroup v1: Podman drops them; the request is still on record
         create = info["Config"]["CreateCommand"]
@@ -164,45 +160,16 @@ def test_limits_are_recorded_and_cgroup_v1_warning_shown_once(sandbox: tuple[Env
 
 def test_git_hooks_and_config_are_read_only(sandbox: tuple[Env, str, str], podman: str) -> None:
     env, name, _ = sandbox
-    done = podman_exec(podman, name,
-                       "cd /workspace; "
-                       "touch .git/hooks/pre-commit 2>/dev/null && echo hooks-writable; "
-                       "echo '[x]' >> .git/config 2>/dev/null && echo config-writable; "
-                       "echo ok > .git/other && echo git-dir-writable; "
-                       "mkdir -p src && echo ok > src/main.txt && echo workspace-writable")
-    assert "hooks-writable" not in done.stdout
-    assert "config-writable" not in done.stdout
-    assert "git-dir-writable" in done.stdout
-    assert "workspace-writable" in done.stdout
-    assert not (env.workspace / ".git/hooks/pre-commit").exists()
+    hardening.assert_git_protected(lambda script_: podman_exec(podman, name, script_),
+                                   env.workspace)
     assert (env.workspace / ".git/config").read_text() == "[core]\n\tbare = false\n"
 
 
 def test_protected_paths_cannot_be_swapped_for_copies(sandbox: tuple[Env, str, str],
                                                       podman: str) -> None:
-    # Renaming the directory that holds a read-only path, then writing a fresh copy,
-    # would hand the host the agent's .git/config; so would replacing wrapix.toml or
-    # Ralph's .wrapix/ (all read on the host).
     env, name, _ = sandbox
-    settings = (env.workspace / "wrapix.toml").read_text()
-    done = podman_exec(podman, name,
-                       "cd /workspace; "
-                       "mv .git .git-old 2>/dev/null && echo git-renamed; "
-                       "mv .git/hooks .git/hooks-old 2>/dev/null && echo hooks-renamed; "
-                       "echo x >> wrapix.toml 2>/dev/null && echo toml-writable; "
-                       "mv wrapix.toml old.toml 2>/dev/null && echo toml-renamed; "
-                       "rm -f wrapix.toml 2>/dev/null; test -e wrapix.toml || echo toml-gone; "
-                       "mkdir -p .wrapix/ralph 2>/dev/null && echo wrapix-writable; "
-                       "mv .wrapix .wrapix-old 2>/dev/null && echo wrapix-renamed; true")
-    assert done.returncode == 0, done.stderr
-    for escape in ("git-renamed", "hooks-renamed", "toml-writable", "toml-renamed",
-                   "toml-gone", "wrapix-writable", "wrapix-renamed"):
-        assert escape not in done.stdout
-    assert (env.workspace / ".git/config").read_text() == "[core]\n\tbare = false\n"
-    assert (env.workspace / "wrapix.toml").read_text() == settings
-    assert not (env.workspace / ".git-old").exists()
-    assert (env.workspace / ".wrapix").is_dir()
-    assert not any((env.workspace / ".wrapix").iterdir())
+    hardening.assert_protected_paths_hold(lambda script_: podman_exec(podman, name, script_),
+                                          env.workspace)
 
 
 def test_profile_env_and_mounts_arrive(sandbox: tuple[Env, str, str], podman: str) -> None:

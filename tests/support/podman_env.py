@@ -69,9 +69,9 @@ def image_exists(podman: str, image: str) -> bool:
                           timeout=60).returncode == 0
 
 
-def busybox_image(podman: str) -> str:
-    if image_exists(podman, BUSYBOX_IMAGE):
-        return BUSYBOX_IMAGE
+def _import_busybox(podman: str, tag: str, files: dict[str, str] | None = None,
+                    changes: tuple[str, ...] = ()) -> None:
+    """``podman import`` a static busybox tree (plus ``files``: path -> executable script)."""
     busybox = shutil.which("busybox") or "/bin/busybox"
     if not Path(busybox).is_file():
         unavailable("static busybox is not installed (apt install busybox-static)")
@@ -87,15 +87,52 @@ def busybox_image(podman: str) -> str:
             (root / "bin" / applet).symlink_to("busybox")
         (root / "etc" / "passwd").write_text("root:x:0:0:root:/root:/bin/sh\n")
         (root / "etc" / "group").write_text("root:x:0:\n")
+        for path, text in (files or {}).items():
+            (root / path).write_text(text)
+            (root / path).chmod(0o755)
         archive = root.parent / f"{root.name}.tar"
         with tarfile.open(archive, "w") as tar:
             tar.add(root, arcname=".")
         try:
-            subprocess.run([podman, "import", "--quiet", str(archive), BUSYBOX_IMAGE],
-                           check=True, capture_output=True, timeout=120)
+            subprocess.run([podman, "import", "--quiet",
+                            *(arg for change in changes for arg in ("--change", change)),
+                            str(archive), tag], check=True, capture_output=True, timeout=120)
         finally:
             archive.unlink(missing_ok=True)
+
+
+def busybox_image(podman: str) -> str:
+    if not image_exists(podman, BUSYBOX_IMAGE):
+        _import_busybox(podman, BUSYBOX_IMAGE)
     return BUSYBOX_IMAGE
+
+
+PAUSE_SCRIPT = """#!/bin/sh
+trap 'exit 0' TERM INT
+while :; do sleep 3600 & wait $!; done
+"""
+
+
+def pod_infra_image(podman: str) -> None:
+    """Make sure ``podman kube play`` can start a Pod's infra container.
+
+    Podman builds its "pause" image from the ``catatonit`` binary, which these machines
+    do not install (and installing it would change what ``--init`` means for every other
+    sandbox test). Podman looks for ``localhost/podman-pause:<version>-<build time>``
+    first, so a busybox image under that name, whose entrypoint waits for SIGTERM, stands
+    in for it. Nothing is made when catatonit is there.
+    """
+    from wrapix_core.sandbox.podman import CATATONIT
+
+    if shutil.which("catatonit") or any(Path(path).is_file() for path in CATATONIT):
+        return
+    done = subprocess.run([podman, "version", "--format",
+                           "{{.Client.Version}}-{{.Client.Built}}"],
+                          capture_output=True, text=True, timeout=60, check=True)
+    tag = f"localhost/podman-pause:{done.stdout.strip()}"
+    if not image_exists(podman, tag):
+        _import_busybox(podman, tag, {"catatonit": PAUSE_SCRIPT},
+                        ('ENTRYPOINT ["/catatonit", "-P"]',))
 
 
 def debian_image(podman: str) -> str:

@@ -31,6 +31,6 @@ _NOT_LAUNCHES = {"--help", "-h", "--version", "--dry-run"}
 
 def is_launch(args: list[str]) -> bool:
     """Whether ``wrapix ARGS`` starts a sandbox (``run``, or the default ``wrapix [DIR]``)."""
-    if _NOT_LAUNCHES.intersection(args):
+    if _NOT_LAUNCHES.intersection(args) or any(arg.startswith("--emit") for arg in args):
         return False
     return not args or args[0] == "run" or args[0] not in SUBCOMMANDS

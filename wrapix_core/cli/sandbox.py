@@ -77,6 +77,9 @@ def _settings(workspace: Path | None) -> Settings:
 @click.option("--network", type=click.Choice(["open", "allowlist", "none"]),
               help="Egress: open, allowlist (only the allowed hosts, through a proxy on "
                    "the host) or none (default: sandbox.network, then the profile's).")
+@click.option("--emit", type=click.Choice(["kube"]),
+              help="Print the plan as a Kubernetes Pod manifest (YAML; JSON with --json); "
+                   "start nothing.")
 @click.option("--session", "session_name", metavar="NAME",
               help="Run on session NAME (branch wrapix/NAME in a repository of its own), "
                    "created when new. The agent on a git repository gets a new session by "
@@ -92,7 +95,7 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         image: str | None, detach: bool, dry_run: bool, as_json: bool, env: tuple[str, ...],
         mounts: tuple[str, ...], name: str | None, allow_host_mount: bool,
         network: Mode | None, session_name: str | None, from_ref: str | None,
-        direct: bool, agent: AgentName | None) -> None:
+        direct: bool, agent: AgentName | None, emit: str | None) -> None:
     """Launch a sandbox for DIRECTORY (default: here).
 
     In the foreground the agent runs attached to this terminal (detach with the detach
@@ -108,12 +111,14 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
     catalog = None
     created: list[str] = []
     explicit = bool(session_name or from_ref)
+    planning = dry_run or bool(emit)  # nothing is started, so no session is made
     if session_cli.wants_session(workspace, name=session_name, from_ref=from_ref,
                                  direct=direct, command=command, settings=settings) and (
-            not dry_run or explicit):
-        if dry_run and not session_cli.exists(workspace, session_name):
-            raise WrapixError("--dry-run would have to create the session to plan it",
-                              "dry-run an existing session, or with --direct")
+            not planning or explicit):
+        if planning and not session_cli.exists(workspace, session_name):
+            flag = "--dry-run" if dry_run else "--emit"
+            raise WrapixError(f"{flag} would have to create the session to plan it",
+                              f"{flag} an existing session, or with --direct")
         from wrapix_core.profiles import load_catalog
 
         opened, session, created = session_cli.open_session(workspace, session_name,
@@ -126,6 +131,16 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         allow_host_mounts=allow_host_mount, name=name, network=network, session=session,
         agent=agent,
     )
+    if planning and session is None and not direct and session_cli.wants_session(
+            workspace, name=None, from_ref=None, direct=False, command=command,
+            settings=settings):
+        warn(PROG, "a launch runs the agent in a new session (see `wrapix sessions`); "
+                   "this is the plan of `--direct`, in this checkout")
+    if emit:
+        from wrapix_core.cli.kube import emit_kube
+
+        emit_kube(request, settings, as_json=as_json, catalog=catalog)
+        return
     if dry_run:
         prepared = run_async(prepare(request, settings, check_image=False))
     else:
@@ -140,11 +155,6 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         for note in created if session is not None else ():
             click.echo(f"{PROG}: {note}", err=True)
     if dry_run:
-        if session is None and not direct and session_cli.wants_session(
-                workspace, name=None, from_ref=None, direct=False, command=command,
-                settings=settings):
-            warn(PROG, "a launch runs the agent in a new session (see `wrapix sessions`); "
-                       "this is the plan of `--direct`, in this checkout")
         if as_json:
             echo_json(prepared.plan.to_json())
         else:

@@ -46,7 +46,7 @@ from wrapix_core.settings import RalphSettings, Settings
 if TYPE_CHECKING:
     from wrapix_core.image.progress import BuildEvent
     from wrapix_core.sandbox.launcher import LaunchRequest, Prepared
-    from wrapix_core.sandbox.model import StagingAction
+    from wrapix_core.sandbox.model import SessionMount, StagingAction
 
 AGENT_ENV = "RALPH_AGENT"
 PRINT_FLAGS = ("--output-format", "stream-json", "--verbose")
@@ -418,8 +418,11 @@ class SandboxRunner:
     where = "sandbox"
 
     def __init__(self, workspace: Path, settings: Settings, ralph: RalphSettings,
-                 agent: list[str], ralph_dir: str, on_note: NoteCallback | None = None) -> None:
+                 agent: list[str], ralph_dir: str, on_note: NoteCallback | None = None,
+                 session: SessionMount | None = None) -> None:
         self.workspace = workspace
+        self.session = session
+        """The session ``workspace`` is (``ralph loop --parallel``), mounted as one."""
         self.settings = settings
         self.ralph = ralph
         self.agent = agent
@@ -447,7 +450,8 @@ class SandboxRunner:
             workspace=self.workspace, profile=session.profile or self.ralph.profile,
             command=tuple(command), name=self.container(session),
             ralph=RalphEnv(session.phase, session.ralph_args, self.ralph_dir),
-            role="ralph", interactive=interactive, tty=interactive, agent=agent)
+            role="ralph", interactive=interactive, tty=interactive, agent=agent,
+            session=self.session)
 
     def argv(self, session: Session, *, interactive: bool) -> list[str]:
         agent = list(session.agent) or self.agent
@@ -466,7 +470,12 @@ class SandboxRunner:
                 self.on_note(event.line.strip())
 
         request = self.request(session, command, interactive=interactive)
-        prepared = await prepare(request, self.settings, on_build=built)
+        catalog = None
+        if self.session is not None:  # profiles from the project, never the session's files
+            from wrapix_core.profiles import load_catalog
+
+            catalog = load_catalog(self.session.project)
+        prepared = await prepare(request, self.settings, catalog=catalog, on_build=built)
         if not self._warned:
             self._warned = True
             for warning in prepared.warnings:

@@ -26,6 +26,9 @@ A step, in order:
    the running step recorded, and the next step (or ``ralph status``) sees it;
 8. the ``post_step`` hook (after a failure only with ``ralph.hooks_on_failure``).
 
+``ralph loop --parallel N`` (:mod:`wrapix_core.ralph.parallel`) drives the same claim,
+work and hooks, each issue in a session of its own, landing through a merge queue.
+
 Before the first step the agent's credentials are checked
 (:mod:`wrapix_core.ralph.credentials`): none is one clear error, no issue touched.
 
@@ -47,7 +50,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from collections.abc import Callable, Collection
+from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -124,6 +127,9 @@ from wrapix_core.units import plural
 
 LOCK_TIMEOUT = 60.0
 PROFILE_PREFIX = "profile:"
+LandCallback = Callable[[Issue], Awaitable[str | None]]
+"""Takes a finished issue's work where it belongs (``ralph loop --parallel``: its
+session's branch onto the label's branch); a reason when it could not."""
 
 
 def issue_profile(issue: Issue) -> str | None:
@@ -142,7 +148,9 @@ def log_name(stem: str) -> str:
 
 
 @dataclass
-class _Claim:
+class Claim:
+    """An issue a step holds: marked in progress, its lock held, its log chosen."""
+
     issue: Issue
     lock: RalphLock
     log: Path
@@ -301,7 +309,7 @@ class Engine:
                 "RALPH_ISSUE_TITLE": " ".join(issue.title.split()), "RALPH_OUTCOME": outcome,
                 "RALPH_REASON": reason, "RALPH_ATTEMPTS": str(attempts)}
 
-    async def _pre_step(self, name: str, claim: _Claim) -> str | None:
+    async def _pre_step(self, name: str, claim: Claim) -> str | None:
         """The ``pre_step`` hook; when it fails, the issue is put back with its output in
         the notes and the reason returned."""
         try:
@@ -325,7 +333,7 @@ class Engine:
             await self._release(name, claim)
         return reason
 
-    async def _post_step(self, name: str, result: StepResult) -> None:
+    async def post_step(self, name: str, result: StepResult) -> None:
         if result.issue is None or result.outcome not in (
                 StepOutcome.COMPLETED, StepOutcome.CLARIFY, StepOutcome.FAILED):
             return
@@ -569,14 +577,27 @@ class Engine:
         self.check_credentials()
         await self.recover(name)
         skipped = skip if skip is not None else set()
+        claimed = await self.claim_next(name, state, skipped, approve=approve, number=number)
+        if isinstance(claimed, StepResult):
+            self.emit(StepEnded(claimed))
+            return claimed
+        result = await self.work(name, claimed)
+        self.emit(StepEnded(result))
+        await self.post_step(name, result)
+        return result
+
+    async def claim_next(self, name: str, state: LabelState, skipped: set[str], *,
+                         approve: ApproveCallback | None = None, number: int = 1
+                         ) -> Claim | StepResult:
+        """The label's first ready issue not in ``skipped``, asked about, claimed and past
+        its ``pre_step`` hook; or why there is none (nothing ready, or stopped when asked).
+        Issues skipped when asked, or whose hook failed, are added to ``skipped``."""
         while True:
             scope = await self.scope(name, state)
             await self._close_finished_epics(scope)
             candidates = scope.ready(skipped)
             if not candidates:
-                result = self._idle(scope, skipped)
-                self.emit(StepEnded(result))
-                return result
+                return self._idle(scope, skipped)
             candidate = candidates[0]
             if approve is not None:
                 decision = await approve(StepProposal(
@@ -587,10 +608,8 @@ class Engine:
                     self.skip_reasons.setdefault(candidate.id, "skipped when asked")
                     continue
                 if decision == Decision.STOP:
-                    result = StepResult(StepOutcome.STOPPED, name, "stopped before "
-                                        f"{candidate.id}", IssueRef.of(candidate))
-                    self.emit(StepEnded(result))
-                    return result
+                    return StepResult(StepOutcome.STOPPED, name, "stopped before "
+                                      f"{candidate.id}", IssueRef.of(candidate))
             claim = await self._claim(name, candidate.id)
             if claim is None:  # taken by another loop in the meantime
                 continue
@@ -599,10 +618,7 @@ class Engine:
                 skipped.add(candidate.id)
                 self.skip_reasons[candidate.id] = hook_failed
                 continue
-            result = await self._work(name, claim)
-            self.emit(StepEnded(result))
-            await self._post_step(name, result)
-            return result
+            return claim
 
     def _idle(self, scope: LabelScope, skipped: Collection[str]) -> StepResult:
         name = scope.label
@@ -627,7 +643,7 @@ class Engine:
                           f"stuck: {len(open_work)} open, none ready: {reason}",
                           reason=reason, hint=hint)
 
-    async def _claim(self, name: str, issue_id: str) -> _Claim | None:
+    async def _claim(self, name: str, issue_id: str) -> Claim | None:
         base = None
         if "base_commit" not in read_label_state(self.paths, name).extra:
             base = await history.head_commit(self.workspace)  # before the first step
@@ -658,9 +674,13 @@ class Engine:
             except BaseException:
                 lock.release()
                 raise
-            return _Claim(issue, lock, log)
+            return Claim(issue, lock, log)
 
-    async def _work(self, name: str, claim: _Claim) -> StepResult:
+    async def work(self, name: str, claim: Claim, runner: Runner | None = None,
+                    land: LandCallback | None = None) -> StepResult:
+        """Run the claimed issue's attempts with ``runner`` (default: the engine's). With
+        ``land``, a finished issue (WORK_COMPLETE, checks passed) is closed only once
+        ``land`` has taken its work; a reason it returns puts the issue back instead."""
         issue, log = claim.issue, claim.log
         state = read_label_state(self.paths, name)
         values = self._values(state)
@@ -668,7 +688,7 @@ class Engine:
         template = templates.load(self.paths, "step")
         previous = ""
         started = time.time()
-        runner = self.runner()
+        runner = runner or self.runner()
         finished = False
         try:
             profile, unusable = self._profile_of(issue)
@@ -714,6 +734,12 @@ class Engine:
                             finished = True
                             return result
                     if signal.kind == "WORK_COMPLETE" and failure is None:
+                        refused = await land(issue) if land is not None else None
+                        if refused is not None:
+                            result = await self._not_landed(name, issue, refused, attempt,
+                                                            log, started)
+                            finished = True
+                            return result
                         result = await self._complete(name, state, issue, attempt, log,
                                                       started)
                         finished = True
@@ -851,6 +877,18 @@ class Engine:
                           hint="fix what stops the agent from working (see its log), then "
                                "run the step again")
 
+    async def _not_landed(self, name: str, issue: Issue, reason: str, attempt: int,
+                          log: Path, started: float) -> StepResult:
+        """Finished, but its work could not be landed (a conflict): the issue is put back
+        open with the reason (the files, where the work is kept) in its notes."""
+        updated = await self.store.update(issue.id, IssueUpdate(
+            status="open", append_notes=f"Ralph ({timestamps.now()}): the work is done but "
+            f"was not landed: {reason}\nLog: {self.paths.in_workspace(log)}"))
+        return StepResult(StepOutcome.FAILED, name, f"{issue.id} was not landed: {reason}",
+                          IssueRef.of(updated), attempt, reason=reason, logs=(log,),
+                          elapsed=time.time() - started,
+                          hint="resolve it as its notes say, or run it again: it is open")
+
     async def _interrupted(self, issue_id: str, log: Path) -> None:
         """Ctrl-C or cancellation mid-step: put the issue back (best effort)."""
         with contextlib.suppress(WrapixError, OSError):
@@ -860,7 +898,15 @@ class Engine:
                     status="open", append_notes=f"Ralph ({timestamps.now()}): the step was "
                     f"interrupted; reopened. Log: {self.paths.in_workspace(log)}"))
 
-    async def _release(self, name: str, claim: _Claim) -> None:
+    async def give_back(self, name: str, claim: Claim, error: str) -> StepResult:
+        """A claimed issue that could not be worked (not its fault): put back open as it
+        was, with ``error`` in its notes; the claim is released."""
+        try:
+            return await self._not_run(name, claim.issue, error, claim.log, time.time())
+        finally:
+            await self._release(name, claim)
+
+    async def _release(self, name: str, claim: Claim) -> None:
         try:
             with contextlib.suppress(WrapixError, OSError):
                 await asyncio.shield(mutate(self.paths, name,
@@ -915,14 +961,9 @@ class Engine:
                 approve_all = True
             return decision
 
-        pre = await self._hook("pre_loop", loop_log, {"RALPH_LABEL": name})
-        if pre is not None and not pre.ok:
-            tail = _tail_text(pre.tail, 5)
-            loop_result = LoopResult(name, (), None, error=(
-                f"the pre_loop hook failed ({pre.detail(self.ralph.hook_timeout)})"
-                + (f": {tail}" if tail else "") + f"; log {self.paths.in_workspace(loop_log)}"))
-            self.emit(LoopEnded(loop_result))
-            return loop_result
+        refused = await self.pre_loop(name, loop_log)
+        if refused is not None:
+            return refused
         worked = 0
         final: StepResult | None = None
         while max_steps is None or worked < max_steps:
@@ -938,6 +979,23 @@ class Engine:
                 continue  # parked with ralph:clarify: no longer ready; take the next one
             final = result
             break
+        return await self.end_loop(name, steps, final, loop_log)
+
+    async def pre_loop(self, name: str, loop_log: Path) -> LoopResult | None:
+        """The ``pre_loop`` hook; when it fails, the ended loop's result (emitted)."""
+        pre = await self._hook("pre_loop", loop_log, {"RALPH_LABEL": name})
+        if pre is None or pre.ok:
+            return None
+        tail = _tail_text(pre.tail, 5)
+        loop_result = LoopResult(name, (), None, error=(
+            f"the pre_loop hook failed ({pre.detail(self.ralph.hook_timeout)})"
+            + (f": {tail}" if tail else "") + f"; log {self.paths.in_workspace(loop_log)}"))
+        self.emit(LoopEnded(loop_result))
+        return loop_result
+
+    async def end_loop(self, name: str, steps: list[StepResult], final: StepResult | None,
+                       loop_log: Path) -> LoopResult:
+        """The loop's result, after its ``post_loop`` hook; emitted."""
         loop_result = LoopResult(name, tuple(steps), final,
                                  skipped=tuple(self.skip_reasons.items()))
         if not loop_result.failed or self.ralph.hooks_on_failure:

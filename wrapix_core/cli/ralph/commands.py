@@ -118,15 +118,24 @@ def step(label: str | None, quiet: bool, host: bool | None, directory: Path | No
               help="When nothing is left, run `ralph check`; loop again over its fix-up "
                    "issues, at most ralph.max_iterations rounds.")
 @quiet_option
+@click.option("--parallel", type=click.IntRange(min=1), metavar="N",
+              help="Up to N issues at once, each in a session of its own; finished ones "
+                   "land on the checked-out branch through one merge queue.")
 @host_option
 @dir_option
 def loop(label: str | None, confirm: bool, max_steps: int | None, then_check: bool,
-         quiet: bool, host: bool | None, directory: Path | None) -> None:
+         quiet: bool, parallel: int | None, host: bool | None, directory: Path | None
+         ) -> None:
     """Work ready issues of LABEL one by one until none is left.
 
     A failed issue is parked (ralph:clarify, the reason in its notes) and the loop goes
     on with the next ready one (ralph.pause_on_failure = true stops there instead). It
     ends with a summary of what was done, parked, asked and skipped.
+
+    With --parallel N, up to N issues at once, each in a session of its own (branch
+    wrapix/ralph-ISSUE); a finished one lands on the checked-out branch through one
+    merge queue before it is closed, and a conflict puts it back open with the files
+    and the session that keeps its work in its notes.
 
     Exit codes: 0 done (stopped, or max steps reached), 1 anything failed, 100 nothing
     left, 101 stuck (blocked, awaiting review or answers). With --check: 0 the checker
@@ -134,6 +143,11 @@ def loop(label: str | None, confirm: bool, max_steps: int | None, then_check: bo
     else the loop's own code.
     """
     engine = engine_for(directory, host, quiet)
+    if parallel is not None:
+        from wrapix_core.ralph.parallel import run_parallel
+
+        sys.exit(run_async(run_parallel(engine, parallel, label, confirm, then_check,
+                                        max_steps)).exit_code)
     approve = confirm_on_terminal if confirm else None
     if then_check:
         checked = run_async(engine.loop_check(label, approve=approve, max_steps=max_steps))
