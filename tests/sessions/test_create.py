@@ -93,3 +93,31 @@ def test_session_copy_copies_files_and_never_follows_links(tmp_path: Path) -> No
     assert "missing does not exist" in joined
     with pytest.raises(SessionError, match="inside the project"):
         create_session(project, "two", copy=["../secret.txt"])
+
+
+def test_the_agent_runs_on_a_session_only_where_one_can_start(tmp_path: Path) -> None:
+    """The default (a session for the agent) needs a repository with a commit; a `.git`
+    git does not take for a repository, or a repository with no commit yet, runs the
+    agent in the directory itself instead of failing the launch."""
+    from wrapix_core.cli.sessions import wants_session
+    from wrapix_core.settings import Settings
+
+    settings = Settings()
+
+    def default(directory: Path) -> bool:
+        return wants_session(directory, name=None, from_ref=None, direct=False, command=(),
+                             settings=settings)
+
+    fake = tmp_path / "fake"
+    (fake / ".git" / "hooks").mkdir(parents=True)
+    (fake / ".git" / "config").write_text("[core]\n\tbare = false\n")
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    git(empty, "init", "-q")
+    project = make_project(tmp_path / "proj")
+    assert not store.can_branch(fake) and not default(fake)
+    assert not store.can_branch(empty) and not default(empty)
+    assert not default(tmp_path)  # no .git at all
+    assert store.can_branch(project) and default(project)
+    assert not wants_session(project, name=None, from_ref=None, direct=False,
+                             command=("sh",), settings=settings)  # a command: direct

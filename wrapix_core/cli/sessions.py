@@ -36,7 +36,9 @@ def wants_session(directory: Path, *, name: str | None, from_ref: str | None, di
         return True
     if direct or settings.session.direct or command:
         return False
-    return (directory / ".git").exists()
+    from wrapix_core.sessions import store
+
+    return store.can_branch(directory)
 
 
 def open_session(directory: Path, name: str | None, from_ref: str | None,

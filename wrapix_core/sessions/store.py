@@ -36,6 +36,17 @@ def project_root(directory: Path) -> Path:
     return Path(top).resolve()
 
 
+def can_branch(directory: Path) -> bool:
+    """Whether ``directory`` is the top of a git work tree whose HEAD is a commit: where a
+    session can start. A ``.git`` that git does not take for a repository, or one with no
+    commit yet, is not (the agent then runs in the directory itself)."""
+    if not (directory / ".git").exists():
+        return False
+    done = gitcmd.project(directory, "rev-parse", "--verify", "--quiet", "HEAD^{commit}",
+                          check=False)
+    return done.returncode == 0 and bool(done.stdout.strip())
+
+
 def project_key(project: Path) -> str:
     stem = "".join(char if char.isalnum() or char in "-_" else "-"
                    for char in project.name.lower()).strip("-")[:40] or "root"

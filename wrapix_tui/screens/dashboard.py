@@ -16,6 +16,7 @@ from wrapix_tui.widgets.banner import Banner
 from wrapix_tui.widgets.builder import BuilderPane
 from wrapix_tui.widgets.header import StatusHeader
 from wrapix_tui.widgets.inbox import InboxPane
+from wrapix_tui.widgets.pane import Pane
 from wrapix_tui.widgets.ralph import RalphPane
 from wrapix_tui.widgets.sandboxes import SandboxesPane
 
@@ -99,14 +100,10 @@ class DashboardScreen(Screen[None]):
 
     def action_focus_pane(self, pane: str) -> None:
         self.show_pane(pane)
-        widget = self.query_one(f"#{pane}")
+        widget = self.query_one(f"#{pane}", Pane)
         if self.maximized is not None and self.maximized is not widget:
             self.maximize(widget, container=False)
-        focus_main = getattr(widget, "focus_main", None)
-        if focus_main is not None:
-            focus_main()
-        else:
-            self.set_focus(widget)  # at once: the next key may already be queued
+        widget.focus_main()
 
     def action_toggle_maximize(self) -> None:
         if self.maximized is not None:

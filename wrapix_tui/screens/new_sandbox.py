@@ -101,13 +101,16 @@ class NewSandboxScreen(ModalScreen[str | None]):
         self._session_for = workspace
         box = self.query_one("#session", Checkbox)
         hint = self.query_one("#session-hint", Static)
-        is_git = (workspace / ".git").exists()
+        from wrapix_core.sessions.store import can_branch
+
+        is_git = can_branch(workspace)  # one `git rev-parse` per workspace typed
         runs = is_git and bool({str(workspace), str(workspace.resolve())}
                                & self.running_projects)
         box.disabled = not is_git
         box.value = is_git and (runs or not self.core.settings.session.direct)
         if not is_git:
-            hint.update(Text("not a git repository: the sandbox works in it directly",
+            hint.update(Text("not a git repository with a commit: the sandbox works in it "
+                             "directly",
                              style="dim"))
         elif runs:
             hint.update(Text("a sandbox already runs for this project: a new session keeps "
