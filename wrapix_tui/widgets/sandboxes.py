@@ -9,7 +9,8 @@
 - What the pane knows is a :class:`~wrapix_tui.sandbox_state.SandboxState`; the view
   (filter, sort, all containers or sandboxes only) is reactives of the pane; the table
   (:class:`~wrapix_tui.widgets.sandbox_table.SandboxTable`) updates only cells that
-  changed; the keys' actions are :class:`~wrapix_tui.widgets.sandbox_actions.SandboxActions`.
+  changed; the keys' actions are :class:`~wrapix_tui.widgets.sandbox_actions.SandboxActions`,
+  remote hosts' rows and health line :class:`~wrapix_tui.widgets.sandbox_hosts.SandboxHosts`.
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ from wrapix_tui.messages import (
 )
 from wrapix_tui.sandbox_rows import SORTABLE, Counts
 from wrapix_tui.sandbox_state import SandboxState
-from wrapix_tui.widgets.sandbox_actions import SandboxActions
+from wrapix_tui.widgets.sandbox_hosts import SandboxHosts
 from wrapix_tui.widgets.sandbox_stats import StatsSampler
 from wrapix_tui.widgets.sandbox_table import SandboxTable
 from wrapix_tui.worker_failures import Failure
@@ -47,10 +48,8 @@ from wrapix_tui.worker_failures import Failure
 if TYPE_CHECKING:
     from textual.widgets import Input
 
-    from wrapix_core.sandbox.runtime import Runtime
     from wrapix_tui.core import Core
     from wrapix_tui.events_hub import EventHub
-    from wrapix_tui.host_watch import HostHealth, HostHealthChanged, HostListed
 
 log = logging.getLogger("wrapix.tui.sandboxes")
 
@@ -58,7 +57,7 @@ COALESCE = 0.1
 """Seconds to gather a burst of events into one listing."""
 
 
-class SandboxesPane(SandboxActions):
+class SandboxesPane(SandboxHosts):
     BORDER_TITLE = "Sandboxes"
     MAIN = "#sandbox-table"
     NOTE = "#sandbox-note"
@@ -88,9 +87,6 @@ class SandboxesPane(SandboxActions):
     filter_text: reactive[str] = reactive("", init=False)
     sort_column: reactive[str] = reactive("name", init=False)
     sort_reverse: reactive[bool] = reactive(False, init=False)
-    runtime_error: reactive[WrapixError | None] = reactive[WrapixError | None](None,
-                                                                               init=False)
-    """Why the runtime does not answer (missing, hung), while it does not: the note."""
 
     def __init__(self) -> None:
         super().__init__("sandboxes", note="Connecting to the container runtime…")
@@ -102,11 +98,6 @@ class SandboxesPane(SandboxActions):
         self.stats = StatsSampler(self)
         self._select_when_shown: str | None = None
         self._render_scheduled = False
-        self.host_runtimes: dict[str, Runtime] = {}
-        """Each remote host's runtime (``[hosts.NAME]``), for the rows' actions."""
-        self.host_health: dict[str, HostHealth] = {}
-        self.health_text = ""
-        """The per-host health line as drawn (``#host-health``, shown with hosts only)."""
 
     # -- composition ----------------------------------------------------------------
 
@@ -128,51 +119,6 @@ class SandboxesPane(SandboxActions):
         self.stats.schedule()
         if core.settings.hosts:
             self._watch_hosts(core)
-
-    # -- remote hosts ---------------------------------------------------------------
-
-    def _watch_hosts(self, core: Core) -> None:
-        """One worker per host (see :mod:`wrapix_tui.host_watch`): a dead or hanging
-        host is marked and retried in its own worker, never delaying another."""
-        from textual.widgets import Static
-
-        from wrapix_core.hosts.fleet import host_runtime
-        from wrapix_core.hosts.target import hosts
-        from wrapix_tui.host_watch import HostWatcher
-
-        self.mount(Static("hosts: connecting…", id="host-health", markup=False),
-                   before=self.table)
-        for found in hosts(core.settings):
-            runtime = host_runtime(core.settings, found)
-            self.host_runtimes[found.name] = runtime
-            watcher = HostWatcher(found, runtime, self.post_message)
-            self.run_worker(watcher.run(), group=f"hosts.{found.name}", exit_on_error=False,
-                            name=f"host {found.name}")
-
-    def on_host_listed(self, message: HostListed) -> None:
-        self.state.apply_listing(message.containers, host=message.host)
-        self.render_rows()
-
-    def on_host_health_changed(self, message: HostHealthChanged) -> None:
-        import time
-
-        from textual.widgets import Static
-
-        from wrapix_tui.host_watch import health_line
-
-        health = message.health
-        self.host_health[health.status.name] = health
-        if not health.status.reachable and self.state.host_unreachable(health.status.name):
-            self.render_rows()
-        line = health_line(None if self.runtime_error is None else str(self.runtime_error),
-                           list(self.host_health.values()), time.monotonic())
-        if line == self.health_text:
-            return  # drawn only when it changes
-        self.health_text = line
-        for bar in self.query("#host-health").results(Static):
-            bar.update(line)
-            bar.set_class(any(not h.status.reachable or h.status.error
-                              for h in self.host_health.values()), "-error")
 
     @work(exclusive=True, group="sandboxes.probe")
     async def _probe(self) -> None:
