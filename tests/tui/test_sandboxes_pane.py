@@ -256,8 +256,9 @@ async def test_without_podman_the_pane_says_how_to_install_it(make_app: MakeApp,
     async with app.run_test(size=(120, 40)) as pilot:
         note = app.dashboard.sandboxes.query_one("#sandbox-note")
         await wait_until(pilot, lambda: "apt install podman" in str(note.render()))
-        assert "not installed" in str(app.dashboard.header.query_one("#runtime-status")
-                                      .render())
+        status = app.dashboard.header.query_one("#runtime-status")
+        # The header hears it through the app (a message of its own): a frame later.
+        await wait_until(pilot, lambda: "not installed" in str(status.render()))
         assert "events" not in app.dashboard.banner.problems  # said once, in the pane
         await wait_until(pilot, lambda: app.dashboard.inbox.following)  # the rest works
 
