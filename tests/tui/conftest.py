@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -53,11 +54,32 @@ def make_app(workspace: Path, fake: FakeRuntime) -> Callable[..., WrapixApp]:
     return make
 
 
+# CI runs this half next to the real-Podman half on two cores: a wait there may take
+# several times what it takes on a quiet machine. Waits only end early when the thing
+# happened, so the headroom costs nothing when it does.
+WAIT_SCALE = 3.0 if os.environ.get("WRAPIX_CI") else 1.0
+
+
+def app_state(app: object) -> str:
+    """What the app was showing, for a wait that timed out: the screens, the focus, the
+    last notifications (a refused key usually says why there)."""
+    from textual.app import App
+
+    if not isinstance(app, App):
+        return ""
+    screens = " > ".join(type(screen).__name__ for screen in app.screen_stack)
+    focused = app.focused
+    said = [str(note.message)[:160] for note in list(app._notifications)[-3:]]
+    return (f"\n  screens: {screens}\n  focus: {focused!r}\n  notifications: {said}"
+            f"\n  running: {app.is_running}")
+
+
 async def wait_until(pilot: Pilot[object], predicate: Callable[[], object],
                      timeout: float = 10.0, what: str = "") -> None:
     """Let the app run until ``predicate()`` holds (no fixed sleeps)."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + timeout * WAIT_SCALE
     while not predicate():
         if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what or predicate}")
+            raise AssertionError(f"timed out waiting for {what or predicate}"
+                                 f"{app_state(pilot.app)}")
         await pilot.pause(0.02)

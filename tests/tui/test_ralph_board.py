@@ -637,10 +637,12 @@ async def exited(app: WrapixApp, timeout: float = 15.0) -> None:
     import asyncio
     import time
 
-    deadline = time.monotonic() + timeout
+    from tests.tui.conftest import WAIT_SCALE, app_state
+
+    deadline = time.monotonic() + timeout * WAIT_SCALE
     while app.is_running:
         if time.monotonic() > deadline:
-            raise AssertionError("timed out waiting for the app to exit")
+            raise AssertionError(f"timed out waiting for the app to exit{app_state(app)}")
         await asyncio.sleep(0.02)
 
 
@@ -774,7 +776,11 @@ async def test_open_screens_follow_the_board(home: Path) -> None:
         assert screen.check_action("answer", ()) is True
         await pilot.press("escape")
         await wait_until(pilot, lambda: not isinstance(app.screen, IssueScreen))
-        await pilot.press("left", "v")
+        pane = app.query_one(RalphPane)
+        await pilot.press("left")
+        await wait_until(pilot, lambda: app.focused is pane.board_view.specs,
+                         what="the spec list to take the focus back")
+        await pilot.press("v")
         await wait_until(pilot, lambda: isinstance(app.screen, ReviewScreen)
                          and app.screen.queue is not None)
         review = app.screen
