@@ -91,11 +91,14 @@ def _settings(workspace: Path | None) -> Settings:
 @click.option("--agent", "-A", type=click.Choice(list(AGENT_NAMES)),
               help="Agent to run (default: the profile's, then sandbox.agent); the image "
                    "gets it when the profile's has not.")
+@click.option("--on", "on", metavar="HOST",
+              help="Run on host HOST ([hosts.NAME]) in a session pushed there with git; "
+                   "`wrapix diff/merge` fetch its work back.")
 def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
         image: str | None, detach: bool, dry_run: bool, as_json: bool, env: tuple[str, ...],
         mounts: tuple[str, ...], name: str | None, allow_host_mount: bool,
         network: Mode | None, session_name: str | None, from_ref: str | None,
-        direct: bool, agent: AgentName | None, emit: str | None) -> None:
+        direct: bool, agent: AgentName | None, emit: str | None, on: str | None) -> None:
     """Launch a sandbox for DIRECTORY (default: here).
 
     In the foreground the agent runs attached to this terminal (detach with the detach
@@ -105,6 +108,17 @@ def run(directory: Path | None, command: tuple[str, ...], profile: str | None,
     """
     workspace = directory or Path.cwd()
     settings = _settings(workspace)
+    if on is not None and on != "local":
+        from wrapix_core.cli.run_on import refuse, run_on
+
+        refuse(direct, dry_run or bool(emit), workspace)
+        run_on(on, LaunchRequest(
+            workspace=workspace, profile=profile, image=image, detach=detach,
+            command=command, env=_parse_env(env),
+            mounts=tuple(_parse_mount(item) for item in mounts),
+            allow_host_mounts=allow_host_mount, name=name, network=network, agent=agent),
+            settings, session_name=session_name, from_ref=from_ref, as_json=as_json)
+        return
     from wrapix_core.cli import sessions as session_cli
 
     session = None

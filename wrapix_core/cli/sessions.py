@@ -93,10 +93,23 @@ def _project(directory: Path | None) -> Path:
     return store.project_root(directory or Path.cwd())
 
 
-def _get(project_dir: Path | None, name: str) -> Session:
+def _get(project_dir: Path | None, name: str, *, synced: bool = False) -> Session:
+    """Session ``name``; ``synced``: a session on a host with its work fetched first."""
     from wrapix_core.sessions import store
 
-    return store.get_session(_project(project_dir), name)
+    session = store.get_session(_project(project_dir), name)
+    return _synced(session) if synced else session
+
+
+def _synced(session: Session) -> Session:
+    """``session`` with the work on its host fetched into its copy here (as it is, for a
+    session on this machine)."""
+    if session.host is None:
+        return session
+    from wrapix_core.hosts.remote_session import sync
+    from wrapix_core.settings import load_settings
+
+    return run_async(sync(load_settings(session.project), session))
 
 
 project_option = click.option("--project", "project_dir", type=click.Path(path_type=Path),
@@ -118,19 +131,24 @@ def _merges(stats: SessionStats) -> str:
     return "clean" if stats.merges_cleanly else f"conflicts ({len(stats.conflicts)})"
 
 
-def _sandbox_states(project: Path) -> dict[str, str]:
-    """Sandbox name -> state for the project's session sandboxes ({} without Podman)."""
+def _sandbox_states(project: Path, hosts: set[str | None]) -> dict[str, str]:
+    """Sandbox name -> state for the project's session sandboxes, on this machine and
+    on the ``hosts`` its sessions run on ({} where Podman cannot be asked)."""
+    from wrapix_core.hosts.fleet import runtime_for
     from wrapix_core.sandbox import naming
-    from wrapix_core.sandbox.runtime import get_runtime
     from wrapix_core.settings import load_settings
 
-    try:
-        runtime = get_runtime(load_settings(project).sandbox)
-        found = run_async(runtime.containers(all=True))
-    except (WrapixError, OSError):
-        return {}
-    return {item.name: item.state for item in found
-            if item.labels.get(naming.LABEL_PROJECT) == str(project)}
+    settings = load_settings(project)
+    states: dict[str, str] = {}
+    for host in sorted(hosts, key=lambda name: name or ""):
+        try:
+            found = run_async(runtime_for(settings, host).containers(all=True))
+        except (WrapixError, OSError):
+            continue
+        states.update({item.name: item.state if host is None else f"{item.state} on {host}"
+                       for item in found
+                       if item.labels.get(naming.LABEL_PROJECT) == str(project)})
+    return states
 
 
 @click.command()
@@ -146,8 +164,14 @@ def sessions(project_dir: Path | None, as_json: bool) -> None:
     from wrapix_core.sessions.stats import session_stats
 
     project = _project(project_dir)
-    found = [(session, session_stats(session)) for session in store.list_sessions(project)]
-    states = _sandbox_states(project) if found else {}
+    found = []
+    for session in store.list_sessions(project):
+        try:
+            session = _synced(session)
+        except WrapixError as error:  # its figures are then those of the last fetch
+            click.echo(f"{PROG}: {session.name}: {error}", err=True)
+        found.append((session, session_stats(session)))
+    states = _sandbox_states(project, {session.host for session, _ in found}) if found else {}
     if as_json:
         echo_json([{**session.to_json(), "stats": stats.to_json(),
                     "sandbox": states.get(session.container)} for session, stats in found])
@@ -187,7 +211,7 @@ def diff(name: str, project_dir: Path | None, stat: bool) -> None:
     from wrapix_core.gitdiff import render
     from wrapix_core.sessions.diff import load
 
-    session = _get(project_dir, name)
+    session = _get(project_dir, name, synced=True)
     found = run_async(load(session))
     for line in (render.stat_lines(found) if stat else render.patch_lines(found)):
         click.echo(line)
@@ -213,7 +237,7 @@ def merge(name: str, project_dir: Path | None, strategy: str | None,
     from wrapix_core.sessions.merge import merge_session
     from wrapix_core.sessions.model import MergeRefused
 
-    session = _get(project_dir, name)
+    session = _get(project_dir, name, synced=True)
     try:
         result = merge_session(session, strategy or "merge", message=message)  # type: ignore[arg-type]
     except MergeRefused as refused:
@@ -241,6 +265,13 @@ def discard(name: str, project_dir: Path | None, force: bool, yes: bool) -> None
     from wrapix_core.sessions.discard import discard_session, unlanded
 
     session = _get(project_dir, name)
+    try:
+        session = _synced(session)
+    except WrapixError as error:
+        if not force:
+            raise WrapixError(f"session {name}'s work on host {session.host} cannot be "
+                              f"fetched: {error}", "pass --force to discard it unseen") \
+                from None
     lost = unlanded(session)
     if lost and not force:
         raise WrapixError(f"session {name} has work that is not merged: {'; '.join(lost)}",
@@ -252,8 +283,32 @@ def discard(name: str, project_dir: Path | None, force: bool, yes: bool) -> None
                              default=False):
             click.echo("nothing was discarded")
             sys.exit(1)
-    discard_session(session, force=force)
+    if session.host is not None:
+        _discard_on_host(session)
+    discard_session(session, force=force, podman="podman" if session.host is None else "true")
     click.echo(f"discarded session {name}")
+
+
+def _discard_on_host(session: Session) -> None:
+    """Remove the session's sandbox and repository on its host."""
+    from pathlib import PurePosixPath
+
+    from wrapix_core.hosts.fleet import runtime_for
+    from wrapix_core.hosts.remote_session import RemoteHost, remove
+    from wrapix_core.settings import load_settings
+
+    settings = load_settings(session.project)
+    assert session.host is not None
+    runtime = runtime_for(settings, session.host)
+
+    async def gone() -> None:
+        if await runtime.container_exists(session.container):
+            await runtime.remove(session.container, force=True)
+        if session.remote_path is not None:
+            await remove(await RemoteHost.open(settings, session.host or ""),
+                         PurePosixPath(session.remote_path))
+
+    run_async(gone())
 
 
 @click.command()
@@ -265,5 +320,11 @@ def say(name: str, text: tuple[str, ...], project_dir: Path | None) -> None:
     from wrapix_core.sessions.instruct import send_instruction
 
     session = _get(project_dir, name)
-    sent = send_instruction(session.container, " ".join(text))
+    options: list[str] = []
+    if session.host is not None:
+        from wrapix_core.hosts.target import host
+        from wrapix_core.settings import load_settings
+
+        options = host(load_settings(session.project), session.host).podman_args()
+    sent = send_instruction(session.container, " ".join(text), options=options)
     click.echo(f"sent to {session.container}: {len(sent)} characters")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import math
+import shlex
 from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -63,6 +64,15 @@ class SshTarget:
         if self.identity is not None:
             argv += ["-i", str(self.identity), "-o", "IdentitiesOnly=yes"]
         return [*argv, *options, self.login]
+
+    def git_ssh_command(self, timeout: float) -> str:
+        """``core.sshCommand`` for git to this host (git adds the port and the login from
+        the URL): never asking, bounded like every other connection."""
+        return shlex.join(["ssh", *self.ssh_argv(timeout)[3:-1]])
+
+    def git_url(self, path: str) -> str:
+        """A repository at absolute ``path`` on this host, as git reaches it over SSH."""
+        return f"ssh://{self.login}:{self.port}{path}"
 
 
 def ssh_target(url: str, identity: Path | None) -> SshTarget:

@@ -131,6 +131,16 @@ async def resolve_image(request: LaunchRequest, profile: Profile, settings: Sett
     return built.tag
 
 
+def choose_profile(request: LaunchRequest, settings: Settings,
+                   catalog: ProfileCatalog) -> tuple[Profile, AgentName | None]:
+    """The profile ``request`` runs (with its agent installed) and that agent."""
+    profile = catalog.get(request.profile or settings.sandbox.profile)
+    agent = request.agent or profile.default_agent(settings.sandbox.agent)
+    if profile.agent is not False:  # a profile without agents brings its own (tests)
+        profile = profile.with_agent(request.agent, settings.sandbox.agent)
+    return profile, agent
+
+
 async def prepare(request: LaunchRequest, settings: Settings, *,
                   catalog: ProfileCatalog | None = None,
                   runtime: Runtime | None = None, check_image: bool = True,
@@ -142,11 +152,7 @@ async def prepare(request: LaunchRequest, settings: Settings, *,
     ``check_image=False`` (dry runs) neither checks nor builds.
     """
     workspace = resolve_workspace(request.workspace)
-    catalog = catalog or load_catalog(workspace)
-    profile = catalog.get(request.profile or settings.sandbox.profile)
-    agent = request.agent or profile.default_agent(settings.sandbox.agent)
-    if profile.agent is not False:  # a profile without agents brings its own (tests)
-        profile = profile.with_agent(request.agent, settings.sandbox.agent)
+    profile, agent = choose_profile(request, settings, catalog or load_catalog(workspace))
     runtime = runtime or get_runtime(settings.sandbox)
     notes: list[str] = []
     if check_image:

@@ -239,7 +239,8 @@ class PodmanRuntime:
 
     def launch_foreground(self, plan: LaunchPlan) -> int:
         """Run attached to this terminal; returns the sandbox's exit code."""
-        return run_on_terminal(plan.argv, plan.env, RuntimeMissing(
+        argv = [plan.argv[0], *self.remote, *plan.argv[1:]]  # a remote host's --url
+        return run_on_terminal(argv, plan.env, RuntimeMissing(
             f"podman ({self.executable}) is not installed", INSTALL_HINT),
             running=self.running_argv(plan.name))
 

@@ -10,6 +10,8 @@ than newline and tab are dropped first: a comment is words for the agent, never 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from wrapix_core import proc
 from wrapix_core.errors import WrapixError
 
@@ -46,7 +48,7 @@ def review_comment(text: str, *, path: str | None = None, line: int | None = Non
 
 
 def send_instruction(container: str, text: str, *, podman: str = "podman",
-                     timeout: float = TIMEOUT) -> str:
+                     options: Sequence[str] = (), timeout: float = TIMEOUT) -> str:
     """Type ``text`` into the agent of sandbox ``container`` as its next instruction and
     press Enter; returns the text sent. :class:`InstructionFailed` says why not."""
     message = clean(text)
@@ -56,7 +58,7 @@ def send_instruction(container: str, text: str, *, podman: str = "podman",
         raise InstructionFailed(f"the instruction is {len(message)} characters long",
                                 f"keep it under {MAX_CHARS}")
     try:
-        done = proc.run_sync([podman, "exec", "-i", container, "sh", "-c", _SCRIPT],
+        done = proc.run_sync([podman, *options, "exec", "-i", container, "sh", "-c", _SCRIPT],
                              input=message, timeout=timeout, check=False)
     except proc.ProcError as error:
         raise InstructionFailed(f"cannot reach sandbox {container}: {error}") from None

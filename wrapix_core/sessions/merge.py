@@ -233,6 +233,12 @@ def _update_ref(project: Path, branch: str, new: str, old: str, reason: str) -> 
                            "nothing was changed", "run `wrapix merge` again")
 
 
+def _commit_yourself(session: Session) -> str:
+    if session.host is not None:  # its copy here is replaced at each fetch
+        return f"`wrapix shell {session.host}/{session.container}` and `git commit -a`"
+    return f"`git -C {session.path} commit -a`"
+
+
 def merge_session(session: Session, strategy: Strategy = "merge", *,
                   message: str | None = None) -> MergeResult:
     """Land ``session`` on its base branch (see the module docstring)."""
@@ -246,7 +252,7 @@ def merge_session(session: Session, strategy: Strategy = "merge", *,
             f"session {session.name} has uncommitted work in {len(dirty)} file(s): "
             f"{_listed(dirty)}; nothing was merged",
             f"have it committed in the session (`wrapix say {session.name} \"commit your "
-            f"work\"`, or `git -C {session.path} commit -a`), then merge again",
+            f"work\"`, or {_commit_yourself(session)}), then merge again",
             files=dirty)
     old = base_tip(session)
     if old is None:

@@ -73,6 +73,11 @@ class Session:
     merged_head: str | None = None
     """The session's head commit when it was last landed (squash and rebase land other
     commits, so ancestry alone cannot tell)."""
+    host: str | None = None
+    """The host its sandbox runs on (``[hosts.NAME]``); None: this machine. The work is
+    then in ``remote_path`` there, and ``path`` is its copy here, brought up to date by
+    :func:`wrapix_core.hosts.remote_session.sync` before it is read."""
+    remote_path: str | None = None
 
     @property
     def branch(self) -> str:
@@ -102,12 +107,16 @@ class Session:
         base_ref = data.get("base_ref")
         merged = data.get("merged_head")
         created = data.get("created", 0.0)
+        host = data.get("host")
+        remote = data.get("remote_path")
         return cls(name=check_name(text("name")), project=Path(text("project")),
                    path=Path(text("path")),
                    base_ref=base_ref if isinstance(base_ref, str) else None,
                    base_commit=text("base_commit"), objects=Path(text("objects")),
                    created=float(created) if isinstance(created, int | float) else 0.0,
-                   merged_head=merged if isinstance(merged, str) else None)
+                   merged_head=merged if isinstance(merged, str) else None,
+                   host=host if isinstance(host, str) else None,
+                   remote_path=remote if isinstance(remote, str) else None)
 
 
 @dataclass(frozen=True)
