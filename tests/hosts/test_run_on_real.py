@@ -154,7 +154,9 @@ def test_a_session_runs_on_the_host_and_lands_here(podman: str, wrapix_image: st
                              check=False).returncode == 1
         left = subprocess.run(
             ["ssh", "-p", str(remote.port), "-i", remote.identity, "-o", "BatchMode=yes",
-             f"{remote.user}@127.0.0.1", f"test -e {remote_path} && echo there || echo gone"],
+             f"{remote.user}@127.0.0.1",
+             f"test -e {remote_path} -o -e .local/share/wrapix/sandbox-files/{name} "
+             "&& echo there || echo gone"],
             capture_output=True, text=True, timeout=60, check=False)
         assert left.stdout.strip() == "gone", left.stderr
     finally:

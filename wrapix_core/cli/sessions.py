@@ -294,6 +294,7 @@ def _discard_on_host(session: Session) -> None:
     from pathlib import PurePosixPath
 
     from wrapix_core.hosts.fleet import runtime_for
+    from wrapix_core.hosts.remote_launch import FILES_ROOT
     from wrapix_core.hosts.remote_session import RemoteHost, remove
     from wrapix_core.settings import load_settings
 
@@ -304,9 +305,11 @@ def _discard_on_host(session: Session) -> None:
     async def gone() -> None:
         if await runtime.container_exists(session.container):
             await runtime.remove(session.container, force=True)
+        remote = await RemoteHost.open(settings, session.host or "")
+        home = (await remote.account()).home
+        await remove(remote, home / FILES_ROOT / session.container)
         if session.remote_path is not None:
-            await remove(await RemoteHost.open(settings, session.host or ""),
-                         PurePosixPath(session.remote_path))
+            await remove(remote, PurePosixPath(session.remote_path))
 
     run_async(gone())
 

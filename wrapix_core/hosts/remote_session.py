@@ -182,8 +182,9 @@ async def _send_files(remote: RemoteHost, source: Path, directory: PurePosixPath
 
 
 async def remove(remote: RemoteHost, directory: PurePosixPath) -> None:
-    """Delete a session's repository on the host (links removed, never followed)."""
-    if REMOTE_ROOT.as_posix() not in directory.as_posix():
+    """Delete a session's repository (or a sandbox's files) on the host, under wrapix's
+    directory there only (links removed, never followed)."""
+    if "/.local/share/wrapix/" not in directory.as_posix():
         raise RemoteSessionError(f"refusing to remove {directory}: not a session directory")
     quoted = shlex.quote(str(directory))
     await remote.sh(f"chmod -R u+rwX {quoted} 2>/dev/null; rm -rf {quoted}",
