@@ -198,3 +198,33 @@ def test_hosts_check_says_what_is_wrong_and_how_to_fix_it(env: Env, remote: Remo
             assert fix in failed["fix"], (name, failed)
     finally:
         silent.close()
+
+
+def test_a_host_named_by_a_podman_system_connection(env: Env, podman: str,
+                                                    remote: RemoteHost, remote_sleeper: str,
+                                                    tmp_path: Path) -> None:
+    """``connection = NAME``: Podman keeps the URL and identity; wrapix asks it for them
+    where it needs ssh itself (the check), and passes ``--connection`` everywhere else."""
+    import os
+
+    conf = tmp_path / "containers.conf"
+    conf.write_text("")
+    extra = {"CONTAINERS_CONF": str(conf)}  # this test's connections only
+    subprocess.run([podman, "system", "connection", "add", "--identity", remote.identity,
+                    "wxlab", remote.url], env={**os.environ, **extra}, check=True,
+                   capture_output=True, timeout=60)
+    _config(env, '[hosts.lab]\nconnection = "wxlab"\ntimeout = 20\n')
+    statuses = {s["name"]: s for s in json.loads(env.wrapix("hosts", "--json",
+                                                            env=extra).stdout)}
+    assert statuses["lab"]["reachable"] is True, statuses["lab"]
+    assert statuses["lab"]["running"] >= 1
+    checked = env.wrapix("hosts", "check", "lab", env=extra).stdout
+    assert checked.count("ok  ") == 5, checked
+    listed = json.loads(env.wrapix("ls", "--json", "--on", "lab", env=extra).stdout)
+    assert (remote_sleeper, "lab") in {(item["name"], item["host"]) for item in listed}
+    logs = env.wrapix("logs", f"lab/{remote_sleeper}", env=extra).stdout
+    assert "hello-from-remote" in logs
+    # A connection Podman does not know is named, with the command that adds it.
+    _config(env, '[hosts.lab]\nconnection = "nosuch"\ntimeout = 20\n')
+    missing = env.wrapix("hosts", "check", "lab", env=extra, check=False)
+    assert missing.returncode != 0 and "nosuch" in missing.stdout + missing.stderr
