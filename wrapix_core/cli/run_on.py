@@ -1,14 +1,13 @@
 """`wrapix run --on HOST`: a session whose sandbox runs on another host.
 
 The session is made here, pushed to the host with git over SSH and run there by its
-Podman with the same plan (:mod:`wrapix_core.hosts.remote_launch`); `wrapix sessions`,
-`diff`, `merge` and `discard` fetch its work back first, so review and merge stay here.
+Podman with the same plan (:mod:`wrapix_core.hosts.run_on`); `wrapix sessions`, `diff`,
+`merge` and `discard` fetch its work back first, so review and merge stay here.
 """
 
 from __future__ import annotations
 
 import sys
-from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -24,45 +23,16 @@ PROG = "wrapix"
 def run_on(host_name: str, request: LaunchRequest, settings: Settings, *,
            session_name: str | None, from_ref: str | None, as_json: bool) -> None:
     """Launch ``request`` on host ``host_name`` in a session (new unless named)."""
-    from wrapix_core.cli import sessions as session_cli
     from wrapix_core.cli.progress import build_progress
-    from wrapix_core.hosts.remote_launch import prepare_remote
-    from wrapix_core.hosts.remote_session import RemoteHost, push_session, remove
-    from wrapix_core.profiles import load_catalog
+    from wrapix_core.hosts.run_on import prepare_on_host
     from wrapix_core.sandbox.launcher import run_detached, run_foreground
 
-    remote = run_async(RemoteHost.open(settings, host_name))
-    opened, mount, created = session_cli.open_session(request.workspace, session_name,
-                                                      from_ref, settings)
-    pushed = None
-    try:
-        if created:
-            click.echo(f"{PROG}: pushing session {opened.name} to host {host_name}…", err=True)
-            pushed = opened = run_async(push_session(remote, opened,
-                                                     tuple(settings.session.copy_paths)))
-        elif opened.host != host_name:
-            raise WrapixError(f"session {opened.name} runs on "
-                              f"{'host ' + opened.host if opened.host else 'this machine'}",
-                              f"run it there, or start a new session on {host_name} with "
-                              "another --session NAME")
-        launch = replace(request, workspace=opened.path, session=mount,
-                         name=request.name or opened.container)
-        with build_progress("image") as on_build:
-            prepared = run_async(prepare_remote(launch, settings, remote, opened,
-                                                catalog=load_catalog(opened.project),
-                                                on_build=on_build))
-    except BaseException:
-        if created:  # made for this launch, still untouched
-            if pushed is not None and pushed.remote_path is not None:
-                from pathlib import PurePosixPath
-
-                try:
-                    run_async(remove(remote, PurePosixPath(pushed.remote_path)))
-                except WrapixError as error:
-                    warn(PROG, f"could not remove the session on {host_name}: {error}")
-            session_cli.drop_new(opened)
-        raise
-    for note in [*created, *prepared.notes]:
+    with build_progress("image") as on_build:
+        planned = run_async(prepare_on_host(host_name, request, settings,
+                                            session_name=session_name, from_ref=from_ref,
+                                            on_build=on_build))
+    prepared = planned.prepared
+    for note in planned.notes:
         click.echo(f"{PROG}: {note}", err=True)
     for warning in prepared.warnings:
         warn(PROG, warning)
@@ -71,10 +41,10 @@ def run_on(host_name: str, request: LaunchRequest, settings: Settings, *,
         container_id = run_async(run_detached(prepared))
         if as_json:
             echo_json({"name": prepared.plan.name, "host": host_name, "id": container_id,
-                       "session": opened.name})
+                       "session": planned.session.name})
         else:
-            click.echo(f"{target} started on host {host_name} (session {opened.name}); "
-                       f"attach with `wrapix attach {target}`")
+            click.echo(f"{target} started on host {host_name} (session "
+                       f"{planned.session.name}); attach with `wrapix attach {target}`")
         return
     sys.exit(run_foreground(prepared))
 

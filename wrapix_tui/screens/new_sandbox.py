@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("wrapix.tui.new")
 
 DEFAULT_CHOICE = "default"
+LOCAL = "local"
+"""The host choice for this machine (``[hosts.NAME]`` names the others)."""
 AGENT_CHOICES = [("the profile's (default)", DEFAULT_CHOICE),
                  *((name, name) for name in AGENT_NAMES)]
 """The agent to run: the profile's own, else one of the four (its image gets it)."""
@@ -77,6 +79,10 @@ class NewSandboxScreen(ModalScreen[str | None]):
             yield Label("Agent")
             yield Select[str](AGENT_CHOICES, value=DEFAULT_CHOICE, allow_blank=False,
                               id="agent")
+            hosts = sorted(self.core.settings.hosts)
+            yield Label("Host", id="host-label")
+            yield Select[str]([("this machine", LOCAL), *((name, name) for name in hosts)],
+                              value=LOCAL, allow_blank=False, id="host")
             yield Checkbox("New session on a branch (wrapix/NAME, a repository of its own)",
                            id="session")
             yield Static("", id="session-hint")
@@ -88,6 +94,8 @@ class NewSandboxScreen(ModalScreen[str | None]):
 
     def on_mount(self) -> None:
         self.query_one("#build-progress").display = False
+        if not self.core.settings.hosts:  # nothing to choose
+            self.query_one("#host-label").display = self.query_one("#host").display = False
         self.query_one("#workspace", Input).focus()
         workspace = expand(self.query_one("#workspace", Input).value)
         self._load_profiles(workspace)
@@ -216,16 +224,23 @@ class NewSandboxScreen(ModalScreen[str | None]):
         agent = chosen if isinstance(chosen, str) and chosen != DEFAULT_CHOICE else None
         box = self.query_one("#session", Checkbox)
         session = box.value and not box.disabled
+        picked = self.query_one("#host", Select).value
+        host = picked if isinstance(picked, str) and picked != LOCAL else None
+        if host is not None and box.disabled:
+            self._show_status(f"A sandbox on host {host} runs a session, and this is not a "
+                              "git repository with a commit.", True)
+            return
         self._set_busy(True)
-        where = "a new session of" if session else "a sandbox for"
+        where = "a new session of" if session or host else "a sandbox for"
         self._show_status(f"Starting {where} {fmt.home_short(expand(field.value))} "
                           f"with profile {profile}"
-                          + (f" running {agent}" if agent else "") + "…", False)
-        self._launch(expand(field.value), profile, agent, session)
+                          + (f" running {agent}" if agent else "")
+                          + (f" on host {host}" if host else "") + "…", False)
+        self._launch(expand(field.value), profile, agent, session, host)
 
     def _set_busy(self, busy: bool) -> None:
         self.busy = busy
-        for selector in ("#workspace", "#profile", "#agent", "#start", "#session"):
+        for selector in ("#workspace", "#profile", "#agent", "#host", "#start", "#session"):
             self.query_one(selector).disabled = busy
 
     def _show_status(self, text: str, error: bool) -> None:
@@ -235,13 +250,13 @@ class NewSandboxScreen(ModalScreen[str | None]):
 
     @work(thread=True, exclusive=True, group="new.launch")
     def _launch(self, workspace: Path, profile: str, agent: str | None = None,
-                session: bool = False) -> None:
+                session: bool = False, host: str | None = None) -> None:
         """In a thread with its own event loop: the core's ``prepare`` may build the
         profile's image (minutes) and ``run_detached`` copies staged mounts; neither may
         hold up the app's loop. Progress arrives as :class:`BuildProgress` messages."""
         try:
             prepared = asyncio.run(self._prepare_and_start(workspace, profile, agent,
-                                                           session))
+                                                           session, host))
         except WrapixError as exc:
             self.post_message(LaunchFailed(str(exc)))
             return
@@ -253,17 +268,29 @@ class NewSandboxScreen(ModalScreen[str | None]):
         self.app.call_from_thread(self._launched, prepared)
 
     async def _prepare_and_start(self, workspace: Path, profile: str,
-                                 agent: str | None = None, session: bool = False) -> Any:
+                                 agent: str | None = None, session: bool = False,
+                                 host: str | None = None) -> Any:
         from wrapix_core.sandbox.launcher import LaunchRequest, prepare, run_detached
         from wrapix_tui.core import load_settings_for
 
         settings, problems = load_settings_for(workspace)
         if problems:
             raise problems[0]
+        if host is not None:  # what `wrapix run --on HOST --detach` does
+            from wrapix_core.hosts.run_on import prepare_on_host
+
+            planned = await prepare_on_host(
+                host, LaunchRequest(workspace=workspace, profile=profile, detach=True,
+                                    agent=agent),  # type: ignore[arg-type]  # one of NAMES
+                settings, on_build=self._on_build)
+            await run_detached(planned.prepared)
+            from dataclasses import replace
+
+            return replace(planned.prepared, notes=planned.notes)  # said by _launched
         options: dict[str, Any] = {"runtime": self.core.runtime}
         if session:  # what `wrapix run` does: a new session, the project's profiles
-            from wrapix_core.cli.sessions import open_session
             from wrapix_core.profiles import load_catalog
+            from wrapix_core.sessions.opening import open_session
 
             opened, mount, notes = open_session(workspace, None, None, settings)
             for note in notes:
