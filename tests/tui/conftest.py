@@ -70,8 +70,11 @@ def app_state(app: object) -> str:
     screens = " > ".join(type(screen).__name__ for screen in app.screen_stack)
     focused = app.focused
     said = [str(note.message)[:160] for note in list(app._notifications)[-3:]]
+    workers = [f"{worker.group}:{worker.state.name}"
+               + (f"({worker.error!r})" if worker.error is not None else "")
+               for worker in app.workers]
     return (f"\n  screens: {screens}\n  focus: {focused!r}\n  notifications: {said}"
-            f"\n  running: {app.is_running}")
+            f"\n  workers: {workers}\n  running: {app.is_running}")
 
 
 async def wait_until(pilot: Pilot[object], predicate: Callable[[], object],
