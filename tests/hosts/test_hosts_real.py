@@ -17,7 +17,6 @@ from pathlib import Path
 import pytest
 
 from tests.sandbox.test_podman_real import Env, make_env
-from tests.support.cli import script
 from tests.support.remote_host import RemoteHost, SilentServer, free_port
 
 pytestmark = [pytest.mark.podman]
@@ -98,31 +97,22 @@ def test_ls_logs_stop_and_rm_across_hosts(env: Env, podman: str, remote: RemoteH
 
 def test_attach_to_a_remote_sandbox_and_detach(env: Env, podman: str, remote: RemoteHost,
                                                remote_busybox: str) -> None:
-    from tests.support.tmux import Tmux, shell_env
+    from tests.support.tmux import attached
 
     name = _remote_sandbox(podman, remote, remote_busybox, "sh")
-    tmux = Tmux()
     try:
-        wrapix_env = {k: v for k, v in env.vars().items() if k.startswith("WRAPIX_")}
-        tmux.start("bash --norc --noprofile", env=shell_env(wrapix_env),
-                   cwd=str(env.workspace))
-        tmux.wait_for("$")
-        tmux.type(f"{script('wrapix')} attach remote/{name}")
-        tmux.send("Enter")
-        tmux.wait_for("detach with ctrl-p,ctrl-q")
-        tmux.send("Enter")
-        tmux.type("echo inside-$((6*7)) && hostname")
-        tmux.send("Enter")
-        tmux.wait_for("inside-42", timeout=30)
-        tmux.send("C-p", "C-q")
-        tmux.type("echo back-on-host")
-        tmux.send("Enter")
-        tmux.wait_for("back-on-host", timeout=30)
+        with attached(env.vars(), str(env.workspace), f"remote/{name}") as tmux:
+            tmux.type("echo inside-$((6*7)) && hostname")
+            tmux.send("Enter")
+            tmux.wait_for("inside-42", timeout=30)
+            tmux.send("C-p", "C-q")
+            tmux.type("echo back-on-host")
+            tmux.send("Enter")
+            tmux.wait_for("back-on-host", timeout=30)
         state = remote.podman(podman, "container", "inspect", "--format", "{{.State.Status}}",
                               name).stdout.strip()
         assert state == "running"  # detached: it keeps running there
     finally:
-        tmux.close()
         remote.podman(podman, "rm", "-f", "-t", "0", name, check=False)
 
 

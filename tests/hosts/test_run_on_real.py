@@ -23,7 +23,6 @@ from tests.notify.conftest import wait_until
 from tests.notify.test_from_sandbox import Notifyd
 from tests.sandbox.test_podman_real import Env
 from tests.sessions.support import make_project, snapshot
-from tests.support.cli import script
 from tests.support.gitplant import git
 from tests.support.remote_host import RemoteHost
 
@@ -87,24 +86,13 @@ def test_a_session_runs_on_the_host_and_lands_here(podman: str, wrapix_image: st
             assert tried.returncode != 0 and "Read-only" in tried.stderr, path
 
         # Attached to, through wrapix, and detached from.
-        from tests.support.tmux import Tmux, shell_env
+        from tests.support.tmux import attached
 
-        tmux = Tmux()
-        try:
-            wrapix_env = {k: v for k, v in env.vars().items() if k.startswith("WRAPIX_")}
-            tmux.start("bash --norc --noprofile", env=shell_env(wrapix_env),
-                       cwd=str(env.workspace))
-            tmux.wait_for("$")
-            tmux.type(f"{script('wrapix')} attach remote/{name}")
-            tmux.send("Enter")
-            tmux.wait_for("detach with ctrl-p,ctrl-q")
-            tmux.send("Enter")
+        with attached(env.vars(), str(env.workspace), f"remote/{name}") as tmux:
             tmux.type("echo far-$((6*7)) > attached.txt && cat attached.txt")
             tmux.send("Enter")
             tmux.wait_for("far-42", timeout=30)
             tmux.send("C-p", "C-q")
-        finally:
-            tmux.close()
 
         # A notification from there reaches this machine's inbox, with its host.
         told = on_host(podman, remote, name,

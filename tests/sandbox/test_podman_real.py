@@ -332,35 +332,26 @@ def test_failed_detached_launch_leaves_nothing_behind(podman: str, busybox_image
 
 def test_attach_in_a_real_terminal_and_detach(podman: str, busybox_image: str,
                                               tmp_path: Path) -> None:
-    from tests.support.tmux import Tmux, shell_env
+    from tests.support.tmux import attached
 
     env = make_env(tmp_path)
     name = json.loads(env.wrapix("run", "--detach", "--json", "--image", busybox_image,
                                  str(env.workspace), "--", "sh").stdout)["name"]
-    tmux = Tmux()
     try:
-        wrapix_env = {k: v for k, v in env.vars().items() if k.startswith("WRAPIX_")}
-        tmux.start("bash --norc --noprofile", env=shell_env(wrapix_env),
-                   cwd=str(env.workspace))
-        tmux.wait_for("$")
-        tmux.type(f"{script('wrapix')} attach {name}")
-        tmux.send("Enter")
-        tmux.wait_for("detach with ctrl-p,ctrl-q")
-        tmux.send("Enter")
-        tmux.type("echo inside-$((6*7)) && cd /workspace && touch attached.txt")
-        tmux.send("Enter")
-        tmux.wait_for("inside-42")
-        tmux.send("C-p", "C-q")  # detach: the agent keeps running
-        screen = tmux.wait_for("$ ", timeout=20)
-        assert "inside-42" in screen
-        assert (env.workspace / "attached.txt").exists()
-        listed = json.loads(env.wrapix("ls", "--json").stdout)
-        assert next(i for i in listed if i["name"] == name)["state"] == "running"
-        tmux.type("echo back-on-host")
-        tmux.send("Enter")
-        tmux.wait_for("back-on-host")
+        with attached(env.vars(), str(env.workspace), name) as tmux:
+            tmux.type("echo inside-$((6*7)) && cd /workspace && touch attached.txt")
+            tmux.send("Enter")
+            tmux.wait_for("inside-42")
+            tmux.send("C-p", "C-q")  # detach: the agent keeps running
+            screen = tmux.wait_for("$ ", timeout=20)
+            assert "inside-42" in screen
+            assert (env.workspace / "attached.txt").exists()
+            listed = json.loads(env.wrapix("ls", "--json").stdout)
+            assert next(i for i in listed if i["name"] == name)["state"] == "running"
+            tmux.type("echo back-on-host")
+            tmux.send("Enter")
+            tmux.wait_for("back-on-host")
     finally:
-        tmux.close()
         subprocess.run([podman, "rm", "-f", name], capture_output=True, timeout=60, check=False)
 
 

@@ -7,12 +7,13 @@ notification to subscribe to.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 
 import pytest
 
@@ -82,3 +83,23 @@ def shell_env(extra: Mapping[str, str]) -> dict[str, str]:
     """A predictable interactive shell environment for tmux panes."""
     keep = {k: v for k, v in os.environ.items() if k in ("PATH", "HOME", "USER", "LANG")}
     return {**keep, "PS1": "$ ", "TERM": "xterm-256color", **extra}
+
+
+@contextlib.contextmanager
+def attached(wrapix_env: Mapping[str, str], cwd: str, target: str) -> Iterator[Tmux]:
+    """A shell in tmux that ran ``wrapix attach TARGET`` and saw its banner (one Enter
+    sent for the prompt inside); the terminal is closed after."""
+    from tests.support.cli import script
+
+    tmux = Tmux()
+    try:
+        tmux.start("bash --norc --noprofile", env=shell_env(
+            {k: v for k, v in wrapix_env.items() if k.startswith("WRAPIX_")}), cwd=cwd)
+        tmux.wait_for("$")
+        tmux.type(f"{script('wrapix')} attach {target}")
+        tmux.send("Enter")
+        tmux.wait_for("detach with ctrl-p,ctrl-q")
+        tmux.send("Enter")
+        yield tmux
+    finally:
+        tmux.close()
