@@ -248,34 +248,13 @@ def discard(name: str, project_dir: Path | None, force: bool, yes: bool) -> None
             click.echo("nothing was discarded")
             sys.exit(1)
     if session.host is not None:
-        _discard_on_host(session)
+        from wrapix_core.hosts.remote_session import discard_on_host
+        from wrapix_core.settings import load_settings
+
+        run_async(discard_on_host(load_settings(session.project), session))
     discard_session(session, force=force, podman="podman" if session.host is None else "true")
     click.echo(f"discarded session {name}")
 
-
-def _discard_on_host(session: Session) -> None:
-    """Remove the session's sandbox and repository on its host."""
-    from pathlib import PurePosixPath
-
-    from wrapix_core.hosts.fleet import runtime_for
-    from wrapix_core.hosts.remote_launch import FILES_ROOT
-    from wrapix_core.hosts.remote_session import RemoteHost, remove
-    from wrapix_core.settings import load_settings
-
-    settings = load_settings(session.project)
-    assert session.host is not None
-    runtime = runtime_for(settings, session.host)
-
-    async def gone() -> None:
-        if await runtime.container_exists(session.container):
-            await runtime.remove(session.container, force=True)
-        remote = await RemoteHost.open(settings, session.host or "")
-        home = (await remote.account()).home
-        await remove(remote, home / FILES_ROOT / session.container)
-        if session.remote_path is not None:
-            await remove(remote, PurePosixPath(session.remote_path))
-
-    run_async(gone())
 
 
 @click.command()

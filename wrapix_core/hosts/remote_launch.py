@@ -37,7 +37,7 @@ from pathlib import Path, PurePosixPath
 from wrapix_core.errors import WrapixError
 from wrapix_core.hosts.fleet import host_runtime
 from wrapix_core.hosts.forward import remote_socket_dir
-from wrapix_core.hosts.remote_session import RemoteHost, RemoteSessionError
+from wrapix_core.hosts.remote_session import FILES_ROOT, RemoteHost, RemoteSessionError
 from wrapix_core.image.progress import BuildEvent, ProgressCallback
 from wrapix_core.profiles import ProfileCatalog
 from wrapix_core.sandbox import staging
@@ -55,8 +55,6 @@ from wrapix_core.sandbox.runtime import Runtime, get_runtime
 from wrapix_core.sessions.model import Session
 from wrapix_core.settings import Settings
 
-FILES_ROOT = PurePosixPath(".local/share/wrapix/sandbox-files")
-"""Where a sandbox's mount sources from this machine are put, under the host's home."""
 COPY_TIMEOUT = 1800.0
 
 

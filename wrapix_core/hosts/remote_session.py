@@ -34,6 +34,8 @@ from wrapix_core.settings import Settings
 
 REMOTE_ROOT = PurePosixPath(".local/share/wrapix/sessions")
 """Where sessions live on a host, under its user's home."""
+FILES_ROOT = PurePosixPath(".local/share/wrapix/sandbox-files")
+"""Where a sandbox's mount sources from this machine are put, under the host's home."""
 WIP_REF = "refs/wrapix/wip"
 """On the host: the work tree as :func:`sync` last found it, as a commit."""
 LOCAL_WIP_REF = "refs/wrapix/host-wip"
@@ -241,3 +243,20 @@ async def sync(settings: Settings, session: Session) -> Session:
     else:
         gitcmd.session(session.path, "update-ref", "-d", LOCAL_WIP_REF, check=False)
     return session
+
+
+async def discard_on_host(settings: Settings, session: Session) -> None:
+    """Remove ``session``'s sandbox, repository and sent files on its host (its copy
+    here is left to :func:`wrapix_core.sessions.discard.discard_session`)."""
+    from wrapix_core.hosts.fleet import runtime_for
+
+    if session.host is None:
+        return
+    runtime = runtime_for(settings, session.host)
+    if await runtime.container_exists(session.container):
+        await runtime.remove(session.container, force=True)
+    remote = await RemoteHost.open(settings, session.host)
+    home = (await remote.account()).home
+    await remove(remote, home / FILES_ROOT / session.container)
+    if session.remote_path is not None:
+        await remove(remote, PurePosixPath(session.remote_path))
