@@ -160,8 +160,7 @@ async def test_untrusted_names_and_lines_are_inert(tmp_path: Path) -> None:
                        for piece in segments)
         assert any("[link=http://x]click[/link] \\e[31mred\\e[0m\\r" in text
                    for text, _ in drawn)
-        option = screen.files_list.get_option_at_index(1)
-        shown = str(option.prompt)
+        shown = screen.files_list.row_text(1)
         assert "[bold red]x[reverse] \\e[2J\\e]0;pwned\\x07.py" in shown
         assert "[b]s[/b]" in str(screen.query_one("#diff-title").render())
 

@@ -105,10 +105,10 @@ class DiffView(ScrollView, can_focus=True):
         self._highlighting = False
         self._cache: dict[int, list[Segment]] = {}
         self.shown_at = 0.0
-        """perf_counter() when the file shown was first drawn to the last row (benchmarks)."""
+        """perf_counter() when the file shown was first drawn (benchmarks, tests)."""
         self._fresh = False
-        self.drawn_at = 0.0
-        """perf_counter() when the last row on screen was last drawn (benchmarks)."""
+        self.painted_at = 0.0
+        """perf_counter() when a row was last drawn (benchmarks)."""
 
     # -- content --------------------------------------------------------------------
 
@@ -122,7 +122,7 @@ class DiffView(ScrollView, can_focus=True):
         top = max((max(h.old_start + h.old_count, h.new_start + h.new_count)
                    for h in file.hunks), default=1) if file is not None else 1
         self._digits = max(3, len(str(top)))
-        longest = max((len(row.text) for row in self.rows), default=0)
+        longest = file.width if file is not None else 0
         width = self._gutter_width + min(longest + longest // 4, LINE_LIMIT) + 1
         self.cursor = min(max(cursor, 0), max(len(self.rows) - 1, 0))
         self.virtual_size = Size(width, len(self.rows))
@@ -155,11 +155,10 @@ class DiffView(ScrollView, can_focus=True):
             strip = strip.crop_extend(scroll_x, scroll_x + width, base)
         else:
             strip = Strip.blank(width, base)
-        if y == self.size.height - 1:
-            self.drawn_at = time.perf_counter()
-            if self._fresh and self.file is not None:
-                self._fresh = False
-                self.shown_at = self.drawn_at
+        self.painted_at = time.perf_counter()
+        if self._fresh and self.file is not None and y == self.size.height - 1:
+            self._fresh = False
+            self.shown_at = self.painted_at
         return strip
 
     def _gutter(self, row: Row, cursor: bool) -> list[Segment]:
