@@ -18,7 +18,7 @@ from tests.tui.conftest import wait_until
 from wrapix_core.errors import WrapixError
 from wrapix_tui.screens.diff import DiffScreen, DiffTarget
 from wrapix_tui.screens.diff_actions import CommentScreen, MergeStrategyScreen, OutcomeScreen
-from wrapix_tui.widgets.diff_view import DiffView
+from wrapix_tui.widgets.diff_view import AHEAD, CACHE_PAGES, DiffView
 
 ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
@@ -137,11 +137,13 @@ async def test_large_diff_draws_only_what_is_visible(tmp_path: Path) -> None:
         assert len(view.rows) > 10_000
         await wait_until(pilot, lambda: not view._highlighting, what="highlighting")
         height = view.size.height
-        assert 0 < len(view._cache) <= height  # styled: what is on screen, nothing else
+        # styled: what is on screen and the next pages (coloured ahead), nothing else
+        assert height < len(view._cache) <= (AHEAD + 1) * height
+        assert max(view._cache) < (AHEAD + 1) * height
         await pilot.press("pagedown", "pagedown", "end")
         await wait_until(pilot, lambda: not view._highlighting, what="highlighting")
         assert view.cursor == len(view.rows) - 1
-        assert len(view._cache) <= 4 * height
+        assert len(view._cache) <= CACHE_PAGES * height
         text, _ = strip_text(view, height - 1)
         assert "value_6999" in text
 

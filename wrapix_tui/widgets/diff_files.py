@@ -69,6 +69,7 @@ class FileList(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._base = Style()
         self._rows: list[tuple[int | None, list[Segment]]] = []
         """(file index or None for a heading, the row's segments)."""
         self._positions: list[int] = []
@@ -117,11 +118,15 @@ class FileList(ScrollView, can_focus=True):
 
     # -- drawing --------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base = self.rich_style  # once per paint, not per line
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
-        base = self.rich_style
+        base = self._base
         if index >= len(self._rows):
             return Strip.blank(width, base)
         segments = self._rows[index][1]
