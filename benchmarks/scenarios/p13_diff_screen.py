@@ -141,7 +141,7 @@ async def _measure(repo: Path, count: int) -> tuple[list[float], list[float]]:
             screen = DiffScreen(DiffTarget("bench", repo, "main", branch="work"))
             await app.push_screen(screen)
             view = screen.query_one(DiffView)
-            first = await _until_frame(frames, lambda: view.shown_at, start)
+            first = await _until_frame(frames, lambda view=view: view.shown_at, start)
             if number >= 0:
                 firsts.append(first)
             if number == count - 1:
