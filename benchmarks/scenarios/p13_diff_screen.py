@@ -23,6 +23,7 @@ import os
 import subprocess
 import time
 from collections.abc import Callable
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -141,7 +142,7 @@ async def _measure(repo: Path, count: int) -> tuple[list[float], list[float]]:
             screen = DiffScreen(DiffTarget("bench", repo, "main", branch="work"))
             await app.push_screen(screen)
             view = screen.query_one(DiffView)
-            first = await _until_frame(frames, lambda view=view: view.shown_at, start)
+            first = await _until_frame(frames, partial(_shown, view), start)
             if number >= 0:
                 firsts.append(first)
             if number == count - 1:
@@ -149,6 +150,10 @@ async def _measure(repo: Path, count: int) -> tuple[list[float], list[float]]:
             app.pop_screen()
             await pilot.pause(0.05)
     return firsts, paging
+
+
+def _shown(view: DiffView) -> float:
+    return view.shown_at
 
 
 async def _frame(view: DiffView, frames: _Frames, act: Callable[[], object]) -> float:
