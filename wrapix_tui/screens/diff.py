@@ -131,6 +131,7 @@ class DiffScreen(Screen[str | None]):
             yield FileList(id="diff-files")
             yield DiffView(id="diff-view")
         yield Static("", id="diff-status")
+        yield Footer()
 
     async def on_mount(self) -> None:
         if self.diff is None and self._reading is not None:
@@ -145,8 +146,6 @@ class DiffScreen(Screen[str | None]):
         else:
             self._set_status("reading the diff…")
             self.load()
-        # The key bar (a widget per key) comes a frame later: not on the first frame's path.
-        self.call_after_refresh(self.mount, Footer())
 
     # -- loading --------------------------------------------------------------------
 
