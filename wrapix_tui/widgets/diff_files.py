@@ -135,7 +135,7 @@ class FileList(ScrollView, can_focus=True):
             segments = [Segment(segment.text, (segment.style or Style()) + cursor)
                         for segment in segments]
             segments.append(Segment(" " * width, cursor))
-        return Strip(segments).crop_extend(scroll_x, scroll_x + width, base)
+        return Strip(segments).apply_style(base).crop_extend(scroll_x, scroll_x + width, base)
 
     def _refresh_row(self, row: int | None) -> None:
         if row is None:

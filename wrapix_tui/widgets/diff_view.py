@@ -184,7 +184,9 @@ class DiffView(ScrollView, can_focus=True):
             if segments is None:
                 segments = self._plain(index, row)
             strip = Strip([*self._gutter(row, index == self.cursor), *segments])
-            strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+            # the widget's colours under the row's own (rows carry none where they have
+            # no colour of their own)
+            strip = strip.apply_style(base).crop_extend(scroll_x, scroll_x + width, base)
         else:
             strip = Strip.blank(width, base)
         self.painted_at = time.perf_counter()
