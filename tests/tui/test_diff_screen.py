@@ -126,6 +126,31 @@ async def test_navigation_by_file_and_hunk_and_whole_file(three: Path) -> None:
         assert app.result is None
 
 
+async def test_file_list_by_key_steps_over_headings(three: Path) -> None:
+    (three / "c.py").write_text("changed, not committed\n")  # a second part: uncommitted
+    app = Host(DiffTarget("s1", three, "main"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await opened(pilot)
+        files, view = screen.files_list, screen.view
+        assert [files.row_text(row)[:2] for row in range(len(files.rows))] == [
+            "──", "M ", "A ", "M ", "──", "M "]
+        await pilot.press("tab")
+        assert files.has_focus and view.file is not None and view.file.path == "a.py"
+        await pilot.press("up")  # a heading above: stays on the first file
+        assert files.selected_file == 0 and view.file.path == "a.py"
+        await pilot.press("down", "down", "down")  # over the "uncommitted" heading
+        await wait_until(pilot, lambda: view.file is not None and view.file.part
+                         == "uncommitted", what="the uncommitted file")
+        assert files.cursor == 5 and view.file.path == "c.py"
+        await pilot.press("down")  # the end: stays
+        assert files.cursor == 5
+        await pilot.press("home")
+        await wait_until(pilot, lambda: view.file is not None and view.file.path == "a.py",
+                         what="the first file again")
+        await pilot.press("enter")
+        assert view.has_focus
+
+
 async def test_large_diff_draws_only_what_is_visible(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, {"big.py": (numbered(7000),
                                            numbered(7000, lambda n: n % 2 == 0))})

@@ -218,17 +218,19 @@ class DiffScreen(Screen[str | None]):
         self.view.show(item, cursor)
         self._update_status()
 
-    @on(FileList.Highlighted)
+    @on(FileList.Highlighted, "#diff-files")
     def _highlighted(self, event: FileList.Highlighted) -> None:
         event.stop()
-        if self.view.file is not self._file(event.index):
-            self._show(event.index)
+        index = event.row.index
+        if index is not None and self.view.file is not self._file(index):
+            self._show(index)
 
-    @on(FileList.Selected)
+    @on(FileList.Selected, "#diff-files")
     def _selected(self, event: FileList.Selected) -> None:
         event.stop()
-        if self.view.file is not self._file(event.index):
-            self._show(event.index)
+        index = event.row.index
+        if index is not None and self.view.file is not self._file(index):
+            self._show(index)
         self.view.focus()
 
     @on(DiffView.CursorMoved)
