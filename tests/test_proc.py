@@ -69,6 +69,17 @@ def test_run_sync_mirrors_run() -> None:
         proc.run_sync(["no-such-tool-wx"], timeout=5)
 
 
+def test_run_sync_spooled_output_timeout_and_failure() -> None:
+    big = proc.run_sync(["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x; echo e >&2"],
+                        timeout=10, spool=True)
+    assert len(big.stdout) == 3_000_000 and big.stderr == "e\n"  # past any pipe's size
+    with pytest.raises(proc.CommandTimeout):
+        proc.run_sync(["sleep", "30"], timeout=0.3, spool=True)
+    with pytest.raises(proc.CommandFailed) as failed:
+        proc.run_sync(["sh", "-c", "echo why >&2; exit 3"], timeout=10, spool=True)
+    assert failed.value.returncode == 3 and "why" in failed.value.stderr
+
+
 async def test_stream_lines_yields_as_they_come_and_reports_failure() -> None:
     lines = []
     with pytest.raises(proc.CommandFailed):

@@ -21,6 +21,7 @@ import sys
 from collections.abc import AsyncGenerator, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from wrapix_core.errors import WrapixError
 
@@ -284,22 +285,42 @@ def run_sync(
     env: Mapping[str, str] | None = None,
     cwd: Path | str | None = None,
     check: bool = True,
+    spool: bool = False,
 ) -> Completed:
-    """Blocking twin of :func:`run` for code that has no event loop (threads, CLIs)."""
+    """Blocking twin of :func:`run` for code that has no event loop (threads, CLIs).
+
+    ``spool``: the output goes to unlinked temporary files, read once the command ended:
+    a large output then costs no Python wake-up per pipe-full (each needing the GIL,
+    which a busy UI thread holds for up to 5 ms at a time)."""
     argv = [str(part) for part in argv]
     data = input.encode() if isinstance(input, str) else input
+    if spool:
+        import tempfile
+
+        with contextlib.ExitStack() as stack:
+            out = stack.enter_context(tempfile.TemporaryFile())
+            err = stack.enter_context(tempfile.TemporaryFile())
+            return _run_sync(argv, data, timeout, env, cwd, check, (out, err))
+    return _run_sync(argv, data, timeout, env, cwd, check, None)
+
+
+def _run_sync(argv: list[str], data: bytes | None, timeout: float,
+              env: Mapping[str, str] | None, cwd: Path | str | None, check: bool,
+              files: tuple[Any, Any] | None) -> Completed:
     try:
         process = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.PIPE,
+            stdout=files[0] if files else subprocess.PIPE,
+            stderr=files[1] if files else subprocess.PIPE,
             env=_environ(env),
             cwd=cwd,
             start_new_session=True,
         )
     except (FileNotFoundError, PermissionError) as exc:
         raise _not_started(argv, exc) from None
+    if files:
+        return _spooled(argv, process, timeout, check, files)
     try:
         out, err = process.communicate(data, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -319,6 +340,42 @@ def run_sync(
     if check and result.returncode != 0:
         raise CommandFailed(argv, result.returncode, result.stderr, result.stdout)
     return result
+
+
+def _spooled(argv: list[str], process: subprocess.Popen[bytes], timeout: float,
+             check: bool, files: tuple[Any, Any]) -> Completed:
+    """Wait for ``process`` in one blocking ``waitpid`` (a timer ends it at ``timeout``:
+    ``wait(timeout)`` would poll), then read its spooled output."""
+    import threading
+
+    def expire() -> None:
+        expired.append(True)
+        _terminate_group(process.pid, signal.SIGKILL)
+
+    expired: list[bool] = []
+    timer = threading.Timer(timeout, expire)
+    timer.daemon = True
+    timer.start()
+    try:
+        process.wait()
+    except BaseException:
+        _terminate_group(process.pid, signal.SIGKILL)
+        process.wait()
+        raise
+    finally:
+        timer.cancel()
+    if expired:
+        raise CommandTimeout(argv, timeout)
+    out, err = (_read_all(file) for file in files)
+    result = Completed(argv, process.returncode, out, err)
+    if check and result.returncode != 0:
+        raise CommandFailed(argv, result.returncode, result.stderr, result.stdout)
+    return result
+
+
+def _read_all(file: Any) -> str:
+    file.seek(0)
+    return str(file.read().decode(errors="replace"))
 
 
 EXIT_POLL = 0.25

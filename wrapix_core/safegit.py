@@ -40,6 +40,7 @@ async def run(repo: Path | str, *args: str, timeout: float = TIMEOUT,
 
 
 def run_sync(repo: Path | str, *args: str, timeout: float = TIMEOUT,
-             check: bool = True) -> proc.Completed:
-    """Blocking twin of :func:`run` (threads, CLIs)."""
-    return proc.run_sync(argv(repo, *args), env=safe_env(), timeout=timeout, check=check)
+             check: bool = True, spool: bool = False) -> proc.Completed:
+    """Blocking twin of :func:`run` (threads, CLIs); ``spool``: see :func:`proc.run_sync`."""
+    return proc.run_sync(argv(repo, *args), env=safe_env(), timeout=timeout, check=check,
+                         spool=spool)

@@ -18,7 +18,7 @@ from tests.tui.conftest import wait_until
 from wrapix_core.errors import WrapixError
 from wrapix_tui.screens.diff import DiffScreen, DiffTarget
 from wrapix_tui.screens.diff_actions import CommentScreen, MergeStrategyScreen, OutcomeScreen
-from wrapix_tui.widgets.diff_view import DiffView
+from wrapix_tui.widgets.diff_view import AHEAD, CACHE_PAGES, DiffView
 
 ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
@@ -126,6 +126,31 @@ async def test_navigation_by_file_and_hunk_and_whole_file(three: Path) -> None:
         assert app.result is None
 
 
+async def test_file_list_by_key_steps_over_headings(three: Path) -> None:
+    (three / "c.py").write_text("changed, not committed\n")  # a second part: uncommitted
+    app = Host(DiffTarget("s1", three, "main"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        screen = await opened(pilot)
+        files, view = screen.files_list, screen.view
+        assert [files.row_text(row)[:2] for row in range(len(files.rows))] == [
+            "──", "M ", "A ", "M ", "──", "M "]
+        await pilot.press("tab")
+        assert files.has_focus and view.file is not None and view.file.path == "a.py"
+        await pilot.press("up")  # a heading above: stays on the first file
+        assert files.selected_file == 0 and view.file.path == "a.py"
+        await pilot.press("down", "down", "down")  # over the "uncommitted" heading
+        await wait_until(pilot, lambda: view.file is not None and view.file.part
+                         == "uncommitted", what="the uncommitted file")
+        assert files.cursor == 5 and view.file.path == "c.py"
+        await pilot.press("down")  # the end: stays
+        assert files.cursor == 5
+        await pilot.press("home")
+        await wait_until(pilot, lambda: view.file is not None and view.file.path == "a.py",
+                         what="the first file again")
+        await pilot.press("enter")
+        assert view.has_focus
+
+
 async def test_large_diff_draws_only_what_is_visible(tmp_path: Path) -> None:
     repo = make_repo(tmp_path, {"big.py": (numbered(7000),
                                            numbered(7000, lambda n: n % 2 == 0))})
@@ -137,11 +162,13 @@ async def test_large_diff_draws_only_what_is_visible(tmp_path: Path) -> None:
         assert len(view.rows) > 10_000
         await wait_until(pilot, lambda: not view._highlighting, what="highlighting")
         height = view.size.height
-        assert 0 < len(view._cache) <= height  # styled: what is on screen, nothing else
+        # styled: what is on screen and the next pages (coloured ahead), nothing else
+        assert height < len(view._cache) <= (AHEAD + 1) * height
+        assert max(view._cache) < (AHEAD + 1) * height
         await pilot.press("pagedown", "pagedown", "end")
         await wait_until(pilot, lambda: not view._highlighting, what="highlighting")
         assert view.cursor == len(view.rows) - 1
-        assert len(view._cache) <= 4 * height
+        assert len(view._cache) <= CACHE_PAGES * height
         text, _ = strip_text(view, height - 1)
         assert "value_6999" in text
 
@@ -160,8 +187,7 @@ async def test_untrusted_names_and_lines_are_inert(tmp_path: Path) -> None:
                        for piece in segments)
         assert any("[link=http://x]click[/link] \\e[31mred\\e[0m\\r" in text
                    for text, _ in drawn)
-        option = screen.files_list.get_option_at_index(1)
-        shown = str(option.prompt)
+        shown = screen.files_list.row_text(1)
         assert "[bold red]x[reverse] \\e[2J\\e]0;pwned\\x07.py" in shown
         assert "[b]s[/b]" in str(screen.query_one("#diff-title").render())
 

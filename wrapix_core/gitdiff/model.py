@@ -82,6 +82,15 @@ class FileDiff:
         return list(_rows(self.lines, self.start, self.body, self.end))
 
     @cached_property
+    def width(self) -> int:
+        """Characters of the longest row's text."""
+        return max((len(row.text) for row in self.rows), default=0)
+
+    def prepare(self) -> None:
+        """Work out the rows, hunks and width now (in a thread, before the file is shown)."""
+        _ = self.rows, self.hunks, self.width
+
+    @cached_property
     def hunks(self) -> list[Hunk]:
         found = []
         for index, row in enumerate(self.rows):

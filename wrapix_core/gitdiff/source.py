@@ -118,7 +118,7 @@ def load_sync(repo: Path, base: str, head: str = "HEAD", *, work: bool = True,
     from concurrent.futures import ThreadPoolExecutor
 
     def text(*revs: str) -> str:
-        return safegit.run_sync(repo, *diff_args(*revs), timeout=timeout).stdout
+        return safegit.run_sync(repo, *diff_args(*revs), timeout=timeout, spool=True).stdout
 
     def names() -> list[str]:
         done = safegit.run_sync(repo, *CONFIG, "ls-files", "--others", "--exclude-standard",

@@ -29,7 +29,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
 from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Label, OptionList, Static
+from textual.widgets import Footer, Label, Static
 
 from wrapix_core.errors import WrapixError
 from wrapix_tui import format as fmt
@@ -44,6 +44,9 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("wrapix.tui.diff")
 
+FIRST_FRAME_WAIT = 0.2
+"""Seconds the screen waits for git before drawing its first frame without the diff."""
+
 
 def _read(target: DiffTarget) -> Future[Diff]:
     """The diff, read in a thread of its own (started at once; see ``load_sync``)."""
@@ -55,7 +58,10 @@ def _read(target: DiffTarget) -> Future[Diff]:
         try:
             if target.resolve is not None:
                 target.base, target.head = target.resolve()
-            future.set_result(source.load_sync(target.repo, target.base, target.head))
+            diff = source.load_sync(target.repo, target.base, target.head)
+            if diff.files:  # the file shown first: its rows worked out here, not on the UI
+                diff.files[0].prepare()
+            future.set_result(diff)
         except BaseException as exc:  # handed to the screen's worker, which shows it
             future.set_exception(exc)
 
@@ -127,7 +133,14 @@ class DiffScreen(Screen[str | None]):
         yield Static("", id="diff-status")
         yield Footer()
 
-    def on_mount(self) -> None:
+    async def on_mount(self) -> None:
+        if self.diff is None and self._reading is not None:
+            # Git is usually done within a frame or two: the first frame then shows the
+            # diff, instead of a "reading" frame and a second layout right after it.
+            waiting = asyncio.wrap_future(self._reading)
+            await asyncio.wait({waiting}, timeout=FIRST_FRAME_WAIT)
+            if waiting.done() and waiting.exception() is None:  # else load() says why
+                self.diff, self._reading = waiting.result(), None
         if self.diff is not None:
             self._loaded(self.diff)
         else:
@@ -205,16 +218,19 @@ class DiffScreen(Screen[str | None]):
         self.view.show(item, cursor)
         self._update_status()
 
-    @on(OptionList.OptionHighlighted, "#diff-files")
-    def _highlighted(self, event: OptionList.OptionHighlighted) -> None:
+    @on(FileList.Highlighted, "#diff-files")
+    def _highlighted(self, event: FileList.Highlighted) -> None:
         event.stop()
-        index = self.files_list.file_at(event.option_index)
-        if index is not None and (self.view.file is not self._file(index)):
+        index = event.row.index
+        if index is not None and self.view.file is not self._file(index):
             self._show(index)
 
-    @on(OptionList.OptionSelected, "#diff-files")
-    def _selected(self, event: OptionList.OptionSelected) -> None:
+    @on(FileList.Selected, "#diff-files")
+    def _selected(self, event: FileList.Selected) -> None:
         event.stop()
+        index = event.row.index
+        if index is not None and self.view.file is not self._file(index):
+            self._show(index)
         self.view.focus()
 
     @on(DiffView.CursorMoved)

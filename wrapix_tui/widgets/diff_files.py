@@ -1,16 +1,22 @@
 """The files of a diff, grouped by part (committed, uncommitted, untracked), each with its
-status and +/− counts. Names are the repository's: escaped, never markup."""
+status and +/− counts. Names are the repository's: escaped, never markup.
+
+A :class:`~wrapix_tui.widgets.rowlist.RowList` (only the rows on screen are drawn): the
+diff screen's first frame must not pay for measuring and styling every option, as an
+``OptionList`` of 40 files did (most of that frame).
+"""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.text import Text
-from textual.widgets import OptionList
-from textual.widgets.option_list import Option
+from textual.binding import Binding, BindingType
 
 from wrapix_core.gitdiff.render import STATUS_MARK
 from wrapix_tui import format as fmt
+from wrapix_tui.widgets.rowlist import RowList
 
 if TYPE_CHECKING:
     from wrapix_core.gitdiff.model import FileDiff
@@ -21,30 +27,39 @@ _STATUS_STYLE = {"added": "green", "deleted": "red", "renamed": "yellow", "copie
                  "modified": "", "mode": "dim"}
 
 
-class FileList(OptionList):
-    """Option ids are ``f<index>`` (a file of ``Diff.files``) or ``part-<name>`` (a heading)."""
+@dataclass(frozen=True, eq=False)
+class FileRow:
+    """A file (``index`` in ``Diff.files``) or a part's heading (``index`` None)."""
+
+    key: str
+    index: int | None
+    text: Text
+
+
+class FileList(RowList[FileRow]):
+    """The cursor row is the file shown; headings are stepped over."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("enter", "select", "Show", show=False, id="diff.files.select"),
+    ]
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._positions: list[int] = []
-        """Option index of each file, by file index."""
-        self._files: dict[int, int] = {}
-        """File index of each option index that is a file."""
+        """Row of each file, by file index."""
 
     def set_files(self, files: list[FileDiff]) -> None:
-        options: list[Option] = []
-        self._positions, self._files = [], {}
+        rows: list[FileRow] = []
+        self._positions = []
         part = None
         for index, item in enumerate(files):
             if item.part != part:
                 part = item.part
-                options.append(Option(Text(f"── {PART_TITLES[part]} ──", style="bold"),
-                                      id=f"part-{part}", disabled=True))
-            self._files[len(options)] = index
-            self._positions.append(len(options))
-            options.append(Option(self.prompt(item), id=f"f{index}"))
-        self.clear_options()
-        self.add_options(options)
+                rows.append(FileRow(f"part-{part}", None,
+                                    Text(f"── {PART_TITLES[part]} ──", style="bold")))
+            self._positions.append(len(rows))
+            rows.append(FileRow(f"f{index}", index, self.prompt(item)))
+        self.set_rows(rows)
 
     @staticmethod
     def prompt(item: FileDiff) -> Text:
@@ -60,22 +75,32 @@ class FileList(OptionList):
             name = fmt.safe(item.old_path, 150) + Text(" → ") + name
         return text + name
 
+    def render_row(self, row: FileRow, width: int) -> Text:
+        return row.text.copy()  # the caller truncates it in place
+
+    def row_text(self, row: int) -> str:
+        """The plain text of row ``row`` (tests)."""
+        return self.rows[row].text.plain
+
     @staticmethod
     def part_title(part: str) -> str:
         return PART_TITLES.get(part, part)
 
-    def file_at(self, option_index: int) -> int | None:
-        return self._files.get(option_index)
+    # -- files ----------------------------------------------------------------------
+
+    def file_at(self, row: int) -> int | None:
+        return self.rows[row].index if 0 <= row < len(self.rows) else None
 
     def first_file(self) -> int | None:
         return 0 if self._positions else None
 
     def highlight_file(self, index: int) -> None:
-        self.highlighted = self._positions[index]
+        self.cursor = self._positions[index]
 
     @property
     def selected_file(self) -> int | None:
-        return None if self.highlighted is None else self._files.get(self.highlighted)
+        row = self.current
+        return None if row is None else row.index
 
     def step_file(self, step: int) -> int | None:
         """Highlight the next (``step`` 1) or previous (-1) file; its index, or None at an end."""
@@ -87,3 +112,33 @@ class FileList(OptionList):
             return None
         self.highlight_file(index)
         return index
+
+    # -- keys -----------------------------------------------------------------------
+
+    def action_move(self, delta: int) -> None:
+        """Move by ``delta`` rows, onto the nearest file that way (headings are skipped)."""
+        if not self._positions:
+            return
+        target = max(0, min(len(self.rows) - 1, self.cursor + delta))
+        step = 1 if delta > 0 else -1
+        while 0 <= target < len(self.rows) and self.rows[target].index is None:
+            target += step
+        if not 0 <= target < len(self.rows):  # only headings that way: the file at that end
+            target = self._positions[0 if step < 0 else -1]
+        if target != self.cursor:
+            self.cursor = target
+
+    def action_edge(self, direction: int) -> None:
+        if self._positions:
+            self.cursor = self._positions[0 if direction < 0 else -1]
+
+    def action_select(self) -> None:
+        row = self.current
+        if row is not None and row.index is not None:
+            self.post_message(self.Selected(self, row))
+
+    def on_click(self, event: Any) -> None:
+        if self.file_at(self.scroll_offset.y + event.y) is None:
+            event.stop()  # a heading: nothing to show
+            return
+        super().on_click(event)

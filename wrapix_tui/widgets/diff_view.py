@@ -37,7 +37,13 @@ if TYPE_CHECKING:
 LINE_LIMIT = 2000
 """Characters of a line shown at most (minified files have megabyte lines)."""
 TAB = 4
-CACHE = 512
+AHEAD = 3
+"""Pages below the screen coloured ahead (in a thread), so paging finds them ready."""
+CACHE_PAGES = 7
+"""Styled rows kept, in screen heights (the window around the screen stays)."""
+CHUNK = 40
+"""Rows lexed between two hand-overs to the UI thread."""
+_LEXED = ("add", "del", "context")
 
 _BG = {"add": Style(bgcolor="#12351c"), "del": Style(bgcolor="#3d1418")}
 _SIGN = {"add": "+", "del": "-", "context": " "}
@@ -46,6 +52,11 @@ _HUNK = Style(color="cyan", bold=True)
 _NOTE = Style(color="bright_black", italic=True)
 _GUTTER = Style(color="bright_black")
 _CURSOR = Style(reverse=True)
+
+
+def _text(row: Row) -> str:
+    """A row's text as drawn: tabs expanded, escapes shown, length bounded."""
+    return display_text(row.text.expandtabs(TAB), LINE_LIMIT)
 
 
 @functools.lru_cache(maxsize=64)
@@ -94,6 +105,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
+        self._base = Style()
         self.file: FileDiff | None = None
         self.rows: list[Row] = []
         self.cursor = 0
@@ -105,10 +117,10 @@ class DiffView(ScrollView, can_focus=True):
         self._highlighting = False
         self._cache: dict[int, list[Segment]] = {}
         self.shown_at = 0.0
-        """perf_counter() when the file shown was first drawn to the last row (benchmarks)."""
+        """perf_counter() when the file shown was first drawn (benchmarks, tests)."""
         self._fresh = False
-        self.drawn_at = 0.0
-        """perf_counter() when the last row on screen was last drawn (benchmarks)."""
+        self.painted_at = 0.0
+        """perf_counter() when a row was last drawn (benchmarks)."""
 
     # -- content --------------------------------------------------------------------
 
@@ -122,7 +134,7 @@ class DiffView(ScrollView, can_focus=True):
         top = max((max(h.old_start + h.old_count, h.new_start + h.new_count)
                    for h in file.hunks), default=1) if file is not None else 1
         self._digits = max(3, len(str(top)))
-        longest = max((len(row.text) for row in self.rows), default=0)
+        longest = file.width if file is not None else 0
         width = self._gutter_width + min(longest + longest // 4, LINE_LIMIT) + 1
         self.cursor = min(max(cursor, 0), max(len(self.rows) - 1, 0))
         self.virtual_size = Size(width, len(self.rows))
@@ -141,25 +153,46 @@ class DiffView(ScrollView, can_focus=True):
 
     # -- drawing --------------------------------------------------------------------
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base = self.rich_style  # once per paint, not per line
+        strips = super().render_lines(crop)
+        if self._lexer is not False and not self._highlighting and self._behind():
+            self._highlighting = True  # colour the next pages before they are paged to
+            self.call_after_refresh(self._highlight)
+        return strips
+
+    def _window(self) -> range:
+        """Rows kept coloured: a page above the screen, the screen, AHEAD pages below."""
+        top, height = round(self.scroll_y), max(1, self.size.height)
+        return range(max(0, top - height), min(len(self.rows), top + (AHEAD + 1) * height))
+
+    def _behind(self) -> bool:
+        """Whether rows near the screen's edges still lack their colours."""
+        window = self._window()
+        return any(0 <= index < len(self.rows) and index not in self._cache
+                   and self.rows[index].kind in _LEXED
+                   for index in (window.start, window.stop - 1))
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
-        base = self.rich_style
+        base = self._base
         if index < len(self.rows):
             row = self.rows[index]
             segments = self._cache.get(index)
             if segments is None:
                 segments = self._plain(index, row)
             strip = Strip([*self._gutter(row, index == self.cursor), *segments])
-            strip = strip.crop_extend(scroll_x, scroll_x + width, base)
+            # the widget's colours under the row's own (rows carry none where they have
+            # no colour of their own)
+            strip = strip.apply_style(base).crop_extend(scroll_x, scroll_x + width, base)
         else:
             strip = Strip.blank(width, base)
-        if y == self.size.height - 1:
-            self.drawn_at = time.perf_counter()
-            if self._fresh and self.file is not None:
-                self._fresh = False
-                self.shown_at = self.drawn_at
+        self.painted_at = time.perf_counter()
+        if self._fresh and self.file is not None and y == self.size.height - 1:
+            self._fresh = False
+            self.shown_at = self.painted_at
         return strip
 
     def _gutter(self, row: Row, cursor: bool) -> list[Segment]:
@@ -175,7 +208,7 @@ class DiffView(ScrollView, can_focus=True):
     def _plain(self, index: int, row: Row) -> list[Segment]:
         """The row without syntax colours; kept when it never gets any, otherwise drawn
         now and highlighted off the UI thread (the frame never waits for a lexer)."""
-        text = display_text(row.text.expandtabs(TAB), LINE_LIMIT)
+        text = _text(row)
         if row.kind == "hunk":
             segments = [Segment(text, _HUNK)]
         elif row.kind in ("note", "header"):
@@ -192,20 +225,49 @@ class DiffView(ScrollView, can_focus=True):
         return segments
 
     def _remember(self, index: int, segments: list[Segment]) -> None:
-        if len(self._cache) >= CACHE:
-            self._cache.clear()
+        if len(self._cache) >= CACHE_PAGES * max(1, self.size.height):
+            window = self._window()  # bounded: what is near the screen stays
+            self._cache = {row: kept for row, kept in self._cache.items() if row in window}
         self._cache[index] = segments
 
     def _highlight(self) -> None:
-        """Colour the rows drawn plain so far, in a thread; they are redrawn when done."""
+        """Colour the rows drawn plain so far, then the rows near the screen, in a thread;
+        the screen is redrawn when rows on it got their colours."""
         wanted, self._wanted = self._wanted, {}
-        if not wanted or self.file is None:
+        if self.file is None or self._lexer is False:
             self._highlighting = False
             return
-        self.run_worker(partial(self._lex, self.file, wanted), thread=True,
+        rows = self.rows
+        ahead = [index for index in self._window()
+                 if index not in self._cache and index not in wanted
+                 and rows[index].kind in _LEXED]
+        if not wanted and not ahead:
+            self._highlighting = False
+            return
+        self.run_worker(partial(self._lex, self.file, wanted, ahead), thread=True,
                         group="diff.highlight")
 
-    def _lex(self, file: FileDiff, wanted: dict[int, tuple[str, str]]) -> None:
+    def _lex(self, file: FileDiff, wanted: dict[int, tuple[str, str]],
+             ahead: list[int]) -> None:
+        chunks = [wanted] if wanted else []
+        for start in range(0, len(ahead), CHUNK):
+            chunks.append({index: (file.rows[index].kind, _text(file.rows[index]))
+                           for index in ahead[start:start + CHUNK]})
+        for number, chunk in enumerate(chunks):
+            if file is not self.file:  # another file is shown: its rows matter now
+                break
+            done, has_lexer = self._lex_rows(file, chunk)
+            # call_from_thread waits for the UI thread: between chunks, frames go first
+            self.app.call_from_thread(self._lexed, file, has_lexer, done,
+                                      number == len(chunks) - 1)
+            if not has_lexer:
+                break
+        else:
+            return
+        self.app.call_from_thread(self._lexed, file, True, {}, True)
+
+    def _lex_rows(self, file: FileDiff, wanted: dict[int, tuple[str, str]]
+                  ) -> tuple[dict[int, list[Segment]], bool]:
         lexer = _lexer(file.path)
         theme = _theme()
         done: dict[int, list[Segment]] = {}
@@ -225,18 +287,26 @@ class DiffView(ScrollView, can_focus=True):
                 log.exception("highlighting %s failed", file.path)
                 segments = [Segment(text, background)]
             done[index] = segments
-        self.app.call_from_thread(self._lexed, file, lexer is not None, done)
+        return done, lexer is not None
 
-    def _lexed(self, file: FileDiff, has_lexer: bool, done: dict[int, list[Segment]]) -> None:
-        self._highlighting = False
+    def _lexed(self, file: FileDiff, has_lexer: bool, done: dict[int, list[Segment]],
+               last: bool) -> None:
+        if last:
+            self._highlighting = False
         if file is not self.file:
+            if last and self._wanted:  # rows of the file shown now wait
+                self._highlighting = True
+                self.call_after_refresh(self._highlight)
             return
         if not has_lexer:
             self._lexer = False
+            self._highlighting = False
+        top, height = round(self.scroll_y), self.size.height
         for index, segments in done.items():
             self._remember(index, segments)
-        self.refresh()
-        if self._wanted:
+        if any(top <= index < top + height for index in done):
+            self.refresh()  # only when rows on screen changed
+        if last and self._wanted:
             self._highlighting = True
             self.call_after_refresh(self._highlight)
 

@@ -83,6 +83,7 @@ class RowList(ScrollView, Generic[R], can_focus=True):
         self._index: dict[str, int] = {}
         self._cache: dict[tuple[int, int, bool, bool], Strip] = {}
         self.renders = 0
+        self._base = Style()
         """How many lines were rendered (not served from the cache): for tests."""
 
     # -- data -------------------------------------------------------------------------
@@ -126,11 +127,15 @@ class RowList(ScrollView, Generic[R], can_focus=True):
     def render_row(self, row: R, width: int) -> Text:  # pragma: no cover - abstract
         raise NotImplementedError
 
+    def render_lines(self, crop: Region) -> list[Strip]:
+        self._base = self.rich_style  # once per paint: it walks the DOM for every call
+        return super().render_lines(crop)
+
     def render_line(self, y: int) -> Strip:
         scroll_x, scroll_y = self.scroll_offset
         index = scroll_y + y
         width = self.size.width
-        base = self.rich_style
+        base = self._base
         if not 0 <= index < len(self.rows):
             return Strip.blank(width, base)
         row = self.rows[index]
