@@ -59,6 +59,7 @@ async def test_the_modal_starts_a_session_on_the_host(
     from tests.tui.test_screens import open_new
     from wrapix_core.sessions import store
     from wrapix_tui.app import WrapixApp
+    from wrapix_tui.screens.diff import DiffScreen
 
     monkeypatch.setenv("WRAPIX_NOTIFY__BACKEND", "none")
     app = WrapixApp(project)
@@ -87,6 +88,23 @@ async def test_the_modal_starts_a_session_on_the_host(
         assert [session.host for session in sessions] == ["remote"]
         name = sessions[0].container
         assert str(table.cell(f"remote/{name}", "host")) == "remote"
+        # Work done there (committed and not) is fetched when its diff is opened.
+        path = sessions[0].remote_path
+        await asyncio.to_thread(
+            subprocess.run, ["ssh", "-p", str(remote.port), "-i", remote.identity, "-o",
+                             "BatchMode=yes", f"{remote.user}@127.0.0.1",
+                             f"cd {path} && echo far > far.txt && git add far.txt && "
+                             "git -c user.name=a -c user.email=a@x commit -qm far && "
+                             "echo more >> f0.txt"], check=True, capture_output=True, timeout=60)
+        table.move_to(f"remote/{name}")
+        table.focus()
+        await pilot.press("D")
+        await wait_until(pilot, lambda: isinstance(app.screen, DiffScreen)
+                         and app.screen.diff is not None, timeout=60, what="the diff")
+        diff = app.screen.diff
+        assert diff is not None
+        assert [(item.part, item.path) for item in diff.files] == [
+            ("committed", "far.txt"), ("uncommitted", "f0.txt")]
     inspected = await asyncio.to_thread(remote.podman, podman, "container", "inspect",
                                         "--format", "{{index .Config.Labels \"wrapix.session\"}}",
                                         name)
