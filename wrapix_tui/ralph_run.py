@@ -77,7 +77,10 @@ class RalphRun:
         self.workspace = workspace
         self.view = view
         self.mode: str | None = None
-        """``step`` or ``loop`` while a run is going on."""
+        """``step``, ``loop`` or ``parallel`` while a run is going on."""
+        self.parallel = 0
+        """Issues at once, in a ``parallel`` run (its steps are in Ralph's state: the
+        pane shows them from there, like a parallel loop of another terminal)."""
         self.label: str | None = None
         """The label of the run going on, or of the last one."""
         self.stopping = False
@@ -128,6 +131,12 @@ class RalphRun:
             asking = self._asker(approve)
             if mode == "step":
                 await engine.step(label, approve=asking)
+            elif mode == "parallel":  # unattended: N steps at once cannot each be asked
+                from wrapix_core.ralph.parallel import ParallelLoop
+
+                self.parallel = engine.ralph.parallel
+                self.view.run_changed(False)
+                await ParallelLoop(engine, self.parallel).run(label)
             else:
                 await engine.loop(label, approve=asking)
         except WrapixError as exc:
@@ -163,7 +172,9 @@ class RalphRun:
             self.add(f"✗ {error}", "red")
             self.view.say(error, severity="error", timeout=10, limit=500)
         elif stopped:
-            self.add("■ stopped (the running step's issue was put back)", "yellow")
+            self.add("■ stopped (the running steps' issues were put back)"
+                     if self.mode == "parallel" else
+                     "■ stopped (the running step's issue was put back)", "yellow")
         self.mode = None
         self.stopping = False
         self.current = self.command = self.asking = None
@@ -219,11 +230,14 @@ class RalphRun:
         from wrapix_tui.ralph_control import command_ended_line, command_started_line
 
         if isinstance(event, AgentLine | CommandLine):
-            if self.tail is not None:
+            if self.tail is not None and self.mode != "parallel":  # N agents: not one tail
                 self.tail.add(event)
             self.view.run_changed(True)
             return
         if isinstance(event, StepStarted):
+            if self.mode == "parallel":  # its steps are shown from Ralph's state
+                self.view.run_changed(False)
+                return
             self.current = event
             if self.tail is not None and event.attempt == 1:
                 self.tail.lines.clear()
