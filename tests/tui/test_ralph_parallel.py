@@ -82,7 +82,7 @@ async def test_a_parallel_loop_from_the_board_shows_both_running_steps(
         for issue_id, title in ((alpha, "Alpha feature"), (beta, "Beta feature")):
             line = next(line for line in text.splitlines() if issue_id in line)
             assert title in line and f"ralph-{issue_id}".lower() in line and "running" in line
-        assert "2 steps running" in pane.title
+        assert "2 running" in pane.title
         go.write_text("")
         await wait_until(pilot, lambda: pane.running is None, what="the loop to end",
                          timeout=90)

@@ -310,7 +310,7 @@ def title_text(board: Board | None, running: str | None, steps: int = 0) -> str:
     if board.issues.awaiting_review:
         parts.append(f"{board.issues.awaiting_review} to review")
     if steps:
-        parts.append(f"{plural(steps, 'step')} running")
+        parts.append(f"{steps} running")
     elif running:
         parts.append(f"{running} running")
     return " · ".join(parts)

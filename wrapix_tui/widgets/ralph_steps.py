@@ -36,8 +36,10 @@ log = logging.getLogger("wrapix.tui.ralph")
 MARKS = {"running": ("▶", "bold yellow"), "queued": ("⋯", "bold cyan"),
          "landing": ("⇡", "bold cyan"), "conflict": ("✗", "bold red")}
 """Each step state's mark on its issue's row and in the panel."""
-SAID = {"running": "running", "queued": "queued for the merge", "landing": "landing",
-        "conflict": "conflict: back open, its session kept"}
+clock = time.time
+"""Now, for elapsed times (a snapshot fixes it)."""
+SAID = {"running": "running", "queued": "queued to land", "landing": "landing",
+        "conflict": "conflict (back open)"}
 
 
 class RunsChanged(Message):
@@ -132,31 +134,37 @@ class Steps:
         return [run for run in self.runs if run.pid != own_pid]
 
 
-def render_steps(text: Text, steps: Sequence[ShownStep], now: float | None = None) -> None:
-    """One line per step under the run panel's head."""
-    now = time.time() if now is None else now
+def render_steps(text: Text, steps: Sequence[ShownStep], width: int = 80,
+                 now: float | None = None) -> None:
+    """One line per step under the run panel's head: mark, issue, elapsed, where it is,
+    session, then the title in what is left of ``width``."""
+    now = clock() if now is None else now
     for step in steps:
         mark, style = MARKS.get(step.state, ("·", "dim"))
-        text.append(f"\n {mark} ", style=style)
-        text.append(fmt.safe(step.issue, 24, style="bold"))
-        text.append(" ")
-        title = fmt.safe(step.title, 60)
-        title.truncate(40, overflow="ellipsis", pad=True)
-        text.append(title)
-        text.append("  ")
-        text.append(fmt.safe(step.session or "(making its session)", 40, style="dim"))
+        line = Text(f" {mark} ", style=style)
+        line.append(fmt.safe(step.issue, 24, style="bold"))
         if step.started:
-            text.append(f"  {fmt.age(max(0.0, now - step.started))}", style="yellow")
-        text.append(f"  {SAID.get(step.state, step.state)}", style=style)
+            line.append(f" {fmt.age(max(0.0, now - step.started)):>6}", style="yellow")
+        line.append(f" {SAID.get(step.state, step.state)}", style=style)
+        line.append(" ")
+        line.append(fmt.safe(step.session or "(making its session)", 40, style="dim"))
+        room = width - line.cell_len - 2
+        if room >= 8:
+            title = fmt.safe(step.title, 200)
+            title.truncate(room, overflow="ellipsis")
+            line.append("  ")
+            line.append(title)
+        text.append("\n")
+        text.append(line)
 
 
-def render_others(text: Text, runs: Sequence[ShownRun], steps: Sequence[ShownStep]) -> None:
+def render_others(text: Text, runs: Sequence[ShownRun], steps: Sequence[ShownStep],
+                  width: int = 80) -> None:
     """The head for parallel loops started in another terminal (not stoppable here)."""
     for run in runs:
         if text:
             text.append("\n")
         text.append(f" parallel {run.parallel} ", style="bold reverse green")
         text.append(fmt.safe(f" {run.label} ", 60, style="bold"))
-        text.append(f"`ralph loop --parallel` of another terminal (pid {run.pid}): "
-                    "stop it there", style="dim")
-        render_steps(text, [step for step in steps if step.pid == run.pid])
+        text.append(f" another terminal's (pid {run.pid}): stop it there", style="dim")
+        render_steps(text, [step for step in steps if step.pid == run.pid], width)

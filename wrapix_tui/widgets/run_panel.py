@@ -64,23 +64,28 @@ class RunPanel(Static):
             self._clock = None
         self.redraw()
 
+    def on_resize(self) -> None:
+        self.redraw()  # the steps' titles take the width there is
+
     def redraw(self) -> None:
-        self.update(render_run(self.run, self.stop_key(), self.steps))
+        self.update(render_run(self.run, self.stop_key(), self.steps,
+                               self.content_size.width or 80))
 
 
-def render_run(run: RalphRun, stop_key: str, steps: Steps | None = None) -> Text:
+def render_run(run: RalphRun, stop_key: str, steps: Steps | None = None,
+               width: int = 80) -> Text:
     """The panel's text for ``run`` (``stop_key``: the key named in "… stops") and the
-    parallel loops' ``steps``."""
+    parallel loops' ``steps``, for a panel ``width`` cells wide."""
     steps = steps or Steps()
     others = Text()
-    render_others(others, steps.others(os.getpid()), steps.steps)
-    text = _render_own(run, stop_key, steps)
+    render_others(others, steps.others(os.getpid()), steps.steps, width)
+    text = _render_own(run, stop_key, steps, width)
     if others:
         return others + Text("\n") + text if run.mode or run.results else others
     return text
 
 
-def _render_own(run: RalphRun, stop_key: str, steps: Steps) -> Text:
+def _render_own(run: RalphRun, stop_key: str, steps: Steps, width: int) -> Text:
     text = Text()
     if run.mode == "parallel":
         text.append(f" parallel {run.parallel} " if run.parallel else " parallel ",
@@ -91,7 +96,7 @@ def _render_own(run: RalphRun, stop_key: str, steps: Steps) -> Text:
                     f"{len(own)} at once", style="dim")
         text.append("   stopping…" if run.stopping else f"   {stop_key} stops all",
                     style="bold yellow" if run.stopping else "dim")
-        render_steps(text, own)
+        render_steps(text, own, width)
     elif run.mode:
         text.append(f" {run.mode} ", style="bold reverse green")
         text.append(f" {run.label} ", style="bold")
