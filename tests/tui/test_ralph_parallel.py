@@ -119,6 +119,8 @@ async def test_a_parallel_loop_of_another_terminal_shows_and_is_not_stopped_here
             assert loop.wait(timeout=90) == 100
             await wait_until(pilot, lambda: marked(pane) == {} and "another terminal"
                              not in panel_text(pane), what="the marks and lines to go")
+            assert not pane.query_one("#ralph-run").display  # this TUI ran nothing
+            assert "running" not in pane.title
         finally:
             if loop.poll() is None:
                 loop.kill()

@@ -59,9 +59,12 @@ class RunPanel(Static):
             self.display = True
             if self._clock is None:
                 self._clock = self.set_interval(1.0, self.redraw)
-        elif self._clock is not None:
-            self._clock.stop()
-            self._clock = None
+        else:
+            if self._clock is not None:
+                self._clock.stop()
+                self._clock = None
+            if self.run.label is None:  # only another terminal's loop was shown: gone
+                self.display = False
         self.redraw()
 
     def on_resize(self) -> None:
