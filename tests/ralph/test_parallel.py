@@ -36,7 +36,12 @@ def _env() -> dict[str, str]:
 
 @pytest.fixture
 def repo(ws: Workspace) -> Workspace:
-    """The Ralph workspace as a git repository on branch `main`, Ralph's files ignored."""
+    return as_repo(ws)
+
+
+def as_repo(ws: Workspace) -> Workspace:
+    """The Ralph workspace as a git repository on branch `main`, Ralph's files ignored;
+    the agent finds its scenario from every session's work tree."""
     (ws.root / ".gitignore").write_text(".wrapix/\n.beads/\n.fake-agent/\n.claude/\n")
     (ws.root / "README.md").write_text("# demo\n")
     git(ws.root, "init", "--quiet", "--initial-branch", "main")

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.ralph.test_parallel import IDENTITY, git, works_then_meets
+from tests.ralph.test_parallel import IDENTITY, as_repo, works_then_meets
 from tests.tui.conftest import wait_until
 from tests.tui.test_ralph_board import board_ready, make
 from wrapix_tui import board_model as model
@@ -28,14 +28,7 @@ def parallel_ws(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Any:
     only fake) runs on the host, with its scenario named for every session's work tree."""
     from tests.ralph.support import make_workspace
 
-    ws = make_workspace(tmp_path / "proj")
-    (ws.root / ".gitignore").write_text(".wrapix/\n.beads/\n.fake-agent/\n.claude/\n")
-    (ws.root / "README.md").write_text("# demo\n")
-    git(ws.root, "init", "--quiet", "--initial-branch", "main")
-    git(ws.root, "add", ".gitignore", "README.md", "specs")
-    git(ws.root, "commit", "--quiet", "-m", "start")
-    ws.env_extra.update(IDENTITY)
-    ws.env_extra["FAKE_AGENT_SCENARIO"] = str(ws.fake_dir / "scenario.json")
+    ws = as_repo(make_workspace(tmp_path / "proj"))
     for name, value in ws.env().items():
         if name in ("PATH", "WRAPIX_RALPH__HOST", "WRAPIX_RALPH__WATCHDOG",
                     "ANTHROPIC_API_KEY", "FAKE_AGENT_SCENARIO", *IDENTITY):
