@@ -104,6 +104,11 @@ class RalphRun:
     def running(self) -> bool:
         return self.mode is not None
 
+    @property
+    def what(self) -> str:
+        """The run in words: ``step``, ``loop``, ``parallel loop``."""
+        return "parallel loop" if self.mode == "parallel" else str(self.mode)
+
     # -- start, stop, wait --------------------------------------------------------------
     def start(self, mode: str, label: str, settings: Settings | None,
               approve: Approver) -> Coroutine[Any, Any, None]:
@@ -192,7 +197,7 @@ class RalphRun:
             what = f"waiting for your approval of {fmt.plain(self.asking.issue.id, 40)}"
         else:
             what = f"label {fmt.plain(self.label, 40)}"
-        return f"A Ralph {self.mode} is running ({what})."
+        return f"A Ralph {self.what} is running ({what})."
 
     # -- the engine's callbacks ---------------------------------------------------------
     def _asker(self, approve: Approver) -> Callable[[StepProposal], Awaitable[Decision]]:

@@ -146,3 +146,42 @@ def test_parallel_refuses_confirm_and_a_checkout_without_a_branch(ws: Workspace)
     done = ws.ralph("loop", "--parallel", "2")  # not a git repository
     assert done.returncode == 2 and "check out the branch" in done.stderr, done.stderr
     assert ws.worked() == []
+
+
+async def test_the_running_steps_file_follows_each_step_to_its_end(
+        repo: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the board reads: each step running, queued to land, landing; the one the
+    merge refused stays listed as a conflict until the loop ends; then the file is gone."""
+    from wrapix_core.ralph import runsteps
+    from wrapix_core.ralph.engine import Engine
+    from wrapix_core.ralph.parallel import ParallelLoop
+
+    ws = repo
+    for name, value in ws.env().items():
+        monkeypatch.setenv(name, value)
+    alpha = ws.create("Alpha feature", priority=1)
+    beta = ws.create("Beta feature", priority=2)
+    ws.scenario(works_then_meets(ws, "Alpha feature", "a", "b", "shared.txt", "alpha\n"),
+                works_then_meets(ws, "Beta feature", "b", "a", "shared.txt", "beta\n"))
+    seen: list[dict[str, str]] = []
+    write = runsteps.RunRecorder._write
+
+    def recording(self: runsteps.RunRecorder) -> None:
+        write(self)
+        read = runsteps.read_runs(self.paths)  # read back as the board does
+        assert read.problems == []
+        seen.append({issue: step.state for issue, step in read.steps().items()})
+
+    monkeypatch.setattr(runsteps.RunRecorder, "_write", recording)
+    engine = Engine(ws.root)
+    result = await ParallelLoop(engine, 2).run()
+    assert result.exit_code == 1
+    assert {alpha: "running", beta: "running"} in seen  # both at once
+    [refused] = [issue for issue in (alpha, beta) if ws.issue(issue)["status"] == "open"]
+    for issue in (alpha, beta):
+        states = [step[issue] for step in seen if issue in step]
+        assert states[:1] == ["running"] and "queued" in states and "landing" in states
+    assert seen[-1] == {refused: "conflict"}  # listed until the loop ended
+    assert runsteps.read_runs(engine.paths).runs == []
+    assert not [name for name in (engine.paths.state_dir).iterdir()
+                if name.name.endswith(".run.json")]

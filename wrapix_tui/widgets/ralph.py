@@ -227,7 +227,7 @@ class RalphPane(Pane):
             return
         assert self.core is not None
         if self.running:
-            self.app.notify(f"A {self.running} is already running "
+            self.app.notify(f"A {self.run.what} is already running "
                             f"({self.wrapix_app.key_for('ralph.stop')} stops it).",
                             severity="warning")
             return
