@@ -252,6 +252,18 @@ def test_ralph_board_spec_selected_wide(snap_compare: Any, home: Path) -> None:
         app, "4", "down", "right", "down", until=lambda: app.dashboard.ralph.selected == "demo"))
 
 
+def drawn_to_size(app: WrapixApp) -> bool:
+    """The run panel's text was made for the width it has, and laid out since."""
+    from wrapix_tui.widgets.run_panel import RunPanel
+
+    found = app.dashboard.ralph.query(RunPanel)
+    if not found:
+        return False
+    panel = found.first()
+    lines = str(panel.render()).count("\n") + 1
+    return panel.drawn_width == panel.content_size.width and panel.content_size.height == lines
+
+
 def test_ralph_board_parallel_steps(snap_compare: Any, home: Path,
                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """A `ralph loop --parallel 2` of another terminal: two steps, one running, one queued
@@ -283,7 +295,7 @@ def test_ralph_board_parallel_steps(snap_compare: Any, home: Path,
     try:
         assert snap_compare(app, terminal_size=WIDE, run_before=board_loaded(
             app, "4", "down", "right",
-            until=lambda: len(app.dashboard.ralph.steps.steps) == 2))
+            until=lambda: len(app.dashboard.ralph.steps.steps) == 2 and drawn_to_size(app)))
     finally:
         lock.release()
 

@@ -39,6 +39,8 @@ class RunPanel(Static):
         self.steps = steps or Steps()
         self.stop_key = stop_key
         """The key that stops a run, as the person's keymap has it now."""
+        self.drawn_width = 0
+        """The width the text was last laid out for (its steps' titles fill it)."""
         self._output_timer: Timer | None = None
         self._clock: Timer | None = None
 
@@ -71,8 +73,8 @@ class RunPanel(Static):
         self.redraw()  # the steps' titles take the width there is
 
     def redraw(self) -> None:
-        self.update(render_run(self.run, self.stop_key(), self.steps,
-                               self.content_size.width or 80))
+        self.drawn_width = self.content_size.width or 80
+        self.update(render_run(self.run, self.stop_key(), self.steps, self.drawn_width))
 
 
 def render_run(run: RalphRun, stop_key: str, steps: Steps | None = None,
