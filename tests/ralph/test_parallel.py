@@ -185,3 +185,47 @@ async def test_the_running_steps_file_follows_each_step_to_its_end(
     assert runsteps.read_runs(engine.paths).runs == []
     assert not [name for name in (engine.paths.state_dir).iterdir()
                 if name.name.endswith(".run.json")]
+
+
+async def test_a_stop_while_the_sessions_are_being_made_puts_the_issues_back(
+        repo: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped between claiming and the agent's start (its session is made in a thread a
+    stop cannot interrupt): the issue is open again, its lock free, and the session it was
+    getting is dropped once made — nothing left in progress."""
+    import asyncio
+    import threading
+
+    from wrapix_core.ralph import lock
+    from wrapix_core.ralph.engine import Engine
+    from wrapix_core.ralph.parallel import ParallelLoop
+
+    ws = repo
+    for name, value in ws.env().items():
+        monkeypatch.setenv(name, value)
+    issues = [ws.create("Alpha feature", priority=1), ws.create("Beta feature", priority=2)]
+    gate = threading.Event()
+    loop = asyncio.get_running_loop()
+    entered: asyncio.Queue[str] = asyncio.Queue()
+    make = ParallelLoop._new_session
+
+    def held_back(self: ParallelLoop, issue: Any) -> Any:
+        loop.call_soon_threadsafe(entered.put_nowait, issue.id)
+        assert gate.wait(60)
+        return make(self, issue)
+
+    monkeypatch.setattr(ParallelLoop, "_new_session", held_back)
+    engine = Engine(ws.root)
+    task = asyncio.ensure_future(ParallelLoop(engine, 2).run())
+    assert sorted([await asyncio.wait_for(entered.get(), 60) for _ in issues]) == sorted(issues)
+    assert all(ws.issue(issue)["status"] == "in_progress" for issue in issues)
+    task.cancel()
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 60)
+    for issue in issues:
+        assert ws.issue(issue)["status"] == "open"
+        assert "interrupted" in ws.issue(issue)["notes"]
+        assert not lock.is_held(engine.paths.issue_lock(issue), engine.paths.anchor)
+    assert sessions(ws) == []
+    assert not [path for path in engine.paths.state_dir.iterdir()
+                if path.name.endswith(".run.json")]

@@ -128,8 +128,9 @@ async def test_stop_puts_both_issues_back(parallel_ws: Any) -> None:
     async with app.run_test(size=(120, 40)) as pilot:
         pane = await board_ready(pilot, app)
         await pilot.press("4", "L")
-        await wait_until(pilot, lambda: len(marked(pane)) == 2, what="both running",
-                         timeout=60)
+        barrier = ws.fake_dir / "barrier"  # both agents have started (works_then_meets)
+        await wait_until(pilot, lambda: len(marked(pane)) == 2 and (barrier / "a").exists()
+                         and (barrier / "b").exists(), what="both agents working", timeout=60)
         await pilot.press("x")
         await wait_until(pilot, lambda: pane.running is None, what="the stop", timeout=60)
         await wait_until(pilot, lambda: marked(pane) == {}, what="the marks to go")

@@ -163,15 +163,20 @@ class ParallelLoop:
         engine = self.engine
         issue_id = claim.issue.id
         self._mark(issue_id, "running")
+        making = asyncio.ensure_future(asyncio.to_thread(self._new_session, claim.issue))
         try:
-            session = await asyncio.to_thread(self._new_session, claim.issue)
+            session = await asyncio.shield(making)
+            runner = self._runner(session)
+            sandbox = await self._record_sandbox(name, claim, runner)
         except WrapixError as error:
             self._mark(issue_id, None)
             result = await engine.give_back(name, claim, f"its session could not be made: "
                                                          f"{error}")
             engine.emit(StepEnded(result))
             return result
-        runner = self._runner(session)
+        except asyncio.CancelledError:  # stopped before its agent started
+            await asyncio.shield(self._stopped_early(name, claim, making))
+            raise
         landed = False
 
         async def land(issue: Issue) -> str | None:
@@ -189,7 +194,6 @@ class ParallelLoop:
                              f"{merged.commits} commit(s))"))
             return None
 
-        sandbox = await self._record_sandbox(name, claim, runner)
         self._mark(issue_id, "running", session=session.name, sandbox=sandbox)
         result = await engine.work(name, claim, runner, land)
         if issue_id not in self.not_landed:  # a conflict stays listed until the loop ends
@@ -201,6 +205,17 @@ class ParallelLoop:
         engine.emit(StepEnded(result))
         await engine.post_step(name, result)
         return result
+
+    async def _stopped_early(self, name: str, claim: Claim,
+                             making: asyncio.Future[WorkSession]) -> None:
+        """The issue back open, its claim released; the session being made (in a thread,
+        which a stop cannot interrupt) dropped once made, unless it holds work."""
+        await self.engine.put_back(name, claim)
+        try:
+            session = await making
+        except WrapixError:
+            return
+        await self._tidy(claim.issue.id, session)
 
     async def _drop(self, issue_id: str, session: WorkSession) -> None:
         from wrapix_core.sessions.discard import discard_session
