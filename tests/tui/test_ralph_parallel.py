@@ -139,3 +139,51 @@ async def test_stop_puts_both_issues_back(parallel_ws: Any) -> None:
         assert ws.issue(issue_id)["status"] == "open"
     state = ws.root / ".wrapix" / "ralph" / "state"
     assert not [name for name in os.listdir(state) if name.endswith(".run.json")]
+
+
+async def test_a_bad_or_lying_run_file_shows_nothing_and_is_logged(
+        home: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """Unreadable JSON, and a run naming an issue that is not on the board: no mark, no
+    line, no crash; each said once in the log. A good run written next is shown."""
+    import json
+    import logging
+
+    from tests.tui.ralph_support import demo_workspace
+    from wrapix_core.ralph import runsteps
+    from wrapix_core.ralph.lock import RalphLock
+    from wrapix_core.ralph.state import ralph_paths
+
+    workspace = demo_workspace(home / "demo")
+    paths = ralph_paths(workspace)
+    paths.makedirs(paths.locks)
+    locks = [RalphLock(runsteps.run_lock(paths, pid), "a loop", paths.anchor)
+             for pid in (4242, 4343)]
+    assert all(lock.try_acquire() for lock in locks)  # both "loops" alive
+
+    def run(pid: int, issue: str) -> str:
+        return json.dumps({"label": "demo", "parallel": 2, "pid": pid, "host": "h",
+                           "started_at": "2026-01-05T08:00:00Z",
+                           "steps": [{"issue": issue, "state": "running",
+                                      "started_at": "2026-01-05T08:00:00Z"}]})
+
+    caplog.set_level(logging.WARNING, logger="wrapix.tui.ralph")
+    runsteps.run_file(paths, 4242).write_text('{"label": "demo", "steps": [')
+    runsteps.run_file(paths, 4343).write_text(run(4343, "demo-nope"))
+    app = make(workspace)
+    try:
+        async with app.run_test(size=(120, 40)) as pilot:
+            pane = await board_ready(pilot, app)
+            await wait_until(pilot, lambda: pane.steps.read is not None
+                             and len(pane.steps.read.runs) == 1, what="the runs read")
+            assert pane.steps.steps == () and marked(pane) == {}
+            assert "running" not in pane.title
+            said = [record.getMessage() for record in caplog.records]
+            assert any("not a parallel run" in line for line in said), said
+            assert any("demo-nope" in line and "not on the board" in line for line in said)
+            runsteps.run_file(paths, 4343).write_text(run(4343, "demo-a2"))
+            await wait_until(pilot, lambda: marked(pane) == {"demo-a2": "running"},
+                             what="the good run shown")
+            assert "pid 4343" in panel_text(pane)
+    finally:
+        for lock in locks:
+            lock.release()
