@@ -265,6 +265,9 @@ class RalphSettings(_Section):
     (by default they run after successes and questions only)."""
     hook_timeout: float = Field(default=300.0, gt=0)
     """Seconds each hook may take."""
+    parallel: int = Field(default=2, ge=1, le=16)
+    """Issues at once in a parallel loop started from the TUI board (its parallel-loop
+    key); ``ralph loop --parallel N`` names its own."""
     max_iterations: int = Field(default=3, ge=1, le=50)
     """``ralph loop --check``: at most this many rounds of loop, then ``ralph check``; the
     loop ends (exit 1) when the checker still creates fix-up issues after the last one."""

@@ -279,6 +279,20 @@ def is_real_dir(anchor: PathLike, path: PathLike) -> bool:
     return True
 
 
+def unlink(anchor: PathLike, path: PathLike) -> bool:
+    """Remove file ``path`` (a link itself, never its target; no link above it is
+    followed); False when it was not there."""
+    directory, name = _split(anchor, path)
+    try:
+        dir_fd = open_dir(anchor, directory)
+    except FileNotFoundError:
+        return False
+    try:
+        return _unlink(name, dir_fd)
+    finally:
+        os.close(dir_fd)
+
+
 def makedirs(anchor: PathLike, path: PathLike) -> None:
     os.close(open_dir(anchor, path, create=True))
 

@@ -12,6 +12,7 @@ review), other open (deferred, pinned, …), closed (collapsed unless expanded).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -68,6 +69,9 @@ class IssueRow:
     position: int
     """1-based place in the ready queue (0 elsewhere)."""
     blockers: tuple[Blocker, ...] = ()
+    step: str = ""
+    """The state of a parallel loop's step working it (``running``, ``queued``,
+    ``landing``, ``conflict``), or ""."""
 
 
 Row = GroupRow | IssueRow
@@ -115,14 +119,17 @@ def classify(issue: Issue, board: Board) -> str:
 
 
 def issue_rows(board: Board, key: str, expanded: frozenset[str] | set[str] = frozenset(),
-               collapsed: frozenset[str] | set[str] = frozenset()) -> list[Row]:
-    """Group headers and issue rows for spec ``key``; empty groups are left out.
+               collapsed: frozenset[str] | set[str] = frozenset(),
+               steps: Mapping[str, str] | None = None) -> list[Row]:
+    """Group headers and issue rows for spec ``key``; empty groups are left out
+    (``steps``: issue id → its running step's state, marked on its row).
 
     A group is shown expanded unless it is collapsed by default (closed) and not in
     ``expanded``, or it is in ``collapsed``.
     """
     readiness = board.readiness
     by_id = readiness.by_id
+    marks = steps or {}
     wanted = [by_id[issue_id] for issue_id in member_ids(board, key) if issue_id in by_id]
     buckets: dict[str, list[Issue]] = {name: [] for name, _ in GROUPS}
     for issue in wanted:
@@ -141,17 +148,20 @@ def issue_rows(board: Board, key: str, expanded: frozenset[str] | set[str] = fro
             continue
         if name == "ready":
             for position, issue_id in enumerate(ready_order, start=1):
-                rows.append(IssueRow(issue_id, by_id[issue_id], name, position))
+                rows.append(IssueRow(issue_id, by_id[issue_id], name, position,
+                                     step=marks.get(issue_id, "")))
         elif name == "blocked":
             found.sort(key=_order)
-            rows.extend(IssueRow(issue.id, issue, name, 0, readiness.blockers(issue.id))
-                        for issue in found)
+            rows.extend(IssueRow(issue.id, issue, name, 0, readiness.blockers(issue.id),
+                                 marks.get(issue.id, "")) for issue in found)
         elif name == "closed":
             found.sort(key=lambda issue: (issue.closed_at, issue.id), reverse=True)
-            rows.extend(IssueRow(issue.id, issue, name, 0) for issue in found)
+            rows.extend(IssueRow(issue.id, issue, name, 0, step=marks.get(issue.id, ""))
+                        for issue in found)
         else:
             found.sort(key=_order)
-            rows.extend(IssueRow(issue.id, issue, name, 0) for issue in found)
+            rows.extend(IssueRow(issue.id, issue, name, 0, step=marks.get(issue.id, ""))
+                        for issue in found)
     return rows
 
 

@@ -77,7 +77,10 @@ class RalphRun:
         self.workspace = workspace
         self.view = view
         self.mode: str | None = None
-        """``step`` or ``loop`` while a run is going on."""
+        """``step``, ``loop`` or ``parallel`` while a run is going on."""
+        self.parallel = 0
+        """Issues at once, in a ``parallel`` run (its steps are in Ralph's state: the
+        pane shows them from there, like a parallel loop of another terminal)."""
         self.label: str | None = None
         """The label of the run going on, or of the last one."""
         self.stopping = False
@@ -100,6 +103,11 @@ class RalphRun:
     @property
     def running(self) -> bool:
         return self.mode is not None
+
+    @property
+    def what(self) -> str:
+        """The run in words: ``step``, ``loop``, ``parallel loop``."""
+        return "parallel loop" if self.mode == "parallel" else str(self.mode)
 
     # -- start, stop, wait --------------------------------------------------------------
     def start(self, mode: str, label: str, settings: Settings | None,
@@ -128,6 +136,12 @@ class RalphRun:
             asking = self._asker(approve)
             if mode == "step":
                 await engine.step(label, approve=asking)
+            elif mode == "parallel":  # unattended: N steps at once cannot each be asked
+                from wrapix_core.ralph.parallel import ParallelLoop
+
+                self.parallel = engine.ralph.parallel
+                self.view.run_changed(False)
+                await ParallelLoop(engine, self.parallel).run(label)
             else:
                 await engine.loop(label, approve=asking)
         except WrapixError as exc:
@@ -163,7 +177,9 @@ class RalphRun:
             self.add(f"✗ {error}", "red")
             self.view.say(error, severity="error", timeout=10, limit=500)
         elif stopped:
-            self.add("■ stopped (the running step's issue was put back)", "yellow")
+            self.add("■ stopped (the running steps' issues were put back)"
+                     if self.mode == "parallel" else
+                     "■ stopped (the running step's issue was put back)", "yellow")
         self.mode = None
         self.stopping = False
         self.current = self.command = self.asking = None
@@ -181,7 +197,7 @@ class RalphRun:
             what = f"waiting for your approval of {fmt.plain(self.asking.issue.id, 40)}"
         else:
             what = f"label {fmt.plain(self.label, 40)}"
-        return f"A Ralph {self.mode} is running ({what})."
+        return f"A Ralph {self.what} is running ({what})."
 
     # -- the engine's callbacks ---------------------------------------------------------
     def _asker(self, approve: Approver) -> Callable[[StepProposal], Awaitable[Decision]]:
@@ -219,11 +235,14 @@ class RalphRun:
         from wrapix_tui.ralph_control import command_ended_line, command_started_line
 
         if isinstance(event, AgentLine | CommandLine):
-            if self.tail is not None:
+            if self.tail is not None and self.mode != "parallel":  # N agents: not one tail
                 self.tail.add(event)
             self.view.run_changed(True)
             return
         if isinstance(event, StepStarted):
+            if self.mode == "parallel":  # its steps are shown from Ralph's state
+                self.view.run_changed(False)
+                return
             self.current = event
             if self.tail is not None and event.attempt == 1:
                 self.tail.lines.clear()

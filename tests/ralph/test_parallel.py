@@ -36,7 +36,12 @@ def _env() -> dict[str, str]:
 
 @pytest.fixture
 def repo(ws: Workspace) -> Workspace:
-    """The Ralph workspace as a git repository on branch `main`, Ralph's files ignored."""
+    return as_repo(ws)
+
+
+def as_repo(ws: Workspace) -> Workspace:
+    """The Ralph workspace as a git repository on branch `main`, Ralph's files ignored;
+    the agent finds its scenario from every session's work tree."""
     (ws.root / ".gitignore").write_text(".wrapix/\n.beads/\n.fake-agent/\n.claude/\n")
     (ws.root / "README.md").write_text("# demo\n")
     git(ws.root, "init", "--quiet", "--initial-branch", "main")
@@ -141,3 +146,86 @@ def test_parallel_refuses_confirm_and_a_checkout_without_a_branch(ws: Workspace)
     done = ws.ralph("loop", "--parallel", "2")  # not a git repository
     assert done.returncode == 2 and "check out the branch" in done.stderr, done.stderr
     assert ws.worked() == []
+
+
+async def test_the_running_steps_file_follows_each_step_to_its_end(
+        repo: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """What the board reads: each step running, queued to land, landing; the one the
+    merge refused stays listed as a conflict until the loop ends; then the file is gone."""
+    from wrapix_core.ralph import runsteps
+    from wrapix_core.ralph.engine import Engine
+    from wrapix_core.ralph.parallel import ParallelLoop
+
+    ws = repo
+    for name, value in ws.env().items():
+        monkeypatch.setenv(name, value)
+    alpha = ws.create("Alpha feature", priority=1)
+    beta = ws.create("Beta feature", priority=2)
+    ws.scenario(works_then_meets(ws, "Alpha feature", "a", "b", "shared.txt", "alpha\n"),
+                works_then_meets(ws, "Beta feature", "b", "a", "shared.txt", "beta\n"))
+    seen: list[dict[str, str]] = []
+    write = runsteps.RunRecorder._write
+
+    def recording(self: runsteps.RunRecorder) -> None:
+        write(self)
+        read = runsteps.read_runs(self.paths)  # read back as the board does
+        assert read.problems == []
+        seen.append({issue: step.state for issue, step in read.steps().items()})
+
+    monkeypatch.setattr(runsteps.RunRecorder, "_write", recording)
+    engine = Engine(ws.root)
+    result = await ParallelLoop(engine, 2).run()
+    assert result.exit_code == 1
+    assert {alpha: "running", beta: "running"} in seen  # both at once
+    [refused] = [issue for issue in (alpha, beta) if ws.issue(issue)["status"] == "open"]
+    for issue in (alpha, beta):
+        states = [step[issue] for step in seen if issue in step]
+        assert states[:1] == ["running"] and "queued" in states and "landing" in states
+    assert seen[-1] == {refused: "conflict"}  # listed until the loop ended
+    assert runsteps.read_runs(engine.paths).runs == []
+    assert not [name for name in (engine.paths.state_dir).iterdir()
+                if name.name.endswith(".run.json")]
+
+
+async def test_a_stop_while_the_sessions_are_being_made_puts_the_issues_back(
+        repo: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Stopped between claiming and the agent's start (its session is made in a thread a
+    stop cannot interrupt): the issue is open again, its lock free, and the session it was
+    getting is dropped once made — nothing left in progress."""
+    import asyncio
+    import threading
+
+    from wrapix_core.ralph import lock
+    from wrapix_core.ralph.engine import Engine
+    from wrapix_core.ralph.parallel import ParallelLoop
+
+    ws = repo
+    for name, value in ws.env().items():
+        monkeypatch.setenv(name, value)
+    issues = [ws.create("Alpha feature", priority=1), ws.create("Beta feature", priority=2)]
+    gate = threading.Event()
+    loop = asyncio.get_running_loop()
+    entered: asyncio.Queue[str] = asyncio.Queue()
+    make = ParallelLoop._new_session
+
+    def held_back(self: ParallelLoop, issue: Any) -> Any:
+        loop.call_soon_threadsafe(entered.put_nowait, issue.id)
+        assert gate.wait(60)
+        return make(self, issue)
+
+    monkeypatch.setattr(ParallelLoop, "_new_session", held_back)
+    engine = Engine(ws.root)
+    task = asyncio.ensure_future(ParallelLoop(engine, 2).run())
+    assert sorted([await asyncio.wait_for(entered.get(), 60) for _ in issues]) == sorted(issues)
+    assert all(ws.issue(issue)["status"] == "in_progress" for issue in issues)
+    task.cancel()
+    gate.set()
+    with pytest.raises(asyncio.CancelledError):
+        await asyncio.wait_for(task, 60)
+    for issue in issues:
+        assert ws.issue(issue)["status"] == "open"
+        assert "interrupted" in ws.issue(issue)["notes"]
+        assert not lock.is_held(engine.paths.issue_lock(issue), engine.paths.anchor)
+    assert sessions(ws) == []
+    assert not [path for path in engine.paths.state_dir.iterdir()
+                if path.name.endswith(".run.json")]

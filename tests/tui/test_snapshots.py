@@ -252,6 +252,54 @@ def test_ralph_board_spec_selected_wide(snap_compare: Any, home: Path) -> None:
         app, "4", "down", "right", "down", until=lambda: app.dashboard.ralph.selected == "demo"))
 
 
+def drawn_to_size(app: WrapixApp) -> bool:
+    """The run panel's text was made for the width it has, and laid out since."""
+    from wrapix_tui.widgets.run_panel import RunPanel
+
+    found = app.dashboard.ralph.query(RunPanel)
+    if not found:
+        return False
+    panel = found.first()
+    lines = str(panel.render()).count("\n") + 1
+    return panel.drawn_width == panel.content_size.width and panel.content_size.height == lines
+
+
+def test_ralph_board_parallel_steps(snap_compare: Any, home: Path,
+                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """A `ralph loop --parallel 2` of another terminal: two steps, one running, one queued
+    for the merge; marked on their rows, listed in the run panel."""
+    import json
+
+    from tests.tui.ralph_support import demo_workspace
+    from wrapix_core.ralph import runsteps
+    from wrapix_core.ralph.lock import RalphLock
+    from wrapix_core.ralph.state import ralph_paths
+    from wrapix_core.tasks import timestamps
+    from wrapix_tui.widgets import ralph_steps
+
+    workspace = demo_workspace(home / "demo")
+    paths = ralph_paths(workspace)
+    paths.makedirs(paths.locks)
+    lock = RalphLock(runsteps.run_lock(paths, 4242), "the other loop", paths.anchor)
+    assert lock.try_acquire()  # the other terminal's loop is alive
+    steps = [{"issue": "demo-a1", "session": "ralph-demo-a1", "sandbox": "", "state": "running",
+              "started_at": "2026-01-05T08:52:40Z"},
+             {"issue": "demo-a2", "session": "ralph-demo-a2", "sandbox": "", "state": "queued",
+              "started_at": "2026-01-05T08:57:05Z"}]
+    runsteps.run_file(paths, 4242).write_text(json.dumps({
+        "label": "demo", "parallel": 2, "pid": 4242, "host": "here",
+        "started_at": "2026-01-05T08:52:40Z", "steps": steps}))
+    now = timestamps.parse("2026-01-05T09:00:00Z")
+    monkeypatch.setattr(ralph_steps, "clock", lambda: now)
+    app = ralph_app(workspace)
+    try:
+        assert snap_compare(app, terminal_size=WIDE, run_before=board_loaded(
+            app, "4", "down", "right",
+            until=lambda: len(app.dashboard.ralph.steps.steps) == 2 and drawn_to_size(app)))
+    finally:
+        lock.release()
+
+
 def test_approval_modal(snap_compare: Any, home: Path) -> None:
     from tests.tui.ralph_support import demo_workspace
     from wrapix_core.ralph.events import DependencyView, IssueRef, StepProposal

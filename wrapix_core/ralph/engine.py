@@ -906,6 +906,14 @@ class Engine:
         finally:
             await self._release(name, claim)
 
+    async def put_back(self, name: str, claim: Claim) -> None:
+        """A claimed issue whose step was stopped before its agent started: open again as
+        a stopped step leaves it, the claim released."""
+        try:
+            await self._interrupted(claim.issue.id, claim.log)
+        finally:
+            await self._release(name, claim)
+
     async def _release(self, name: str, claim: Claim) -> None:
         try:
             with contextlib.suppress(WrapixError, OSError):

@@ -14,6 +14,7 @@ loop applies to its workspace): a person looks at it first.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from wrapix_core.errors import WrapixError
@@ -78,9 +79,14 @@ class MergeQueue:
         self.strategy: Strategy = strategy
         self._lock = asyncio.Lock()
 
-    async def land(self, session: Session) -> Landing:
+    async def land(self, session: Session, on_turn: Callable[[], object] | None = None
+                   ) -> Landing:
+        """Land ``session`` once the landings before it are done (``on_turn`` is called
+        when its turn comes: queued until then, landing from then)."""
         async with self._lock, holding(self.paths.locks / "merge.lock", "Ralph's merge queue",
                                        LAND_TIMEOUT, anchor=self.paths.anchor):
+            if on_turn is not None:
+                on_turn()
             try:
                 return await asyncio.to_thread(_land, session, self.strategy)
             except WrapixError as error:  # git failed: said, the session kept

@@ -19,6 +19,10 @@ agent works and how its work arrives:
 - an issue that failed or asked keeps its session when the agent left work in it (said),
   and loses it otherwise.
 
+Its running steps (issue, session, sandbox, started, running / queued / landing /
+conflict) are in a file of Ralph's directory while it runs (:mod:`.runsteps`), which the
+TUI board follows, whichever terminal started the loop.
+
 No new issue is claimed once one failure ends the loop (``ralph.pause_on_failure``, or a
 failure retrying cannot fix); the running ones finish.
 """
@@ -35,6 +39,7 @@ from wrapix_core.ralph.agent import HostRunner, Runner, SandboxRunner, Session, 
 from wrapix_core.ralph.engine import Claim, Engine, log_name
 from wrapix_core.ralph.events import LoopResult, Note, StepEnded, StepOutcome, StepResult
 from wrapix_core.ralph.mergequeue import MergeQueue
+from wrapix_core.ralph.runsteps import RunRecorder
 from wrapix_core.ralph.state import LabelState, mutate
 from wrapix_core.sessions.model import Session as WorkSession
 from wrapix_core.sessions.model import Strategy
@@ -83,6 +88,17 @@ class ParallelLoop:
         self.branch = ""
         self.not_landed: set[str] = set()
         """Issues whose work was refused by the merge queue (back open, session kept)."""
+        self.record: RunRecorder | None = None
+        """The running steps' file, while the loop runs."""
+
+    def _mark(self, issue_id: str, state: str | None, **names: str) -> None:
+        """The running steps' file: ``issue_id`` now in ``state`` (None: ended)."""
+        if self.record is None:
+            return
+        if state is None:
+            self.record.drop(issue_id)
+        else:
+            self.record.set(issue_id, state, **names)
 
     # -- sessions --------------------------------------------------------------------------
     def _new_session(self, issue: Issue) -> WorkSession:
@@ -113,10 +129,11 @@ class ParallelLoop:
                              session=SessionMount(session.name, session.project,
                                                   session.objects, setup))
 
-    async def _record_sandbox(self, name: str, claim: Claim, runner: Runner) -> None:
-        """The running step names the session's sandbox (the claim named the workspace's)."""
+    async def _record_sandbox(self, name: str, claim: Claim, runner: Runner) -> str:
+        """The running step names the session's sandbox (the claim named the workspace's);
+        returns its name ("" on the host)."""
         if not isinstance(runner, SandboxRunner):
-            return
+            return ""
         container = runner.container(Session("step", "", claim.log,
                                              f"ralph-{claim.issue.id}"))
 
@@ -125,6 +142,7 @@ class ParallelLoop:
             if step is not None:
                 state.running[claim.issue.id] = replace(step, sandbox=container)
         await mutate(self.engine.paths, name, change)
+        return container
 
     async def _tidy(self, issue_id: str, session: WorkSession) -> None:
         """After a step that did not land: keep the session if it holds work, else drop it."""
@@ -143,21 +161,31 @@ class ParallelLoop:
     # -- one issue --------------------------------------------------------------------------
     async def _slot(self, name: str, claim: Claim) -> StepResult:
         engine = self.engine
+        issue_id = claim.issue.id
+        self._mark(issue_id, "running")
+        making = asyncio.ensure_future(asyncio.to_thread(self._new_session, claim.issue))
         try:
-            session = await asyncio.to_thread(self._new_session, claim.issue)
+            session = await asyncio.shield(making)
+            runner = self._runner(session)
+            sandbox = await self._record_sandbox(name, claim, runner)
         except WrapixError as error:
+            self._mark(issue_id, None)
             result = await engine.give_back(name, claim, f"its session could not be made: "
                                                          f"{error}")
             engine.emit(StepEnded(result))
             return result
-        runner = self._runner(session)
+        except asyncio.CancelledError:  # stopped before its agent started
+            await asyncio.shield(self._stopped_early(name, claim, making))
+            raise
         landed = False
 
         async def land(issue: Issue) -> str | None:
             nonlocal landed
-            landing = await self.queue.land(session)
+            self._mark(issue.id, "queued")
+            landing = await self.queue.land(session, lambda: self._mark(issue.id, "landing"))
             if landing.merged is None:
                 self.not_landed.add(issue.id)
+                self._mark(issue.id, "conflict")
                 return landing.reason()
             landed = True
             merged = landing.merged
@@ -166,8 +194,10 @@ class ParallelLoop:
                              f"{merged.commits} commit(s))"))
             return None
 
-        await self._record_sandbox(name, claim, runner)
+        self._mark(issue_id, "running", session=session.name, sandbox=sandbox)
         result = await engine.work(name, claim, runner, land)
+        if issue_id not in self.not_landed:  # a conflict stays listed until the loop ends
+            self._mark(issue_id, None)
         if landed:
             await self._drop(claim.issue.id, session)
         elif claim.issue.id not in self.not_landed:
@@ -175,6 +205,17 @@ class ParallelLoop:
         engine.emit(StepEnded(result))
         await engine.post_step(name, result)
         return result
+
+    async def _stopped_early(self, name: str, claim: Claim,
+                             making: asyncio.Future[WorkSession]) -> None:
+        """The issue back open, its claim released; the session being made (in a thread,
+        which a stop cannot interrupt) dropped once made, unless it holds work."""
+        await self.engine.put_back(name, claim)
+        try:
+            session = await making
+        except WrapixError:
+            return
+        await self._tidy(claim.issue.id, session)
 
     async def _drop(self, issue_id: str, session: WorkSession) -> None:
         from wrapix_core.sessions.discard import discard_session
@@ -199,6 +240,8 @@ class ParallelLoop:
         if refused is not None:
             return refused
         await engine.recover(name)
+        record = self.record = RunRecorder(engine.paths, name, self.parallel)
+        record.start()
         skipped: set[str] = set()
         steps: list[StepResult] = []
         running: dict[asyncio.Task[StepResult], str] = {}
@@ -243,6 +286,8 @@ class ParallelLoop:
                 task.cancel()
             if running:
                 await asyncio.gather(*running, return_exceptions=True)
+            record.end()
+            self.record = None
         return await engine.end_loop(name, steps, final, loop_log)
 
 

@@ -203,6 +203,7 @@ CONFIG_TEMPLATE = """\
 # check_timeout = 1800.0
 # hooks: only in your user config or wrapix.toml ([ralph.hooks], argv lists), not here
 # max_iterations = 3    # `ralph loop --check`: rounds of loop, then check
+# parallel = 2         # issues at once in a parallel loop started from the TUI (L)
 #
 # [agents]              # an agent per phase (plan, ready, step, check); unset: `agent`
 # check = "claude --dangerously-skip-permissions --model opus"

@@ -62,5 +62,15 @@ class GitRedirection:
     findings: tuple[Finding, ...]
 
 
+@dataclass(frozen=True)
+class StateChanged:
+    """Files changed in the extra state directory the watcher was given (Ralph's
+    ``state/``: the running steps of parallel loops). ``names``: the entries that changed;
+    empty when anything may have (the directory came, went or the watch started). The
+    consumer reads what it needs; nothing here is parsed."""
+
+    names: tuple[str, ...] = ()
+
+
 WatchEvent = (SpecAdded | SpecChanged | SpecRemoved | IndexChanged | IssuesChanged
-              | WatchProblem | GitRedirection)
+              | WatchProblem | GitRedirection | StateChanged)

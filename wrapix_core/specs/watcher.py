@@ -7,6 +7,12 @@ redirection a running sandbox may have planted, and a :class:`GitRedirection` ev
 what it found whenever that changes. It is kept
 apart from the content stream so that git's own busy writes never delay a spec's event.
 
+A fourth, optional, stream watches one more directory, not recursively (``state=``:
+Ralph's ``state/``, where parallel loops record their running steps) and reports
+:class:`StateChanged` with the names that changed; while that directory is missing, its
+nearest existing ancestor below ``state_anchor`` is watched instead, so that its creation
+is seen. No link is followed on the way (a link there is not watched at all).
+
 Two ``watchfiles.awatch`` streams feed one queue: a non-recursive one on the workspace
 root (it sees ``specs/`` or ``.beads/`` appear, vanish or be replaced) and a recursive one
 on whichever of the two exist (restarted when that set or a directory's identity changes).
@@ -36,6 +42,8 @@ from pathlib import Path
 
 from watchfiles import Change, awatch
 
+from wrapix_core import workspace_fs
+from wrapix_core.errors import WrapixError
 from wrapix_core.sandbox import gitguard
 from wrapix_core.sandbox.gitguard import Finding
 from wrapix_core.specs import catalog
@@ -47,6 +55,7 @@ from wrapix_core.specs.events import (
     SpecAdded,
     SpecChanged,
     SpecRemoved,
+    StateChanged,
     WatchEvent,
     WatchProblem,
 )
@@ -102,8 +111,13 @@ class WorkspaceWatcher:
 
     def __init__(self, workspace: Path, *, board: Board | None = None,
                  store: TaskStore | None = None, debounce_ms: int = DEBOUNCE_MS,
-                 step_ms: int = STEP_MS) -> None:
+                 step_ms: int = STEP_MS, state: Path | None = None,
+                 state_anchor: Path | None = None) -> None:
         self.workspace = workspace
+        self.state = state
+        self.state_anchor = state_anchor or workspace
+        self._state: tuple[asyncio.Task[None], asyncio.Event] | None = None
+        self._state_at: tuple[Path, tuple[int, int]] | None = None
         self.specs_dir = catalog.specs_dir(workspace)
         self.beads_dir = workspace / BEADS_DIR
         self.store = store or open_store(workspace)
@@ -203,6 +217,48 @@ class WorkspaceWatcher:
             await self._restart_git()
         event = await self._git_event()
         return [event] if event is not None else []
+
+    def _present_state(self) -> tuple[Path, tuple[int, int]] | None:
+        """The state directory, else its nearest existing ancestor down from the anchor
+        (None: not watched; a link or a file on the way is never watched through)."""
+        if self.state is None:
+            return None
+        anchor, path = self.state_anchor, self.state
+        if path != anchor and anchor not in path.parents:
+            return None
+        while True:
+            try:
+                real = path == anchor or workspace_fs.is_real_dir(anchor, path)
+            except (OSError, WrapixError):
+                return None
+            ident = _dir_identity(path, follow=False) if real else None
+            if ident is not None:
+                return path, ident
+            if path == anchor:
+                return None
+            path = path.parent
+
+    async def _restart_state(self) -> None:
+        if self._state is not None:
+            await self._end(self._state)
+            self._state = None
+        for _ in range(8):  # a directory made while the watch was being set: look again
+            self._state_at = found = self._present_state()
+            if found is not None:
+                self._state = await self._start("state", [found[0]], False)
+            if self._present_state() == found:
+                return
+            if self._state is not None:
+                await self._end(self._state)
+                self._state = None
+
+    async def _state_events(self, changes: Iterable[tuple[Change, str]]) -> list[WatchEvent]:
+        if self._present_state() != self._state_at:
+            await self._restart_state()
+            return [StateChanged()]
+        if self._state_at is None or self._state_at[0] != self.state:
+            return []  # an ancestor changed, not in a way that made the directory
+        return [StateChanged(tuple(sorted({Path(raw).name for _change, raw in changes})))]
 
     # -- turning changes into events ------------------------------------------------------
     async def _spec_event(self, path: Path) -> WatchEvent | None:
@@ -325,8 +381,11 @@ class WorkspaceWatcher:
         try:
             await self._restart_content()
             await self._restart_git()
+            await self._restart_state()
             for event in await self._rescan():
                 yield event
+            if self.state is not None:
+                yield StateChanged()
             git = await self._git_event()
             if git is not None:
                 yield git
@@ -343,16 +402,18 @@ class WorkspaceWatcher:
                     batch = await self._root_events(payload)
                 elif tag == "git":
                     batch = await self._git_events()
+                elif tag == "state":
+                    batch = await self._state_events(payload)
                 else:
                     batch = await self._content_events(payload)
                 for event in batch:
                     yield event
         finally:
             await self._end(root)
-            for running in (self._content, self._git):
+            for running in (self._content, self._git, self._state):
                 if running is not None:
                     await self._end(running)
-            self._content = self._git = None
+            self._content = self._git = self._state = None
 
     def stop(self) -> None:
         """End :meth:`events` (safe to call from the loop at any time)."""

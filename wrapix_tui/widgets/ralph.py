@@ -9,6 +9,10 @@ and Ralph driven from here (next step, supervised loop, stop) with live progress
   awaited; the stop key answers a pending approval with "stop", or cancels a running
   step (the engine puts its issue back); a quit during a run asks, then stops it the same
   way and waits for that before exiting.
+- ``ralph loop --parallel`` runs, from here (the parallel-loop key: ``ralph.parallel``
+  issues at once, unattended) or from another terminal, show their running steps: a mark
+  on each issue's row, a line each in the run panel
+  (:mod:`~wrapix_tui.widgets.ralph_steps`, from Ralph's state, which the watcher follows).
 - Every string from issues, specs and the agent is shown as inert text.
 """
 
@@ -16,6 +20,7 @@ from __future__ import annotations
 
 import asyncio
 import gc
+import os
 from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
@@ -38,6 +43,7 @@ from wrapix_tui.ralph_run import RalphRun
 from wrapix_tui.widgets.pane import Pane
 from wrapix_tui.widgets.ralph_board import LOADING, BoardView, title_text
 from wrapix_tui.widgets.ralph_lists import IssueList, SpecList
+from wrapix_tui.widgets.ralph_steps import RunsChanged, Steps
 from wrapix_tui.widgets.rowlist import RowList
 
 if TYPE_CHECKING:
@@ -58,6 +64,7 @@ class RalphPane(Pane):
         Binding("enter", "open", "Open", id="ralph.open"),
         Binding("s", "step", "Step", id="ralph.step"),
         Binding("l", "loop", "Loop", id="ralph.loop"),
+        Binding("L", "parallel", "Parallel loop", id="ralph.parallel"),
         Binding("x", "stop", "Stop run", id="ralph.stop"),
         Binding("c", "answer", "Answer", id="ralph.answer"),
         Binding("v", "review", "Review", id="ralph.review"),
@@ -71,7 +78,7 @@ class RalphPane(Pane):
     problem: var[str] = var("", init=False)
     """Why the board could not be loaded or stopped updating ("" when all is well)."""
     running: var[str | None] = var(None, init=False)
-    """``step`` or ``loop`` while a run is going on (mirrors :attr:`run`)."""
+    """``step``, ``loop`` or ``parallel`` while a run is going on (mirrors :attr:`run`)."""
     stopping: var[bool] = var(False, init=False)
     """A stop was asked and the run is cleaning up (mirrors :attr:`run`)."""
 
@@ -79,6 +86,8 @@ class RalphPane(Pane):
         super().__init__("ralph", note=LOADING)
         self.workspace = workspace
         self.run = RalphRun(workspace, self)
+        self.steps = Steps()
+        """The parallel loops' running steps (this TUI's and other terminals')."""
         self.board_view = BoardView(workspace)
         """The board's lists (a reference: a run may end while the app is closing)."""
         self._screen_changed = asyncio.Event()
@@ -130,7 +139,9 @@ class RalphPane(Pane):
         self.board_view.show(message.board, isinstance(message.event, IssuesChanged))
         self.set_reactive(RalphPane.selected, self.board_view.selected)  # it may have gone
         self._show_note()
-        self.title = title_text(self.board, self.running)
+        self.title = title_text(self.board, self.running, self.steps.running())
+        if self.steps.update(self.board):  # an issue it names came (or went)
+            self._show_steps()
         for screen in self.app.screen_stack:  # the issue detail, the review
             screen.post_message(BoardUpdated(message.board))
         if message.event is None:  # the first board
@@ -141,6 +152,18 @@ class RalphPane(Pane):
             gc.freeze()
             if getattr(self.app, "exit_after_board", False):
                 self.call_after_refresh(self.app.exit)  # the board benchmarks end here
+
+    def on_runs_changed(self, message: RunsChanged) -> None:
+        """Parallel loops' steps changed (the watcher saw Ralph's state change)."""
+        if self.steps.update(self.board, message.read):
+            self._show_steps()
+
+    def _show_steps(self) -> None:
+        self.board_view.set_marks(self.steps.marks())
+        self.title = title_text(self.board, self.running, self.steps.running())
+        panel = self._panel(mount=bool(self.steps.runs))
+        if panel is not None:
+            panel.follow(bool(self.running or self.steps.runs))
 
     def watch_selected(self, selected: str) -> None:
         self.board_view.select(selected)
@@ -196,12 +219,15 @@ class RalphPane(Pane):
     def action_loop(self) -> None:
         self._start("loop")
 
+    def action_parallel(self) -> None:
+        self._start("parallel")
+
     def _start(self, mode: str) -> None:
         if not self.ready():
             return
         assert self.core is not None
         if self.running:
-            self.app.notify(f"A {self.running} is already running "
+            self.app.notify(f"A {self.run.what} is already running "
                             f"({self.wrapix_app.key_for('ralph.stop')} stops it).",
                             severity="warning")
             return
@@ -247,10 +273,10 @@ class RalphPane(Pane):
                         timeout=timeout)
 
     def watch_running(self, running: str | None) -> None:
-        self.title = title_text(self.board, running)
+        self.title = title_text(self.board, running, self.steps.running())
         panel = self._panel(mount=bool(running))
         if panel is not None:
-            panel.follow(bool(running))
+            panel.follow(bool(running or self.steps.runs))
 
     def watch_stopping(self) -> None:
         panel = self._panel()
@@ -266,13 +292,17 @@ class RalphPane(Pane):
             return found.first()
         if not mount:
             return None
-        panel = RunPanel(self.run, lambda: str(self.wrapix_app.key_for("ralph.stop")))
+        panel = RunPanel(self.run, lambda: str(self.wrapix_app.key_for("ralph.stop")),
+                         self.steps)
         self.mount(panel)
         return panel
 
     def action_stop(self) -> None:
         if not self.running:
-            self.app.notify("Nothing is running.")
+            others = self.steps.others(os.getpid())
+            self.app.notify(f"Nothing of this TUI is running; the parallel loop of pid "
+                            f"{others[0].pid} is another terminal's: stop it there."
+                            if others else "Nothing is running.")
             return
         if self.stopping:  # a second cancel would cut short the engine's clean-up
             self.app.notify("Stopping: the running step's issue is being put back…")

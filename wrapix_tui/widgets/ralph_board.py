@@ -67,6 +67,8 @@ class BoardView(Vertical):
         self._issue_rows: dict[str, model.Row] = {}
         self._issues_for: tuple[str, int] | None = None
         self._info: Text | None = None
+        self.marks: dict[str, str] = {}
+        """Issue id → the state of the parallel step working it (marked on its row)."""
 
     @property
     def specs(self) -> SpecList:
@@ -96,15 +98,30 @@ class BoardView(Vertical):
 
     @work(exclusive=True, group="ralph.watch", exit_on_error=False)
     async def _watch_board(self, board: Board, store: Any) -> None:
-        from wrapix_core.specs.events import GitRedirection, IssuesChanged, WatchProblem
+        from wrapix_core.ralph.state import ralph_paths
+        from wrapix_core.specs.events import (
+            GitRedirection,
+            IssuesChanged,
+            StateChanged,
+            WatchProblem,
+        )
         from wrapix_core.specs.inotify_watch import InotifyWorkspaceWatcher
+        from wrapix_tui.widgets.ralph_steps import RunsChanged, read_if_changed
 
-        # inotify read by the loop: a change wakes it, nothing polls (idle CPU, P8)
-        watcher = self.watcher = InotifyWorkspaceWatcher(self.workspace, board=board,
-                                                         store=store)
+        # inotify read by the loop: a change wakes it, nothing polls (idle CPU, P8);
+        # Ralph's state/ too: the running steps of parallel loops (ralph_steps)
+        paths = ralph_paths(self.workspace)
+        watcher = self.watcher = InotifyWorkspaceWatcher(
+            self.workspace, board=board, store=store, state=paths.state_dir,
+            state_anchor=paths.anchor)
         try:
             async with contextlib.aclosing(watcher.events()) as events:  # type: ignore[type-var]
                 async for event in events:
+                    if isinstance(event, StateChanged):
+                        runs = await read_if_changed(paths, event)
+                        if runs is not None:
+                            self.post_message(RunsChanged(runs))
+                        continue
                     if isinstance(event, WatchProblem):
                         self.post_message(BoardProblem(event.message))
                         continue
@@ -139,6 +156,12 @@ class BoardView(Vertical):
         if old is None or issues_changed or signature != self._issues_for:
             self._show_issues()
         self._show_info()
+
+    def set_marks(self, marks: dict[str, str]) -> None:
+        """The issues parallel steps work now: their rows are marked (redrawn on change)."""
+        if marks != self.marks:
+            self.marks = marks
+            self._show_issues()
 
     def select(self, selected: str) -> None:
         """Show spec ``selected`` (:data:`~wrapix_tui.board_model.ALL`: every issue)."""
@@ -176,7 +199,8 @@ class BoardView(Vertical):
         self._issues_for = (self.selected, id(card) if card is not None else id(board.issues))
         rows = []
         fresh: dict[str, model.Row] = {}
-        for row in model.issue_rows(board, self.selected, self.expanded, self.collapsed):
+        for row in model.issue_rows(board, self.selected, self.expanded, self.collapsed,
+                                    self.marks):
             old = self._issue_rows.get(row.key)
             if old is not None and old == row and (
                     not isinstance(row, model.IssueRow)
@@ -275,8 +299,9 @@ class BoardView(Vertical):
         return self._spec_rows.get(key)
 
 
-def title_text(board: Board | None, running: str | None) -> str:
-    """The pane's border title: the board in numbers, and the run going on."""
+def title_text(board: Board | None, running: str | None, steps: int = 0) -> str:
+    """The pane's border title: the board in numbers, and the run going on (``steps``:
+    the parallel loops' running steps, from any terminal)."""
     if board is None:
         return "Ralph"
     parts = [f"Ralph · {plural(len(board.cards), 'spec')}", f"{len(board.issues.ready)} ready"]
@@ -284,6 +309,8 @@ def title_text(board: Board | None, running: str | None) -> str:
         parts.append(plural(len(board.issues.clarify), "question"))
     if board.issues.awaiting_review:
         parts.append(f"{board.issues.awaiting_review} to review")
-    if running:
+    if steps:
+        parts.append(f"{steps} running")
+    elif running:
         parts.append(f"{running} running")
     return " · ".join(parts)

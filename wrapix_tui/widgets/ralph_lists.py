@@ -8,6 +8,7 @@ from rich.text import Text
 
 from wrapix_tui import board_model as model
 from wrapix_tui import format as fmt
+from wrapix_tui.widgets.ralph_steps import MARKS
 from wrapix_tui.widgets.rowlist import RowList
 
 GROUP_STYLE = {"ready": "bold green", "in_progress": "bold yellow", "blocked": "bold red",
@@ -73,6 +74,9 @@ class IssueList(RowList[model.Row]):
             return text
         issue = row.issue
         text = Text("  ")
+        if row.step:  # a parallel loop's step works it (ralph_steps.MARKS)
+            mark, style = MARKS.get(row.step, ("·", "dim"))
+            text = Text(f"{mark} ", style=style)
         text.append(f"{row.position:>2}. " if row.position else "    ", style="green")
         text.append(fmt.safe(issue.id, 40, style="bold" if row.group != "closed" else "dim"))
         text.append(f" P{issue.priority}", style=PRIORITY_STYLE.get(issue.priority, ""))
