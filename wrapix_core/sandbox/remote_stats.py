@@ -1,0 +1,189 @@
+"""CPU and memory of a remote host's sandboxes, as that host's Podman reports them.
+
+Its processes cannot be read from here, so the host's Podman is asked: one
+``podman --url … stats --no-stream --format json NAMES`` per sampling round. Rootless
+Podman on cgroup v1 cannot report stats at all; such a host is asked ``podman top NAME
+hpid pcpu etime rss`` per container instead (Podman reads the container's ``/proc`` on
+the host: nothing in the sandbox runs), a few at a time.
+
+Whatever a host answers is untrusted: only the containers asked about count, and a value
+that is not a sane number leaves that container unsampled (its cells show ``-``);
+nothing here raises on a bad answer.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import re
+import time
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from wrapix_core.sandbox.runtime import ContainerStats
+
+STATS_ARGS = ("stats", "--no-stream", "--format", "json")
+TOP_DESCRIPTORS = ("hpid", "pcpu", "etime", "rss")
+"""Podman's own descriptors (psgo, not the container's ``ps``): host pid, CPU % over the
+process's life, its age (a Go duration) and its resident memory in KiB."""
+NEEDS_CGROUP_V2 = "cgroup v2"
+"""In Podman's answer when rootless stats cannot be had (``… only available for cgroup
+v2``): then :data:`TOP_DESCRIPTORS` it is."""
+TOP_CONCURRENCY = 4
+MAX_CPU = 100.0 * 4096
+MAX_BYTES = 1 << 60
+MAX_ANSWER = 4 << 20
+"""Bytes of a host's answer parsed at most (a stats line is ~300 bytes)."""
+
+_UNITS = {"": 1, "b": 1, "k": 1000, "kb": 1000, "m": 1000**2, "mb": 1000**2,
+          "g": 1000**3, "gb": 1000**3, "t": 1000**4, "tb": 1000**4, "p": 1000**5,
+          "pb": 1000**5, "kib": 1024, "mib": 1024**2, "gib": 1024**3, "tib": 1024**4,
+          "pib": 1024**5}
+_SIZE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([a-z]*)\Z", re.IGNORECASE)
+_PERCENT = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*%?\Z")
+_DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m(?!s))?"
+                       r"(?:([0-9]+(?:\.[0-9]+)?)(s|ms|µs|us|ns))?\Z")
+_DURATION_UNIT = {"s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
+
+
+def percent(value: Any) -> float | None:
+    """``"0.58%"`` (or a number) as 0.58; ``"--"`` (Podman's zero) as 0.0; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        text = value.strip()
+        if text in ("--", "-"):
+            return 0.0
+        found = _PERCENT.match(text[:32])
+        if found is None:
+            return None
+        number = float(found.group(1))
+    else:
+        return None
+    return number if math.isfinite(number) and 0.0 <= number <= MAX_CPU else None
+
+
+def size(value: Any) -> int | None:
+    """``"393.7MB"``, ``"1.5GiB"``, ``"0B"`` (or a number of bytes) as bytes; else None."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int | float):
+        number = float(value)
+    elif isinstance(value, str):
+        found = _SIZE.match(value.strip()[:32])
+        if found is None or found.group(2).lower() not in _UNITS:
+            return None
+        number = float(found.group(1)) * _UNITS[found.group(2).lower()]
+    else:
+        return None
+    if not math.isfinite(number) or not 0 <= number < MAX_BYTES:
+        return None
+    return int(number)
+
+
+def usage(value: Any) -> tuple[int | None, int | None]:
+    """``"393.7MB / 8.051GB"`` as (used, limit); ``-- / --`` (unknown) as (None, None)."""
+    if not isinstance(value, str):
+        return None, None
+    used, _, limit = value[:80].partition("/")
+    return size(used), size(limit) or None
+
+
+def parse_stats(text: str, asked: Iterable[str]) -> list[ContainerStats]:
+    """``podman stats --format json``: ``[{"name": …, "cpu_percent": "0.58%", "mem_usage":
+    "393.7MB / 8.051GB", …}]``; only containers in ``asked``, once each."""
+    wanted = set(asked)
+    try:
+        data = json.loads(text[:MAX_ANSWER]) if text.strip() else []
+    except (ValueError, RecursionError):
+        return []
+    if not isinstance(data, list):
+        return []
+    found: dict[str, ContainerStats] = {}
+    for item in data:
+        if not isinstance(item, dict):
+            continue
+        name = item.get("name")
+        if not isinstance(name, str) or name not in wanted or name in found:
+            continue
+        cpu = percent(item.get("cpu_percent"))
+        used, limit = usage(item.get("mem_usage"))
+        if cpu is not None and used is not None:
+            found[name] = ContainerStats(name, cpu, used, limit)
+    return list(found.values())
+
+
+def duration(text: str) -> float | None:
+    """A Go duration as Podman prints an age (``4.788s``, ``3m5.2s``, ``2h0m1s``)."""
+    found = _DURATION.match(text.strip()[:40])
+    if found is None or not any(found.groups()):
+        return None
+    hours, minutes, amount, unit = found.groups()
+    seconds = 3600.0 * int(hours or 0) + 60.0 * int(minutes or 0)
+    if amount is not None:
+        seconds += float(amount) * _DURATION_UNIT[unit]
+    return seconds if math.isfinite(seconds) else None
+
+
+@dataclass(frozen=True)
+class Processes:
+    """One container's processes from ``podman top``: CPU seconds used so far (from each
+    one's lifetime CPU % and age), the lifetime CPU % summed, and resident memory."""
+
+    cpu_seconds: float
+    lifetime_percent: float
+    rss: int
+
+
+def parse_top(text: str) -> Processes | None:
+    """``podman top NAME`` :data:`TOP_DESCRIPTORS`: a header, then ``HPID %CPU ELAPSED
+    RSS`` per process; None when the answer is not that."""
+    lines = text[:MAX_ANSWER].splitlines()
+    if not lines or lines[0].split() != ["HPID", "%CPU", "ELAPSED", "RSS"]:
+        return None
+    cpu_seconds = lifetime = 0.0
+    rss = 0
+    for line in lines[1:]:
+        parts = line.split()
+        if not parts:
+            continue
+        if len(parts) != 4 or not parts[0].isdigit():
+            return None
+        share, age, kib = percent(parts[1]), duration(parts[2]), size(parts[3])
+        if share is None or age is None or kib is None:
+            return None
+        cpu_seconds += share / 100.0 * age
+        lifetime += share
+        rss += kib * 1024
+    if not (lifetime <= MAX_CPU and rss < MAX_BYTES):
+        return None
+    return Processes(cpu_seconds, lifetime, rss)
+
+
+@dataclass
+class TopRates:
+    """CPU % over the last round from successive ``podman top`` answers (the change of
+    each container's CPU seconds); a container's first answer gives its lifetime CPU %."""
+
+    seen: dict[str, tuple[float, float]] = field(default_factory=dict)
+    """Container to (CPU seconds, when read: ``time.monotonic()``)."""
+
+    def stats(self, answers: Mapping[str, Processes], now: float | None = None,
+              ) -> list[ContainerStats]:
+        now = time.monotonic() if now is None else now
+        results = []
+        for name, processes in answers.items():
+            cpu = processes.lifetime_percent
+            before = self.seen.get(name)
+            if before is not None and now - before[1] > 0.5:
+                change = processes.cpu_seconds - before[0]
+                if change >= 0:  # else a process ended: its share is gone, say lifetime
+                    cpu = min(MAX_CPU, 100.0 * change / (now - before[1]))
+            self.seen[name] = (processes.cpu_seconds, now)
+            results.append(ContainerStats(name, cpu, processes.rss, source="top"))
+        for gone in set(self.seen) - set(answers):
+            del self.seen[gone]
+        return results
