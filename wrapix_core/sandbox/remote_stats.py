@@ -57,7 +57,7 @@ def percent(value: Any) -> float | None:
         text = value.strip()
         if text in ("--", "-"):
             return 0.0
-        found = _PERCENT.match(text[:32])
+        found = _PERCENT.match(text) if len(text) <= 32 else None
         if found is None:
             return None
         number = float(found.group(1))
@@ -73,7 +73,8 @@ def size(value: Any) -> int | None:
     if isinstance(value, int | float):
         number = float(value)
     elif isinstance(value, str):
-        found = _SIZE.match(value.strip()[:32])
+        text = value.strip()
+        found = _SIZE.match(text) if len(text) <= 32 else None
         if found is None or found.group(2).lower() not in _UNITS:
             return None
         number = float(found.group(1)) * _UNITS[found.group(2).lower()]
@@ -86,9 +87,9 @@ def size(value: Any) -> int | None:
 
 def usage(value: Any) -> tuple[int | None, int | None]:
     """``"393.7MB / 8.051GB"`` as (used, limit); ``-- / --`` (unknown) as (None, None)."""
-    if not isinstance(value, str):
+    if not isinstance(value, str) or len(value) > 80:
         return None, None
-    used, _, limit = value[:80].partition("/")
+    used, _, limit = value.partition("/")
     return size(used), size(limit) or None
 
 
@@ -118,7 +119,8 @@ def parse_stats(text: str, asked: Iterable[str]) -> list[ContainerStats]:
 
 def duration(text: str) -> float | None:
     """A Go duration as Podman prints an age (``4.788s``, ``3m5.2s``, ``2h0m1s``)."""
-    found = _DURATION.match(text.strip()[:40])
+    text = text.strip()
+    found = _DURATION.match(text) if len(text) <= 40 else None
     if found is None or not any(found.groups()):
         return None
     hours, minutes, amount, unit = found.groups()
