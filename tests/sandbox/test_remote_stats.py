@@ -5,11 +5,15 @@ unsampled (its cells show ``-``) and never raises."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from wrapix_core.sandbox import remote_stats as rs
+from wrapix_core.sandbox.errors import RuntimeFailed
+from wrapix_core.sandbox.podman import PodmanRuntime
 from wrapix_core.sandbox.runtime import ContainerStats
+from wrapix_core.settings import SandboxSettings
 from wrapix_tui.sandbox_rows import SandboxRow, build_rows
 
 # Podman 4.x/5.x `stats --no-stream --format json` (cmd/podman/containers/stats.go: every
@@ -135,3 +139,55 @@ def test_go_durations(text: str, seconds: float) -> None:
 @pytest.mark.parametrize("text", ["", "s", "1d", "-1s", "1.2.3s", "abc", "1s1h"])
 def test_not_go_durations(text: str) -> None:
     assert rs.duration(text) is None
+
+
+# -- which question a host is asked ------------------------------------------------------
+
+def _podman(tmp_path: Path, stats: str, top: str = "") -> PodmanRuntime:
+    """A ``podman`` that answers ``stats`` and ``top`` as a host would (and logs its argv)."""
+    script = tmp_path / "podman"
+    script.write_text(f"""#!/bin/sh
+echo "$@" >> {tmp_path}/calls
+case "$3" in
+  stats) {stats} ;;
+  top) {top or 'exit 1'} ;;
+  *) exit 1 ;;
+esac
+""")
+    script.chmod(0o755)
+    return PodmanRuntime(SandboxSettings(podman=str(script)), remote=["--url", "ssh://h/s"],
+                         host="far", timeout=10)
+
+
+def _calls(tmp_path: Path) -> list[str]:
+    return [line.split()[2] for line in (tmp_path / "calls").read_text().splitlines()]
+
+
+async def test_a_host_is_asked_once_per_round_for_all_its_containers(tmp_path: Path) -> None:
+    answer = tmp_path / "answer.json"
+    answer.write_text(REAL)
+    runtime = _podman(tmp_path, f"cat {answer}")
+    found = await runtime.stats(["wrapix-a", "wrapix-b"])
+    assert {item.name for item in found} == {"wrapix-a", "wrapix-b"}
+    assert _calls(tmp_path) == ["stats"]
+    assert (tmp_path / "calls").read_text().split()[:7] == [
+        "--url", "ssh://h/s", "stats", "--no-stream", "--format", "json", "wrapix-a"]
+
+
+async def test_a_host_without_cgroup_v2_stats_is_asked_top_from_then_on(
+        tmp_path: Path) -> None:
+    top = tmp_path / "top.txt"
+    top.write_text(TOP)
+    runtime = _podman(tmp_path, "echo 'Error: container stats resource only available for "
+                                "cgroup v2' >&2; exit 125", f"cat {top}")
+    first = await runtime.stats(["wrapix-a", "wrapix-b"])
+    assert [(item.name, item.memory_bytes) for item in first] == [
+        ("wrapix-a", 3628 * 1024), ("wrapix-b", 3628 * 1024)]
+    await runtime.stats(["wrapix-a"])
+    assert _calls(tmp_path) == ["stats", "top", "top", "top"]
+
+
+async def test_another_failure_is_an_error_naming_the_host(tmp_path: Path) -> None:
+    runtime = _podman(tmp_path, "echo 'Error: no such container wrapix-a' >&2; exit 125")
+    with pytest.raises(RuntimeFailed, match=r"host far.*no such container"):
+        await runtime.stats(["wrapix-a"])
