@@ -107,7 +107,8 @@ class StatsSampler:
             except WrapixError as exc:
                 log.debug("stats failed: %s", exc)  # cells keep "-"; not worth a toast every 2 s
                 return
-            pane.post_message(StatsSampled(stats))
+            if stats:  # nothing new (a host that did not answer): nothing to redraw
+                pane.post_message(StatsSampled(stats))
         except Exception:  # logged (a toast); the sampler goes on
             log.exception("sampling stats failed")
         finally:
