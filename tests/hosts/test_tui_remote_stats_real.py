@@ -17,7 +17,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.remote_host import RemoteHost
+from tests.support.remote_host import RemoteHost, SilentServer
 from tests.tui.conftest import wait_until
 
 pytestmark = [pytest.mark.podman]
@@ -25,40 +25,30 @@ pytestmark = [pytest.mark.podman]
 FIGURE = re.compile(r"\d+\.\d%\Z")
 
 
-class StallingProxy:
+class StallingProxy(SilentServer):
     """A TCP proxy to the remote host's sshd that can stop answering: once stalled, new
     connections are accepted and never served (a host that hangs), while the ones already
     open (the host's ``podman events``) go on."""
 
     def __init__(self, port: int) -> None:
         self.target = port
-        self.sock = socket.socket()
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = int(self.sock.getsockname()[1])
         self.stalled = threading.Event()
         self.open: list[socket.socket] = []
-        self.held: list[socket.socket] = []
-        threading.Thread(target=self._accept, daemon=True).start()
+        super().__init__()
 
-    def _accept(self) -> None:
-        while True:
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                return
-            if self.stalled.is_set():
-                self.held.append(conn)
-                continue
-            try:
-                upstream = socket.create_connection(("127.0.0.1", self.target), timeout=10)
-            except OSError:
-                conn.close()
-                continue
-            upstream.settimeout(None)
-            self.open += [conn, upstream]
-            for source, sink in ((conn, upstream), (upstream, conn)):
-                threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
+    def took(self, conn: socket.socket) -> None:
+        if self.stalled.is_set():
+            self.held.append(conn)
+            return
+        try:
+            upstream = socket.create_connection(("127.0.0.1", self.target), timeout=10)
+        except OSError:
+            conn.close()
+            return
+        upstream.settimeout(None)
+        self.open += [conn, upstream]
+        for source, sink in ((conn, upstream), (upstream, conn)):
+            threading.Thread(target=self._pump, args=(source, sink), daemon=True).start()
 
     @staticmethod
     def _pump(source: socket.socket, sink: socket.socket) -> None:
@@ -73,8 +63,8 @@ class StallingProxy:
                     end.shutdown(socket.SHUT_RDWR)
 
     def close(self) -> None:
-        self.sock.close()
-        for conn in self.held + self.open:
+        super().close()
+        for conn in self.open:
             conn.close()
 
 

@@ -17,7 +17,7 @@ import json
 import math
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -47,42 +47,43 @@ _DURATION = re.compile(r"(?:([0-9]+)h)?(?:([0-9]+)m(?!s))?"
 _DURATION_UNIT = {"s": 1.0, "ms": 1e-3, "µs": 1e-6, "us": 1e-6, "ns": 1e-9}
 
 
-def percent(value: Any) -> float | None:
-    """``"0.58%"`` (or a number) as 0.58; ``"--"`` (Podman's zero) as 0.0; else None."""
+def _number(value: Any, parse: Callable[[str], float | None]) -> float | None:
+    """A JSON number, or a short string ``parse`` reads; finite, else None."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        if text in ("--", "-"):
-            return 0.0
-        found = _PERCENT.match(text) if len(text) <= 32 else None
-        if found is None:
-            return None
-        number = float(found.group(1))
+        number: float | None = float(value)
+    elif isinstance(value, str) and len(value.strip()) <= 32:
+        number = parse(value.strip())
     else:
         return None
-    return number if math.isfinite(number) and 0.0 <= number <= MAX_CPU else None
+    return number if number is not None and math.isfinite(number) else None
+
+
+def _percent_text(text: str) -> float | None:
+    if text in ("--", "-"):
+        return 0.0
+    found = _PERCENT.match(text)
+    return float(found.group(1)) if found else None
+
+
+def _size_text(text: str) -> float | None:
+    found = _SIZE.match(text)
+    if found is None or found.group(2).lower() not in _UNITS:
+        return None
+    return float(found.group(1)) * _UNITS[found.group(2).lower()]
+
+
+def percent(value: Any) -> float | None:
+    """``"0.58%"`` (or a number) as 0.58; ``"--"`` (Podman's zero) as 0.0; else None."""
+    number = _number(value, _percent_text)
+    return number if number is not None and 0.0 <= number <= MAX_CPU else None
 
 
 def size(value: Any) -> int | None:
     """``"393.7MB"``, ``"1.5GiB"``, ``"0B"`` (or a number of bytes) as bytes; else None."""
-    if isinstance(value, bool):
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str):
-        text = value.strip()
-        found = _SIZE.match(text) if len(text) <= 32 else None
-        if found is None or found.group(2).lower() not in _UNITS:
-            return None
-        number = float(found.group(1)) * _UNITS[found.group(2).lower()]
-    else:
-        return None
-    if not math.isfinite(number) or not 0 <= number < MAX_BYTES:
-        return None
-    return int(number)
+    number = _number(value, _size_text)
+    return int(number) if number is not None and 0 <= number < MAX_BYTES else None
 
 
 def usage(value: Any) -> tuple[int | None, int | None]:
