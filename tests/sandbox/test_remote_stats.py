@@ -29,9 +29,12 @@ REAL = json.dumps([
 
 
 def test_the_real_json_shape_gives_cpu_and_memory() -> None:
-    found = {item.name: item for item in rs.parse_stats(REAL, ["wrapix-a", "wrapix-b"])}
-    assert found["wrapix-a"] == ContainerStats("wrapix-a", 0.58, 393_700_000, 8_051_000_000)
-    assert found["wrapix-b"] == ContainerStats("wrapix-b", 0.0, 1069, 16_640_000_000)
+    found = rs.parse_stats(REAL, ["wrapix-a", "wrapix-b"])
+    assert found["wrapix-a"] == rs.Sample(602.724575, 0.58, 393_700_000, 8_051_000_000)
+    assert found["wrapix-b"] == rs.Sample(None, 0.0, 1069, 16_640_000_000)  # no cpu_time
+    shown = {item.name: item for item in rs.Rates().stats(found)}
+    assert shown["wrapix-a"] == ContainerStats("wrapix-a", 0.58, 393_700_000, 8_051_000_000)
+    assert shown["wrapix-b"] == ContainerStats("wrapix-b", 0.0, 1069, 16_640_000_000)
 
 
 def test_only_the_containers_asked_about_count_once_each() -> None:
@@ -39,7 +42,8 @@ def test_only_the_containers_asked_about_count_once_each() -> None:
                {"name": "wrapix-a", "cpu_percent": "99%", "mem_usage": "1GB / 2GB"},
                {"name": "somebody-else", "cpu_percent": "1%", "mem_usage": "1MB / 2MB"}]
     found = rs.parse_stats(json.dumps(doubled), ["wrapix-a"])
-    assert [(item.name, item.cpu_percent) for item in found] == [("wrapix-a", 0.58)]
+    assert [(name, item.lifetime_percent) for name, item in found.items()] == [
+        ("wrapix-a", 0.58)]
 
 
 @pytest.mark.parametrize("answer", [
@@ -47,7 +51,7 @@ def test_only_the_containers_asked_about_count_once_each() -> None:
     '[["wrapix-a"]]', "[" * 100_000 + "]" * 100_000, "\x1b[31m[]", "[null]",
 ])
 def test_garbage_answers_give_no_figures(answer: str) -> None:
-    assert rs.parse_stats(answer, ["wrapix-a"]) == []
+    assert rs.parse_stats(answer, ["wrapix-a"]) == {}
 
 
 @pytest.mark.parametrize(("cpu", "mem"), [
@@ -60,8 +64,8 @@ def test_garbage_answers_give_no_figures(answer: str) -> None:
 def test_bad_values_from_a_hostile_host_leave_the_row_unsampled(cpu: object,
                                                                   mem: object) -> None:
     answer = json.dumps([{"name": "wrapix-a", "cpu_percent": cpu, "mem_usage": mem}])
-    assert rs.parse_stats(answer, ["wrapix-a"]) == []
-    rows = _rows(rs.parse_stats(answer, ["wrapix-a"]))
+    assert rs.parse_stats(answer, ["wrapix-a"]) == {}
+    rows = _rows(rs.Rates().stats(rs.parse_stats(answer, ["wrapix-a"])))
     cells = dict(zip(("cpu", "mem"), rows[0].cells()[6:8], strict=True))
     assert cells == {"cpu": "-", "mem": "-"}
 
@@ -69,12 +73,19 @@ def test_bad_values_from_a_hostile_host_leave_the_row_unsampled(cpu: object,
 def test_numbers_instead_of_strings_are_taken_when_sane() -> None:
     answer = json.dumps([{"name": "wrapix-a", "cpu_percent": 12.5,
                           "mem_usage": "300MiB / --"}])
-    assert rs.parse_stats(answer, ["wrapix-a"]) == [
-        ContainerStats("wrapix-a", 12.5, 300 * 1024 * 1024, None)]
+    assert rs.parse_stats(answer, ["wrapix-a"]) == {
+        "wrapix-a": rs.Sample(None, 12.5, 300 * 1024 * 1024, None)}
+
+
+def test_a_cpu_time_that_is_not_a_duration_leaves_the_lifetime_figure() -> None:
+    for spent in ("forever", 12, "-3s", None, ["1s"]):
+        answer = json.dumps([{"name": "wrapix-a", "cpu_time": spent, "cpu_percent": "7%",
+                              "mem_usage": "1MB / 2MB"}])
+        assert rs.parse_stats(answer, ["wrapix-a"])["wrapix-a"].cpu_seconds is None
 
 
 def test_parsed_figures_show_in_the_row() -> None:
-    rows = _rows(rs.parse_stats(REAL, ["wrapix-a"]))
+    rows = _rows(rs.Rates().stats(rs.parse_stats(REAL, ["wrapix-a"])))
     assert rows[0].cells()[6:8] == ("0.6%", "375M")
 
 
@@ -102,7 +113,8 @@ def test_top_gives_cpu_seconds_and_resident_memory() -> None:
     assert found is not None
     assert found.cpu_seconds == pytest.approx(0.41771 * 4.78802183)
     assert found.lifetime_percent == pytest.approx(41.771)
-    assert found.rss == (1580 + 2048) * 1024
+    assert found.memory == (1580 + 2048) * 1024
+    assert found.source == "top"
 
 
 @pytest.mark.parametrize("answer", [
@@ -116,16 +128,19 @@ def test_garbage_from_top_gives_nothing(answer: str) -> None:
     assert rs.parse_top(answer) is None
 
 
-def test_top_rates_are_the_change_over_the_round() -> None:
-    rates = rs.TopRates()
-    first = rs.Processes(cpu_seconds=10.0, lifetime_percent=3.0, rss=1024)
+def test_rates_are_the_change_over_the_round() -> None:
+    rates = rs.Rates()
+    first = rs.Sample(cpu_seconds=10.0, lifetime_percent=3.0, memory=1024, source="top")
     [start] = rates.stats({"a": first}, now=100.0)
     assert start == ContainerStats("a", 3.0, 1024, source="top")  # lifetime, at first
-    [later] = rates.stats({"a": rs.Processes(11.0, 3.1, 2048)}, now=102.0)
+    [later] = rates.stats({"a": rs.Sample(11.0, 3.1, 2048)}, now=102.0)
     assert later.cpu_percent == pytest.approx(50.0)  # 1 CPU second in 2 s
-    [ended] = rates.stats({"a": rs.Processes(5.0, 2.0, 2048)}, now=104.0)
+    [ended] = rates.stats({"a": rs.Sample(5.0, 2.0, 2048)}, now=104.0)
     assert ended.cpu_percent == 2.0  # a process ended: its seconds are gone, say lifetime
-    assert rates.stats({}, now=106.0) == [] and rates.seen == {}
+    [untold] = rates.stats({"a": rs.Sample(None, 4.0, 2048)}, now=106.0)
+    assert untold.cpu_percent == 4.0 and rates.seen == {}
+    rates.stats({"a": first}, now=108.0)
+    assert rates.stats({}, now=110.0) == [] and rates.seen == {}
 
 
 @pytest.mark.parametrize(("text", "seconds"), [

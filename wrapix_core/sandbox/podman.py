@@ -48,7 +48,7 @@ from wrapix_core.sandbox.runtime import (
 from wrapix_core.settings import SandboxSettings
 
 if TYPE_CHECKING:
-    from wrapix_core.sandbox.remote_stats import TopRates
+    from wrapix_core.sandbox.remote_stats import Rates
 
 INSTALL_HINT = PODMAN_INSTALL_HINT
 CATATONIT = ("/usr/libexec/podman/catatonit", "/usr/bin/catatonit",
@@ -154,8 +154,10 @@ class PodmanRuntime:
         self.timeout = timeout or settings.command_timeout
         self._caps: RuntimeCaps | None = None
         self._stats_via_host = False
-        self._top_rates: TopRates | None = None
-        """Set once the host said it cannot report stats (rootless on cgroup v1)."""
+        self._rates: Rates | None = None
+        """A remote host's CPU seconds per container, for CPU % over each round."""
+        self._stats_via_top = False
+        """The host said it cannot report stats (rootless on cgroup v1)."""
         self._processes: dict[int, psutil.Process] = {}
 
     # -- plumbing -------------------------------------------------------------------
@@ -335,24 +337,26 @@ class PodmanRuntime:
         ``stats`` call, or ``top`` per container on a host that cannot (cgroup v1)."""
         from wrapix_core.sandbox import remote_stats
 
-        if self._top_rates is None:
+        if self._rates is None:
+            self._rates = remote_stats.Rates()
+        if not self._stats_via_top:
             done = await self._run(*remote_stats.STATS_ARGS, *names, check=False)
             if done.returncode == 0:
-                return remote_stats.parse_stats(done.stdout, names)
+                return self._rates.stats(remote_stats.parse_stats(done.stdout, names))
             if remote_stats.NEEDS_CGROUP_V2 not in done.stderr:
                 raise RuntimeFailed(f"podman stats on host {self.host} failed: "
                                     f"{proc.last_lines(without_noise(done.stderr), 1)}")
-            self._top_rates = remote_stats.TopRates()
+            self._stats_via_top = True
         gate = asyncio.Semaphore(remote_stats.TOP_CONCURRENCY)
 
-        async def top(name: str) -> tuple[str, remote_stats.Processes | None]:
+        async def top(name: str) -> tuple[str, remote_stats.Sample | None]:
             async with gate:
                 done = await self._run("top", name, *remote_stats.TOP_DESCRIPTORS,
                                        check=False)
             return name, remote_stats.parse_top(done.stdout) if done.returncode == 0 else None
 
         answers = await asyncio.gather(*(top(name) for name in names))
-        return self._top_rates.stats({name: found for name, found in answers if found})
+        return self._rates.stats({name: found for name, found in answers if found})
 
     async def _pids(self, names: Sequence[str]) -> dict[str, int]:
         done = await self._run("container", "inspect", "--format", "{{.Name}} {{.State.Pid}}",

@@ -4,7 +4,9 @@ Its processes cannot be read from here, so the host's Podman is asked: one
 ``podman --url … stats --no-stream --format json NAMES`` per sampling round. Rootless
 Podman on cgroup v1 cannot report stats at all; such a host is asked ``podman top NAME
 hpid pcpu etime rss`` per container instead (Podman reads the container's ``/proc`` on
-the host: nothing in the sandbox runs), a few at a time.
+the host: nothing in the sandbox runs), a few at a time. Either way one answer only tells
+a container's average CPU since it started; :class:`Rates` turns the CPU seconds of two
+successive rounds into the CPU of the last one.
 
 Whatever a host answers is untrusted: only the containers asked about count, and a value
 that is not a sane number leaves that container unsampled (its cells show ``-``);
@@ -94,17 +96,31 @@ def usage(value: Any) -> tuple[int | None, int | None]:
     return size(used), size(limit) or None
 
 
-def parse_stats(text: str, asked: Iterable[str]) -> list[ContainerStats]:
-    """``podman stats --format json``: ``[{"name": …, "cpu_percent": "0.58%", "mem_usage":
-    "393.7MB / 8.051GB", …}]``; only containers in ``asked``, once each."""
+@dataclass(frozen=True)
+class Sample:
+    """One container's figures as a host answered them: CPU seconds used so far (when
+    told), CPU % over its life, memory in use and its limit."""
+
+    cpu_seconds: float | None
+    lifetime_percent: float
+    memory: int
+    limit: int | None = None
+    source: str = "runtime"
+
+
+def parse_stats(text: str, asked: Iterable[str]) -> dict[str, Sample]:
+    """``podman stats --format json``: ``[{"name": …, "cpu_time": "10m2.7s", "cpu_percent":
+    "0.58%", "mem_usage": "393.7MB / 8.051GB", …}]`` (``cpu_time``, the CPU used so far,
+    in newer Podman; older ones give the lifetime % only); only containers in ``asked``,
+    once each."""
     wanted = set(asked)
     try:
         data = json.loads(text[:MAX_ANSWER]) if text.strip() else []
     except (ValueError, RecursionError):
-        return []
+        return {}
     if not isinstance(data, list):
-        return []
-    found: dict[str, ContainerStats] = {}
+        return {}
+    found: dict[str, Sample] = {}
     for item in data:
         if not isinstance(item, dict):
             continue
@@ -113,9 +129,11 @@ def parse_stats(text: str, asked: Iterable[str]) -> list[ContainerStats]:
             continue
         cpu = percent(item.get("cpu_percent"))
         used, limit = usage(item.get("mem_usage"))
+        spent = item.get("cpu_time")
         if cpu is not None and used is not None:
-            found[name] = ContainerStats(name, cpu, used, limit)
-    return list(found.values())
+            found[name] = Sample(duration(spent) if isinstance(spent, str) else None, cpu,
+                                 used, limit)
+    return found
 
 
 def duration(text: str) -> float | None:
@@ -131,17 +149,7 @@ def duration(text: str) -> float | None:
     return seconds if math.isfinite(seconds) else None
 
 
-@dataclass(frozen=True)
-class Processes:
-    """One container's processes from ``podman top``: CPU seconds used so far (from each
-    one's lifetime CPU % and age), the lifetime CPU % summed, and resident memory."""
-
-    cpu_seconds: float
-    lifetime_percent: float
-    rss: int
-
-
-def parse_top(text: str) -> Processes | None:
+def parse_top(text: str) -> Sample | None:
     """``podman top NAME`` :data:`TOP_DESCRIPTORS`: a header, then ``HPID %CPU ELAPSED
     RSS`` per process; None when the answer is not that."""
     lines = text[:MAX_ANSWER].splitlines()
@@ -163,30 +171,35 @@ def parse_top(text: str) -> Processes | None:
         rss += kib * 1024
     if not (lifetime <= MAX_CPU and rss < MAX_BYTES):
         return None
-    return Processes(cpu_seconds, lifetime, rss)
+    return Sample(cpu_seconds, lifetime, rss, source="top")
 
 
 @dataclass
-class TopRates:
-    """CPU % over the last round from successive ``podman top`` answers (the change of
-    each container's CPU seconds); a container's first answer gives its lifetime CPU %."""
+class Rates:
+    """CPU % over the last round from successive answers (the change of each container's
+    CPU seconds: ``podman stats --no-stream`` and ``podman top`` alone only tell the
+    average over its life, which is what a container's first answer shows)."""
 
     seen: dict[str, tuple[float, float]] = field(default_factory=dict)
     """Container to (CPU seconds, when read: ``time.monotonic()``)."""
 
-    def stats(self, answers: Mapping[str, Processes], now: float | None = None,
+    def stats(self, answers: Mapping[str, Sample], now: float | None = None,
               ) -> list[ContainerStats]:
         now = time.monotonic() if now is None else now
         results = []
-        for name, processes in answers.items():
-            cpu = processes.lifetime_percent
+        for name, sample in answers.items():
+            cpu = sample.lifetime_percent
             before = self.seen.get(name)
-            if before is not None and now - before[1] > 0.5:
-                change = processes.cpu_seconds - before[0]
-                if change >= 0:  # else a process ended: its share is gone, say lifetime
-                    cpu = min(MAX_CPU, 100.0 * change / (now - before[1]))
-            self.seen[name] = (processes.cpu_seconds, now)
-            results.append(ContainerStats(name, cpu, processes.rss, source="top"))
+            if sample.cpu_seconds is None:
+                self.seen.pop(name, None)
+            else:
+                if before is not None and now - before[1] > 0.5:
+                    change = sample.cpu_seconds - before[0]
+                    if change >= 0:  # else a process ended: its share is gone, say lifetime
+                        cpu = min(MAX_CPU, 100.0 * change / (now - before[1]))
+                self.seen[name] = (sample.cpu_seconds, now)
+            results.append(ContainerStats(name, cpu, sample.memory, sample.limit,
+                                          source=sample.source))
         for gone in set(self.seen) - set(answers):
             del self.seen[gone]
         return results
