@@ -145,9 +145,9 @@ class SandboxState:
         return info is not None and info.running
 
     def sampled(self, name: str) -> bool:
-        """Whether ``name``'s stats are worth sampling (running, no action in flight; on
-        this machine: a remote host's are not sampled)."""
-        return self.running(name) and name not in self.pending and "/" not in name
+        """Whether ``name``'s stats are worth sampling (running, no action in flight, its
+        host answering: an unreachable host's rows are pending)."""
+        return self.running(name) and name not in self.pending
 
     def allowlisted(self, name: str) -> bool:
         info = self.containers.get(name)

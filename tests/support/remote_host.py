@@ -92,7 +92,11 @@ class SilentServer:
                 conn, _ = self.sock.accept()
             except OSError:
                 return
-            self.held.append(conn)
+            self.took(conn)
+
+    def took(self, conn: socket.socket) -> None:
+        """A connection came: held, never answered."""
+        self.held.append(conn)
 
     def close(self) -> None:
         self.sock.close()

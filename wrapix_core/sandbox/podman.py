@@ -18,7 +18,7 @@ from collections.abc import AsyncGenerator, Sequence
 from dataclasses import asdict, replace
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import psutil
 
@@ -46,6 +46,9 @@ from wrapix_core.sandbox.runtime import (
     run_on_terminal,
 )
 from wrapix_core.settings import SandboxSettings
+
+if TYPE_CHECKING:
+    from wrapix_core.sandbox.remote_stats import Rates
 
 INSTALL_HINT = PODMAN_INSTALL_HINT
 CATATONIT = ("/usr/libexec/podman/catatonit", "/usr/bin/catatonit",
@@ -151,6 +154,10 @@ class PodmanRuntime:
         self.timeout = timeout or settings.command_timeout
         self._caps: RuntimeCaps | None = None
         self._stats_via_host = False
+        self._rates: Rates | None = None
+        """A remote host's CPU seconds per container, for CPU % over each round."""
+        self._stats_via_top = False
+        """The host said it cannot report stats (rootless on cgroup v1)."""
         self._processes: dict[int, psutil.Process] = {}
 
     # -- plumbing -------------------------------------------------------------------
@@ -313,18 +320,44 @@ class PodmanRuntime:
         rootless Podman cannot report stats (cgroup v1)."""
         if not names:
             return []
+        if self.remote:
+            return await self._remote_stats(names)
         if not self._stats_via_host:
             done = await self._run("stats", "--no-stream", "--format", STATS_TEMPLATE, *names,
                                    check=False)
             parsed = _runtime_stats(done.stdout) if done.returncode == 0 else None
             if parsed is not None:
                 return parsed
-            if self.remote:
-                return []  # a remote host's processes cannot be read from here
             # Rootless on cgroup v1 ("not supported") or an unexpected answer: from now
             # on read the container's process tree on the host instead.
             self._stats_via_host = True
         return await asyncio.to_thread(self._host_stats, await self._pids(names))
+
+    async def _remote_stats(self, names: Sequence[str]) -> list[ContainerStats]:
+        """The host's Podman's figures (see :mod:`wrapix_core.sandbox.remote_stats`): one
+        ``stats`` call, or ``top`` per container on a host that cannot (cgroup v1)."""
+        from wrapix_core.sandbox import remote_stats
+
+        if self._rates is None:
+            self._rates = remote_stats.Rates()
+        if not self._stats_via_top:
+            done = await self._run(*remote_stats.STATS_ARGS, *names, check=False)
+            if done.returncode == 0:
+                return self._rates.stats(remote_stats.parse_stats(done.stdout, names))
+            if remote_stats.NEEDS_CGROUP_V2 not in done.stderr:
+                raise RuntimeFailed(f"podman stats on host {self.host} failed: "
+                                    f"{proc.last_lines(without_noise(done.stderr), 1)}")
+            self._stats_via_top = True
+        gate = asyncio.Semaphore(remote_stats.TOP_CONCURRENCY)
+
+        async def top(name: str) -> tuple[str, remote_stats.Sample | None]:
+            async with gate:
+                done = await self._run("top", name, *remote_stats.TOP_DESCRIPTORS,
+                                       check=False)
+            return name, remote_stats.parse_top(done.stdout) if done.returncode == 0 else None
+
+        answers = await asyncio.gather(*(top(name) for name in names))
+        return self._rates.stats({name: found for name, found in answers if found})
 
     async def _pids(self, names: Sequence[str]) -> dict[str, int]:
         done = await self._run("container", "inspect", "--format", "{{.Name}} {{.State.Pid}}",

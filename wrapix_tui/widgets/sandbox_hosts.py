@@ -2,7 +2,9 @@
 per-host health line.
 
 Each host has a worker of its own (:mod:`wrapix_tui.host_watch`), so a dead or hanging
-host is marked and retried there and never delays another host or the local rows. The
+host is marked and retried there and never delays another host or the local rows; its
+rows' CPU and memory come from a stats sampler of its own
+(:class:`~wrapix_tui.widgets.sandbox_stats.StatsSampler`, that host's Podman). The
 ``#host-health`` line is mounted only when hosts are configured: nothing of this is on the
 start-up path without them.
 """
@@ -20,6 +22,7 @@ if TYPE_CHECKING:
     from wrapix_core.sandbox.runtime import Runtime
     from wrapix_tui.core import Core
     from wrapix_tui.host_watch import HostHealth, HostHealthChanged, HostListed
+    from wrapix_tui.widgets.sandbox_stats import StatsSampler
 
 
 class SandboxHosts(SandboxActions):
@@ -34,6 +37,8 @@ class SandboxHosts(SandboxActions):
         self.host_runtimes: dict[str, Runtime] = {}
         """Each remote host's runtime (``[hosts.NAME]``), for the rows' actions."""
         self.host_health: dict[str, HostHealth] = {}
+        self.host_stats: dict[str, StatsSampler] = {}
+        """Each remote host's stats sampler (its rows' CPU and memory)."""
         self.health_text = ""
         """The per-host health line as drawn (``#host-health``, shown with hosts only)."""
 
@@ -45,6 +50,7 @@ class SandboxHosts(SandboxActions):
         from wrapix_core.hosts.fleet import host_runtime
         from wrapix_core.hosts.target import hosts
         from wrapix_tui.host_watch import HostWatcher
+        from wrapix_tui.widgets.sandbox_stats import StatsSampler
 
         self.mount(Static("hosts: connecting…", id="host-health", markup=False),
                    before=self.table)
@@ -54,6 +60,14 @@ class SandboxHosts(SandboxActions):
             watcher = HostWatcher(found, runtime, self.post_message)
             self.run_worker(watcher.run(), group=f"hosts.{found.name}", exit_on_error=False,
                             name=f"host {found.name}")
+            sampler = StatsSampler(self, found.name, runtime, found.timeout)  # type: ignore[arg-type]
+            self.host_stats[found.name] = sampler
+            sampler.schedule()
+        self.wrapix_app.woke_signal.subscribe(self, lambda _: self._wake_host_stats())
+
+    def _wake_host_stats(self) -> None:
+        for sampler in self.host_stats.values():
+            sampler.wake()
 
     def on_host_listed(self, message: HostListed) -> None:
         self.state.apply_listing(message.containers, host=message.host)

@@ -5,6 +5,10 @@ Visible running rows only, at most every :data:`STATS_INTERVAL` seconds (every
 active pace back at once, by the app's ``woke_signal``), skipped while the app is
 suspended, unfocused, behind a modal or the pane is hidden. The sampler reschedules
 itself only after it finishes.
+
+This machine's rows have one sampler; each remote host (``[hosts.NAME]``) has its own, in
+its own worker group, asking that host's Podman within the host's timeout: a slow or
+hanging host delays only its own rows' figures.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from wrapix_core.errors import WrapixError
 from wrapix_tui.messages import StatsSampled
 
 if TYPE_CHECKING:
+    from wrapix_core.sandbox.runtime import ContainerStats, Runtime
     from wrapix_tui.widgets.sandboxes import SandboxesPane
 
 log = logging.getLogger("wrapix.tui.sandboxes")
@@ -28,8 +33,15 @@ GROUP = "sandboxes.stats"
 
 
 class StatsSampler:
-    def __init__(self, pane: SandboxesPane) -> None:
+    def __init__(self, pane: SandboxesPane, host: str | None = None,
+                 runtime: Runtime | None = None, timeout: float | None = None) -> None:
+        """This machine's rows, or (``host``) that host's rows through its ``runtime``,
+        each round bounded by ``timeout``."""
         self.pane = pane
+        self.host = host
+        self.runtime = runtime
+        self.timeout = timeout
+        self.group = GROUP if host is None else f"{GROUP}.{host}"
         self._timer: Any = None
 
     def schedule(self) -> None:
@@ -40,7 +52,7 @@ class StatsSampler:
     def wake(self) -> None:
         """Input after an idle spell: the next sample comes at the active pace."""
         timer = self._timer
-        if timer is not None and not any(worker.group == GROUP and worker.is_running
+        if timer is not None and not any(worker.group == self.group and worker.is_running
                                          for worker in self.pane.workers):
             timer.stop()
             self._timer = self.pane.set_timer(0.2, self._start)
@@ -56,23 +68,47 @@ class StatsSampler:
     def _start(self) -> None:
         # The function, not a coroutine: one made for a worker that never starts (the
         # app closing) would be left unawaited.
-        self.pane.run_worker(self._sample, group=GROUP,  # type: ignore[arg-type]
+        self.pane.run_worker(self._sample, group=self.group,  # type: ignore[arg-type]
                              exclusive=True)
+
+    def names(self) -> list[str]:
+        """The visible rows worth sampling that are this sampler's (row keys)."""
+        pane = self.pane
+        prefix = None if self.host is None else f"{self.host}/"
+        return [name for name in pane.table.visible_names() if pane.state.sampled(name)
+                and (name.startswith(prefix) if prefix else "/" not in name)]
+
+    async def _ask(self, names: list[str]) -> list[ContainerStats]:
+        assert self.pane.core is not None
+        if self.host is None or self.runtime is None:
+            return await self.pane.core.runtime.stats(names)
+        import asyncio
+        from dataclasses import replace
+
+        prefix = f"{self.host}/"
+        try:
+            async with asyncio.timeout(self.timeout):
+                found = await self.runtime.stats([name[len(prefix):] for name in names])
+        except TimeoutError:
+            log.debug("stats of host %s: no answer within %gs", self.host, self.timeout)
+            return []
+        return [replace(item, name=prefix + item.name) for item in found]
 
     async def _sample(self) -> None:
         pane = self.pane
         try:
             if pane.core is None or self.paused():
                 return
-            names = [name for name in pane.table.visible_names() if pane.state.sampled(name)]
+            names = self.names()
             if not names:
                 return
             try:
-                stats = await pane.core.runtime.stats(names)
+                stats = await self._ask(names)
             except WrapixError as exc:
                 log.debug("stats failed: %s", exc)  # cells keep "-"; not worth a toast every 2 s
                 return
-            pane.post_message(StatsSampled(stats))
+            if stats:  # nothing new (a host that did not answer): nothing to redraw
+                pane.post_message(StatsSampled(stats))
         except Exception:  # logged (a toast); the sampler goes on
             log.exception("sampling stats failed")
         finally:
