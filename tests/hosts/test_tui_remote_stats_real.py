@@ -138,6 +138,7 @@ async def test_a_host_whose_stats_hang_never_delays_the_local_rows_figures(
     monkeypatch.setenv("WRAPIX_NOTIFY__BACKEND", "none")
     monkeypatch.setattr(module, "STATS_INTERVAL", 0.5)
     monkeypatch.setattr(module, "IDLE_STATS_INTERVAL", 0.5)
+    monkeypatch.setattr(module, "REMOTE_IDLE_STATS_INTERVAL", 0.5)
     local = _start(podman, None, busybox_image, containers, "sleep", "600")
     far = _start(podman, remote, remote_busybox, containers, "sleep", "600")
     proxy = StallingProxy(remote.port)

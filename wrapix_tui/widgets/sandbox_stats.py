@@ -29,6 +29,9 @@ STATS_INTERVAL = 2.0
 IDLE_STATS_INTERVAL = 10.0
 """Seconds between stats samples while idle (nobody is at the keyboard: the numbers
 still move, just less often)."""
+REMOTE_IDLE_STATS_INTERVAL = 30.0
+"""The same for a remote host's rows: each of its rounds starts processes and crosses
+SSH, which an idle TUI pays for (benchmark P8); any key brings the active pace back."""
 GROUP = "sandboxes.stats"
 
 
@@ -46,7 +49,8 @@ class StatsSampler:
 
     def schedule(self) -> None:
         pane = self.pane
-        interval = IDLE_STATS_INTERVAL if pane.wrapix_app.idle() else STATS_INTERVAL
+        idle = IDLE_STATS_INTERVAL if self.host is None else REMOTE_IDLE_STATS_INTERVAL
+        interval = idle if pane.wrapix_app.idle() else STATS_INTERVAL
         self._timer = pane.set_timer(interval, self._start)
 
     def wake(self) -> None:
