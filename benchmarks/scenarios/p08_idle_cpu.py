@@ -1,21 +1,20 @@
-"""P8: idle CPU of `wrapix-tui` with 50 running sandboxes, 25 on each of two hosts, over
-60 s (≤ 1% of one core).
+"""P8: idle CPU of `wrapix-tui` with 50 running sandboxes, 25 on each of two hosts, over 60
+s (≤ 1% of one core).
 
 Real rootless Podman (run as the unprivileged user): 25 busybox containers running
 ``sleep`` here and 25 on the remote Podman host `.ci/remote-host` provisions (a second
 user's Podman behind sshd on 127.0.0.1, configured as ``[hosts.remote]``), labelled as
-wrapix sandboxes, so all 50 are rows of the sandbox pane; the remote rows' CPU and memory
-come from that host's Podman (``podman top`` per visible row where it cannot report
-``stats``: rootless on cgroup v1, as here). wrapix-tui runs in a 120×40 pty (its output
-drained). Its CPU time (user + system, psutil) is read
-at the start and end of each window: first while it still counts as in use (within
-``IDLE_AFTER`` of its start: stats of the visible rows every 2 s), then the measured
-window, once nobody has pressed a key for ``IDLE_AFTER`` seconds (stats every 10 s; a
-key brings the 2 s pace back at once). What it spends is the stats samplers (one per
-host), the remote host's event stream, the inbox follower and the timers. The ``podman``
-processes it starts are not part of its own time; their CPU is shown in the note (the
-remote host's Podman service is not). Containers are removed after.
-"""
+wrapix sandboxes, so all 50 are rows of the sandbox pane; the remote rows' CPU and
+memory come from that host's Podman (``podman top`` per visible row where it cannot
+report ``stats``: rootless on cgroup v1, as here). wrapix-tui runs in a 120×40 pty (its
+output drained). Its CPU time (user + system, psutil) is read at the start and end of
+each window: first while it still counts as in use (within ``IDLE_AFTER`` of its start:
+stats of the visible rows every 2 s), then the measured window, once nobody has pressed
+a key for ``IDLE_AFTER`` seconds (stats every 10 s here and every 30 s on the remote
+host; a key brings the 2 s pace back at once). What it spends is the stats samplers (one
+per host), the remote host's event stream, the inbox follower and the timers. The
+``podman`` processes it starts are not part of its own time; their CPU is shown in the
+note (the remote host's Podman service is not). Containers are removed after."""
 
 from __future__ import annotations
 
@@ -31,7 +30,11 @@ from benchmarks.harness import Context, Row, Unavailable
 from benchmarks.scenarios.p01_startup import SIZE, _env
 from benchmarks.scenarios.p09_launch import IMAGE, _podman
 from wrapix_tui.app import IDLE_AFTER
-from wrapix_tui.widgets.sandbox_stats import IDLE_STATS_INTERVAL, STATS_INTERVAL
+from wrapix_tui.widgets.sandbox_stats import (
+    IDLE_STATS_INTERVAL,
+    REMOTE_IDLE_STATS_INTERVAL,
+    STATS_INTERVAL,
+)
 
 ID = "P8"
 WHAT = "idle CPU of wrapix-tui with 50 running sandboxes, 25 on each of two hosts"
@@ -166,7 +169,9 @@ def run(ctx: Context) -> list[Row]:
     percent = 100.0 * own / elapsed
     load = os.getloadavg()[0]
     return [Row(ID, f"{WHAT} ({elapsed:.0f} s with no input for {IDLE_AFTER:.0f} s or more: "
-                    f"stats every {IDLE_STATS_INTERVAL:g} s; load {load:.1f})", "—",
+                    f"stats every {IDLE_STATS_INTERVAL:g} s here, "
+                    f"{REMOTE_IDLE_STATS_INTERVAL:g} s on the remote host; "
+                    f"load {load:.1f})", "—",
                 f"{own:.2f} s CPU in {elapsed:.0f} s", f"{percent:.2f}% of a core",
                 "≤ 1% of a core", percent <= LIMIT,
                 note=f"stats processes it started: {100.0 * children / elapsed:.1f}% more; "
