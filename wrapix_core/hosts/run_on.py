@@ -15,7 +15,7 @@ from pathlib import PurePosixPath
 from wrapix_core.errors import WrapixError
 from wrapix_core.hosts.remote_launch import prepare_remote
 from wrapix_core.hosts.remote_session import RemoteHost, push_session, remove
-from wrapix_core.image.progress import ProgressCallback
+from wrapix_core.image.progress import BuildEvent, ProgressCallback
 from wrapix_core.sandbox.launcher import LaunchRequest, Prepared
 from wrapix_core.sessions.model import Session
 from wrapix_core.sessions.opening import drop_new, open_session
@@ -45,6 +45,8 @@ async def prepare_on_host(host_name: str, request: LaunchRequest, settings: Sett
     pushed: Session | None = None
     try:
         if created:
+            if on_build is not None:  # the first push sends the project's history
+                on_build(BuildEvent(f"pushing session {opened.name} to host {host_name}"))
             pushed = opened = await push_session(remote, opened,
                                                  tuple(settings.session.copy_paths))
             created.append(f"session {opened.name} pushed to host {host_name} "
