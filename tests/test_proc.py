@@ -78,6 +78,8 @@ def test_run_sync_spooled_output_timeout_and_failure() -> None:
     with pytest.raises(proc.CommandFailed) as failed:
         proc.run_sync(["sh", "-c", "echo why >&2; exit 3"], timeout=10, spool=True)
     assert failed.value.returncode == 3 and "why" in failed.value.stderr
+    fed = proc.run_sync(["cat"], input="fed on stdin", timeout=10, spool=True)
+    assert fed.stdout == "fed on stdin"
 
 
 async def test_stream_lines_yields_as_they_come_and_reports_failure() -> None:

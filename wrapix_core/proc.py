@@ -320,7 +320,7 @@ def _run_sync(argv: list[str], data: bytes | None, timeout: float,
     except (FileNotFoundError, PermissionError) as exc:
         raise _not_started(argv, exc) from None
     if files:
-        return _spooled(argv, process, timeout, check, files)
+        return _spooled(argv, process, data, timeout, check, files)
     try:
         out, err = process.communicate(data, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -342,8 +342,8 @@ def _run_sync(argv: list[str], data: bytes | None, timeout: float,
     return result
 
 
-def _spooled(argv: list[str], process: subprocess.Popen[bytes], timeout: float,
-             check: bool, files: tuple[Any, Any]) -> Completed:
+def _spooled(argv: list[str], process: subprocess.Popen[bytes], data: bytes | None,
+             timeout: float, check: bool, files: tuple[Any, Any]) -> Completed:
     """Wait for ``process`` in one blocking ``waitpid`` (a timer ends it at ``timeout``:
     ``wait(timeout)`` would poll), then read its spooled output."""
     import threading
@@ -357,6 +357,11 @@ def _spooled(argv: list[str], process: subprocess.Popen[bytes], timeout: float,
     timer.daemon = True
     timer.start()
     try:
+        if process.stdin is not None:  # its input first (the timer bounds a stuck reader)
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.write(data or b"")
+            with contextlib.suppress(BrokenPipeError):
+                process.stdin.close()
         process.wait()
     except BaseException:
         _terminate_group(process.pid, signal.SIGKILL)
