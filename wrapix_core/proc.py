@@ -295,32 +295,19 @@ def run_sync(
     argv = [str(part) for part in argv]
     data = input.encode() if isinstance(input, str) else input
     if spool:
-        import tempfile
-
-        with contextlib.ExitStack() as stack:
-            out = stack.enter_context(tempfile.TemporaryFile())
-            err = stack.enter_context(tempfile.TemporaryFile())
-            return _run_sync(argv, data, timeout, env, cwd, check, (out, err))
-    return _run_sync(argv, data, timeout, env, cwd, check, None)
-
-
-def _run_sync(argv: list[str], data: bytes | None, timeout: float,
-              env: Mapping[str, str] | None, cwd: Path | str | None, check: bool,
-              files: tuple[Any, Any] | None) -> Completed:
+        return Spooled(argv, input=data, env=env, cwd=cwd).wait(timeout, check=check)
     try:
         process = subprocess.Popen(
             argv,
             stdin=subprocess.PIPE if data is not None else subprocess.DEVNULL,
-            stdout=files[0] if files else subprocess.PIPE,
-            stderr=files[1] if files else subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
             env=_environ(env),
             cwd=cwd,
             start_new_session=True,
         )
     except (FileNotFoundError, PermissionError) as exc:
         raise _not_started(argv, exc) from None
-    if files:
-        return _spooled(argv, process, data, timeout, check, files)
     try:
         out, err = process.communicate(data, timeout=timeout)
     except subprocess.TimeoutExpired:
@@ -336,46 +323,135 @@ def _run_sync(argv: list[str], data: bytes | None, timeout: float,
         process.wait()
         raise
     result = Completed(argv, process.returncode, out.decode(errors="replace"),
-                       err.decode(errors="replace"))
+                      err.decode(errors="replace"))
     if check and result.returncode != 0:
         raise CommandFailed(argv, result.returncode, result.stderr, result.stdout)
     return result
 
 
-def _spooled(argv: list[str], process: subprocess.Popen[bytes], data: bytes | None,
-             timeout: float, check: bool, files: tuple[Any, Any]) -> Completed:
-    """Wait for ``process`` in one blocking ``waitpid`` (a timer ends it at ``timeout``:
-    ``wait(timeout)`` would poll), then read its spooled output."""
-    import threading
+class Spooled:
+    """A command started at construction whose output goes to unlinked temporary files.
 
-    def expire() -> None:
-        expired.append(True)
-        _terminate_group(process.pid, signal.SIGKILL)
+    What it wrote so far can be read at any moment (:meth:`peek`: a reader shows the
+    start of a long output while the rest is still being written), and :meth:`wait`
+    blocks in one ``waitpid`` until it ends, then reads the rest: no Python wake-up per
+    pipe-full (each needing the GIL, which a busy UI thread holds for up to 5 ms at a
+    time). The files are closed by :meth:`wait` (or :meth:`close`)."""
 
-    expired: list[bool] = []
-    timer = threading.Timer(timeout, expire)
-    timer.daemon = True
-    timer.start()
-    try:
-        if process.stdin is not None:  # its input first (the timer bounds a stuck reader)
-            with contextlib.suppress(BrokenPipeError):
-                process.stdin.write(data or b"")
-            with contextlib.suppress(BrokenPipeError):
-                process.stdin.close()
-        process.wait()
-    except BaseException:
-        _terminate_group(process.pid, signal.SIGKILL)
-        process.wait()
-        raise
-    finally:
-        timer.cancel()
-    if expired:
-        raise CommandTimeout(argv, timeout)
-    out, err = (_read_all(file) for file in files)
-    result = Completed(argv, process.returncode, out, err)
-    if check and result.returncode != 0:
-        raise CommandFailed(argv, result.returncode, result.stderr, result.stdout)
-    return result
+    def __init__(self, argv: Sequence[str], *, input: bytes | None = None,
+                 env: Mapping[str, str] | None = None, cwd: Path | str | None = None):
+        import tempfile
+
+        self.argv = [str(part) for part in argv]
+        self._input = input
+        # held open past this call on purpose (peek, then wait or close)
+        self._out = tempfile.TemporaryFile()  # noqa: SIM115
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115
+        try:
+            self.process = subprocess.Popen(
+                self.argv, stdin=subprocess.PIPE if input is not None else subprocess.DEVNULL,
+                stdout=self._out, stderr=self._err, env=_environ(env), cwd=cwd,
+                start_new_session=True)
+        except (FileNotFoundError, PermissionError) as exc:
+            self.close()
+            raise _not_started(self.argv, exc) from None
+        except BaseException:
+            self.close()
+            raise
+
+    def peek(self) -> bytes:
+        """The output written so far (the last line may be incomplete)."""
+        if self._out.closed:
+            return b""
+        fd = self._out.fileno()
+        return os.pread(fd, os.fstat(fd).st_size, 0)
+
+    def exited(self) -> bool:
+        """Whether the command has ended (then :meth:`peek` is its whole output)."""
+        return self.process.poll() is not None
+
+    def wait(self, timeout: float, *, check: bool = True) -> Completed:
+        """Wait for the end (killing the group at ``timeout``) and read the output."""
+        try:
+            self.wait_end(timeout)
+            result = Completed(self.argv, self.process.returncode, _read_all(self._out),
+                               _read_all(self._err))
+        finally:
+            self.close()
+        if check and result.returncode != 0:
+            raise CommandFailed(self.argv, result.returncode, result.stderr, result.stdout)
+        return result
+
+    def wait_end(self, timeout: float) -> int:
+        """Wait in one blocking ``waitpid`` (a timer ends the group at ``timeout``:
+        ``wait(timeout)`` would poll); the exit status. The files stay open."""
+        import threading
+
+        process = self.process
+        expired: list[bool] = []
+
+        def expire() -> None:
+            expired.append(True)
+            _terminate_group(process.pid, signal.SIGKILL)
+
+        timer = threading.Timer(timeout, expire)
+        timer.daemon = True
+        timer.start()
+        try:
+            if process.stdin is not None:  # its input first (the timer bounds a stuck reader)
+                with contextlib.suppress(BrokenPipeError):
+                    process.stdin.write(self._input or b"")
+                with contextlib.suppress(BrokenPipeError):
+                    process.stdin.close()
+            process.wait()
+        except BaseException:
+            _terminate_group(process.pid, signal.SIGKILL)
+            process.wait()
+            raise
+        finally:
+            timer.cancel()
+        if expired:
+            raise CommandTimeout(self.argv, timeout)
+        return process.returncode
+
+    async def wait_end_async(self, timeout: float) -> int:
+        """:meth:`wait_end` for an event loop, without a thread: the loop watches the
+        process's pidfd (Linux 5.3+; elsewhere a thread waits). The exit status."""
+        process = self.process
+        if process.poll() is not None:
+            return process.returncode
+        loop = asyncio.get_running_loop()
+        try:
+            pidfd = os.pidfd_open(process.pid)
+        except (AttributeError, OSError):  # no pidfd here: a thread waits instead
+            return await asyncio.to_thread(self.wait_end, timeout)
+        ended: asyncio.Future[None] = loop.create_future()
+
+        def readable() -> None:
+            if not ended.done():
+                ended.set_result(None)
+
+        loop.add_reader(pidfd, readable)
+        try:
+            await asyncio.wait_for(ended, timeout)
+        except TimeoutError:
+            _terminate_group(process.pid, signal.SIGKILL)
+            raise CommandTimeout(self.argv, timeout) from None
+        finally:
+            loop.remove_reader(pidfd)
+            os.close(pidfd)
+        return process.wait()  # reaped at once: it has ended
+
+    def failure(self) -> CommandFailed | None:
+        """After :meth:`wait_end`: the failure to raise when the command said no."""
+        if self.process.returncode in (None, 0):
+            return None
+        return CommandFailed(self.argv, self.process.returncode, _read_all(self._err),
+                             _read_all(self._out))
+
+    def close(self) -> None:
+        self._out.close()
+        self._err.close()
 
 
 def _read_all(file: Any) -> str:

@@ -100,7 +100,8 @@ async def test_the_modal_starts_a_session_on_the_host(
         table.focus()
         await pilot.press("D")
         await wait_until(pilot, lambda: isinstance(app.screen, DiffScreen)
-                         and app.screen.diff is not None, timeout=60, what="the diff")
+                         and app.screen.diff is not None
+                         and not app.screen.partial, timeout=60, what="the diff")
         diff = app.screen.diff
         assert diff is not None
         assert [(item.part, item.path) for item in diff.files] == [

@@ -19,6 +19,7 @@ from wrapix_core.errors import WrapixError
 from wrapix_tui.screens.diff import DiffScreen, DiffTarget
 from wrapix_tui.screens.diff_actions import CommentScreen, MergeStrategyScreen, OutcomeScreen
 from wrapix_tui.widgets.diff_view import AHEAD, CACHE_PAGES, DiffView
+from wrapix_tui.widgets.textbar import TextBar
 
 ENV = {**os.environ, "GIT_CONFIG_GLOBAL": os.devnull, "GIT_CONFIG_NOSYSTEM": "1",
        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@e", "GIT_COMMITTER_NAME": "t",
@@ -69,7 +70,8 @@ class Host(App[None]):
 async def opened(pilot: Pilot[Any]) -> DiffScreen:
     app = pilot.app
     await wait_until(pilot, lambda: isinstance(app.screen, DiffScreen)
-                     and app.screen.diff is not None, what="the diff to load")
+                     and app.screen.diff is not None and not app.screen.partial,
+                     what="the diff to load")
     screen = app.screen
     assert isinstance(screen, DiffScreen)
     await wait_until(pilot, lambda: screen.view.shown_at > 0, what="the first frame")
@@ -189,7 +191,7 @@ async def test_untrusted_names_and_lines_are_inert(tmp_path: Path) -> None:
                    for text, _ in drawn)
         shown = screen.files_list.row_text(1)
         assert "[bold red]x[reverse] \\e[2J\\e]0;pwned\\x07.py" in shown
-        assert "[b]s[/b]" in str(screen.query_one("#diff-title").render())
+        assert "[b]s[/b]" in screen.query_one("#diff-title", TextBar).plain()
 
 
 async def test_merge_asks_which_way_and_shows_a_refusal(three: Path) -> None:

@@ -54,7 +54,8 @@ async def test_session_row_is_live_and_opens_its_diff(
         app.dashboard.sandboxes.table.focus()
         await pilot.press("D")
         await wait_until(pilot, lambda: isinstance(app.screen, DiffScreen)
-                         and app.screen.diff is not None, what="the diff screen")
+                         and app.screen.diff is not None
+                         and not app.screen.partial, what="the diff screen")
         diff = app.screen.diff
         assert [(item.part, item.path) for item in diff.files] == [
             ("committed", "f0.txt"), ("committed", "f1.txt"), ("uncommitted", "f2.txt")]

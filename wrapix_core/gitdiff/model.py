@@ -13,11 +13,12 @@ whoever shows them escapes them (``display_text``).
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Literal, NamedTuple
+from typing import Literal, NamedTuple, overload
 
 Part = Literal["committed", "uncommitted", "untracked"]
 Status = Literal["added", "deleted", "modified", "renamed", "copied", "mode"]
@@ -76,31 +77,92 @@ class FileDiff:
         return self.end - self.start
 
     @cached_property
-    def rows(self) -> list[Row]:
+    def rows(self) -> Rows:
         """The file's diff as numbered rows: its header lines (mode, rename, binary…) as
-        notes, then each hunk. Worked out on first use and kept."""
-        return list(_rows(self.lines, self.start, self.body, self.end))
+        notes, then each hunk. A hunk's rows are worked out when first asked for, and
+        kept: a 10,000-line file is shown after numbering the hunks on screen only."""
+        return Rows(self.lines, self.start, self.body, self.end)
 
     @cached_property
     def width(self) -> int:
-        """Characters of the longest row's text."""
-        return max((len(row.text) for row in self.rows), default=0)
+        """Characters of the longest row's text (or one more: a ``+``, ``-`` or space
+        is counted in)."""
+        return max(map(len, self.lines[self.start + 1:self.end]), default=0)
 
     def prepare(self) -> None:
-        """Work out the rows, hunks and width now (in a thread, before the file is shown)."""
-        _ = self.rows, self.hunks, self.width
+        """Work out the hunks and width now (in a thread, before the file is shown)."""
+        _ = self.rows.hunks, self.width
 
-    @cached_property
+    @property
     def hunks(self) -> list[Hunk]:
-        found = []
-        for index, row in enumerate(self.rows):
-            if row.kind == "hunk":
-                match = _HUNK.match(row.text)
+        return self.rows.hunks
+
+
+class Rows(Sequence[Row]):
+    """A file's rows (see :attr:`FileDiff.rows`): the notes first, then one row per line
+    of the body. Line numbers restart at every ``@@`` header, so a hunk is numbered on
+    its own, when one of its rows is first read."""
+
+    def __init__(self, lines: Sequence[str], start: int, body: int, end: int):
+        self._notes = [Row("note", None, None, line) for line in lines[start + 1:body]
+                       if not line.startswith(("--- ", "+++ ", "index "))]
+        self._lines = lines
+        self._body, self._end = body, end
+        offset = len(self._notes)
+        # rows where a numbering starts: the body's first line and every "@@" header
+        self._starts = [offset] + [offset + index for index, line in
+                                   enumerate(lines[body:end]) if line[:2] == "@@" and index]
+        self._blocks: dict[int, list[Row]] = {}
+        self._hunks: list[Hunk] | None = None
+
+    def __len__(self) -> int:
+        return len(self._notes) + self._end - self._body
+
+    @overload
+    def __getitem__(self, index: int) -> Row: ...
+
+    @overload
+    def __getitem__(self, index: slice) -> list[Row]: ...
+
+    def __getitem__(self, index: int | slice) -> Row | list[Row]:
+        if isinstance(index, slice):
+            return [self[position] for position in range(*index.indices(len(self)))]
+        size = len(self)
+        if index < 0:
+            index += size
+        if not 0 <= index < size:
+            raise IndexError(index)
+        notes = len(self._notes)
+        if index < notes:
+            return self._notes[index]
+        block = bisect.bisect_right(self._starts, index) - 1
+        rows = self._blocks.get(block)
+        if rows is None:
+            first = self._starts[block]
+            last = self._starts[block + 1] if block + 1 < len(self._starts) else size
+            rows = self._blocks[block] = _numbered(
+                self._lines, self._body + first - notes, self._body + last - notes)
+        return rows[index - self._starts[block]]
+
+    def __iter__(self) -> Iterator[Row]:
+        for index in range(len(self)):
+            yield self[index]
+
+    @property
+    def hunks(self) -> list[Hunk]:
+        """The ``@@`` headers, parsed (not their rows)."""
+        if self._hunks is None:
+            found = []
+            notes = len(self._notes)
+            for index in self._starts:
+                line = self._lines[self._body + index - notes] if index < len(self) else ""
+                match = _HUNK.match(line)
                 if match:
                     old_start, old_count, new_start, new_count, context = match.groups()
                     found.append(Hunk(int(old_start), int(old_count or 1), int(new_start),
                                       int(new_count or 1), context.strip(), index))
-        return found
+            self._hunks = found
+        return self._hunks
 
 
 @dataclass
@@ -265,30 +327,31 @@ def unquote(name: str) -> str:
     return out.decode("utf-8", errors="replace")
 
 
-def _rows(lines: Sequence[str], start: int, body: int, end: int) -> Iterator[Row]:
-    for line in lines[start + 1:body]:
-        if not line.startswith(("--- ", "+++ ", "index ")):
-            yield Row("note", None, None, line)
+def _numbered(lines: Sequence[str], first: int, last: int) -> list[Row]:
+    """Rows of ``lines[first:last]``: a hunk (its header first) or the lines before one."""
+    rows: list[Row] = []
+    append = rows.append
     old = new = 0
-    for line in lines[body:end]:
-        first = line[:1]
-        if first == " " or line == "":
-            yield Row("context", old, new, line[1:])
+    for line in lines[first:last]:
+        mark = line[:1]
+        if mark == " " or line == "":
+            append(Row("context", old, new, line[1:]))
             old += 1
             new += 1
-        elif first == "+":
-            yield Row("add", None, new, line[1:])
+        elif mark == "+":
+            append(Row("add", None, new, line[1:]))
             new += 1
-        elif first == "-":
-            yield Row("del", old, None, line[1:])
+        elif mark == "-":
+            append(Row("del", old, None, line[1:]))
             old += 1
-        elif first == "@":
+        elif mark == "@":
             match = _HUNK.match(line)
             if match:
                 old, new = int(match.group(1)), int(match.group(3))
-            yield Row("hunk", None, None, line)
+            append(Row("hunk", None, None, line))
         else:  # "\ No newline at end of file"
-            yield Row("note", None, None, line)
+            append(Row("note", None, None, line))
+    return rows
 
 
 def new_file(path: str, text: str, part: Part = "untracked") -> FileDiff:

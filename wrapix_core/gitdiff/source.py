@@ -110,30 +110,105 @@ async def load(repo: Path, base: str, head: str = "HEAD", *, work: bool = True,
     return Diff([*done, *changed, *loaded])
 
 
+class Reading:
+    """A review's diff being read; the committed diff's git starts at construction.
+
+    Its output is spooled (:class:`~wrapix_core.proc.Spooled`), so :meth:`so_far` can
+    hand over the files git has finished writing while it still works on the rest: a
+    screen shows the first file of a large diff without waiting for the last.
+    :meth:`finish` (blocking, in a thread) waits for that git, then runs the uncommitted
+    and untracked reads: after it, not beside it, so the diff shown first gets the
+    machine to itself. Both may be called from different threads.
+    """
+
+    def __init__(self, repo: Path, base: str, head: str = "HEAD", *, work: bool = True,
+                 timeout: float = TIMEOUT):
+        import threading
+
+        from wrapix_core import proc
+
+        self.repo, self.work, self.timeout = repo, work, timeout
+        self._git = proc.Spooled(safegit.argv(repo, *diff_args(f"{base}...{head}")),
+                                 env=safegit.safe_env())
+        self._lock = threading.Lock()
+        self._files: list[FileDiff] = []
+        self._upto = 0
+        """Bytes of git's output already parsed into ``_files`` (whole files only)."""
+        self._complete = False
+
+    def so_far(self) -> list[FileDiff]:
+        """The committed files git has finished writing (all of them once it ended)."""
+        with self._lock:
+            if not self._complete:
+                ended = self._git.exited()
+                data = self._git.peek()
+                cut = len(data) if ended else data.rfind(b"\ndiff --git ") + 1
+                self._take(data, cut)
+                self._complete = ended
+            return list(self._files)
+
+    def _take(self, data: bytes, cut: int) -> None:
+        if cut > self._upto:
+            text = data[self._upto:cut].decode(errors="replace")
+            self._files.extend(iter_files(split_lines(text), "committed"))
+            self._upto = cut
+
+    def finish(self) -> Diff:
+        """The whole review (raises the committed git's failure, as :func:`load`)."""
+        git = self._git
+        try:
+            git.wait_end(self.timeout)
+            failure = git.failure()
+            if failure is not None:
+                raise failure
+            with self._lock:
+                if not self._complete:
+                    data = git.peek()
+                    self._take(data, len(data))
+                    self._complete = True
+                files = list(self._files)
+        finally:
+            with self._lock:
+                git.close()
+        if self.work:
+            files.extend(iter_files(split_lines(safegit.run_sync(
+                self.repo, *diff_args("HEAD"), timeout=self.timeout, spool=True).stdout),
+                "uncommitted"))
+            names = safegit.run_sync(self.repo, *CONFIG, "ls-files", "--others",
+                                     "--exclude-standard", "-z", timeout=self.timeout)
+            files.extend(read_untracked(self.repo, name) for name in
+                         [name for name in names.stdout.split("\0") if name][:MAX_UNTRACKED])
+        return Diff(files)
+
+
+    async def finish_async(self) -> Diff:
+        """:meth:`finish` on the event loop, without a thread (see ``wait_end_async``):
+        a thread that wakes for git would take the GIL from the screen drawing the diff."""
+        git = self._git
+        try:
+            await git.wait_end_async(self.timeout)
+            failure = git.failure()
+            if failure is not None:
+                raise failure
+            files = self.so_far()
+        finally:
+            with self._lock:
+                git.close()
+        if self.work:
+            changed, names = await asyncio.gather(
+                uncommitted(self.repo, timeout=self.timeout),
+                untracked(self.repo, timeout=self.timeout))
+            files.extend(changed)
+            if names:
+                files.extend(await asyncio.to_thread(
+                    lambda: [read_untracked(self.repo, name) for name in names]))
+        return Diff(files)
+
+
 def load_sync(repo: Path, base: str, head: str = "HEAD", *, work: bool = True,
               timeout: float = TIMEOUT) -> Diff:
-    """:func:`load` without an event loop: the git calls run at once in threads, each a
-    blocking process read to its end (an event loop busy drawing reads a large diff's
-    pipe slowly; a thread reads it as fast as git writes)."""
-    from concurrent.futures import ThreadPoolExecutor
-
-    def text(*revs: str) -> str:
-        return safegit.run_sync(repo, *diff_args(*revs), timeout=timeout, spool=True).stdout
-
-    def names() -> list[str]:
-        done = safegit.run_sync(repo, *CONFIG, "ls-files", "--others", "--exclude-standard",
-                                "-z", timeout=timeout)
-        return [name for name in done.stdout.split("\0") if name][:MAX_UNTRACKED]
-
-    with ThreadPoolExecutor(max_workers=3, thread_name_prefix="wrapix-diff") as pool:
-        first = pool.submit(text, f"{base}...{head}")
-        second = pool.submit(text, "HEAD") if work else None
-        third = pool.submit(names) if work else None
-        files = list(iter_files(split_lines(first.result()), "committed"))
-        if second is not None and third is not None:
-            files.extend(iter_files(split_lines(second.result()), "uncommitted"))
-            files.extend(read_untracked(repo, name) for name in third.result())
-    return Diff(files)
+    """:func:`load` without an event loop (see :class:`Reading`)."""
+    return Reading(repo, base, head, work=work, timeout=timeout).finish()
 
 
 async def whole_file(repo: Path, item: FileDiff, base: str, head: str = "HEAD", *,

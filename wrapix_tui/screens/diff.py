@@ -17,8 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import threading
-from concurrent.futures import Future
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
@@ -27,46 +25,25 @@ from rich.text import Text
 from textual import on, work
 from textual.app import ComposeResult
 from textual.binding import Binding, BindingType
-from textual.containers import Horizontal
 from textual.screen import Screen
-from textual.widgets import Footer, Label, Static
 
 from wrapix_core.errors import WrapixError
 from wrapix_tui import format as fmt
 from wrapix_tui.styles import stylesheet
 from wrapix_tui.widgets.diff_files import FileList
 from wrapix_tui.widgets.diff_view import DiffView
+from wrapix_tui.widgets.textbar import TextBar
 
 if TYPE_CHECKING:
     from collections.abc import Awaitable, Callable
 
     from wrapix_core.gitdiff.model import Diff, FileDiff
+    from wrapix_core.gitdiff.source import Reading
 
 log = logging.getLogger("wrapix.tui.diff")
 
 FIRST_FRAME_WAIT = 0.2
 """Seconds the screen waits for git before drawing its first frame without the diff."""
-
-
-def _read(target: DiffTarget) -> Future[Diff]:
-    """The diff, read in a thread of its own (started at once; see ``load_sync``)."""
-    from wrapix_core.gitdiff import source
-
-    future: Future[Diff] = Future()
-
-    def run() -> None:
-        try:
-            if target.resolve is not None:
-                target.base, target.head = target.resolve()
-            diff = source.load_sync(target.repo, target.base, target.head)
-            if diff.files:  # the file shown first: its rows worked out here, not on the UI
-                diff.files[0].prepare()
-            future.set_result(diff)
-        except BaseException as exc:  # handed to the screen's worker, which shows it
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="wrapix-diff-read", daemon=True).start()
-    return future
 
 
 @dataclass
@@ -121,57 +98,115 @@ class DiffScreen(Screen[str | None]):
         """Files shown with whole-file context, by index in ``diff.files``."""
         self.error: str | None = None
         self.busy: str | None = None
-        self._reading: Future[Diff] | None = None
-        if diff is None:  # git starts now, while the screen is being built
-            self._reading = _read(target)
+        self.partial = False
+        """True while the file list shows only the files git has finished so far."""
+        self._reading: Reading | None = None
+        if diff is None and target.resolve is None:
+            from wrapix_core.gitdiff.source import Reading
+
+            # git starts now, on this thread, while the screen is being built (a thread
+            # started for it would first wait for the GIL the mounting screen holds)
+            self._reading = Reading(target.repo, target.base, target.head)
 
     def compose(self) -> ComposeResult:
-        yield Label(self._title(), id="diff-title")
-        with Horizontal(id="diff-body"):
-            yield FileList(id="diff-files")
-            yield DiffView(id="diff-view")
-        yield Static("", id="diff-status")
-        yield Footer()
+        title = TextBar(id="diff-title")
+        title.set_line(0, self._title())
+        yield title
+        yield FileList(id="diff-files")
+        yield TextBar(2, id="diff-status")  # the status line, then the keys
+        yield DiffView(id="diff-view")
 
     async def on_mount(self) -> None:
-        if self.diff is None and self._reading is not None:
-            # Git is usually done within a frame or two: the first frame then shows the
-            # diff, instead of a "reading" frame and a second layout right after it.
-            waiting = asyncio.wrap_future(self._reading)
-            await asyncio.wait({waiting}, timeout=FIRST_FRAME_WAIT)
-            if waiting.done() and waiting.exception() is None:  # else load() says why
-                self.diff, self._reading = waiting.result(), None
+        self.bindings_updated_signal.subscribe(self, self._keys_changed)
+        self._keys_changed()
         if self.diff is not None:
             self._loaded(self.diff)
+            return
+        reading, self._reading = self._reading, None
+        if reading is not None:
+            from wrapix_core.gitdiff.model import Diff
+
+            files = reading.so_far()
+            if files:
+                # git has finished the first files (of a large diff, or all of a small
+                # one): they are the first frame; the others join the list when git is
+                # done (the rest is read on the event loop: no thread takes the GIL
+                # from the frames)
+                self._loaded(Diff(files), partial=True)
+                self.load(reading)
+                return
+        # Git is usually done within a frame or two: the first frame then shows the
+        # diff, instead of a "reading" frame and a second layout right after it.
+        fetch = asyncio.ensure_future(self._fetch(reading))
+        await asyncio.wait({fetch}, timeout=FIRST_FRAME_WAIT)
+        if fetch.done() and fetch.exception() is None:  # else load() says why
+            self._loaded(fetch.result())
         else:
             self._set_status("reading the diff…")
-            self.load()
+            self.load(fetch)
+
+    def on_unmount(self) -> None:
+        self.bindings_updated_signal.unsubscribe(self)
+
+    def _keys_changed(self, _screen: object = None) -> None:
+        bar = self.status_bar
+        bar.set_line(1, bar.keys(self))
 
     # -- loading --------------------------------------------------------------------
 
+    async def _fetch(self, reading: Reading | None) -> Diff:
+        """The whole diff: ``reading``'s (already started), or a new one."""
+        from wrapix_core.gitdiff.source import Reading
+
+        if reading is None:
+            target = self.target
+            if target.resolve is not None:
+                target.base, target.head = await asyncio.to_thread(target.resolve)
+            reading = Reading(target.repo, target.base, target.head)
+        return await reading.finish_async()
+
     @work(exclusive=True, group="diff.load")
-    async def load(self) -> None:
-        reading, self._reading = self._reading or _read(self.target), None
+    async def load(self, source: Reading | asyncio.Future[Diff] | None = None) -> None:
+        """Show the whole diff: what ``source`` gives (a fetch under way, or a reading
+        to finish), or a new read of it."""
         try:
-            diff = await asyncio.wrap_future(reading)
+            if isinstance(source, asyncio.Future):
+                diff = await source
+            else:
+                diff = await self._fetch(source)
         except WrapixError as exc:
+            if self not in self.app.screen_stack:
+                return
             self.error = str(exc)
+            self.partial = False
             self._set_status(f"cannot read the diff: {exc.message}"
                              + (f" — {exc.hint}" if exc.hint else ""), True)
             return
         except (OSError, UnicodeError, ValueError) as exc:  # not git's: the files' own
             log.exception("reading the diff failed")
+            if self not in self.app.screen_stack:
+                return
             self.error = str(exc)
+            self.partial = False
             self._set_status(f"cannot read the diff: {exc}", True)
             return
-        self._loaded(diff)
+        if self in self.app.screen_stack:  # (not closed while git worked)
+            self._loaded(diff)
 
-    def _loaded(self, diff: Diff) -> None:
-        self.diff = diff
-        self.whole.clear()
-        self.query_one(Label).update(self._title())
+    def _loaded(self, diff: Diff, *, partial: bool = False) -> None:
+        """Show ``diff``. After a partial one (``partial``: git was still writing), the
+        whole one keeps the file, row and scroll shown: its first files are the same
+        objects (:class:`~wrapix_core.gitdiff.source.Reading` parsed them once)."""
+        rest = self.partial and self.diff is not None and self.view.file is not None
+        self.diff, self.partial = diff, partial
+        self.error = None
+        self.query_one("#diff-title", TextBar).set_line(0, self._title())
         files = self.files_list
         files.set_files(diff.files)
+        if rest:
+            self._update_status()
+            return
+        self.whole.clear()
         first = files.first_file()
         if first is None:
             self.view.show(None)
@@ -188,7 +223,9 @@ class DiffScreen(Screen[str | None]):
         if target.branch:
             text += Text(" · ") + fmt.safe(target.branch, 80)
         text += Text(" against ") + fmt.safe(target.base_label or target.base[:12], 60)
-        if self.diff is not None:
+        if self.diff is not None and self.partial:
+            text.append(f" · {len(self.diff.files)} files so far, reading the rest…")
+        elif self.diff is not None:
             text.append(f" · {len(self.diff.files)} files ")
             text.append(f"+{self.diff.added}", style="green")
             text.append(" ")
@@ -196,6 +233,10 @@ class DiffScreen(Screen[str | None]):
         return text
 
     # -- showing --------------------------------------------------------------------
+
+    @property
+    def status_bar(self) -> TextBar:
+        return self.query_one("#diff-status", TextBar)
 
     @property
     def view(self) -> DiffView:
@@ -257,11 +298,10 @@ class DiffScreen(Screen[str | None]):
             text.append(" · whole file", style="bold")
         if self.busy:
             text.append(f" · {self.busy}", style="yellow")
-        self.query_one("#diff-status", Static).update(text, layout=False)
+        self.status_bar.set_line(0, text)
 
     def _set_status(self, line: str, error: bool = False) -> None:
-        self.query_one("#diff-status", Static).update(
-            fmt.safe(line, 400, "bold red" if error else ""))
+        self.status_bar.set_line(0, fmt.safe(line, 400, "bold red" if error else ""))
 
     # -- navigation -----------------------------------------------------------------
 

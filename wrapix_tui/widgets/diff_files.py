@@ -11,8 +11,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len, set_cell_size
+from rich.segment import Segment
+from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding, BindingType
+from textual.strip import Strip
 
 from wrapix_core.gitdiff.render import STATUS_MARK
 from wrapix_tui import format as fmt
@@ -23,17 +27,25 @@ if TYPE_CHECKING:
 
 PART_TITLES = {"committed": "committed", "uncommitted": "uncommitted",
                "untracked": "untracked"}
-_STATUS_STYLE = {"added": "green", "deleted": "red", "renamed": "yellow", "copied": "yellow",
-                 "modified": "", "mode": "dim"}
+_STATUS_STYLE = {"added": Style(color="green"), "deleted": Style(color="red"),
+                 "renamed": Style(color="yellow"), "copied": Style(color="yellow"),
+                 "modified": Style(), "mode": Style(dim=True)}
+_PLAIN, _BOLD, _DIM = Style(), Style(bold=True), Style(dim=True)
+_ADDED, _REMOVED = Style(color="green"), Style(color="red")
 
 
 @dataclass(frozen=True, eq=False)
 class FileRow:
-    """A file (``index`` in ``Diff.files``) or a part's heading (``index`` None)."""
+    """A file (``index`` in ``Diff.files``) or a part's heading (``index`` None), as
+    the pieces of its line: (text, style), the text already inert."""
 
     key: str
     index: int | None
-    text: Text
+    parts: tuple[tuple[str, Style], ...]
+
+    @property
+    def plain(self) -> str:
+        return "".join(text for text, _ in self.parts)
 
 
 class FileList(RowList[FileRow]):
@@ -56,31 +68,59 @@ class FileList(RowList[FileRow]):
             if item.part != part:
                 part = item.part
                 rows.append(FileRow(f"part-{part}", None,
-                                    Text(f"── {PART_TITLES[part]} ──", style="bold")))
+                                    ((f"── {PART_TITLES[part]} ──", _BOLD),)))
             self._positions.append(len(rows))
             rows.append(FileRow(f"f{index}", index, self.prompt(item)))
         self.set_rows(rows)
 
     @staticmethod
-    def prompt(item: FileDiff) -> Text:
-        text = Text(no_wrap=True, overflow="ellipsis")
-        text.append(STATUS_MARK[item.status] + " ", style=_STATUS_STYLE[item.status])
+    def prompt(item: FileDiff) -> tuple[tuple[str, Style], ...]:
+        parts = [(STATUS_MARK[item.status] + " ", _STATUS_STYLE[item.status])]
         if item.binary:
-            text.append("bin ", style="dim")
+            parts.append(("bin ", _DIM))
         else:
-            text.append(f"+{item.added}", style="green")
-            text.append(f" -{item.removed} ", style="red")
-        name = fmt.safe(item.path, 300)
+            parts += [(f"+{item.added}", _ADDED), (f" -{item.removed} ", _REMOVED)]
         if item.old_path and item.old_path != item.path:
-            name = fmt.safe(item.old_path, 150) + Text(" → ") + name
-        return text + name
+            parts.append((fmt.plain(item.old_path, 150) + " → ", _PLAIN))
+        parts.append((fmt.plain(item.path, 300), _PLAIN))
+        return tuple(parts)
 
     def render_row(self, row: FileRow, width: int) -> Text:
-        return row.text.copy()  # the caller truncates it in place
+        text = Text(no_wrap=True, end="")
+        for part, style in row.parts:
+            text.append(part, style)
+        return text
+
+    def _render_strip(self, row: FileRow, width: int, base: Style, selected: bool,
+                      focused: bool) -> Strip:
+        """The row's segments made directly (no ``Text`` to lay out: the diff screen's
+        first frame draws every row of the list), cut with an ellipsis at ``width``."""
+        self.renders += 1
+        over = None
+        if selected:
+            over = self.get_component_rich_style(
+                "rowlist--cursor" if focused else "rowlist--cursor-blurred")
+        segments = []
+        room = width
+        for text, style in row.parts:
+            style = base + style
+            if over is not None:
+                style += over
+            size = cell_len(text)
+            if size > room:
+                text = set_cell_size(text, room - 1) + "…" if room > 0 else ""
+                segments.append(Segment(text, style))
+                room = 0
+                break
+            segments.append(Segment(text, style))
+            room -= size
+        if room > 0:
+            segments.append(Segment(" " * room, base + over if over is not None else base))
+        return Strip(segments, width)
 
     def row_text(self, row: int) -> str:
         """The plain text of row ``row`` (tests)."""
-        return self.rows[row].text.plain
+        return self.rows[row].plain
 
     @staticmethod
     def part_title(part: str) -> str:

@@ -13,12 +13,15 @@ not obeyed) and is drawn as segments, never parsed as markup.
 
 from __future__ import annotations
 
+import asyncio
 import functools
+import itertools
 import logging
 import time
-from functools import partial
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
@@ -37,12 +40,14 @@ if TYPE_CHECKING:
 LINE_LIMIT = 2000
 """Characters of a line shown at most (minified files have megabyte lines)."""
 TAB = 4
+PAN = 8
+"""Columns a sideways scroll moves."""
 AHEAD = 3
 """Pages below the screen coloured ahead (in a thread), so paging finds them ready."""
 CACHE_PAGES = 7
 """Styled rows kept, in screen heights (the window around the screen stays)."""
-CHUNK = 40
-"""Rows lexed between two hand-overs to the UI thread."""
+CHUNK = 12
+"""Rows lexed between two yields to the event loop (about a millisecond's work)."""
 _LEXED = ("add", "del", "context")
 
 _BG = {"add": Style(bgcolor="#12351c"), "del": Style(bgcolor="#3d1418")}
@@ -52,6 +57,7 @@ _HUNK = Style(color="cyan", bold=True)
 _NOTE = Style(color="bright_black", italic=True)
 _GUTTER = Style(color="bright_black")
 _CURSOR = Style(reverse=True)
+_NONE = Style()
 
 
 def _text(row: Row) -> str:
@@ -78,6 +84,14 @@ def _lexer(path: str) -> Any:
     return _lexer_for(f"x.{suffix}" if suffix and len(suffix) <= 10 else name)
 
 
+def _warm(path: str) -> None:
+    """Import Pygments and compile ``path``'s lexer (tens of milliseconds, once)."""
+    lexer = _lexer(path)
+    if lexer is not None:
+        list(lexer.get_tokens("x"))
+    _theme()
+
+
 @functools.cache
 def _theme() -> Any:
     from rich.syntax import PygmentsSyntaxTheme
@@ -96,6 +110,8 @@ class DiffView(ScrollView, can_focus=True):
         Binding("pageup,b", "page(-1)", "Page up", show=False, id="diff.page_up"),
         Binding("home,g", "edge(False)", "Top", show=False, id="diff.top"),
         Binding("end,G", "edge(True)", "Bottom", show=False, id="diff.bottom"),
+        Binding("right,l", "pan(1)", "Right", show=False, id="diff.right"),
+        Binding("left,h", "pan(-1)", "Left", show=False, id="diff.left"),
     ]
 
     class CursorMoved(Message):
@@ -107,7 +123,7 @@ class DiffView(ScrollView, can_focus=True):
         super().__init__(id=id)
         self._base = Style()
         self.file: FileDiff | None = None
-        self.rows: list[Row] = []
+        self.rows: Sequence[Row] = []
         self.cursor = 0
         self._digits = 4
         self._lexer: bool | None = None
@@ -156,9 +172,10 @@ class DiffView(ScrollView, can_focus=True):
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base = self.rich_style  # once per paint, not per line
         strips = super().render_lines(crop)
-        if self._lexer is not False and not self._highlighting and self._behind():
-            self._highlighting = True  # colour the next pages before they are paged to
-            self.call_after_refresh(self._highlight)
+        if self._lexer is not False and not self._highlighting and (
+                self._wanted or self._behind()):
+            self._highlighting = True  # the rows drawn plain, then the next pages
+            self.run_worker(self._colour(), group="diff.colour")
         return strips
 
     def _window(self) -> range:
@@ -183,10 +200,20 @@ class DiffView(ScrollView, can_focus=True):
             segments = self._cache.get(index)
             if segments is None:
                 segments = self._plain(index, row)
-            strip = Strip([*self._gutter(row, index == self.cursor), *segments])
-            # the widget's colours under the row's own (rows carry none where they have
-            # no colour of their own)
-            strip = strip.apply_style(base).crop_extend(scroll_x, scroll_x + width, base)
+            # one Strip per line, its segments made with the widget's colours under the
+            # row's own (rows carry none where they have no colour of their own)
+            line = self._gutter(row, index == self.cursor)
+            size = len(line[0].text) + len(line[1].text)  # digits and signs: ASCII
+            for segment in segments:
+                line.append(Segment(segment.text, base + segment.style
+                                    if segment.style is not None else base))
+                size += cell_len(segment.text)
+            if scroll_x == 0 and size <= width:
+                if size < width:
+                    line.append(Segment(" " * (width - size), base))
+                strip = Strip(line, width)
+            else:
+                strip = Strip(line, size).crop_extend(scroll_x, scroll_x + width, base)
         else:
             strip = Strip.blank(width, base)
         self.painted_at = time.perf_counter()
@@ -199,11 +226,12 @@ class DiffView(ScrollView, can_focus=True):
         digits = self._digits
         old = "" if row.old is None else str(row.old)
         new = "" if row.new is None else str(row.new)
-        style = _GUTTER + _CURSOR if cursor else _GUTTER
-        text = f"{old:>{digits}} {new:>{digits}} "
+        base = self._base
+        style = base + (_GUTTER + _CURSOR if cursor else _GUTTER)
         sign = _SIGN.get(row.kind, " ")
-        return [Segment(text, style), Segment(f"{sign} ", _SIGN_STYLE.get(row.kind, _GUTTER)
-                                              + _BG.get(row.kind, Style()))]
+        return [Segment(f"{old:>{digits}} {new:>{digits}} ", style),
+                Segment(f"{sign} ", base + _SIGN_STYLE.get(row.kind, _GUTTER)
+                        + _BG.get(row.kind, _NONE))]
 
     def _plain(self, index: int, row: Row) -> list[Segment]:
         """The row without syntax colours; kept when it never gets any, otherwise drawn
@@ -215,11 +243,8 @@ class DiffView(ScrollView, can_focus=True):
             segments = [Segment(text, _NOTE)]
         else:
             segments = [Segment(text, _BG.get(row.kind))]
-            if self._lexer is not False:
+            if self._lexer is not False:  # coloured after this frame (render_lines)
                 self._wanted[index] = (row.kind, text)
-                if not self._highlighting:
-                    self._highlighting = True
-                    self.call_after_refresh(self._highlight)
                 return segments
         self._remember(index, segments)
         return segments
@@ -230,41 +255,48 @@ class DiffView(ScrollView, can_focus=True):
             self._cache = {row: kept for row, kept in self._cache.items() if row in window}
         self._cache[index] = segments
 
-    def _highlight(self) -> None:
-        """Colour the rows drawn plain so far, then the rows near the screen, in a thread;
-        the screen is redrawn when rows on it got their colours."""
-        wanted, self._wanted = self._wanted, {}
-        if self.file is None or self._lexer is False:
+    async def _colour(self) -> None:
+        """Colour the rows drawn plain, then the rows near the screen, a few at a time on
+        the UI thread, yielding between chunks: a frame or a key waits for one chunk at
+        most (a lexing thread would hold the GIL the frames need for 5 ms at a time).
+        The screen is redrawn once the rows on it have their colours."""
+        file = self.file
+        try:
+            if file is None:
+                return
+            if _lexer_for.cache_info().currsize == 0:  # Pygments' first import: a thread
+                await asyncio.to_thread(_warm, file.path)
+            while file is self.file and self._lexer is not False:
+                chunk = self._next_chunk()
+                if not chunk:
+                    break
+                done, has_lexer = self._lex_rows(file, chunk)
+                top, height = round(self.scroll_y), self.size.height
+                seen = False
+                for index, segments in done.items():
+                    self._remember(index, segments)
+                    self._wanted.pop(index, None)
+                    seen = seen or top <= index < top + height
+                if not has_lexer:
+                    self._lexer = False
+                if seen and not any(top <= index < top + height for index in self._wanted):
+                    self.refresh()  # the rows on screen are all coloured now
+                await asyncio.sleep(0)
+        finally:
             self._highlighting = False
-            return
-        rows = self.rows
-        ahead = [index for index in self._window()
-                 if index not in self._cache and index not in wanted
-                 and rows[index].kind in _LEXED]
-        if not wanted and not ahead:
-            self._highlighting = False
-            return
-        self.run_worker(partial(self._lex, self.file, wanted, ahead), thread=True,
-                        group="diff.highlight")
 
-    def _lex(self, file: FileDiff, wanted: dict[int, tuple[str, str]],
-             ahead: list[int]) -> None:
-        chunks = [wanted] if wanted else []
-        for start in range(0, len(ahead), CHUNK):
-            chunks.append({index: (file.rows[index].kind, _text(file.rows[index]))
-                           for index in ahead[start:start + CHUNK]})
-        for number, chunk in enumerate(chunks):
-            if file is not self.file:  # another file is shown: its rows matter now
-                break
-            done, has_lexer = self._lex_rows(file, chunk)
-            # call_from_thread waits for the UI thread: between chunks, frames go first
-            self.app.call_from_thread(self._lexed, file, has_lexer, done,
-                                      number == len(chunks) - 1)
-            if not has_lexer:
-                break
-        else:
-            return
-        self.app.call_from_thread(self._lexed, file, True, {}, True)
+    def _next_chunk(self) -> dict[int, tuple[str, str]]:
+        """Up to CHUNK rows to colour: those drawn plain first, then the window's."""
+        chunk = dict(itertools.islice(self._wanted.items(), CHUNK))
+        if len(chunk) < CHUNK:
+            rows = self.rows
+            for index in self._window():
+                if index not in self._cache and index not in chunk \
+                        and rows[index].kind in _LEXED:
+                    chunk[index] = (rows[index].kind, _text(rows[index]))
+                    if len(chunk) == CHUNK:
+                        break
+        return chunk
 
     def _lex_rows(self, file: FileDiff, wanted: dict[int, tuple[str, str]]
                   ) -> tuple[dict[int, list[Segment]], bool]:
@@ -288,27 +320,6 @@ class DiffView(ScrollView, can_focus=True):
                 segments = [Segment(text, background)]
             done[index] = segments
         return done, lexer is not None
-
-    def _lexed(self, file: FileDiff, has_lexer: bool, done: dict[int, list[Segment]],
-               last: bool) -> None:
-        if last:
-            self._highlighting = False
-        if file is not self.file:
-            if last and self._wanted:  # rows of the file shown now wait
-                self._highlighting = True
-                self.call_after_refresh(self._highlight)
-            return
-        if not has_lexer:
-            self._lexer = False
-            self._highlighting = False
-        top, height = round(self.scroll_y), self.size.height
-        for index, segments in done.items():
-            self._remember(index, segments)
-        if any(top <= index < top + height for index in done):
-            self.refresh()  # only when rows on screen changed
-        if last and self._wanted:
-            self._highlighting = True
-            self.call_after_refresh(self._highlight)
 
     # -- moving ---------------------------------------------------------------------
 
@@ -343,6 +354,11 @@ class DiffView(ScrollView, can_focus=True):
         height = max(1, self.size.height - 1)
         self.scroll_to(y=round(self.scroll_y) + step * height, animate=False, immediate=True)
         self.move_to(self.cursor + step * height)
+
+    def action_pan(self, step: int) -> None:
+        """Long lines: scroll sideways (there is no horizontal scroll bar to drag)."""
+        self.scroll_to(x=max(0, round(self.scroll_x) + step * PAN), animate=False,
+                       immediate=True)
 
     def action_edge(self, end: bool) -> None:
         self.move_to(len(self.rows) - 1 if end else 0)
