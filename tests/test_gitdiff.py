@@ -160,3 +160,60 @@ def test_parser_edges() -> None:
     (item,) = parse(text)
     assert (item.path, item.added, item.removed) == ("x", 1, 1)
     assert [row.kind for row in item.rows] == ["hunk", "del", "add", "context", "note"]
+
+
+def test_parse_counts_and_kinds_of_file() -> None:
+    """The string-search parser: changes below the first @@ only (an added line may start
+    with "+++"), a mode change, a binary file, a rename, a final line without newline."""
+    text = ("diff --git a/a b/a\nindex 1..2 100644\n--- a/a\n+++ b/a\n@@ -1 +1 @@\n"
+            "-+++x\n++++y\n\\ No newline at end of file\n"
+            "diff --git a/b b/b\nold mode 100644\nnew mode 100755\n"
+            "diff --git a/c.bin b/c.bin\nindex 1..2\nBinary files a/c.bin and b/c.bin differ\n"
+            "diff --git a/d b/e\nsimilarity index 90%\nrename from d\nrename to e\n"
+            "--- a/d\n+++ b/e\n@@ -1,2 +1,2 @@\n x\n-y\n+z\n")
+    files = parse(text)
+    assert [(f.path, f.old_path, f.status, f.added, f.removed, f.binary) for f in files] == [
+        ("a", None, "modified", 1, 1, False), ("b", None, "mode", 0, 0, False),
+        ("c.bin", None, "modified", 0, 0, True), ("e", "d", "renamed", 1, 1, False)]
+    assert [row.kind for row in files[0].rows] == ["hunk", "del", "add", "note"]
+    assert [(row.kind, row.old, row.new) for row in files[3].rows][-3:] == [
+        ("context", 1, 1), ("del", 2, None), ("add", None, 2)]
+    assert [row.text for row in files[1].rows] == ["old mode 100644", "new mode 100755"]
+    assert parse("warning: not a diff\n") == []
+
+
+async def test_reading_hands_over_finished_files_before_git_ends(tmp_path: Path) -> None:
+    """Reading parses git's output as the loop receives it: files before the last header
+    seen are whole, are handed over at once, and are the very objects of the finished
+    diff (a screen showing them keeps its place when the rest comes)."""
+    repo = tmp_path / "big"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    for index in range(30):
+        (repo / f"f{index:02d}.py").write_text("".join(f"v = {n}\n" for n in range(400)))
+    git(repo, "add", "-A")
+    git(repo, "commit", "-qm", "base")
+    git(repo, "checkout", "-qb", "work")
+    for index in range(30):
+        (repo / f"f{index:02d}.py").write_text("".join(f"w = {n}\n" for n in range(400)))
+    git(repo, "commit", "-qam", "work")
+    (repo / "f00.py").write_text("uncommitted\n")
+
+    reading = source.Reading(repo, "main", "work")
+    reading.watch()
+    assert reading.changed is not None
+    seen: list[int] = []
+    while not reading.ended:
+        await reading.changed.wait()
+        reading.changed.clear()
+        seen.append(len(reading.so_far()))
+    first = reading.so_far()
+    diff = await reading.finish_async()
+    assert [item.path for item in first] == [f"f{index:02d}.py" for index in range(30)]
+    assert all(mine is theirs for mine, theirs in zip(first, diff.files, strict=False))
+    assert [(item.part, item.path) for item in diff.files[30:]] == [("uncommitted", "f00.py")]
+    assert seen == sorted(seen) and seen[-1] == 30
+    assert all(item.added == item.removed == 400 for item in first)
+    # the blocking path (CLI, threads) gives the same
+    assert [(i.path, i.added) for i in source.load_sync(repo, "main", "work").files] == [
+        (i.path, i.added) for i in diff.files]

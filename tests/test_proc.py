@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import sys
 import time
@@ -143,3 +144,37 @@ def test_a_stream_does_not_outlive_its_owner_killed_outright(tmp_path: Path) -> 
             break
         assert time.monotonic() < deadline, "the stream outlived its owner"
         time.sleep(0.05)
+
+
+async def test_watched_output_arrives_as_it_is_written() -> None:
+    """The loop reads a watched command's pipe as it comes (no thread, no polling): the
+    first batch is there before the command ends; then the whole output, its failure or
+    its timeout (the group ended)."""
+    batches: list[bytes] = []
+    arrived = asyncio.Event()
+
+    def on_data() -> None:
+        batches.append(bytes(watched.output))
+        arrived.set()
+
+    watched = proc.Watched(["sh", "-c", "printf first; sleep 1; printf ' second'"])
+    watched.watch(on_data)
+    await asyncio.wait_for(arrived.wait(), 10)
+    assert batches[0] == b"first" and not watched.ended  # before the command's end
+    done = await watched.wait_async(10)
+    assert done.stdout == "first second" and watched.ended and batches[-1] == b"first second"
+
+    failing = proc.Watched(["sh", "-c", "echo out; echo why >&2; exit 3"])
+    failing.watch(lambda: None)
+    with pytest.raises(proc.CommandFailed) as failed:
+        await failing.wait_async(10)
+    assert failed.value.returncode == 3 and "why" in failed.value.stderr
+
+    slow = proc.Watched(["sleep", "30"])
+    slow.watch(lambda: None)
+    with pytest.raises(proc.CommandTimeout):
+        await slow.wait_async(0.3)
+    assert slow.process.wait(timeout=5) != 0  # ended, not left running
+
+    blocking = proc.Watched(["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x"])
+    assert len(blocking.wait(10).stdout) == 3_000_000  # without watch: read to the end

@@ -330,13 +330,9 @@ def run_sync(
 
 
 class Spooled:
-    """A command started at construction whose output goes to unlinked temporary files.
-
-    What it wrote so far can be read at any moment (:meth:`peek`: a reader shows the
-    start of a long output while the rest is still being written), and :meth:`wait`
-    blocks in one ``waitpid`` until it ends, then reads the rest: no Python wake-up per
-    pipe-full (each needing the GIL, which a busy UI thread holds for up to 5 ms at a
-    time). The files are closed by :meth:`wait` (or :meth:`close`)."""
+    """A command whose output goes to unlinked temporary files, read once it ended: a
+    large output then costs no Python wake-up per pipe-full (each needing the GIL, which
+    a busy UI thread holds for up to 5 ms at a time)."""
 
     def __init__(self, argv: Sequence[str], *, input: bytes | None = None,
                  env: Mapping[str, str] | None = None, cwd: Path | str | None = None):
@@ -344,7 +340,7 @@ class Spooled:
 
         self.argv = [str(part) for part in argv]
         self._input = input
-        # held open past this call on purpose (peek, then wait or close)
+        # held open past this call on purpose (until wait or close)
         self._out = tempfile.TemporaryFile()  # noqa: SIM115
         self._err = tempfile.TemporaryFile()  # noqa: SIM115
         try:
@@ -359,32 +355,9 @@ class Spooled:
             self.close()
             raise
 
-    def peek(self) -> bytes:
-        """The output written so far (the last line may be incomplete)."""
-        if self._out.closed:
-            return b""
-        fd = self._out.fileno()
-        return os.pread(fd, os.fstat(fd).st_size, 0)
-
-    def exited(self) -> bool:
-        """Whether the command has ended (then :meth:`peek` is its whole output)."""
-        return self.process.poll() is not None
-
     def wait(self, timeout: float, *, check: bool = True) -> Completed:
-        """Wait for the end (killing the group at ``timeout``) and read the output."""
-        try:
-            self.wait_end(timeout)
-            result = Completed(self.argv, self.process.returncode, _read_all(self._out),
-                               _read_all(self._err))
-        finally:
-            self.close()
-        if check and result.returncode != 0:
-            raise CommandFailed(self.argv, result.returncode, result.stderr, result.stdout)
-        return result
-
-    def wait_end(self, timeout: float) -> int:
-        """Wait in one blocking ``waitpid`` (a timer ends the group at ``timeout``:
-        ``wait(timeout)`` would poll); the exit status. The files stay open."""
+        """Wait for the end in one blocking ``waitpid`` (a timer ends the group at
+        ``timeout``: ``wait(timeout)`` would poll), then read the output."""
         import threading
 
         process = self.process
@@ -404,54 +377,167 @@ class Spooled:
                 with contextlib.suppress(BrokenPipeError):
                     process.stdin.close()
             process.wait()
+            if expired:
+                raise CommandTimeout(self.argv, timeout)
+            result = Completed(self.argv, process.returncode, _read_all(self._out),
+                               _read_all(self._err))
         except BaseException:
             _terminate_group(process.pid, signal.SIGKILL)
             process.wait()
             raise
         finally:
             timer.cancel()
-        if expired:
-            raise CommandTimeout(self.argv, timeout)
-        return process.returncode
-
-    async def wait_end_async(self, timeout: float) -> int:
-        """:meth:`wait_end` for an event loop, without a thread: the loop watches the
-        process's pidfd (Linux 5.3+; elsewhere a thread waits). The exit status."""
-        process = self.process
-        if process.poll() is not None:
-            return process.returncode
-        loop = asyncio.get_running_loop()
-        try:
-            pidfd = os.pidfd_open(process.pid)
-        except (AttributeError, OSError):  # no pidfd here: a thread waits instead
-            return await asyncio.to_thread(self.wait_end, timeout)
-        ended: asyncio.Future[None] = loop.create_future()
-
-        def readable() -> None:
-            if not ended.done():
-                ended.set_result(None)
-
-        loop.add_reader(pidfd, readable)
-        try:
-            await asyncio.wait_for(ended, timeout)
-        except TimeoutError:
-            _terminate_group(process.pid, signal.SIGKILL)
-            raise CommandTimeout(self.argv, timeout) from None
-        finally:
-            loop.remove_reader(pidfd)
-            os.close(pidfd)
-        return process.wait()  # reaped at once: it has ended
-
-    def failure(self) -> CommandFailed | None:
-        """After :meth:`wait_end`: the failure to raise when the command said no."""
-        if self.process.returncode in (None, 0):
-            return None
-        return CommandFailed(self.argv, self.process.returncode, _read_all(self._err),
-                             _read_all(self._out))
+            self.close()
+        if check and result.returncode != 0:
+            raise CommandFailed(self.argv, result.returncode, result.stderr, result.stdout)
+        return result
 
     def close(self) -> None:
         self._out.close()
         self._err.close()
+
+
+PIPE_SIZE = 1 << 20
+"""Bytes asked for a watched command's pipe (Linux allows 1 MiB unprivileged): a command
+writing while the event loop draws a frame rarely has to wait for it."""
+
+
+class Watched:
+    """A command started at construction whose output the event loop reads as it comes.
+
+    :meth:`watch` (on the loop) reads each batch as the pipe has it and calls back: no
+    thread that would take the GIL from the frames, no polling. Without it (a CLI),
+    :meth:`wait` reads to the end. stderr is spooled to a file for the error message.
+    """
+
+    def __init__(self, argv: Sequence[str], *, env: Mapping[str, str] | None = None,
+                 cwd: Path | str | None = None):
+        import tempfile
+
+        self.argv = [str(part) for part in argv]
+        self.output = bytearray()
+        self.ended = False
+        """The output is complete (end of file) and the command exited."""
+        self._err = tempfile.TemporaryFile()  # noqa: SIM115 (read when it ended)
+        try:
+            self.process = subprocess.Popen(
+                self.argv, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                stderr=self._err, env=_environ(env), cwd=cwd, start_new_session=True)
+        except (FileNotFoundError, PermissionError) as exc:
+            self._err.close()
+            raise _not_started(self.argv, exc) from None
+        assert self.process.stdout is not None
+        self._fd = self.process.stdout.fileno()
+        with contextlib.suppress(OSError, AttributeError):
+            import fcntl
+
+            fcntl.fcntl(self._fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
+        self._done: asyncio.Future[None] | None = None
+        self._on_data: Callable[[], None] = lambda: None
+
+    def watch(self, on_data: Callable[[], None]) -> None:
+        """Read on the running loop; ``on_data()`` after each batch and at the end."""
+        loop = asyncio.get_running_loop()
+        self._on_data = on_data
+        self._done = loop.create_future()
+        os.set_blocking(self._fd, False)
+        loop.add_reader(self._fd, self._readable, loop)
+
+    def _readable(self, loop: asyncio.AbstractEventLoop) -> None:
+        eof = False
+        while True:
+            try:
+                chunk = os.read(self._fd, PIPE_SIZE)
+            except BlockingIOError:
+                break
+            except OSError:
+                eof = True
+                break
+            if not chunk:
+                eof = True
+                break
+            self.output += chunk
+        if eof:
+            loop.remove_reader(self._fd)
+            loop.create_task(self._reap(loop))
+        else:
+            self._on_data()
+
+    async def _reap(self, loop: asyncio.AbstractEventLoop) -> None:
+        try:
+            await _ended(self.process, None)
+        finally:
+            self.ended = True
+            self._on_data()
+            if self._done is not None and not self._done.done():
+                self._done.set_result(None)
+
+    async def wait_async(self, timeout: float) -> Completed:
+        """After :meth:`watch`: the whole output once the command ended (the group is
+        ended at ``timeout``); raises :class:`CommandFailed` for a non-zero exit."""
+        assert self._done is not None, "watch() first"
+        try:
+            await asyncio.wait_for(asyncio.shield(self._done), timeout)
+        except TimeoutError:
+            _terminate_group(self.process.pid, signal.SIGKILL)
+            raise CommandTimeout(self.argv, timeout) from None
+        return self._result()
+
+    def wait(self, timeout: float) -> Completed:
+        """Without :meth:`watch`: read to the end, blocking (the group is ended at
+        ``timeout``); raises :class:`CommandFailed` for a non-zero exit."""
+        try:
+            out, _ = self.process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            _terminate_group(self.process.pid, signal.SIGKILL)
+            self.process.communicate()
+            self._err.close()
+            raise CommandTimeout(self.argv, timeout) from None
+        self.output += out
+        self.ended = True
+        return self._result()
+
+    def _result(self) -> Completed:
+        err = _read_all(self._err)
+        self._err.close()
+        result = Completed(self.argv, self.process.returncode,
+                           self.output.decode(errors="replace"), err)
+        if result.returncode != 0:
+            raise CommandFailed(self.argv, result.returncode, result.stderr, result.stdout)
+        return result
+
+
+async def _ended(process: subprocess.Popen[bytes], timeout: float | None) -> bool:
+    """Whether ``process`` ended within ``timeout`` (it is not stopped when not), reaped:
+    the event loop watches its pidfd (Linux 5.3+; elsewhere a thread waits), so nothing
+    wakes before the end."""
+    if process.poll() is not None:
+        return True
+    loop = asyncio.get_running_loop()
+    try:
+        pidfd = os.pidfd_open(process.pid)
+    except (AttributeError, OSError):  # no pidfd here: a thread waits instead
+        try:
+            await asyncio.wait_for(asyncio.to_thread(process.wait), timeout)
+        except TimeoutError:
+            return False
+        return True
+    ended: asyncio.Future[None] = loop.create_future()
+
+    def readable() -> None:
+        if not ended.done():
+            ended.set_result(None)
+
+    loop.add_reader(pidfd, readable)
+    try:
+        await asyncio.wait_for(ended, timeout)
+    except TimeoutError:
+        return False
+    finally:
+        loop.remove_reader(pidfd)
+        os.close(pidfd)
+    process.wait()  # reaped at once: it has ended
+    return True
 
 
 def _read_all(file: Any) -> str:

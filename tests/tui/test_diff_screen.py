@@ -136,8 +136,8 @@ async def test_file_list_by_key_steps_over_headings(three: Path) -> None:
         files, view = screen.files_list, screen.view
         assert [files.row_text(row)[:2] for row in range(len(files.rows))] == [
             "──", "M ", "A ", "M ", "──", "M "]
-        await pilot.press("tab")
-        assert files.has_focus and view.file is not None and view.file.path == "a.py"
+        await pilot.press("tab")  # keys to the file list (drawn in the view's left columns)
+        assert view.list_active and view.file is not None and view.file.path == "a.py"
         await pilot.press("up")  # a heading above: stays on the first file
         assert files.selected_file == 0 and view.file.path == "a.py"
         await pilot.press("down", "down", "down")  # over the "uncommitted" heading
@@ -149,8 +149,22 @@ async def test_file_list_by_key_steps_over_headings(three: Path) -> None:
         await pilot.press("home")
         await wait_until(pilot, lambda: view.file is not None and view.file.path == "a.py",
                          what="the first file again")
-        await pilot.press("enter")
-        assert view.has_focus
+        await pilot.press("enter")  # the file chosen: keys back to the diff
+        assert view.has_focus and not view.list_active
+        await pilot.press("down")
+        assert view.cursor == 1 and files.selected_file == 0
+        # the list is drawn in the view's left columns: a click on a file shows it, a
+        # click on a heading does nothing, a click on the diff moves its cursor
+        await pilot.click("#diff-view", offset=(3, 3))
+        await wait_until(pilot, lambda: view.file is not None and view.file.path == "c.py",
+                         what="the clicked file")
+        assert files.selected_file == 2 and not view.list_active
+        await pilot.click("#diff-view", offset=(3, 4))  # "── uncommitted ──"
+        assert view.file.path == "c.py" and files.selected_file == 2
+        await pilot.click("#diff-view", offset=(view.list_width + 10, 1))
+        assert view.cursor == 1
+        keys = screen.status_bar.plain(1)
+        assert " ] Next file " in keys and " c Request changes " in keys
 
 
 async def test_large_diff_draws_only_what_is_visible(tmp_path: Path) -> None:

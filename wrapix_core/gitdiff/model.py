@@ -1,10 +1,10 @@
 """``git diff`` output as a model: files with their paths, status and +/− counts, and
 hunks with numbered lines — built so a 10,000-line diff costs little.
 
-The text is split once (on ``\\n`` only: a file's content may hold any other line
-separator) and every file keeps a range of that list. The file list needs one pass that
-only looks at each line's first character; hunks and line numbers are worked out for a
-file when something asks for them (the file shown), and kept.
+Each file's text is split on ``\\n`` only (a file's content may hold any other line
+separator). The file list needs only the files' headers and +/− counts, found with
+string searches; a hunk's rows and line numbers are worked out when something reads them
+(the rows on screen), and kept.
 
 Everything here is pure: the text comes from :mod:`wrapix_core.gitdiff.source`. Paths and
 lines are the repository's own (written by an agent): they are data, never markup, and
@@ -192,39 +192,37 @@ def split_lines(text: str) -> list[str]:
 
 
 def parse(text: str, part: Part = "committed") -> list[FileDiff]:
-    """All files of ``git diff`` output (see :func:`iter_files`)."""
-    return list(iter_files(split_lines(text), part))
-
-
-def iter_files(lines: Sequence[str], part: Part = "committed") -> Iterator[FileDiff]:
     """The files of ``git diff -p`` output (prefixes ``a/`` and ``b/``, as
-    :mod:`wrapix_core.gitdiff.source` asks for), one at a time, with their +/− counts.
+    :mod:`wrapix_core.gitdiff.source` asks for) with their +/− counts.
 
     Content lines always start with a space, ``+``, ``-`` or ``\\``, so ``diff --git``
-    and ``@@`` at the start of a line cannot be content.
-    """
-    index, total = 0, len(lines)
-    while index < total and not lines[index].startswith("diff --git "):
-        index += 1
-    while index < total:
-        start = index
-        header: list[str] = [lines[index]]
-        index += 1
-        while index < total and not lines[index].startswith(("@@", "diff --git ")):
-            header.append(lines[index])
-            index += 1
-        body = index
-        added = removed = 0
-        while index < total and not lines[index].startswith("diff --git "):
-            first = lines[index][:1]
-            if first == "+":
-                added += 1
-            elif first == "-":
-                removed += 1
-            index += 1
-        path, old_path, status, binary = _header(header)
-        yield FileDiff(path, old_path, status, part, added, removed, binary, lines, start,
-                       body, index)
+    and ``@@`` at the start of a line cannot be content, and below a file's first ``@@``
+    every line starting with ``+`` or ``-`` is a change. Files are found and counted
+    with string searches, not a Python loop over every line (a 10,000-line diff is
+    parsed while its screen waits); each file keeps the lines of its own part."""
+    files: list[FileDiff] = []
+    if text.startswith("diff --git "):
+        start = 0
+    else:
+        start = text.find("\ndiff --git ") + 1
+        if start == 0:
+            return files
+    while True:
+        end = text.find("\ndiff --git ", start)
+        chunk = text[start:] if end < 0 else text[start:end + 1]
+        hunk = 0 if chunk.startswith("@@") else chunk.find("\n@@") + 1
+        body = chunk[hunk:] if hunk > 0 else ""
+        lines = split_lines(chunk)
+        head = chunk.count("\n", 0, hunk) if hunk > 0 else len(lines)
+        added = body.count("\n+") + body.startswith("+")
+        removed = body.count("\n-") + body.startswith("-")
+        path, old_path, status, binary = _header(lines[:head])
+        files.append(FileDiff(path, old_path, status, part, added, removed, binary, lines,
+                              0, head, len(lines)))
+        if end < 0:
+            break
+        start = end + 1
+    return files
 
 
 def _header(header: list[str]) -> tuple[str, str | None, Status, bool]:

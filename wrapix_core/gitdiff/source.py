@@ -20,7 +20,7 @@ from pathlib import Path
 
 from wrapix_core import safegit, workspace_fs
 from wrapix_core.errors import WrapixError
-from wrapix_core.gitdiff.model import Diff, FileDiff, Part, iter_files, new_file, split_lines
+from wrapix_core.gitdiff.model import Diff, FileDiff, Part, new_file, parse
 
 TIMEOUT = 60.0
 WHOLE_FILE = 1_000_000_000
@@ -60,13 +60,13 @@ async def committed(repo: Path, base: str, head: str = "HEAD", *,
                     timeout: float = TIMEOUT) -> list[FileDiff]:
     """Files the commits on ``head`` since it left ``base`` changed."""
     text = await diff_text(repo, f"{base}...{head}", timeout=timeout)
-    return list(iter_files(split_lines(text), "committed"))
+    return parse(text, "committed")
 
 
 async def uncommitted(repo: Path, *, timeout: float = TIMEOUT) -> list[FileDiff]:
     """Files changed in the working tree or index since ``HEAD``."""
     text = await diff_text(repo, "HEAD", timeout=timeout)
-    return list(iter_files(split_lines(text), "uncommitted"))
+    return parse(text, "uncommitted")
 
 
 async def untracked(repo: Path, *, timeout: float = TIMEOUT) -> list[str]:
@@ -113,66 +113,62 @@ async def load(repo: Path, base: str, head: str = "HEAD", *, work: bool = True,
 class Reading:
     """A review's diff being read; the committed diff's git starts at construction.
 
-    Its output is spooled (:class:`~wrapix_core.proc.Spooled`), so :meth:`so_far` can
-    hand over the files git has finished writing while it still works on the rest: a
-    screen shows the first file of a large diff without waiting for the last.
-    :meth:`finish` (blocking, in a thread) waits for that git, then runs the uncommitted
-    and untracked reads: after it, not beside it, so the diff shown first gets the
-    machine to itself. Both may be called from different threads.
+    On an event loop, :meth:`watch` parses git's output as it comes (the loop reads the
+    pipe, :class:`~wrapix_core.proc.Watched`), so :meth:`so_far` hands over the files
+    git has finished while it still works on the others: a screen shows the first file
+    of a large diff without waiting for the last. :meth:`finish_async` (or, without a
+    loop, :meth:`finish`) waits for that git, then reads the uncommitted and untracked
+    work: after it, not beside it, so the diff shown first gets the machine to itself.
     """
 
     def __init__(self, repo: Path, base: str, head: str = "HEAD", *, work: bool = True,
                  timeout: float = TIMEOUT):
-        import threading
-
         from wrapix_core import proc
 
         self.repo, self.work, self.timeout = repo, work, timeout
-        self._git = proc.Spooled(safegit.argv(repo, *diff_args(f"{base}...{head}")),
+        self._git = proc.Watched(safegit.argv(repo, *diff_args(f"{base}...{head}")),
                                  env=safegit.safe_env())
-        self._lock = threading.Lock()
         self._files: list[FileDiff] = []
         self._upto = 0
         """Bytes of git's output already parsed into ``_files`` (whole files only)."""
-        self._complete = False
+        self.changed: asyncio.Event | None = None
+        """After :meth:`watch`: set when files were added or git ended (clear it to wait
+        for the next)."""
+
+    def watch(self) -> None:
+        """Parse git's output on the running loop as it comes (see the class doc)."""
+        self.changed = asyncio.Event()
+        self._git.watch(self._take)
+
+    @property
+    def ended(self) -> bool:
+        """Whether git's output is complete (then :meth:`so_far` has every committed file)."""
+        return self._git.ended
 
     def so_far(self) -> list[FileDiff]:
-        """The committed files git has finished writing (all of them once it ended)."""
-        with self._lock:
-            if not self._complete:
-                ended = self._git.exited()
-                data = self._git.peek()
-                cut = len(data) if ended else data.rfind(b"\ndiff --git ") + 1
-                self._take(data, cut)
-                self._complete = ended
-            return list(self._files)
+        """The committed files git has finished writing, in order."""
+        return list(self._files)
 
-    def _take(self, data: bytes, cut: int) -> None:
-        if cut > self._upto:
-            text = data[self._upto:cut].decode(errors="replace")
-            self._files.extend(iter_files(split_lines(text), "committed"))
+    def _take(self) -> None:
+        data = self._git.output
+        cut = len(data) if self._git.ended else data.rfind(b"\ndiff --git ") + 1
+        if cut > self._upto:  # whole files only: up to the last header seen
+            self._files.extend(parse(data[self._upto:cut].decode(errors="replace"),
+                                     "committed"))
             self._upto = cut
+            if self.changed is not None:
+                self.changed.set()
+        elif self._git.ended and self.changed is not None:
+            self.changed.set()
 
     def finish(self) -> Diff:
-        """The whole review (raises the committed git's failure, as :func:`load`)."""
-        git = self._git
-        try:
-            git.wait_end(self.timeout)
-            failure = git.failure()
-            if failure is not None:
-                raise failure
-            with self._lock:
-                if not self._complete:
-                    data = git.peek()
-                    self._take(data, len(data))
-                    self._complete = True
-                files = list(self._files)
-        finally:
-            with self._lock:
-                git.close()
+        """The whole review, blocking (raises the committed git's failure, as :func:`load`)."""
+        self._git.wait(self.timeout)
+        self._take()
+        files = self.so_far()
         if self.work:
-            files.extend(iter_files(split_lines(safegit.run_sync(
-                self.repo, *diff_args("HEAD"), timeout=self.timeout, spool=True).stdout),
+            files.extend(parse(safegit.run_sync(
+                self.repo, *diff_args("HEAD"), timeout=self.timeout, spool=True).stdout,
                 "uncommitted"))
             names = safegit.run_sync(self.repo, *CONFIG, "ls-files", "--others",
                                      "--exclude-standard", "-z", timeout=self.timeout)
@@ -180,20 +176,11 @@ class Reading:
                          [name for name in names.stdout.split("\0") if name][:MAX_UNTRACKED])
         return Diff(files)
 
-
     async def finish_async(self) -> Diff:
-        """:meth:`finish` on the event loop, without a thread (see ``wait_end_async``):
-        a thread that wakes for git would take the GIL from the screen drawing the diff."""
-        git = self._git
-        try:
-            await git.wait_end_async(self.timeout)
-            failure = git.failure()
-            if failure is not None:
-                raise failure
-            files = self.so_far()
-        finally:
-            with self._lock:
-                git.close()
+        """:meth:`finish` on the event loop, after :meth:`watch` (no thread: one that
+        woke for git would take the GIL from the screen drawing the diff)."""
+        await self._git.wait_async(self.timeout)
+        files = self.so_far()
         if self.work:
             changed, names = await asyncio.gather(
                 uncommitted(self.repo, timeout=self.timeout),
@@ -219,7 +206,7 @@ async def whole_file(repo: Path, item: FileDiff, base: str, head: str = "HEAD", 
     revs = (f"{base}...{head}",) if item.part == "committed" else ("HEAD",)
     paths = [item.path] if not item.old_path else [item.old_path, item.path]
     text = await diff_text(repo, *revs, context=WHOLE_FILE, paths=paths, timeout=timeout)
-    for found in iter_files(split_lines(text), item.part):
+    for found in parse(text, item.part):
         if found.path == item.path:
             return found
     raise WrapixError(f"{item.path}: git showed no diff for it any more",

@@ -16,6 +16,8 @@ markup (see the widgets).
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import gc
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +32,6 @@ from textual.screen import Screen
 from wrapix_core.errors import WrapixError
 from wrapix_tui import format as fmt
 from wrapix_tui.styles import stylesheet
-from wrapix_tui.widgets.diff_files import FileList
 from wrapix_tui.widgets.diff_view import DiffView
 from wrapix_tui.widgets.textbar import TextBar
 
@@ -39,6 +40,7 @@ if TYPE_CHECKING:
 
     from wrapix_core.gitdiff.model import Diff, FileDiff
     from wrapix_core.gitdiff.source import Reading
+    from wrapix_tui.widgets.diff_files import FileList
 
 log = logging.getLogger("wrapix.tui.diff")
 
@@ -104,17 +106,17 @@ class DiffScreen(Screen[str | None]):
         if diff is None and target.resolve is None:
             from wrapix_core.gitdiff.source import Reading
 
-            # git starts now, on this thread, while the screen is being built (a thread
-            # started for it would first wait for the GIL the mounting screen holds)
+            # git starts now, while the screen is being built; the loop parses its output
+            # as it comes (a thread would take the GIL from the mounting screen)
             self._reading = Reading(target.repo, target.base, target.head)
+            self._reading.watch()
 
     def compose(self) -> ComposeResult:
         title = TextBar(id="diff-title")
         title.set_line(0, self._title())
         yield title
-        yield FileList(id="diff-files")
         yield TextBar(2, id="diff-status")  # the status line, then the keys
-        yield DiffView(id="diff-view")
+        yield DiffView(id="diff-view")  # the file list on its left
 
     async def on_mount(self) -> None:
         self.bindings_updated_signal.subscribe(self, self._keys_changed)
@@ -126,17 +128,22 @@ class DiffScreen(Screen[str | None]):
         if reading is not None:
             from wrapix_core.gitdiff.model import Diff
 
-            files = reading.so_far()
+            # git's first file is usually done within a frame or two: the first frame
+            # then shows the diff, instead of a "reading" frame and a layout after it
+            files = await self._first_files(reading)
+            ended = reading.ended
             if files:
-                # git has finished the first files (of a large diff, or all of a small
-                # one): they are the first frame; the others join the list when git is
-                # done (the rest is read on the event loop: no thread takes the GIL
-                # from the frames)
+                # the files git has finished (of a large diff, or all of a small one)
+                # are the first frame; the others join the list when git is done (read
+                # on the event loop: no thread takes the GIL from the frames)
                 self._loaded(Diff(files), partial=True)
                 self.load(reading)
                 return
-        # Git is usually done within a frame or two: the first frame then shows the
-        # diff, instead of a "reading" frame and a second layout right after it.
+            if not ended:  # a slow git: the screen now, the diff when it comes
+                self._set_status("reading the diff…")
+                self.load(reading)
+                return
+        # No committed work (or a target resolved first): the rest is quick to read.
         fetch = asyncio.ensure_future(self._fetch(reading))
         await asyncio.wait({fetch}, timeout=FIRST_FRAME_WAIT)
         if fetch.done() and fetch.exception() is None:  # else load() says why
@@ -147,12 +154,34 @@ class DiffScreen(Screen[str | None]):
 
     def on_unmount(self) -> None:
         self.bindings_updated_signal.unsubscribe(self)
+        # A closed screen leaves thousands of objects in reference cycles (its widgets
+        # and their caches of drawn lines). wrapix-tui keeps start-up's objects out of
+        # the cyclic collector (gc.freeze); collect these now, after the screen below has
+        # drawn, rather than in a full pass that stalls a later frame by 10-30 ms.
+        with contextlib.suppress(Exception):  # (the app may be closing)
+            self.app.screen.call_after_refresh(gc.collect)
 
     def _keys_changed(self, _screen: object = None) -> None:
         bar = self.status_bar
         bar.set_line(1, bar.keys(self))
 
     # -- loading --------------------------------------------------------------------
+
+    @staticmethod
+    async def _first_files(reading: Reading) -> list[FileDiff]:
+        """The files git has finished, waiting up to FIRST_FRAME_WAIT for the first."""
+        assert reading.changed is not None
+        deadline = asyncio.get_running_loop().time() + FIRST_FRAME_WAIT
+        files = reading.so_far()
+        while not files and not reading.ended:
+            reading.changed.clear()
+            left = deadline - asyncio.get_running_loop().time()
+            if left <= 0:
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(reading.changed.wait(), left)
+            files = reading.so_far()
+        return files
 
     async def _fetch(self, reading: Reading | None) -> Diff:
         """The whole diff: ``reading``'s (already started), or a new one."""
@@ -163,6 +192,7 @@ class DiffScreen(Screen[str | None]):
             if target.resolve is not None:
                 target.base, target.head = await asyncio.to_thread(target.resolve)
             reading = Reading(target.repo, target.base, target.head)
+            reading.watch()
         return await reading.finish_async()
 
     @work(exclusive=True, group="diff.load")
@@ -202,7 +232,7 @@ class DiffScreen(Screen[str | None]):
         self.error = None
         self.query_one("#diff-title", TextBar).set_line(0, self._title())
         files = self.files_list
-        files.set_files(diff.files)
+        self.view.set_files(diff.files)
         if rest:
             self._update_status()
             return
@@ -244,7 +274,7 @@ class DiffScreen(Screen[str | None]):
 
     @property
     def files_list(self) -> FileList:
-        return self.query_one("#diff-files", FileList)
+        return self.view.files
 
     @property
     def selected(self) -> int | None:
@@ -259,19 +289,17 @@ class DiffScreen(Screen[str | None]):
         self.view.show(item, cursor)
         self._update_status()
 
-    @on(FileList.Highlighted, "#diff-files")
-    def _highlighted(self, event: FileList.Highlighted) -> None:
+    @on(DiffView.FileHighlighted)
+    def _highlighted(self, event: DiffView.FileHighlighted) -> None:
         event.stop()
-        index = event.row.index
-        if index is not None and self.view.file is not self._file(index):
-            self._show(index)
+        if self.view.file is not self._file(event.index):
+            self._show(event.index)
 
-    @on(FileList.Selected, "#diff-files")
-    def _selected(self, event: FileList.Selected) -> None:
+    @on(DiffView.FileSelected)
+    def _selected(self, event: DiffView.FileSelected) -> None:
         event.stop()
-        index = event.row.index
-        if index is not None and self.view.file is not self._file(index):
-            self._show(index)
+        if self.view.file is not self._file(event.index):
+            self._show(event.index)
         self.view.focus()
 
     @on(DiffView.CursorMoved)

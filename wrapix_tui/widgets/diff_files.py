@@ -1,26 +1,25 @@
 """The files of a diff, grouped by part (committed, uncommitted, untracked), each with its
 status and +/− counts. Names are the repository's: escaped, never markup.
 
-A :class:`~wrapix_tui.widgets.rowlist.RowList` (only the rows on screen are drawn): the
-diff screen's first frame must not pay for measuring and styling every option, as an
-``OptionList`` of 40 files did (most of that frame).
+Not a widget: the list is drawn in the left columns of the
+:class:`~wrapix_tui.widgets.diff_view.DiffView` that shows the selected file. Each widget
+on a screen costs its mount, styles, layout and compositing on every full frame (a list
+widget beside the view was a third of the diff screen's first frame); a pane costs the
+segments of the rows on screen. Only visible rows are drawn, each once per width and
+cursor state.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING
 
 from rich.cells import cell_len, set_cell_size
 from rich.segment import Segment
 from rich.style import Style
-from rich.text import Text
-from textual.binding import Binding, BindingType
-from textual.strip import Strip
 
 from wrapix_core.gitdiff.render import STATUS_MARK
 from wrapix_tui import format as fmt
-from wrapix_tui.widgets.rowlist import RowList
 
 if TYPE_CHECKING:
     from wrapix_core.gitdiff.model import FileDiff
@@ -48,19 +47,25 @@ class FileRow:
         return "".join(text for text, _ in self.parts)
 
 
-class FileList(RowList[FileRow]):
-    """The cursor row is the file shown; headings are stepped over."""
+class FileList:
+    """The rows, the cursor (the file shown; headings are stepped over) and the first
+    row on screen. ``height`` is set by the view that draws the list."""
 
-    BINDINGS: ClassVar[list[BindingType]] = [
-        Binding("enter", "select", "Show", show=False, id="diff.files.select"),
-    ]
-
-    def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(id=id)
+    def __init__(self) -> None:
+        self.rows: list[FileRow] = []
+        self.cursor = 0
+        self.top = 0
+        self.height = 1
+        self.has_focus = False
+        """Whether the list is the part of the view keys act on (set by the view)."""
         self._positions: list[int] = []
         """Row of each file, by file index."""
+        self._drawn: dict[tuple[int, int, bool, bool], list[Segment]] = {}
 
     def set_files(self, files: list[FileDiff]) -> None:
+        """The files of a diff; the cursor stays on the same file index (the list only
+        grows while a diff is read) or goes to the first file."""
+        selected = self.selected_file
         rows: list[FileRow] = []
         self._positions = []
         part = None
@@ -71,7 +76,13 @@ class FileList(RowList[FileRow]):
                                     ((f"── {PART_TITLES[part]} ──", _BOLD),)))
             self._positions.append(len(rows))
             rows.append(FileRow(f"f{index}", index, self.prompt(item)))
-        self.set_rows(rows)
+        self.rows = rows
+        self._drawn.clear()
+        if selected is not None and selected < len(self._positions):
+            self.cursor = self._positions[selected]
+        else:
+            self.cursor = self._positions[0] if self._positions else 0
+        self.keep_visible()
 
     @staticmethod
     def prompt(item: FileDiff) -> tuple[tuple[str, Style], ...]:
@@ -85,39 +96,6 @@ class FileList(RowList[FileRow]):
         parts.append((fmt.plain(item.path, 300), _PLAIN))
         return tuple(parts)
 
-    def render_row(self, row: FileRow, width: int) -> Text:
-        text = Text(no_wrap=True, end="")
-        for part, style in row.parts:
-            text.append(part, style)
-        return text
-
-    def _render_strip(self, row: FileRow, width: int, base: Style, selected: bool,
-                      focused: bool) -> Strip:
-        """The row's segments made directly (no ``Text`` to lay out: the diff screen's
-        first frame draws every row of the list), cut with an ellipsis at ``width``."""
-        self.renders += 1
-        over = None
-        if selected:
-            over = self.get_component_rich_style(
-                "rowlist--cursor" if focused else "rowlist--cursor-blurred")
-        segments = []
-        room = width
-        for text, style in row.parts:
-            style = base + style
-            if over is not None:
-                style += over
-            size = cell_len(text)
-            if size > room:
-                text = set_cell_size(text, room - 1) + "…" if room > 0 else ""
-                segments.append(Segment(text, style))
-                room = 0
-                break
-            segments.append(Segment(text, style))
-            room -= size
-        if room > 0:
-            segments.append(Segment(" " * room, base + over if over is not None else base))
-        return Strip(segments, width)
-
     def row_text(self, row: int) -> str:
         """The plain text of row ``row`` (tests)."""
         return self.rows[row].plain
@@ -126,7 +104,46 @@ class FileList(RowList[FileRow]):
     def part_title(part: str) -> str:
         return PART_TITLES.get(part, part)
 
+    # -- drawing --------------------------------------------------------------------
+
+    def line(self, y: int, width: int, base: Style, cursor: Style,
+             blurred: Style) -> list[Segment]:
+        """Line ``y`` of the list on screen: segments ``width`` cells wide, the row cut
+        with an ellipsis; the cursor row styled ``cursor`` (``blurred`` while the keys
+        act on the diff)."""
+        index = self.top + y
+        if not 0 <= index < len(self.rows):
+            return [Segment(" " * width, base)]
+        selected = index == self.cursor
+        key = (index, width, selected, selected and self.has_focus)
+        drawn = self._drawn.get(key)
+        if drawn is not None:
+            return drawn
+        over = (cursor if self.has_focus else blurred) if selected else None
+        segments = []
+        room = width - 1  # a blank column before the view's separator
+        for text, own in self.rows[index].parts:
+            style = base + own
+            if over is not None:
+                style += over
+            size = cell_len(text)
+            if size > room:
+                segments.append(Segment(set_cell_size(text, room - 1) + "…" if room > 0
+                                        else "", style))
+                room = 0
+                break
+            segments.append(Segment(text, style))
+            room -= size
+        fill = base + over if over is not None else base
+        segments.append(Segment(" " * (room + 1), fill))
+        self._drawn[key] = segments
+        return segments
+
     # -- files ----------------------------------------------------------------------
+
+    @property
+    def current(self) -> FileRow | None:
+        return self.rows[self.cursor] if 0 <= self.cursor < len(self.rows) else None
 
     def file_at(self, row: int) -> int | None:
         return self.rows[row].index if 0 <= row < len(self.rows) else None
@@ -136,6 +153,7 @@ class FileList(RowList[FileRow]):
 
     def highlight_file(self, index: int) -> None:
         self.cursor = self._positions[index]
+        self.keep_visible()
 
     @property
     def selected_file(self) -> int | None:
@@ -153,9 +171,9 @@ class FileList(RowList[FileRow]):
         self.highlight_file(index)
         return index
 
-    # -- keys -----------------------------------------------------------------------
+    # -- moving -----------------------------------------------------------------------
 
-    def action_move(self, delta: int) -> None:
+    def move(self, delta: int) -> None:
         """Move by ``delta`` rows, onto the nearest file that way (headings are skipped)."""
         if not self._positions:
             return
@@ -165,20 +183,21 @@ class FileList(RowList[FileRow]):
             target += step
         if not 0 <= target < len(self.rows):  # only headings that way: the file at that end
             target = self._positions[0 if step < 0 else -1]
-        if target != self.cursor:
-            self.cursor = target
+        self.cursor = target
+        self.keep_visible()
 
-    def action_edge(self, direction: int) -> None:
+    def edge(self, end: bool) -> None:
         if self._positions:
-            self.cursor = self._positions[0 if direction < 0 else -1]
+            self.cursor = self._positions[-1 if end else 0]
+            self.keep_visible()
 
-    def action_select(self) -> None:
-        row = self.current
-        if row is not None and row.index is not None:
-            self.post_message(self.Selected(self, row))
+    def scroll(self, delta: int) -> None:
+        self.top = max(0, min(self.top + delta, len(self.rows) - self.height))
 
-    def on_click(self, event: Any) -> None:
-        if self.file_at(self.scroll_offset.y + event.y) is None:
-            event.stop()  # a heading: nothing to show
-            return
-        super().on_click(event)
+    def keep_visible(self) -> None:
+        height = max(1, self.height)
+        if self.cursor < self.top:
+            self.top = max(0, self.cursor - (1 if self.cursor else 0))
+        elif self.cursor >= self.top + height:
+            self.top = self.cursor - height + 1
+        self.top = max(0, min(self.top, max(0, len(self.rows) - height)))

@@ -18,19 +18,21 @@ import functools
 import itertools
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
 from rich.segment import Segment
 from rich.style import Style
 from textual.binding import Binding, BindingType
+from textual.events import Click, MouseScrollDown, MouseScrollUp
 from textual.geometry import Region, Size
 from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from wrapix_core.notify.sanitize import display_text
+from wrapix_tui.widgets.diff_files import FileList
 
 log = logging.getLogger("wrapix.tui.diff")
 
@@ -40,10 +42,15 @@ if TYPE_CHECKING:
 LINE_LIMIT = 2000
 """Characters of a line shown at most (minified files have megabyte lines)."""
 TAB = 4
+LIST_SHARE, LIST_MIN, LIST_MAX = 0.36, 24, 60
+"""The file list's share of the width, and its bounds in columns."""
+SEPARATOR = "▕"
 PAN = 8
 """Columns a sideways scroll moves."""
-AHEAD = 3
-"""Pages below the screen coloured ahead (in a thread), so paging finds them ready."""
+AHEAD = 1
+"""Pages below the screen coloured ahead (between frames), so paging finds them ready:
+one is enough at a key repeat's pace (a page lexes in a few milliseconds), and more
+would pile work on the frames just after a file is shown."""
 CACHE_PAGES = 7
 """Styled rows kept, in screen heights (the window around the screen stays)."""
 CHUNK = 12
@@ -100,10 +107,30 @@ def _theme() -> Any:
 
 
 class DiffView(ScrollView, can_focus=True):
-    """The rows of one :class:`~wrapix_core.gitdiff.model.FileDiff`, with a cursor row
-    (what a comment is about)."""
+    """The files of a diff (the :class:`~wrapix_tui.widgets.diff_files.FileList` drawn in
+    the left columns) and the rows of the one shown, with a cursor row (what a comment
+    is about). Keys act on the diff, or on the list after ``tab``; the scroll offset and
+    bar are the diff's, the list scrolls on its own."""
+
+    COMPONENT_CLASSES: ClassVar[set[str]] = {
+        "diffview--list-cursor", "diffview--list-cursor-blurred", "diffview--separator"}
+    DEFAULT_CSS = """
+    DiffView > .diffview--list-cursor {
+        background: $block-cursor-background;
+        color: $block-cursor-foreground;
+        text-style: $block-cursor-text-style;
+    }
+    DiffView > .diffview--list-cursor-blurred {
+        background: $block-cursor-blurred-background;
+    }
+    DiffView > .diffview--separator {
+        color: $panel-lighten-2;
+    }
+    """
 
     BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("tab", "switch", "Files/diff", show=False, id="diff.switch"),
+        Binding("enter", "select", "Show", show=False, id="diff.files.select"),
         Binding("down,j", "move(1)", "Down", show=False, id="diff.down"),
         Binding("up,k", "move(-1)", "Up", show=False, id="diff.up"),
         Binding("pagedown,space", "page(1)", "Page down", show=False, id="diff.page_down"),
@@ -119,9 +146,23 @@ class DiffView(ScrollView, can_focus=True):
             super().__init__()
             self.row = row
 
+    class FileHighlighted(Message):
+        """The list's cursor moved onto file ``index`` (of ``Diff.files``)."""
+
+        def __init__(self, index: int) -> None:
+            super().__init__()
+            self.index = index
+
+    class FileSelected(FileHighlighted):
+        """File ``index`` was chosen in the list (enter, a click): keys go to the diff."""
+
     def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._base = Style()
+        self.files = FileList()
+        self.list_active = False
+        """Whether keys act on the file list (else on the diff)."""
+        self._list_styles = (Style(), Style(), Style())
         self.file: FileDiff | None = None
         self.rows: Sequence[Row] = []
         self.cursor = 0
@@ -150,14 +191,37 @@ class DiffView(ScrollView, can_focus=True):
         top = max((max(h.old_start + h.old_count, h.new_start + h.new_count)
                    for h in file.hunks), default=1) if file is not None else 1
         self._digits = max(3, len(str(top)))
-        longest = file.width if file is not None else 0
-        width = self._gutter_width + min(longest + longest // 4, LINE_LIMIT) + 1
         self.cursor = min(max(cursor, 0), max(len(self.rows) - 1, 0))
-        self.virtual_size = Size(width, len(self.rows))
+        self._set_virtual_size()
         self.scroll_to(0, max(0, self.cursor - self.size.height // 3), animate=False,
                        immediate=True)
         self._fresh = True
         self.refresh()
+
+    def set_files(self, files: list[FileDiff]) -> None:
+        """The diff's files, for the list (see :meth:`FileList.set_files`)."""
+        self.files.set_files(files)
+        self._refresh_list()
+
+    def _set_virtual_size(self) -> None:
+        longest = self.file.width if self.file is not None else 0
+        width = self._gutter_width + min(longest + longest // 4, LINE_LIMIT) + 1
+        self.virtual_size = Size(self.list_width + 1 + width, len(self.rows))
+
+    def on_resize(self) -> None:
+        files = self.files
+        files.height = max(1, self.size.height)
+        if files.cursor < files.height:  # the first page holds it: from the top (a heading)
+            files.top = 0
+        files.keep_visible()
+        self._set_virtual_size()
+
+    @property
+    def list_width(self) -> int:
+        """Columns of the file list (its blank edge included; the separator follows)."""
+        width = self.size.width
+        return max(0, min(max(LIST_MIN, round(width * LIST_SHARE)), LIST_MAX,
+                          width - LIST_MIN))
 
     @property
     def _gutter_width(self) -> int:
@@ -171,6 +235,11 @@ class DiffView(ScrollView, can_focus=True):
 
     def render_lines(self, crop: Region) -> list[Strip]:
         self._base = self.rich_style  # once per paint, not per line
+        self._list_styles = (self.get_component_rich_style("diffview--list-cursor"),
+                             self.get_component_rich_style("diffview--list-cursor-blurred"),
+                             self._base + self.get_component_rich_style("diffview--separator"))
+        self.files.height = max(1, self.size.height)
+        self.files.has_focus = self.list_active and self.has_focus
         strips = super().render_lines(crop)
         if self._lexer is not False and not self._highlighting and (
                 self._wanted or self._behind()):
@@ -191,36 +260,46 @@ class DiffView(ScrollView, can_focus=True):
                    for index in (window.start, window.stop - 1))
 
     def render_line(self, y: int) -> Strip:
-        scroll_x, scroll_y = self.scroll_offset
-        index = scroll_y + y
         width = self.size.width
         base = self._base
-        if index < len(self.rows):
-            row = self.rows[index]
-            segments = self._cache.get(index)
-            if segments is None:
-                segments = self._plain(index, row)
-            # one Strip per line, its segments made with the widget's colours under the
-            # row's own (rows carry none where they have no colour of their own)
-            line = self._gutter(row, index == self.cursor)
-            size = len(line[0].text) + len(line[1].text)  # digits and signs: ASCII
-            for segment in segments:
-                line.append(Segment(segment.text, base + segment.style
-                                    if segment.style is not None else base))
-                size += cell_len(segment.text)
-            if scroll_x == 0 and size <= width:
-                if size < width:
-                    line.append(Segment(" " * (width - size), base))
-                strip = Strip(line, width)
-            else:
-                strip = Strip(line, size).crop_extend(scroll_x, scroll_x + width, base)
-        else:
-            strip = Strip.blank(width, base)
+        listed = self.list_width
+        cursor, blurred, separator = self._list_styles
+        line = [*self.files.line(y, listed, base, cursor, blurred)]  # (kept: not extended)
+        line.append(Segment(SEPARATOR, separator))
+        line.extend(self._diff_line(y, width - listed - 1))
+        strip = Strip(line, width)
         self.painted_at = time.perf_counter()
         if self._fresh and self.file is not None and y == self.size.height - 1:
             self._fresh = False
             self.shown_at = self.painted_at
         return strip
+
+    def _diff_line(self, y: int, width: int) -> list[Segment]:
+        """Line ``y`` of the diff: segments ``width`` cells wide."""
+        scroll_x, scroll_y = self.scroll_offset
+        index = scroll_y + y
+        base = self._base
+        if width <= 0:
+            return []
+        if index >= len(self.rows):
+            return [Segment(" " * width, base)]
+        row = self.rows[index]
+        segments = self._cache.get(index)
+        if segments is None:
+            segments = self._plain(index, row)
+        # the widget's colours under the row's own (rows carry none where they have no
+        # colour of their own)
+        line = self._gutter(row, index == self.cursor)
+        size = len(line[0].text) + len(line[1].text)  # digits and signs: ASCII
+        for segment in segments:
+            line.append(Segment(segment.text, base + segment.style
+                                if segment.style is not None else base))
+            size += cell_len(segment.text)
+        if scroll_x == 0 and size <= width:
+            if size < width:
+                line.append(Segment(" " * (width - size), base))
+            return line
+        return list(Strip(line, size).crop_extend(scroll_x, scroll_x + width, base))
 
     def _gutter(self, row: Row, cursor: bool) -> list[Segment]:
         digits = self._digits
@@ -272,14 +351,14 @@ class DiffView(ScrollView, can_focus=True):
                     break
                 done, has_lexer = self._lex_rows(file, chunk)
                 top, height = round(self.scroll_y), self.size.height
-                seen = False
+                redraw = False  # only rows on screen that were drawn plain need it
                 for index, segments in done.items():
                     self._remember(index, segments)
-                    self._wanted.pop(index, None)
-                    seen = seen or top <= index < top + height
+                    if self._wanted.pop(index, None) is not None:
+                        redraw = redraw or top <= index < top + height
                 if not has_lexer:
                     self._lexer = False
-                if seen and not any(top <= index < top + height for index in self._wanted):
+                if redraw and not any(top <= index < top + height for index in self._wanted):
                     self.refresh()  # the rows on screen are all coloured now
                 await asyncio.sleep(0)
         finally:
@@ -290,7 +369,10 @@ class DiffView(ScrollView, can_focus=True):
         chunk = dict(itertools.islice(self._wanted.items(), CHUNK))
         if len(chunk) < CHUNK:
             rows = self.rows
-            for index in self._window():
+            window = self._window()
+            top = round(self.scroll_y)  # the screen and below first, the page above last
+            for index in itertools.chain(range(max(top, window.start), window.stop),
+                                         range(window.start, max(top, window.start))):
                 if index not in self._cache and index not in chunk \
                         and rows[index].kind in _LEXED:
                     chunk[index] = (rows[index].kind, _text(rows[index]))
@@ -348,9 +430,15 @@ class DiffView(ScrollView, can_focus=True):
             self.refresh(Region(0, row - scroll_y, self.size.width, 1))
 
     def action_move(self, step: int) -> None:
-        self.move_to(self.cursor + step)
+        if self.list_active:
+            self._list(lambda: self.files.move(step))
+        else:
+            self.move_to(self.cursor + step)
 
     def action_page(self, step: int) -> None:
+        if self.list_active:
+            self._list(lambda: self.files.move(step * max(1, self.files.height - 1)))
+            return
         height = max(1, self.size.height - 1)
         self.scroll_to(y=round(self.scroll_y) + step * height, animate=False, immediate=True)
         self.move_to(self.cursor + step * height)
@@ -361,7 +449,68 @@ class DiffView(ScrollView, can_focus=True):
                        immediate=True)
 
     def action_edge(self, end: bool) -> None:
-        self.move_to(len(self.rows) - 1 if end else 0)
+        if self.list_active:
+            self._list(lambda: self.files.edge(end))
+        else:
+            self.move_to(len(self.rows) - 1 if end else 0)
+
+    def action_switch(self) -> None:
+        """Keys to the file list, or back to the diff."""
+        self.list_active = not self.list_active
+        self._refresh_list()
+
+    def action_select(self) -> None:
+        index = self.files.selected_file
+        if self.list_active and index is not None:
+            self.list_active = False
+            self._refresh_list()
+            self.post_message(self.FileSelected(index))
+
+    def focus_list(self, active: bool = True) -> None:
+        """Keys to the list (``active``) or to the diff."""
+        if self.list_active != active:
+            self.action_switch()
+
+    def _list(self, move: Callable[[], None]) -> None:
+        """Move in the list; the file under its cursor is announced (and shown)."""
+        before = self.files.cursor
+        move()
+        self._refresh_list()
+        index = self.files.selected_file
+        if self.files.cursor != before and index is not None:
+            self.post_message(self.FileHighlighted(index))
+
+    def _refresh_list(self) -> None:
+        self.refresh(Region(0, 0, self.list_width + 1, max(1, self.size.height)))
+
+    def on_focus(self) -> None:
+        self._refresh_list()
+
+    def on_blur(self) -> None:
+        self._refresh_list()
+
+    def on_click(self, event: Click) -> None:
+        if event.x <= self.list_width:  # the list: a file shows, a heading does nothing
+            row = self.files.top + event.y
+            index = self.files.file_at(row)
+            if index is not None:
+                self.files.cursor = row
+                self._refresh_list()
+                self.post_message(self.FileSelected(index))
+        elif self.rows:
+            self.move_to(round(self.scroll_y) + event.y)
+
+    def on_mouse_scroll_down(self, event: MouseScrollDown) -> None:
+        if event.x <= self.list_width:
+            event.prevent_default()
+            self.files.scroll(3)
+            self._refresh_list()
+
+    def on_mouse_scroll_up(self, event: MouseScrollUp) -> None:
+        if event.x <= self.list_width:
+            event.prevent_default()
+            self.files.scroll(-3)
+            self._refresh_list()
 
     def hunk_rows(self) -> list[int]:
         return [hunk.row for hunk in self.file.hunks] if self.file is not None else []
