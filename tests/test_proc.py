@@ -176,5 +176,9 @@ async def test_watched_output_arrives_as_it_is_written() -> None:
         await slow.wait_async(0.3)
     assert slow.process.wait(timeout=5) != 0  # ended, not left running
 
+    unwanted = proc.Watched(["sleep", "30"])
+    unwanted.stop()  # nobody wants its output any more: ended at once
+    assert unwanted.process.wait(timeout=5) != 0
+
     blocking = proc.Watched(["sh", "-c", "head -c 3000000 /dev/zero | tr '\\0' x"])
     assert len(blocking.wait(10).stdout) == 3_000_000  # without watch: read to the end

@@ -472,6 +472,11 @@ class Watched:
             if self._done is not None and not self._done.done():
                 self._done.set_result(None)
 
+    def stop(self) -> None:
+        """End the command (its group) if it still runs: nobody wants its output now."""
+        if not self.ended and self.process.poll() is None:
+            _terminate_group(self.process.pid, signal.SIGKILL)
+
     async def wait_async(self, timeout: float) -> Completed:
         """After :meth:`watch`: the whole output once the command ended (the group is
         ended at ``timeout``); raises :class:`CommandFailed` for a non-zero exit."""

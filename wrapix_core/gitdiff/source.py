@@ -145,6 +145,10 @@ class Reading:
         """Whether git's output is complete (then :meth:`so_far` has every committed file)."""
         return self._git.ended
 
+    def stop(self) -> None:
+        """Stop git if it still runs (the screen that wanted the diff closed)."""
+        self._git.stop()
+
     def so_far(self) -> list[FileDiff]:
         """The committed files git has finished writing, in order."""
         return list(self._files)

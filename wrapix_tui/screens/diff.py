@@ -193,7 +193,11 @@ class DiffScreen(Screen[str | None]):
                 target.base, target.head = await asyncio.to_thread(target.resolve)
             reading = Reading(target.repo, target.base, target.head)
             reading.watch()
-        return await reading.finish_async()
+        try:
+            return await reading.finish_async()
+        except asyncio.CancelledError:  # the screen closed (or a reload): git stops too
+            reading.stop()
+            raise
 
     @work(exclusive=True, group="diff.load")
     async def load(self, source: Reading | asyncio.Future[Diff] | None = None) -> None:

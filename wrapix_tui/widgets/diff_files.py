@@ -112,6 +112,8 @@ class FileList:
         with an ellipsis; the cursor row styled ``cursor`` (``blurred`` while the keys
         act on the diff)."""
         index = self.top + y
+        if width <= 0:
+            return []
         if not 0 <= index < len(self.rows):
             return [Segment(" " * width, base)]
         selected = index == self.cursor

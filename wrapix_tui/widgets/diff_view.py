@@ -72,31 +72,41 @@ def _text(row: Row) -> str:
     return display_text(row.text.expandtabs(TAB), LINE_LIMIT)
 
 
-@functools.lru_cache(maxsize=64)
-def _lexer_for(name: str) -> Any:
-    from pygments.lexers import get_lexer_for_filename  # type: ignore[import-untyped]
-    from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+_LEXERS: dict[str, Any] = {}
+"""Lexers by file name pattern, made ready (their rules compiled) by :func:`_warm`."""
 
-    try:
-        return get_lexer_for_filename(name, stripnl=False, ensurenl=False, stripall=False)
-    except ClassNotFound:
-        return None
+
+def _lexer_key(path: str) -> str:
+    """Files share a lexer by suffix (a long or missing one: by the whole name)."""
+    name = path.rsplit("/", 1)[-1]
+    suffix = name.rsplit(".", 1)[-1] if "." in name else ""
+    return f"x.{suffix}" if suffix and len(suffix) <= 10 else name
 
 
 def _lexer(path: str) -> Any:
-    """A Pygments lexer for ``path`` (by its name only; content is never sniffed), or None.
-    Looked up once per file name pattern (the first look-up loads Pygments' tables)."""
-    name = path.rsplit("/", 1)[-1]
-    suffix = name.rsplit(".", 1)[-1] if "." in name else ""
-    return _lexer_for(f"x.{suffix}" if suffix and len(suffix) <= 10 else name)
+    """A ready Pygments lexer for ``path`` (by its name only; content is never sniffed),
+    or None; call :func:`_warm` first."""
+    return _LEXERS.get(_lexer_key(path))
 
 
 def _warm(path: str) -> None:
-    """Import Pygments and compile ``path``'s lexer (tens of milliseconds, once)."""
-    lexer = _lexer(path)
-    if lexer is not None:
+    """Find ``path``'s lexer and compile its rules (an import and tens of milliseconds
+    the first time for each kind of file: run in a thread, not between two frames)."""
+    from pygments.lexers import get_lexer_for_filename  # type: ignore[import-untyped]
+    from pygments.util import ClassNotFound  # type: ignore[import-untyped]
+
+    key = _lexer_key(path)
+    if key in _LEXERS:
+        return
+    try:
+        lexer = get_lexer_for_filename(key, stripnl=False, ensurenl=False, stripall=False)
         list(lexer.get_tokens("x"))
+    except ClassNotFound:
+        lexer = None
     _theme()
+    if len(_LEXERS) >= 64:
+        _LEXERS.clear()
+    _LEXERS[key] = lexer
 
 
 @functools.cache
@@ -339,13 +349,14 @@ class DiffView(ScrollView, can_focus=True):
         the UI thread, yielding between chunks: a frame or a key waits for one chunk at
         most (a lexing thread would hold the GIL the frames need for 5 ms at a time).
         The screen is redrawn once the rows on it have their colours."""
-        file = self.file
         try:
-            if file is None:
-                return
-            if _lexer_for.cache_info().currsize == 0:  # Pygments' first import: a thread
-                await asyncio.to_thread(_warm, file.path)
-            while file is self.file and self._lexer is not False:
+            while True:  # the file shown now (another may be shown between chunks)
+                file = self.file
+                if file is None or self._lexer is False:
+                    break
+                if _lexer_key(file.path) not in _LEXERS:
+                    await asyncio.to_thread(_warm, file.path)
+                    continue
                 chunk = self._next_chunk()
                 if not chunk:
                     break
