@@ -67,6 +67,13 @@ def display_text(text: str, limit: int = 200, *, escape_markup: bool = False) ->
     """
     if limit < 1:
         return ""
+    if text.isascii() and text.isprintable():  # the common case: nothing to escape
+        result = text if len(text) <= limit else text[: limit - 1] + ELLIPSIS
+        if escape_markup:
+            from rich.markup import escape
+
+            result = escape(result)
+        return result
     out: list[str] = []
     size = 0
     # Never look at more input than could possibly be shown.

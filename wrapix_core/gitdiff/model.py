@@ -14,6 +14,8 @@ whoever shows them escapes them (``display_text``).
 from __future__ import annotations
 
 import bisect
+import itertools
+import operator
 import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +26,7 @@ Part = Literal["committed", "uncommitted", "untracked"]
 Status = Literal["added", "deleted", "modified", "renamed", "copied", "mode"]
 Kind = Literal["header", "hunk", "add", "del", "context", "note"]
 
+_IS_HUNK = operator.methodcaller("startswith", "@@")
 _HUNK = re.compile(r"@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@(.*)")
 _ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
 
@@ -110,8 +113,9 @@ class Rows(Sequence[Row]):
         self._body, self._end = body, end
         offset = len(self._notes)
         # rows where a numbering starts: the body's first line and every "@@" header
-        self._starts = [offset] + [offset + index for index, line in
-                                   enumerate(lines[body:end]) if line[:2] == "@@" and index]
+        headers = itertools.compress(itertools.count(offset),
+                                     map(_IS_HUNK, itertools.islice(lines, body, end)))
+        self._starts = [offset, *(index for index in headers if index != offset)]
         self._blocks: dict[int, list[Row]] = {}
         self._hunks: list[Hunk] | None = None
 
