@@ -433,6 +433,7 @@ class Watched:
 
             fcntl.fcntl(self._fd, fcntl.F_SETPIPE_SZ, PIPE_SIZE)
         self._done: asyncio.Future[None] | None = None
+        self._reaping: asyncio.Task[None] | None = None
         self._on_data: Callable[[], None] = lambda: None
 
     def watch(self, on_data: Callable[[], None]) -> None:
@@ -459,7 +460,7 @@ class Watched:
             self.output += chunk
         if eof:
             loop.remove_reader(self._fd)
-            loop.create_task(self._reap(loop))
+            self._reaping = loop.create_task(self._reap(loop))  # (kept: not collected)
         else:
             self._on_data()
 
@@ -476,6 +477,7 @@ class Watched:
         """End the command (its group) if it still runs: nobody wants its output now."""
         if not self.ended and self.process.poll() is None:
             _terminate_group(self.process.pid, signal.SIGKILL)
+        self._err.close()
 
     async def wait_async(self, timeout: float) -> Completed:
         """After :meth:`watch`: the whole output once the command ended (the group is
@@ -484,7 +486,7 @@ class Watched:
         try:
             await asyncio.wait_for(asyncio.shield(self._done), timeout)
         except TimeoutError:
-            _terminate_group(self.process.pid, signal.SIGKILL)
+            self.stop()
             raise CommandTimeout(self.argv, timeout) from None
         return self._result()
 
