@@ -289,3 +289,30 @@ def test_snapshot(three: Path, snap_compare: Any) -> None:
         await pilot.pause(0.1)
 
     assert snap_compare(app, terminal_size=(120, 40), run_before=ready)
+
+
+async def test_a_diff_that_cannot_be_read_says_why(three: Path) -> None:
+    """A base git does not know, and a target whose check refuses: the status line
+    names the problem (and what to do), the screen stays usable, nothing is shown."""
+    app = Host(DiffTarget("s1", three, "no-such-base"))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DiffScreen)
+                         and app.screen.error is not None, what="the git error")
+        screen = app.screen
+        assert isinstance(screen, DiffScreen)
+        status = screen.status_bar.plain(0)
+        assert status.startswith("cannot read the diff") and "no-such-base" in status
+        assert screen.view.file is None and not screen.partial
+        await pilot.press("escape")
+        assert app.result is None
+
+    def refuse() -> tuple[str, str]:
+        raise WrapixError("session s1: .git/config sets core.fsmonitor",
+                          "remove it, then open the diff again")
+
+    app = Host(DiffTarget("s1", three, "main", resolve=refuse))
+    async with app.run_test(size=(120, 40)) as pilot:
+        await wait_until(pilot, lambda: isinstance(app.screen, DiffScreen)
+                         and app.screen.error is not None, what="the refusal")
+        status = app.screen.status_bar.plain(0)
+        assert "core.fsmonitor" in status and "remove it, then open the diff again" in status

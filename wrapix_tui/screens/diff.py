@@ -48,6 +48,19 @@ FIRST_FRAME_WAIT = 0.2
 """Seconds the screen waits for git before drawing its first frame without the diff."""
 
 
+def _reason(error: WrapixError) -> str:
+    """What went wrong, short enough for the status line: what git said, not the whole
+    command it was given (that goes to the log)."""
+    from wrapix_core import proc
+
+    if isinstance(error, proc.CommandFailed):
+        said = proc.last_lines(error.stderr or error.stdout, 1)
+        if said:
+            log.warning("%s", error.message)
+            return f"git said: {said}"
+    return error.message
+
+
 @dataclass
 class DiffTarget:
     """What to review: a session's repository and base, and what the actions call.
@@ -125,31 +138,36 @@ class DiffScreen(Screen[str | None]):
         if self.diff is not None:
             self._loaded(self.diff)
             return
-        reading, self._reading = self._reading, None
-        if reading is not None:
-            from wrapix_core.gitdiff.model import Diff
+        from wrapix_core.gitdiff.model import Diff
 
-            # git's first file is usually done within a frame or two: the first frame
-            # then shows the diff, instead of a "reading" frame and a layout after it
-            files = await self._first_files(reading)
-            ended = reading.ended
-            if files:
-                # the files git has finished (of a large diff, or all of a small one)
-                # are the first frame; the others join the list when git is done (read
-                # on the event loop: no thread takes the GIL from the frames)
-                self._loaded(Diff(files), partial=True)
-                self.load(reading)
-                return
-            if not ended:  # a slow git: the screen now, the diff when it comes
-                self._set_status("reading the diff…")
-                self.load(reading)
-                return
-        # No committed work (or a target resolved first): the rest is quick to read.
-        fetch = asyncio.ensure_future(self._fetch(reading))
-        await asyncio.wait({fetch}, timeout=FIRST_FRAME_WAIT)
-        if fetch.done() and fetch.exception() is None:  # else load() says why
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + FIRST_FRAME_WAIT
+        # git started with the screen, or starts once the target is resolved (a thread:
+        # the repository is checked, a host's work fetched)
+        starting = asyncio.ensure_future(self._started(self._reading))
+        self._reading = None
+        await asyncio.wait({starting}, timeout=FIRST_FRAME_WAIT)
+        if not starting.done() or starting.exception() is not None:
+            self._set_status("reading the diff…")  # load() says why, or shows it later
+            self.load(asyncio.ensure_future(self._finish(starting)))
+            return
+        reading = starting.result()
+        # git's first file is usually done within a frame or two: the first frame then
+        # shows the diff, instead of a "reading" frame and a layout after it
+        files = await self._first_files(reading, deadline)
+        if files:
+            # the files git has finished (of a large diff, or all of a small one) are
+            # the first frame; the others join the list when git is done (read on the
+            # event loop: no thread takes the GIL from the frames)
+            self._loaded(Diff(files), partial=True)
+            self.load(asyncio.ensure_future(self._finish(starting)))
+            return
+        fetch = asyncio.ensure_future(self._finish(starting))
+        if reading.ended:  # no committed work: the rest is quick to read
+            await asyncio.wait({fetch}, timeout=FIRST_FRAME_WAIT)
+        if fetch.done() and fetch.exception() is None:
             self._loaded(fetch.result())
-        else:
+        else:  # a slow git: the screen now, the diff when it comes (or why not)
             self._set_status("reading the diff…")
             self.load(fetch)
 
@@ -177,10 +195,9 @@ class DiffScreen(Screen[str | None]):
     # -- loading --------------------------------------------------------------------
 
     @staticmethod
-    async def _first_files(reading: Reading) -> list[FileDiff]:
-        """The files git has finished, waiting up to FIRST_FRAME_WAIT for the first."""
+    async def _first_files(reading: Reading, deadline: float) -> list[FileDiff]:
+        """The files git has finished, waiting until ``deadline`` (loop time) for one."""
         assert reading.changed is not None
-        deadline = asyncio.get_running_loop().time() + FIRST_FRAME_WAIT
         files = reading.so_far()
         while not files and not reading.ended:
             reading.changed.clear()
@@ -192,8 +209,9 @@ class DiffScreen(Screen[str | None]):
             files = reading.so_far()
         return files
 
-    async def _fetch(self, reading: Reading | None) -> Diff:
-        """The whole diff: ``reading``'s (already started), or a new one."""
+    async def _started(self, reading: Reading | None) -> Reading:
+        """``reading`` (started with the screen), or one started now, after the target's
+        ``resolve`` (in a thread) when it has one."""
         from wrapix_core.gitdiff.source import Reading
 
         if reading is None:
@@ -202,6 +220,11 @@ class DiffScreen(Screen[str | None]):
                 target.base, target.head = await asyncio.to_thread(target.resolve)
             reading = Reading(target.repo, target.base, target.head)
             reading.watch()
+        return reading
+
+    async def _finish(self, starting: Awaitable[Reading]) -> Diff:
+        """The whole diff of the reading ``starting`` gives."""
+        reading = await starting
         try:
             return await reading.finish_async()
         except asyncio.CancelledError:  # the screen closed (or a reload): git stops too
@@ -209,20 +232,18 @@ class DiffScreen(Screen[str | None]):
             raise
 
     @work(exclusive=True, group="diff.load")
-    async def load(self, source: Reading | asyncio.Future[Diff] | None = None) -> None:
-        """Show the whole diff: what ``source`` gives (a fetch under way, or a reading
-        to finish), or a new read of it."""
+    async def load(self, diff: asyncio.Future[Diff] | None = None) -> None:
+        """Show the whole diff ``diff`` (a task under way) gives, or that of a new read.
+        (Cancelling this worker cancels the task it waits for, and so stops git.)"""
         try:
-            if isinstance(source, asyncio.Future):
-                diff = await source
-            else:
-                diff = await self._fetch(source)
+            whole = await (diff if diff is not None
+                           else self._finish(self._started(None)))
         except WrapixError as exc:
             if self not in self.app.screen_stack:
                 return
             self.error = str(exc)
             self.partial = False
-            self._set_status(f"cannot read the diff: {exc.message}"
+            self._set_status(f"cannot read the diff: {_reason(exc)}"
                              + (f" — {exc.hint}" if exc.hint else ""), True)
             return
         except (OSError, UnicodeError, ValueError) as exc:  # not git's: the files' own
@@ -234,7 +255,7 @@ class DiffScreen(Screen[str | None]):
             self._set_status(f"cannot read the diff: {exc}", True)
             return
         if self in self.app.screen_stack:  # (not closed while git worked)
-            self._loaded(diff)
+            self._loaded(whole)
 
     def _loaded(self, diff: Diff, *, partial: bool = False) -> None:
         """Show ``diff``. After a partial one (``partial``: git was still writing), the
@@ -393,7 +414,7 @@ class DiffScreen(Screen[str | None]):
                                             self.target.head)
         except WrapixError as exc:
             self.busy = None
-            self._set_status(exc.message + (f" — {exc.hint}" if exc.hint else ""), True)
+            self._set_status(_reason(exc) + (f" — {exc.hint}" if exc.hint else ""), True)
             return
         self.busy = None
         row = self.view.current
