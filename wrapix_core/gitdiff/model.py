@@ -92,10 +92,6 @@ class FileDiff:
         is counted in)."""
         return max(map(len, self.lines[self.start + 1:self.end]), default=0)
 
-    def prepare(self) -> None:
-        """Work out the hunks and width now (in a thread, before the file is shown)."""
-        _ = self.rows.hunks, self.width
-
     @property
     def hunks(self) -> list[Hunk]:
         return self.rows.hunks

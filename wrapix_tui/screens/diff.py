@@ -1,10 +1,13 @@
 """A session's work, file by file: review it, then merge it, discard it or ask for changes.
 
 - Left: the files (committed on the branch, then uncommitted, then untracked) with their
-  +/− counts; right: the selected file's diff (:class:`~wrapix_tui.widgets.diff_view.DiffView`,
-  which draws only what is on screen, so a 10,000-line diff opens at once).
-- ``n``/``p`` jump between hunks, ``]``/``[`` between files, ``f`` shows the whole file
-  as context (and back).
+  +/− counts; right: the selected file's diff. One widget draws both
+  (:class:`~wrapix_tui.widgets.diff_view.DiffView`), only what is on screen.
+- A 10,000-line diff opens at once: git starts as the screen is built and the first
+  frame shows the files it has finished; the others, then the uncommitted and untracked
+  work, join the list as they are read (on the event loop).
+- ``n``/``p`` jump between hunks, ``]``/``[`` between files, ``tab`` to the list and
+  back, ``f`` shows the whole file as context (and back).
 - ``m`` merges (asking which way), ``X`` discards (asking first), ``c`` sends a comment
   (about the file and line under the cursor, or not) to the agent as its next
   instruction. What these do is the sessions core's; this screen asks and shows results.
@@ -65,7 +68,7 @@ def _reason(error: WrapixError) -> str:
 class DiffTarget:
     """What to review: a session's repository and base, and what the actions call.
 
-    ``resolve()`` (blocking, run in the reading thread) may check the repository and
+    ``resolve()`` (blocking, run in a thread) may check the repository and
     return the ``(base, head)`` to diff instead of the fields. ``merge(strategy)``,
     ``discard()``, ``instruct(text, path, line)`` come from the sessions core; each returns
     a line to show, or raises :class:`WrapixError` (shown with its hint); ``lost()`` says

@@ -1,10 +1,11 @@
-"""One file's diff, drawn line by line: only the rows on screen are ever styled.
+"""A diff's files (on the left) and one file's diff, drawn line by line: only the rows
+on screen are ever styled.
 
 A :class:`~textual.scroll_view.ScrollView` with ``render_line``: a 10,000-line file costs
-a list of rows (made once, in the core model) and the styling of the 40 on screen, never
-10,000 widgets or one 10,000-line renderable. Syntax highlighting (a Pygments lexer
-chosen by the file's name) is applied per visible line, cached, and dropped when the
-file changes.
+its rows (numbered a hunk at a time, when first drawn) and the styling of the 40 on
+screen, never 10,000 widgets or one 10,000-line renderable. Syntax highlighting (a
+Pygments lexer chosen by the file's name) is lexed between frames for the rows shown and
+the next page, cached, and dropped when the file changes.
 
 The text is the repository's (an agent wrote it): every line goes through
 :func:`~wrapix_core.notify.sanitize.display_text` (escapes and control characters shown,
@@ -324,7 +325,7 @@ class DiffView(ScrollView, can_focus=True):
 
     def _plain(self, index: int, row: Row) -> list[Segment]:
         """The row without syntax colours; kept when it never gets any, otherwise drawn
-        now and highlighted off the UI thread (the frame never waits for a lexer)."""
+        now and coloured after the frame (the frame never waits for a lexer)."""
         text = _text(row)
         if row.kind == "hunk":
             segments = [Segment(text, _HUNK)]
