@@ -121,18 +121,30 @@ async def _batches(notify: Inotify, paths: Iterable[Path], *, recursive: bool,
     tree = _Tree(notify, recursive)
     for path in paths:
         tree.add(path)
-    while True:
-        batch: Changes = set()
-        tree.change(await notify.get(), batch)
-        deadline = loop.time() + debounce_ms / 1000
-        while loop.time() < deadline:  # gather the burst, as awatch does
-            try:
-                event = await asyncio.wait_for(notify.get(), step_ms / 1000)
-            except TimeoutError:
-                break
+    # One read of the next event is always outstanding and never cancelled: a read
+    # cancelled by a timeout (``wait_for``) can take an event with it when both happen
+    # at once, and a lost "moved to issues.jsonl" left the board stale for good.
+    getter: asyncio.Future[Event] | None = None
+    try:
+        while True:
+            batch: Changes = set()
+            getter = getter or asyncio.ensure_future(notify.get())
+            event = await getter
+            getter = None
             tree.change(event, batch)
-        if batch:
-            yield batch
+            deadline = loop.time() + debounce_ms / 1000
+            while (left := deadline - loop.time()) > 0:  # gather the burst, as awatch does
+                getter = asyncio.ensure_future(notify.get())
+                done, _ = await asyncio.wait({getter}, timeout=min(step_ms / 1000, left))
+                if not done:
+                    break  # quiet: the read stays outstanding for the next burst
+                tree.change(getter.result(), batch)
+                getter = None
+            if batch:
+                yield batch
+    finally:
+        if getter is not None:
+            getter.cancel()
 
 
 async def watch(*paths: Path, recursive: bool = False, debounce_ms: int = 100,
