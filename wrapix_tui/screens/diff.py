@@ -242,23 +242,25 @@ class DiffScreen(Screen[str | None]):
             whole = await (diff if diff is not None
                            else self._finish(self._started(None)))
         except WrapixError as exc:
-            if self not in self.app.screen_stack:
-                return
-            self.error = str(exc)
-            self.partial = False
-            self._set_status(f"cannot read the diff: {_reason(exc)}"
-                             + (f" — {exc.hint}" if exc.hint else ""), True)
+            if self in self.app.screen_stack:
+                self._failed(str(exc), f"cannot read the diff: {_reason(exc)}"
+                             + (f" — {exc.hint}" if exc.hint else ""))
             return
         except (OSError, UnicodeError, ValueError) as exc:  # not git's: the files' own
             log.exception("reading the diff failed")
-            if self not in self.app.screen_stack:
-                return
-            self.error = str(exc)
-            self.partial = False
-            self._set_status(f"cannot read the diff: {exc}", True)
+            if self in self.app.screen_stack:
+                self._failed(str(exc), f"cannot read the diff: {exc}")
             return
         if self in self.app.screen_stack:  # (not closed while git worked)
             self._loaded(whole)
+
+    def _failed(self, error: str, line: str) -> None:
+        """The read failed: say so; files already shown stay, the title saying the list
+        is incomplete."""
+        self.error = error
+        if self.partial:
+            self.query_one("#diff-title", TextBar).set_line(0, self._title())
+        self._set_status(line, True)
 
     def _loaded(self, diff: Diff, *, partial: bool = False) -> None:
         """Show ``diff``. After a partial one (``partial``: git was still writing), the
@@ -291,7 +293,9 @@ class DiffScreen(Screen[str | None]):
             text += Text(" · ") + fmt.safe(target.branch, 80)
         text += Text(" against ") + fmt.safe(target.base_label or target.base[:12], 60)
         if self.diff is not None and self.partial:
-            text.append(f" · {len(self.diff.files)} files so far, reading the rest…")
+            text.append(f" · {len(self.diff.files)} files so far, "
+                        + ("the rest could not be read" if self.error else
+                           "reading the rest…"))
         elif self.diff is not None:
             text.append(f" · {len(self.diff.files)} files ")
             text.append(f"+{self.diff.added}", style="green")

@@ -60,7 +60,7 @@ class FileList:
         """Whether the list is the part of the view keys act on (set by the view)."""
         self._positions: list[int] = []
         """Row of each file, by file index."""
-        self._drawn: dict[tuple[int, int, bool, bool], list[Segment]] = {}
+        self._drawn: dict[tuple[int, int, Style, Style | None], list[Segment]] = {}
 
     def set_files(self, files: list[FileDiff]) -> None:
         """The files of a diff; the cursor stays on the same file index (the list only
@@ -117,11 +117,11 @@ class FileList:
         if not 0 <= index < len(self.rows):
             return [Segment(" " * width, base)]
         selected = index == self.cursor
-        key = (index, width, selected, selected and self.has_focus)
+        over = (cursor if self.has_focus else blurred) if selected else None
+        key = (index, width, base, over)  # (the styles too: a theme can change)
         drawn = self._drawn.get(key)
         if drawn is not None:
             return drawn
-        over = (cursor if self.has_focus else blurred) if selected else None
         segments = []
         room = width - 1  # a blank column before the view's separator
         for text, own in self.rows[index].parts:
