@@ -478,11 +478,6 @@ class DiffView(ScrollView, can_focus=True):
             self._refresh_list()
             self.post_message(self.FileSelected(index))
 
-    def focus_list(self, active: bool = True) -> None:
-        """Keys to the list (``active``) or to the diff."""
-        if self.list_active != active:
-            self.action_switch()
-
     def _list(self, move: Callable[[], None]) -> None:
         """Move in the list; the file under its cursor is announced (and shown)."""
         before = self.files.cursor
