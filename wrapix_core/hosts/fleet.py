@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from wrapix_core.errors import WrapixError
 from wrapix_core.hosts.target import Host, host, hosts
 from wrapix_core.sandbox.runtime import ContainerInfo, Runtime, get_runtime
 from wrapix_core.settings import LOCAL_HOST, Settings
 
+if TYPE_CHECKING:
+    from wrapix_core.sandbox.podman import PodmanRuntime
 
-def host_runtime(settings: Settings, found: Host) -> Runtime:
+
+def host_runtime(settings: Settings, found: Host) -> PodmanRuntime:
     """The Podman runtime of ``found``: every command with ``--url``/``--connection``, each
     bounded by the host's timeout."""
     from wrapix_core.sandbox.podman import PodmanRuntime

@@ -33,6 +33,7 @@ import subprocess
 import tarfile
 from dataclasses import replace
 from pathlib import Path, PurePosixPath
+from typing import TYPE_CHECKING
 
 from wrapix_core.errors import WrapixError
 from wrapix_core.hosts.fleet import host_runtime
@@ -54,6 +55,9 @@ from wrapix_core.sandbox.plan import network_mode, plan_podman
 from wrapix_core.sandbox.runtime import Runtime, get_runtime
 from wrapix_core.sessions.model import Session
 from wrapix_core.settings import Settings
+
+if TYPE_CHECKING:
+    from wrapix_core.sandbox.podman import PodmanRuntime
 
 COPY_TIMEOUT = 1800.0
 
@@ -167,14 +171,14 @@ async def _send(remote: RemoteHost, files_dir: PurePosixPath, sent: list[tuple[P
                                  f"see `wrapix hosts check {remote.name}`")
 
 
-async def ensure_image(local: Runtime, runtime: Runtime, host: str, image: str,
+async def ensure_image(local: Runtime, runtime: PodmanRuntime, host: str, image: str,
                        on_build: ProgressCallback | None) -> str:
     """``image`` on the host (copied from here when it lacks it); what was done, said."""
     if await runtime.image_exists(image):
         return f"host {host} has image {image}"
     if on_build is not None:
         on_build(BuildEvent(f"copying {image} to host {host}"))
-    remote_argv = [*runtime.base_argv, "load"]  # type: ignore[attr-defined]
+    remote_argv = [*runtime.base_argv, "load"]
     await asyncio.to_thread(_copy, [local.executable, "save", image], remote_argv)
     return (f"copied image {image} to host {host} (built here: `podman save | podman load` "
             "over SSH sends its layers once, where a build there would fetch every package "

@@ -119,8 +119,7 @@ class RunRecorder:
         if not self._lock.try_acquire():
             raise WrapixError(f"{run_lock(self.paths, self.pid)} is held by another loop "
                               "of this process", "run one parallel loop at a time here")
-        for name in _run_names(self.paths):
-            pid = int(FILE_RE.fullmatch(name).group(1))  # type: ignore[union-attr]
+        for name, pid in _run_files(self.paths):
             if pid != self.pid and not is_held(run_lock(self.paths, pid), self.paths.anchor):
                 workspace_fs.unlink(self.paths.anchor, self.paths.state_dir / name)
         self._write()
@@ -155,20 +154,21 @@ class RunRecorder:
             self.paths.write_text(self.path, json.dumps(data, indent=1) + "\n")
 
 
-def _run_names(paths: RalphPaths) -> list[str]:
+def _run_files(paths: RalphPaths) -> list[tuple[str, int]]:
+    """The loops' run files in the state directory: (name, the loop's pid), by name."""
     try:
         names = workspace_fs.listdir(paths.anchor, paths.state_dir)
     except (OSError, WrapixError):  # a link on the way: nothing read through it
         return []
-    return sorted(name for name in names if FILE_RE.fullmatch(name))
+    return sorted((name, int(found.group(1))) for name in names
+                  if (found := FILE_RE.fullmatch(name)))
 
 
 def read_runs(paths: RalphPaths) -> RunsRead:
     """The parallel loops going on (their lock held), each file checked field by field."""
     read = RunsRead()
-    for name in _run_names(paths):
+    for name, pid in _run_files(paths):
         path = paths.state_dir / name
-        pid = int(FILE_RE.fullmatch(name).group(1))  # type: ignore[union-attr]
         try:
             if not is_held(run_lock(paths, pid), paths.anchor):
                 continue  # left by a loop that died
